@@ -1,0 +1,146 @@
+//! The event store contract and its two implementations.
+//!
+//! An append is one transaction: the optimistic concurrency check on
+//! (stream_id, stream_version), the events, and the idempotency record. A retried
+//! command with the same idempotency key gets the first outcome back and writes nothing.
+
+use async_trait::async_trait;
+
+use crate::envelope::{Checkpoint, Metadata, NewEvent, RecordedEvent};
+
+mod postgres;
+mod sqlite;
+
+pub use postgres::PostgresEventStore;
+pub use sqlite::SqliteEventStore;
+
+/// The version a command expects its stream to be at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    /// No check.
+    Any,
+    /// The stream must not exist yet.
+    NoStream,
+    /// The stream's last event must have exactly this version.
+    Exact(u64),
+}
+
+impl ExpectedVersion {
+    fn admits(self, actual: u64) -> bool {
+        match self {
+            ExpectedVersion::Any => true,
+            ExpectedVersion::NoStream => actual == 0,
+            ExpectedVersion::Exact(v) => actual == v,
+        }
+    }
+}
+
+/// A client's idempotency key with a fingerprint of the request it came with, so a
+/// key reused for a different request is refused instead of silently replayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotency {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+/// One command's events for one stream.
+#[derive(Debug, Clone)]
+pub struct AppendRequest {
+    pub stream_id: String,
+    pub expected: ExpectedVersion,
+    pub metadata: Metadata,
+    pub events: Vec<NewEvent>,
+    pub idempotency: Option<Idempotency>,
+}
+
+/// The result of an append (or of the first append with the same idempotency key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendOutcome {
+    pub stream_id: String,
+    /// The stream's version after the append.
+    pub version: u64,
+    /// True when this is the stored outcome of an earlier append with the same key.
+    pub replayed: bool,
+}
+
+/// Why an append was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    #[error("stream {stream_id} is at version {actual}, expected {expected:?}")]
+    Conflict {
+        stream_id: String,
+        expected: ExpectedVersion,
+        actual: u64,
+    },
+    #[error("idempotency key {key} was already used for a different request")]
+    IdempotencyMismatch { key: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A storage failure (connection, IO, corrupt row): never a business outcome.
+#[derive(Debug, thiserror::Error)]
+#[error("event store failure: {0:#}")]
+pub struct StoreError(#[from] pub anyhow::Error);
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError(e.into())
+    }
+}
+
+/// An append-only store of event streams with a gap-safe global order.
+#[async_trait]
+pub trait EventStore: Send + Sync + 'static {
+    /// Appends one command's events atomically; see the module docs.
+    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, AppendError>;
+
+    /// Every event of one stream, in version order (empty if the stream does not exist).
+    async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Up to `limit` committed events after `after`, in the gap-safe global order: an
+    /// event committed late by a slow transaction is never skipped.
+    async fn read_all(
+        &self,
+        after: Checkpoint,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The stored outcome for an idempotency key, if that key was used: lets the shell
+    /// answer a retry before doing any work.
+    async fn idempotent_outcome(
+        &self,
+        idempotency: &Idempotency,
+    ) -> Result<Option<AppendOutcome>, AppendError>;
+
+    /// A counter bumped after every committed append, for in-process tailers to wait on
+    /// instead of polling.
+    fn appended(&self) -> tokio::sync::watch::Receiver<u64>;
+}
+
+fn check_fingerprint(
+    idem: &Idempotency,
+    stored_fingerprint: &str,
+    stream_id: String,
+    version: u64,
+) -> Result<AppendOutcome, AppendError> {
+    if stored_fingerprint == idem.fingerprint {
+        Ok(AppendOutcome {
+            stream_id,
+            version,
+            replayed: true,
+        })
+    } else {
+        Err(AppendError::IdempotencyMismatch {
+            key: idem.key.clone(),
+        })
+    }
+}
+
+fn to_i64(v: u64, what: &str) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|_| StoreError(anyhow::anyhow!("{what} {v} out of range")))
+}
+
+fn to_u64(v: i64, what: &str) -> Result<u64, StoreError> {
+    u64::try_from(v).map_err(|_| StoreError(anyhow::anyhow!("{what} {v} is negative")))
+}
