@@ -14,6 +14,10 @@ mod sqlite;
 pub use postgres::PostgresEventStore;
 pub use sqlite::SqliteEventStore;
 
+/// PostgreSQL advisory lock key taken (transaction-scoped) around every civitas DDL
+/// statement, so processes starting together do not race on `CREATE ... IF NOT EXISTS`.
+pub const DDL_LOCK_KEY: i64 = 0x000C_171A_5DD1;
+
 /// The version a command expects its stream to be at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExpectedVersion {

@@ -204,8 +204,14 @@ pub(crate) async fn schema_pool(
                 redact_url(url)
             )))
         })?;
-    pool.execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
+    // CREATE SCHEMA IF NOT EXISTS races with itself across processes; one lock for all
+    // civitas DDL makes concurrent starts safe.
+    let mut tx = pool.begin().await?;
+    tx.execute(format!("SELECT pg_advisory_xact_lock({})", super::DDL_LOCK_KEY).as_str())
         .await?;
+    tx.execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
+        .await?;
+    tx.commit().await?;
     Ok(pool)
 }
 

@@ -1,0 +1,173 @@
+//! `civitas up`: every service and the projection in one process, on SQLite files in a
+//! data directory, on one gRPC port. No other program is needed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use civitas_kernel::store::SqliteEventStore;
+use civitas_kernel::EventStore;
+use civitas_platform::auth::{AuthInterceptor, TokenKeys};
+use civitas_platform::grpc::{self, ServerLimits};
+use civitas_platform::org::OrgTree;
+use civitas_projection::{Projection, StoreGapFiller};
+use civitas_residents::keystore::KeyStore;
+use civitas_residents::Residents;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::secrets;
+
+/// Configuration of the embedded mode (defaults → `--config` TOML → `CIVITAS_*` env →
+/// flags).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpConfig {
+    /// Where the SQLite files and keys live.
+    pub data_dir: PathBuf,
+    /// gRPC listen address; port 0 picks a free port.
+    pub listen: String,
+    /// Org tree TOML; the demo district when absent.
+    pub org_file: Option<PathBuf>,
+    pub limits: ServerLimits,
+}
+
+impl Default for UpConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./civitas-data"),
+            listen: "127.0.0.1:50051".to_owned(),
+            org_file: None,
+            limits: ServerLimits::default(),
+        }
+    }
+}
+
+/// The embedded application, bound and ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    local_addr: std::net::SocketAddr,
+    keys: Arc<TokenKeys>,
+    tree: OrgTree,
+    residents: Residents,
+    residents_store: Arc<dyn EventStore>,
+    projection: Projection,
+    limits: ServerLimits,
+}
+
+impl Application {
+    /// Opens (or creates) the data directory, its keys and stores, and binds the port.
+    pub async fn build(config: UpConfig) -> anyhow::Result<Self> {
+        let tree = match &config.org_file {
+            Some(path) => OrgTree::load(path)
+                .with_context(|| format!("failed to load org tree {}", path.display()))?,
+            None => OrgTree::demo(),
+        };
+        // Bind first: a busy port should fail before anything is written to disk.
+        let listener = grpc::bind(&config.listen).await?;
+        let local_addr = listener
+            .local_addr()
+            .context("failed to read the bound address")?;
+        let dir = &config.data_dir;
+        create_private_dir(dir)?;
+        let signing = secrets::load_or_create(&dir.join(secrets::SIGNING_KEY_FILE), 32)?;
+        let master = civitas_residents::crypto::load_or_create_master_key(
+            &dir.join(secrets::MASTER_KEY_FILE),
+        )
+        .await
+        .context("failed to load the master key")?;
+
+        let residents_store: Arc<dyn EventStore> = Arc::new(
+            SqliteEventStore::open(&dir.join("residents.db"))
+                .await
+                .context("failed to open the residents store")?,
+        );
+        let keystore = KeyStore::open(&sqlite_url(&dir.join("residents-keys.db")), None)
+            .await
+            .context("failed to open the residents key store")?;
+        let residents = Residents::new(residents_store.clone(), keystore, master, tree.clone());
+        let projection = Projection::open(&sqlite_url(&dir.join("projection.db")))
+            .await
+            .context("failed to open the projection")?;
+
+        Ok(Self {
+            listener,
+            local_addr,
+            keys: Arc::new(TokenKeys::new(&signing)),
+            tree,
+            residents,
+            residents_store,
+            projection,
+            limits: config.limits,
+        })
+    }
+
+    /// The bound port (useful when listening on port 0).
+    pub fn port(&self) -> u16 {
+        self.local_addr.port()
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.local_addr
+    }
+
+    /// The token keys of this data directory (tests issue tokens with them).
+    pub fn token_keys(&self) -> Arc<TokenKeys> {
+        self.keys.clone()
+    }
+
+    /// Serves until `shutdown` completes, then stops the projection tailers cleanly.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let stop = CancellationToken::new();
+        let tailer = tokio::spawn(civitas_projection::run_tailer(
+            self.projection.clone(),
+            "residents".to_owned(),
+            self.residents_store.clone(),
+            Arc::new(StoreGapFiller::new(self.residents_store.clone())),
+            stop.clone(),
+        ));
+        let auth = AuthInterceptor::new(self.keys.clone());
+        let mut routes = tonic::service::RoutesBuilder::default();
+        routes.add_service(self.residents.server(&self.limits, auth.clone()));
+        let insights = self
+            .projection
+            .insights(self.tree.clone())
+            .max_decoding_message_size(self.limits.max_message_bytes)
+            .max_encoding_message_size(self.limits.max_message_bytes);
+        routes.add_service(tonic::service::interceptor::InterceptedService::new(
+            insights, auth,
+        ));
+        let served = grpc::serve(
+            self.listener,
+            routes.routes(),
+            &self.limits,
+            &[civitas_proto::FILE_DESCRIPTOR_SET],
+            shutdown,
+        )
+        .await;
+        stop.cancel();
+        let _ = tailer.await;
+        served
+    }
+}
+
+/// Creates the data directory readable by its owner only (it holds keys and personal
+/// data, encrypted or not).
+fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("failed to create data dir {}", dir.display()))
+}
+
+fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}

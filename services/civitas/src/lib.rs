@@ -1,0 +1,9 @@
+//! The one civitas binary's library: the embedded application behind `civitas up`
+//! (every service and the projection in one process on SQLite) and the small helpers its
+//! subcommands share. `main.rs` only parses flags, starts telemetry and runs these.
+
+pub mod duration;
+pub mod embedded;
+pub mod secrets;
+
+pub use embedded::{Application, UpConfig};

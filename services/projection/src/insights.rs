@@ -1,0 +1,109 @@
+//! The Insights gRPC service: KPI values for one org unit and period, with one row per
+//! child unit for drill-down. Values of a street or district are sums over the
+//! communities below it; numerators are summed up the tree, never averaged.
+
+use std::collections::BTreeMap;
+
+use civitas_platform::auth::caller;
+use civitas_platform::error::{internal, invalid_argument, not_found};
+use civitas_platform::org::{OrgTree, OrgUnit};
+use civitas_proto::insights::v1::insights_service_server::InsightsService;
+use civitas_proto::insights::v1::{GetKpisRequest, GetKpisResponse, KpiValue, OrgUnitKpis};
+use tonic::{Request, Response, Status};
+
+use crate::catalog::ELEMENTS;
+use crate::period::Period;
+use crate::{sum, Projection};
+
+/// Serves [`InsightsService`] from a [`Projection`] and the org tree.
+#[derive(Clone)]
+pub struct Insights {
+    projection: Projection,
+    tree: OrgTree,
+}
+
+impl Insights {
+    /// The service over `projection`, rolling up along `tree`.
+    pub fn new(projection: Projection, tree: OrgTree) -> Self {
+        Self { projection, tree }
+    }
+
+    fn communities(&self, code: &str) -> Vec<String> {
+        self.tree
+            .communities_under(code)
+            .into_iter()
+            .map(|u| u.code.clone())
+            .collect()
+    }
+
+    fn kpis(
+        &self,
+        unit: &OrgUnit,
+        per_community: &BTreeMap<String, BTreeMap<String, f64>>,
+    ) -> OrgUnitKpis {
+        let communities = self.communities(&unit.code);
+        let values = sum(communities.iter().filter_map(|c| per_community.get(c)));
+        OrgUnitKpis {
+            code: unit.code.clone(),
+            name: unit.name.clone(),
+            level: unit.level.to_string(),
+            values: ELEMENTS
+                .iter()
+                .map(|e| KpiValue {
+                    element: e.code.to_owned(),
+                    name: e.name.to_owned(),
+                    value: values.get(e.code).copied().unwrap_or_default(),
+                    aggregation: e.aggregation.as_str().to_owned(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// INTERNAL for the client; the whole error chain goes to the log.
+fn unexpected(error: crate::ProjectionError) -> Status {
+    internal(&format!("{:#}", anyhow::Error::new(error)))
+}
+
+#[tonic::async_trait]
+impl InsightsService for Insights {
+    #[tracing::instrument(name = "get_kpis", skip_all)]
+    async fn get_kpis(
+        &self,
+        request: Request<GetKpisRequest>,
+    ) -> Result<Response<GetKpisResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let code = if request.org_unit.is_empty() {
+            caller.org_unit.clone()
+        } else {
+            request.org_unit
+        };
+        let unit = self
+            .tree
+            .unit(&code)
+            .ok_or_else(|| not_found("org unit", &code))?;
+        let period = Period::parse(&request.period)
+            .map_err(|e| invalid_argument("period", e.to_string()))?;
+        caller.authorize_read(&unit.code, &self.tree)?;
+
+        let communities = self.communities(&unit.code);
+        let per_community = self
+            .projection
+            .community_values(&communities, period.first, period.last)
+            .await
+            .map_err(unexpected)?;
+        let applied_events = self.projection.applied_events().await.map_err(unexpected)?;
+        Ok(Response::new(GetKpisResponse {
+            org_unit: Some(self.kpis(unit, &per_community)),
+            children: self
+                .tree
+                .children(&unit.code)
+                .into_iter()
+                .map(|child| self.kpis(child, &per_community))
+                .collect(),
+            period: request.period,
+            applied_events,
+        }))
+    }
+}

@@ -1,0 +1,181 @@
+//! The projection: applies committed events to read models and KPI data elements, and
+//! serves them over the Insights gRPC API.
+//!
+//! Events arrive in batches (from the in-process tailer over an event store, or from a
+//! NATS consumer); each batch is applied in one transaction with its source's
+//! checkpoint, and the last applied version per stream makes duplicates harmless and
+//! gaps visible (they are fetched from a [`GapFiller`] instead of being counted wrong).
+//! Storage is `sqlx::AnyPool`, so the same code runs on SQLite and PostgreSQL.
+//!
+//! Wiring, as the binary does it in embedded mode:
+//!
+//! ```no_run
+//! # async fn wire(data_dir: &std::path::Path) -> anyhow::Result<()> {
+//! use std::sync::Arc;
+//! use civitas_kernel::{store::SqliteEventStore, EventStore};
+//! use civitas_platform::org::OrgTree;
+//! use civitas_projection::{run_tailer, Projection, StoreGapFiller};
+//!
+//! let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(&data_dir.join("residents.db")).await?);
+//! let projection = Projection::open(&format!("sqlite://{}/projection.db?mode=rwc", data_dir.display())).await?;
+//! let shutdown = tokio_util::sync::CancellationToken::new();
+//! let gaps = Arc::new(StoreGapFiller::new(store.clone()));
+//! tokio::spawn(run_tailer(projection.clone(), "residents", store, gaps, shutdown.clone()));
+//! let service = projection.insights(OrgTree::demo()); // add to the tonic router
+//! # Ok(()) }
+//! ```
+
+pub mod apply;
+pub mod catalog;
+mod db;
+pub mod error;
+pub mod insights;
+pub mod period;
+mod rules;
+pub mod tailer;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use civitas_kernel::{Checkpoint, RecordedEvent};
+use civitas_platform::org::OrgTree;
+use civitas_proto::insights::v1::insights_service_server::InsightsServiceServer;
+use sqlx::AnyPool;
+
+pub use apply::{ApplyStats, GapFiller, StoreGapFiller};
+pub use catalog::{Aggregation, DataElement};
+pub use error::ProjectionError;
+pub use insights::Insights;
+pub use period::{Period, PeriodError};
+pub use tailer::run_tailer;
+
+/// A handle on the projection database; cloning is cheap and shares the pool.
+#[derive(Clone)]
+pub struct Projection {
+    pool: AnyPool,
+    /// Batches are applied one at a time per process: SQLite has a single writer, and
+    /// on PostgreSQL it keeps concurrent tailers from contending for the same rows.
+    write: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Projection {
+    /// Connects to `database_url` (`sqlite://<dir>/projection.db?mode=rwc` or
+    /// `postgres://…`) and applies pending migrations.
+    pub async fn open(database_url: &str) -> anyhow::Result<Projection> {
+        let pool = db::open(database_url).await?;
+        Ok(Projection {
+            pool,
+            write: Arc::default(),
+        })
+    }
+
+    /// Applies a batch of events from `source` in one transaction with the source's
+    /// checkpoint: duplicates are skipped, gaps are filled from `gaps` first. On error
+    /// nothing is written and the checkpoint stays where it was.
+    #[tracing::instrument(name = "apply_batch", skip_all, fields(source = %source, events = events.len()))]
+    pub async fn apply_batch(
+        &self,
+        source: &str,
+        events: &[RecordedEvent],
+        gaps: &dyn GapFiller,
+    ) -> Result<ApplyStats, ProjectionError> {
+        if events.is_empty() {
+            return Ok(ApplyStats::default());
+        }
+        let _writer = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let stats = apply::apply_batch(&mut tx, source, events, gaps).await?;
+        tx.commit().await?;
+        tracing::debug!(
+            applied = stats.applied,
+            duplicates = stats.duplicates,
+            gap_filled = stats.gap_filled,
+            unknown = stats.unknown,
+            "batch applied"
+        );
+        Ok(stats)
+    }
+
+    /// Where `source` is: the position after its last applied event.
+    pub async fn checkpoint(&self, source: &str) -> Result<Checkpoint, ProjectionError> {
+        let mut conn = self.pool.acquire().await?;
+        db::checkpoint(&mut conn, source).await
+    }
+
+    /// Every catalog element's value for the period `first..=last`, summed over
+    /// `communities` according to its aggregation; 0 where there are no facts.
+    pub async fn values(
+        &self,
+        communities: &[String],
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<BTreeMap<String, f64>, ProjectionError> {
+        let per_community = self.community_values(communities, first, last).await?;
+        Ok(sum(per_community.values()))
+    }
+
+    /// Events applied so far over every source.
+    pub async fn applied_events(&self) -> Result<u64, ProjectionError> {
+        db::applied_events(&self.pool).await
+    }
+
+    /// The Insights gRPC service over this projection and `tree`.
+    pub fn insights(&self, tree: OrgTree) -> InsightsServiceServer<Insights> {
+        InsightsServiceServer::new(Insights::new(self.clone(), tree))
+    }
+
+    /// Per community, every catalog element's value for the period.
+    pub(crate) async fn community_values(
+        &self,
+        communities: &[String],
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<BTreeMap<String, BTreeMap<String, f64>>, ProjectionError> {
+        if communities.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let (first, last) = (
+            first.format("%Y-%m-%d").to_string(),
+            last.format("%Y-%m-%d").to_string(),
+        );
+        let totals = db::totals(&self.pool, communities, &first, &last).await?;
+        Ok(communities
+            .iter()
+            .map(|community| {
+                let facts = totals.get(community);
+                let values = catalog::ELEMENTS
+                    .iter()
+                    .map(|element| {
+                        let t = facts
+                            .and_then(|f| f.get(element.code))
+                            .copied()
+                            .unwrap_or_default();
+                        let value = match element.aggregation {
+                            Aggregation::Sum => t.in_period,
+                            Aggregation::Last => t.to_date,
+                        };
+                        (element.code.to_owned(), value as f64)
+                    })
+                    .collect();
+                (community.clone(), values)
+            })
+            .collect())
+    }
+}
+
+/// Sums per-community values element by element; every catalog element is present.
+pub(crate) fn sum<'a>(
+    values: impl IntoIterator<Item = &'a BTreeMap<String, f64>>,
+) -> BTreeMap<String, f64> {
+    let mut out: BTreeMap<String, f64> = catalog::ELEMENTS
+        .iter()
+        .map(|e| (e.code.to_owned(), 0.0))
+        .collect();
+    for community in values {
+        for (element, value) in community {
+            *out.entry(element.clone()).or_default() += value;
+        }
+    }
+    out
+}

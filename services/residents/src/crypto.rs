@@ -1,0 +1,515 @@
+//! Encryption of personal data, one key per data subject (crypto-shredding).
+//!
+//! Events are never edited or deleted, yet a resident may ask to be forgotten. So the
+//! personal fields (name, ID number, phone, birth date, address) go into events sealed
+//! with AES-256-GCM under a *data key* that belongs to that one resident (or household,
+//! for its address). Erasure deletes the data key; every sealed field of that subject,
+//! wherever a copy went (event store, JetStream, analytics, backups), becomes noise,
+//! while the events themselves (and every count built from them) stay intact. The key
+//! store (see [`crate::keystore`]) says where old copies of a key itself may linger.
+//!
+//! Data keys are stored *wrapped*: encrypted under a key-wrapping key, with the subject
+//! id as associated data so a wrapped key copied onto another subject's row fails to
+//! open. The same subject id is the associated data of every field sealed with the key.
+//!
+//! The [`MasterKey`] is never used directly. Two subkeys are derived from it with
+//! HMAC-SHA256 and fixed labels: one wraps data keys, the other computes
+//! [`id_lookup_hash`], the keyed hash that finds a resident by ID number. A plain hash
+//! would not do: ID numbers are few and structured enough to enumerate, so anyone with
+//! the database could reverse an unkeyed hash; without the master key an HMAC cannot be.
+//!
+//! Key bytes are zeroed when dropped and never printed.
+
+use std::fmt;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use hmac::{Hmac, Mac};
+use rand::rngs::OsRng;
+use rand::RngCore;
+use sha2::Sha256;
+use tokio::io::AsyncWriteExt;
+use zeroize::{Zeroize, Zeroizing};
+
+/// Length in bytes of every key here (AES-256, HMAC-SHA256 output).
+pub const KEY_LEN: usize = 32;
+/// Length in bytes of an AES-GCM nonce.
+pub const NONCE_LEN: usize = 12;
+
+const WRAPPING_LABEL: &[u8] = b"civitas/residents/key-wrapping/v1";
+const ID_LOOKUP_LABEL: &[u8] = b"civitas/residents/id-lookup/v1";
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// What can go wrong; messages never carry key material or plaintext.
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    /// A key of the wrong length was supplied.
+    #[error("key must be {KEY_LEN} bytes, got {actual}")]
+    InvalidKeyLength { actual: usize },
+    /// A hex-encoded key did not decode.
+    #[error("key is not valid hex")]
+    InvalidHex,
+    /// A nonce of the wrong length was supplied.
+    #[error("nonce must be {NONCE_LEN} bytes, got {actual}")]
+    InvalidNonceLength { actual: usize },
+    /// Authentication failed: wrong key, tampered data or mismatched associated data.
+    #[error("decryption failed: wrong key, tampered data or mismatched associated data")]
+    Decrypt,
+    /// The master key file could not be read or written.
+    #[error("master key file {path}: {source}")]
+    KeyFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The master key file exists but does not hold a hex-encoded 32-byte key.
+    #[error("master key file {path} does not hold a hex-encoded {KEY_LEN}-byte key")]
+    MalformedKeyFile { path: PathBuf },
+}
+
+/// The root secret of the residents service: wraps every data key and keys the ID lookup.
+#[derive(Clone)]
+pub struct MasterKey {
+    bytes: [u8; KEY_LEN],
+    wrapping: [u8; KEY_LEN],
+    id_lookup: [u8; KEY_LEN],
+}
+
+impl MasterKey {
+    /// Generates a new random master key from the operating system's CSPRNG.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; KEY_LEN];
+        OsRng.fill_bytes(&mut bytes);
+        let key = Self::from_array(&bytes);
+        bytes.zeroize();
+        key
+    }
+
+    /// Builds a master key from exactly 32 bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
+        let array: &[u8; KEY_LEN] =
+            bytes
+                .try_into()
+                .map_err(|_| CryptoError::InvalidKeyLength {
+                    actual: bytes.len(),
+                })?;
+        Ok(Self::from_array(array))
+    }
+
+    /// Builds a master key from 64 hex digits (surrounding whitespace is ignored).
+    pub fn from_hex(hex_key: &str) -> Result<Self, CryptoError> {
+        let mut bytes = hex::decode(hex_key.trim()).map_err(|_| CryptoError::InvalidHex)?;
+        let key = Self::from_bytes(&bytes);
+        bytes.zeroize();
+        key
+    }
+
+    /// Encodes the key as 64 lowercase hex digits, for storing it in a key file.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.bytes)
+    }
+
+    fn from_array(bytes: &[u8; KEY_LEN]) -> Self {
+        Self {
+            bytes: *bytes,
+            wrapping: derive_subkey(bytes, WRAPPING_LABEL),
+            id_lookup: derive_subkey(bytes, ID_LOOKUP_LABEL),
+        }
+    }
+}
+
+impl Drop for MasterKey {
+    fn drop(&mut self) {
+        self.bytes.zeroize();
+        self.wrapping.zeroize();
+        self.id_lookup.zeroize();
+    }
+}
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey([redacted])")
+    }
+}
+
+/// One data subject's AES-256-GCM key; deleting its wrapped copy erases the subject.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DataKey([u8; KEY_LEN]);
+
+impl DataKey {
+    /// Generates a new random data key from the operating system's CSPRNG.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; KEY_LEN];
+        OsRng.fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+
+    fn cipher(&self) -> Aes256Gcm {
+        Aes256Gcm::new((&self.0).into())
+    }
+}
+
+impl Drop for DataKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataKey([redacted])")
+    }
+}
+
+/// A sealed field: the random nonce and the ciphertext with its 16-byte tag appended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedBytes {
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+}
+
+/// Wraps `key` for `subject_id`: a random nonce followed by the AES-256-GCM ciphertext.
+pub fn wrap(master: &MasterKey, subject_id: &str, key: &DataKey) -> Vec<u8> {
+    let cipher = Aes256Gcm::new((&master.wrapping).into());
+    let nonce = random_nonce();
+    let ciphertext = encrypt(&cipher, &nonce, subject_id.as_bytes(), &key.0);
+    let mut wrapped = Vec::with_capacity(NONCE_LEN + ciphertext.len());
+    wrapped.extend_from_slice(&nonce);
+    wrapped.extend_from_slice(&ciphertext);
+    wrapped
+}
+
+/// Unwraps a key made by [`wrap`]; fails unless both master key and subject id match.
+pub fn unwrap(
+    master: &MasterKey,
+    subject_id: &str,
+    wrapped: &[u8],
+) -> Result<DataKey, CryptoError> {
+    if wrapped.len() < NONCE_LEN {
+        return Err(CryptoError::InvalidNonceLength {
+            actual: wrapped.len(),
+        });
+    }
+    let (nonce, ciphertext) = wrapped.split_at(NONCE_LEN);
+    let cipher = Aes256Gcm::new((&master.wrapping).into());
+    let mut plain = decrypt(&cipher, nonce, subject_id.as_bytes(), ciphertext)?;
+    let key = <[u8; KEY_LEN]>::try_from(plain.as_slice())
+        .map(DataKey)
+        .map_err(|_| CryptoError::InvalidKeyLength {
+            actual: plain.len(),
+        });
+    plain.zeroize();
+    key
+}
+
+/// Seals `plaintext` under `key` with a fresh random nonce; `aad` is the subject id.
+pub fn seal(key: &DataKey, aad: &[u8], plaintext: &[u8]) -> SealedBytes {
+    let nonce = random_nonce();
+    let ciphertext = encrypt(&key.cipher(), &nonce, aad, plaintext);
+    SealedBytes {
+        nonce: nonce.to_vec(),
+        ciphertext,
+    }
+}
+
+/// Opens what [`seal`] produced; fails if key, nonce, ciphertext or `aad` differ.
+pub fn open(
+    key: &DataKey,
+    aad: &[u8],
+    sealed_nonce: &[u8],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    decrypt(&key.cipher(), sealed_nonce, aad, ciphertext)
+}
+
+/// Keyed hash (hex HMAC-SHA256 under the ID-lookup subkey) of a normalised ID number.
+///
+/// Equal inputs give equal hashes, so it can carry a unique index and find a resident by
+/// ID number; without the master key it cannot be reversed by enumerating ID numbers.
+pub fn id_lookup_hash(master: &MasterKey, normalised_id_number: &str) -> String {
+    let mut mac = new_hmac(&master.id_lookup);
+    mac.update(normalised_id_number.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Reads the hex master key at `path`, or creates the file with a new key (mode 0600).
+///
+/// The key is first written and synced to a temporary file created 0600, then linked to
+/// `path` only if nothing is there, so the file never exists half-written or readable by
+/// others, and two processes starting at once end up with the same key.
+pub async fn load_or_create_master_key(path: &Path) -> Result<MasterKey, CryptoError> {
+    match read_master_key(path).await {
+        Err(CryptoError::KeyFile { source, .. }) if source.kind() == ErrorKind::NotFound => {}
+        loaded => return loaded,
+    }
+    let key = MasterKey::generate();
+    match publish_key_file(path, &key).await {
+        Ok(()) => {
+            tracing::info!(path = %path.display(), "created master key file");
+            Ok(key)
+        }
+        // Another process created it first: use its key, never ours.
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => read_master_key(path).await,
+        Err(source) => Err(CryptoError::KeyFile {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+async fn publish_key_file(path: &Path, key: &MasterKey) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        tokio::fs::create_dir_all(dir).await?;
+    }
+    let contents = Zeroizing::new(format!("{}\n", key.to_hex()));
+    let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4().simple()));
+    let linked = async {
+        write_new_private_file(&tmp, contents.as_bytes()).await?;
+        tokio::fs::hard_link(&tmp, path).await
+    }
+    .await;
+    let _ = tokio::fs::remove_file(&tmp).await;
+    match linked {
+        // A file system without hard links: create the file in place, still 0600.
+        Err(e) if e.kind() != ErrorKind::AlreadyExists => {
+            write_new_private_file(path, contents.as_bytes()).await
+        }
+        linked => linked,
+    }
+}
+
+async fn read_master_key(path: &Path) -> Result<MasterKey, CryptoError> {
+    let text = Zeroizing::new(tokio::fs::read_to_string(path).await.map_err(|source| {
+        CryptoError::KeyFile {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?);
+    warn_if_shared(path).await;
+    MasterKey::from_hex(&text).map_err(|_| CryptoError::MalformedKeyFile {
+        path: path.to_path_buf(),
+    })
+}
+
+async fn write_new_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).await?;
+    file.write_all(contents).await?;
+    file.sync_all().await
+}
+
+#[cfg(unix)]
+async fn warn_if_shared(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = tokio::fs::metadata(path).await {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{mode:o}"),
+                "master key file is accessible to group or others; chmod 600 it"
+            );
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn warn_if_shared(_path: &Path) {}
+
+fn derive_subkey(master: &[u8; KEY_LEN], label: &[u8]) -> [u8; KEY_LEN] {
+    let mut mac = new_hmac(master);
+    mac.update(label);
+    mac.finalize().into_bytes().into()
+}
+
+fn new_hmac(key: &[u8; KEY_LEN]) -> HmacSha256 {
+    <HmacSha256 as Mac>::new_from_slice(key).expect("hmac accepts keys of any length")
+}
+
+fn random_nonce() -> [u8; NONCE_LEN] {
+    let mut nonce = [0u8; NONCE_LEN];
+    OsRng.fill_bytes(&mut nonce);
+    nonce
+}
+
+fn encrypt(cipher: &Aes256Gcm, nonce: &[u8; NONCE_LEN], aad: &[u8], msg: &[u8]) -> Vec<u8> {
+    cipher
+        .encrypt(Nonce::from_slice(nonce), Payload { msg, aad })
+        .expect("aes-gcm encrypts any input shorter than 64 GiB")
+}
+
+fn decrypt(
+    cipher: &Aes256Gcm,
+    nonce: &[u8],
+    aad: &[u8],
+    msg: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    if nonce.len() != NONCE_LEN {
+        return Err(CryptoError::InvalidNonceLength {
+            actual: nonce.len(),
+        });
+    }
+    cipher
+        .decrypt(Nonce::from_slice(nonce), Payload { msg, aad })
+        .map_err(|_| CryptoError::Decrypt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sealed_name(key: &DataKey) -> SealedBytes {
+        seal(key, b"resident-1", "张三".as_bytes())
+    }
+
+    #[test]
+    fn master_key_round_trips_through_hex_and_never_prints() {
+        let key = MasterKey::generate();
+        let again = MasterKey::from_hex(&key.to_hex()).unwrap();
+        assert_eq!(again.to_hex(), key.to_hex());
+        assert_eq!(key.to_hex().len(), 2 * KEY_LEN);
+        assert_eq!(format!("{key:?}"), "MasterKey([redacted])");
+        assert_eq!(format!("{:?}", DataKey::generate()), "DataKey([redacted])");
+        assert!(matches!(
+            MasterKey::from_bytes(&[7; 31]),
+            Err(CryptoError::InvalidKeyLength { actual: 31 })
+        ));
+        assert!(matches!(
+            MasterKey::from_hex("zz"),
+            Err(CryptoError::InvalidHex)
+        ));
+    }
+
+    #[test]
+    fn subkeys_differ_from_each_other_and_from_the_master() {
+        let key = MasterKey::from_bytes(&[1; KEY_LEN]).unwrap();
+        assert_ne!(key.wrapping, key.id_lookup);
+        assert_ne!(key.wrapping, key.bytes);
+        assert_ne!(key.id_lookup, key.bytes);
+    }
+
+    #[test]
+    fn wrapped_key_unwraps_only_for_its_subject_and_master() {
+        let master = MasterKey::generate();
+        let key = DataKey::generate();
+        let wrapped = wrap(&master, "resident-1", &key);
+        assert_eq!(wrapped.len(), NONCE_LEN + KEY_LEN + 16);
+        assert_eq!(unwrap(&master, "resident-1", &wrapped).unwrap(), key);
+
+        let swapped = unwrap(&master, "resident-2", &wrapped);
+        assert!(matches!(swapped, Err(CryptoError::Decrypt)));
+        let other_master = unwrap(&MasterKey::generate(), "resident-1", &wrapped);
+        assert!(matches!(other_master, Err(CryptoError::Decrypt)));
+
+        let mut tampered = wrapped.clone();
+        tampered[NONCE_LEN + 3] ^= 1;
+        assert!(matches!(
+            unwrap(&master, "resident-1", &tampered),
+            Err(CryptoError::Decrypt)
+        ));
+        assert!(matches!(
+            unwrap(&master, "resident-1", &wrapped[..5]),
+            Err(CryptoError::InvalidNonceLength { actual: 5 })
+        ));
+    }
+
+    #[test]
+    fn sealed_bytes_open_with_the_same_key_nonce_and_aad() {
+        let key = DataKey::generate();
+        let sealed = sealed_name(&key);
+        let opened = open(&key, b"resident-1", &sealed.nonce, &sealed.ciphertext).unwrap();
+        assert_eq!(opened, "张三".as_bytes());
+        // A fresh nonce per seal: equal plaintexts do not give equal ciphertexts.
+        assert_ne!(sealed_name(&key), sealed);
+    }
+
+    #[test]
+    fn tampered_ciphertext_nonce_aad_or_key_fails_to_open() {
+        let key = DataKey::generate();
+        let sealed = sealed_name(&key);
+        let mut ciphertext = sealed.ciphertext.clone();
+        ciphertext[0] ^= 0x80;
+        let mut nonce = sealed.nonce.clone();
+        nonce[11] ^= 1;
+        let attempts = [
+            open(&key, b"resident-1", &sealed.nonce, &ciphertext),
+            open(&key, b"resident-1", &nonce, &sealed.ciphertext),
+            open(&key, b"resident-2", &sealed.nonce, &sealed.ciphertext),
+            open(
+                &DataKey::generate(),
+                b"resident-1",
+                &sealed.nonce,
+                &sealed.ciphertext,
+            ),
+        ];
+        for attempt in attempts {
+            assert!(matches!(attempt, Err(CryptoError::Decrypt)));
+        }
+        assert!(matches!(
+            open(&key, b"resident-1", &sealed.nonce[..8], &sealed.ciphertext),
+            Err(CryptoError::InvalidNonceLength { actual: 8 })
+        ));
+    }
+
+    #[test]
+    fn id_lookup_hash_is_stable_per_master_and_differs_per_id() {
+        let master = MasterKey::generate();
+        let hash = id_lookup_hash(&master, "11010519491231002X");
+        assert_eq!(hash, id_lookup_hash(&master, "11010519491231002X"));
+        assert_eq!(hash.len(), 64);
+        assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(hash, id_lookup_hash(&master, "110105194912310039"));
+        assert_ne!(
+            hash,
+            id_lookup_hash(&MasterKey::generate(), "11010519491231002X")
+        );
+        // Keyed by the derived subkey, not by the master itself.
+        let mut direct = new_hmac(&master.bytes);
+        direct.update(b"11010519491231002X");
+        assert_ne!(hash, hex::encode(direct.finalize().into_bytes()));
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn master_key_file_is_created_private_and_reloads_equal() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys").join("master.key");
+        let created = load_or_create_master_key(&path).await.unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let reloaded = load_or_create_master_key(&path).await.unwrap();
+        assert_eq!(reloaded.to_hex(), created.to_hex());
+        // No temporary file is left behind.
+        assert_eq!(
+            std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn concurrent_creators_agree_on_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        let (a, b) = tokio::join!(
+            load_or_create_master_key(&path),
+            load_or_create_master_key(&path)
+        );
+        assert_eq!(a.unwrap().to_hex(), b.unwrap().to_hex());
+    }
+
+    #[tokio::test]
+    async fn malformed_key_file_is_an_error_not_a_new_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        std::fs::write(&path, "not a key\n").unwrap();
+        let err = load_or_create_master_key(&path).await.unwrap_err();
+        assert!(matches!(err, CryptoError::MalformedKeyFile { .. }));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "not a key\n");
+    }
+}

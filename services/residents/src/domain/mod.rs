@@ -1,0 +1,26 @@
+//! The pure domain of the residents service: validated values and the `Household` and
+//! `Resident` deciders. Nothing here touches IO, a clock or randomness — "today", ids and
+//! facts about other streams arrive inside commands — so every rule is a plain function
+//! tested given/when/then.
+//!
+//! Personal data (names, ID numbers, phones, addresses, exact birth dates) crosses this
+//! layer only as [`values::Sealed`] ciphertext produced by the shell; events carry
+//! pseudonymous ids, category codes and the birth year, so erasing a resident's key
+//! (crypto-shredding) leaves every count correct.
+
+pub mod household;
+pub mod resident;
+pub mod values;
+
+pub use household::{Household, HouseholdCommand, HouseholdError, HouseholdEvent, HouseholdState};
+pub use resident::{
+    GuardianFacts, HouseholdFacts, Resident, ResidentCommand, ResidentError, ResidentEvent,
+    ResidentState,
+};
+pub use values::{
+    Address, BirthDate, Building, CareCategory, Grid, HouseholdId, IdNumber, PersonName, Phone,
+    ResidenceType, ResidentId, Sealed, Sex, ValidationError,
+};
+
+#[cfg(test)]
+mod tests;

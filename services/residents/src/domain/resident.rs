@@ -1,0 +1,462 @@
+//! The `Resident` aggregate: a person registered in a household, their residence type,
+//! the verification of a floating residence, the care registers they are on, moving out
+//! and erasure.
+//!
+//! Events carry no clear personal data: the name, ID number, phone and exact birth date
+//! travel sealed in `Registered::personal`; the birth year stays clear because age-based
+//! rules and KPIs need it and it does not identify a person on its own. Facts about
+//! other streams (the household, the guardian) are loaded by the shell and passed in.
+
+use std::collections::BTreeSet;
+
+use chrono::{Datelike, NaiveDate};
+use civitas_kernel::Decider;
+
+use super::values::{BirthDate, CareCategory, HouseholdId, ResidenceType, ResidentId, Sealed, Sex};
+
+/// Residents younger than this on the day they register must name a guardian.
+pub const GUARDIAN_REQUIRED_UNDER: u32 = 14;
+/// The oldest age, counted by birth year, at which `Minor` can be assigned.
+pub const MINOR_MAX_AGE: i32 = 18;
+/// The youngest age, counted by birth year, at which `Over80WithoutPension` can be assigned.
+pub const OVER_80_MIN_AGE: i32 = 80;
+
+/// The resident decider.
+pub struct Resident;
+
+/// The household a resident registers into, as the shell found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HouseholdFacts {
+    /// Whether the household stream holds a registration.
+    pub exists: bool,
+    /// The community the household was registered in.
+    pub community: String,
+}
+
+/// The guardian a resident names, as the shell found them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardianFacts {
+    pub resident_id: ResidentId,
+    /// Whether the guardian's stream holds a registration.
+    pub exists: bool,
+    /// Registered, not moved out and not erased.
+    pub active: bool,
+}
+
+/// What can be asked of a resident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResidentCommand {
+    /// Registers a person in a household of the caller's community.
+    Register {
+        resident_id: ResidentId,
+        household_id: HouseholdId,
+        household: HouseholdFacts,
+        /// The caller's community, from the token scope.
+        community: String,
+        residence_type: ResidenceType,
+        sex: Sex,
+        birth_date: BirthDate,
+        today: NaiveDate,
+        guardian: Option<GuardianFacts>,
+        /// Name, ID number, phone and birth date, sealed by the shell.
+        personal: Sealed,
+    },
+    /// Records that the resident has left the community.
+    MoveOut { reason: String, today: NaiveDate },
+    /// Switches between permanent and floating residence.
+    ChangeResidenceType { to: ResidenceType },
+    /// Records that a floating resident's residence was checked, valid until a later day.
+    VerifyFloatingResidence {
+        today: NaiveDate,
+        valid_until: NaiveDate,
+    },
+    /// Puts the resident on a care register.
+    AssignCareCategory {
+        category: CareCategory,
+        today: NaiveDate,
+    },
+    /// Takes the resident off a care register.
+    RevokeCareCategory {
+        category: CareCategory,
+        reason: String,
+    },
+    /// Forgets the person; the shell also deletes their key (crypto-shredding).
+    Erase,
+}
+
+/// What happened to a resident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResidentEvent {
+    /// A person was registered; `personal` holds everything that identifies them.
+    Registered {
+        resident_id: ResidentId,
+        household_id: HouseholdId,
+        residence_type: ResidenceType,
+        sex: Sex,
+        birth_year: i32,
+        guardian: Option<ResidentId>,
+        personal: Sealed,
+    },
+    /// The resident left the community; they still count in history, not in the present.
+    MovedOut {
+        resident_id: ResidentId,
+        household_id: HouseholdId,
+        reason: String,
+    },
+    /// The residence type changed between permanent and floating.
+    ResidenceTypeChanged {
+        resident_id: ResidentId,
+        from: ResidenceType,
+        to: ResidenceType,
+    },
+    /// A floating residence was checked on `verified_on`, good until `valid_until`.
+    FloatingResidenceVerified {
+        resident_id: ResidentId,
+        verified_on: NaiveDate,
+        valid_until: NaiveDate,
+    },
+    /// The resident was put on a care register.
+    CareCategoryAssigned {
+        resident_id: ResidentId,
+        category: CareCategory,
+    },
+    /// The resident was taken off a care register.
+    CareCategoryRevoked {
+        resident_id: ResidentId,
+        category: CareCategory,
+        reason: String,
+    },
+    /// The person was forgotten; their sealed data is unreadable from now on.
+    Erased { resident_id: ResidentId },
+}
+
+impl ResidentEvent {
+    /// The envelope's `event_type` and the last token of the NATS subject.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            ResidentEvent::Registered { .. } => "ResidentRegistered",
+            ResidentEvent::MovedOut { .. } => "ResidentMovedOut",
+            ResidentEvent::ResidenceTypeChanged { .. } => "ResidenceTypeChanged",
+            ResidentEvent::FloatingResidenceVerified { .. } => "FloatingResidenceVerified",
+            ResidentEvent::CareCategoryAssigned { .. } => "CareCategoryAssigned",
+            ResidentEvent::CareCategoryRevoked { .. } => "CareCategoryRevoked",
+            ResidentEvent::Erased { .. } => "ResidentErased",
+        }
+    }
+
+    /// The resident the event belongs to.
+    pub fn resident_id(&self) -> ResidentId {
+        match self {
+            ResidentEvent::Registered { resident_id, .. }
+            | ResidentEvent::MovedOut { resident_id, .. }
+            | ResidentEvent::ResidenceTypeChanged { resident_id, .. }
+            | ResidentEvent::FloatingResidenceVerified { resident_id, .. }
+            | ResidentEvent::CareCategoryAssigned { resident_id, .. }
+            | ResidentEvent::CareCategoryRevoked { resident_id, .. }
+            | ResidentEvent::Erased { resident_id } => *resident_id,
+        }
+    }
+}
+
+/// A resident as their events leave them; `Default` is a resident never registered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResidentState {
+    pub registered: bool,
+    pub resident_id: Option<ResidentId>,
+    pub household_id: Option<HouseholdId>,
+    pub residence_type: Option<ResidenceType>,
+    pub sex: Option<Sex>,
+    pub birth_year: Option<i32>,
+    pub care_categories: BTreeSet<CareCategory>,
+    pub moved_out: bool,
+    pub erased: bool,
+    /// Set by the last verification; cleared when the resident becomes permanent.
+    pub floating_valid_until: Option<NaiveDate>,
+    pub guardian: Option<ResidentId>,
+}
+
+impl ResidentState {
+    /// Registered, not moved out, not erased: what [`GuardianFacts::active`] asks.
+    pub fn is_active(&self) -> bool {
+        self.registered && !self.moved_out && !self.erased
+    }
+}
+
+/// A refused resident command: a broken business rule, not a malformed value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ResidentError {
+    #[error("resident is already registered")]
+    AlreadyRegistered,
+    #[error("resident is not registered")]
+    NotRegistered,
+    #[error("household not found")]
+    HouseholdNotFound,
+    #[error("household belongs to another community")]
+    HouseholdInOtherCommunity,
+    #[error("a resident under 14 needs a guardian")]
+    GuardianRequired,
+    #[error("guardian not found or no longer resident")]
+    GuardianNotFound,
+    #[error("a resident cannot be their own guardian")]
+    GuardianIsSelf,
+    #[error("resident has moved out")]
+    MovedOut,
+    #[error("resident has been erased")]
+    Erased,
+    #[error("resident already has this residence type")]
+    SameResidenceType,
+    #[error("only a floating residence can be verified")]
+    NotFloating,
+    #[error("valid_until must be after today")]
+    ValidUntilNotAfterToday,
+    #[error("care category is already assigned")]
+    CategoryAlreadyAssigned,
+    #[error("care category is not assigned")]
+    CategoryNotAssigned,
+    #[error("care category does not apply at this resident's age")]
+    CategoryNotApplicable,
+    #[error("reason must not be empty")]
+    EmptyReason,
+}
+
+impl ResidentError {
+    /// The request field to blame, if one is, so the shell can name it.
+    pub fn field(&self) -> Option<&'static str> {
+        use ResidentError::*;
+        match self {
+            HouseholdNotFound | HouseholdInOtherCommunity => Some("household_id"),
+            GuardianRequired | GuardianNotFound | GuardianIsSelf => Some("guardian_resident_id"),
+            SameResidenceType => Some("residence_type"),
+            ValidUntilNotAfterToday => Some("valid_until"),
+            CategoryAlreadyAssigned | CategoryNotAssigned | CategoryNotApplicable => {
+                Some("category")
+            }
+            EmptyReason => Some("reason"),
+            AlreadyRegistered | NotRegistered | MovedOut | Erased | NotFloating => None,
+        }
+    }
+}
+
+/// The facts every command after registration needs, present once registered.
+struct Registered {
+    resident_id: ResidentId,
+    household_id: HouseholdId,
+    residence_type: ResidenceType,
+    birth_year: i32,
+}
+
+/// A registered, not erased resident; erasure is checked first so an erased stream
+/// answers `Erased` to everything.
+fn existing(state: &ResidentState) -> Result<Registered, ResidentError> {
+    if state.erased {
+        return Err(ResidentError::Erased);
+    }
+    match (
+        state.resident_id,
+        state.household_id,
+        state.residence_type,
+        state.birth_year,
+    ) {
+        (Some(resident_id), Some(household_id), Some(residence_type), Some(birth_year))
+            if state.registered =>
+        {
+            Ok(Registered {
+                resident_id,
+                household_id,
+                residence_type,
+                birth_year,
+            })
+        }
+        _ => Err(ResidentError::NotRegistered),
+    }
+}
+
+/// A resident who can still change: registered, not erased, not moved out.
+fn active(state: &ResidentState) -> Result<Registered, ResidentError> {
+    let resident = existing(state)?;
+    if state.moved_out {
+        return Err(ResidentError::MovedOut);
+    }
+    Ok(resident)
+}
+
+fn non_empty_reason(reason: &str) -> Result<String, ResidentError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ResidentError::EmptyReason);
+    }
+    Ok(reason.to_owned())
+}
+
+/// Age rules use the birth year only: events never carry the full date.
+fn applies(category: CareCategory, birth_year: i32, today: NaiveDate) -> bool {
+    let age_by_year = today.year() - birth_year;
+    match category {
+        CareCategory::Minor => age_by_year <= MINOR_MAX_AGE,
+        CareCategory::Over80WithoutPension => age_by_year >= OVER_80_MIN_AGE,
+        _ => true,
+    }
+}
+
+impl Decider for Resident {
+    type State = ResidentState;
+    type Command = ResidentCommand;
+    type Event = ResidentEvent;
+    type Error = ResidentError;
+
+    fn decide(
+        state: &ResidentState,
+        command: ResidentCommand,
+    ) -> Result<Vec<ResidentEvent>, ResidentError> {
+        use ResidentCommand as C;
+        use ResidentError as E;
+        use ResidentEvent as Ev;
+        let event = match command {
+            C::Register {
+                resident_id,
+                household_id,
+                household,
+                community,
+                residence_type,
+                sex,
+                birth_date,
+                today,
+                guardian,
+                personal,
+            } => {
+                if state.erased {
+                    return Err(E::Erased);
+                }
+                if state.registered {
+                    return Err(E::AlreadyRegistered);
+                }
+                if !household.exists {
+                    return Err(E::HouseholdNotFound);
+                }
+                if household.community != community {
+                    return Err(E::HouseholdInOtherCommunity);
+                }
+                match &guardian {
+                    Some(g) if g.resident_id == resident_id => return Err(E::GuardianIsSelf),
+                    Some(g) if !(g.exists && g.active) => return Err(E::GuardianNotFound),
+                    None if birth_date.age_on(today) < GUARDIAN_REQUIRED_UNDER => {
+                        return Err(E::GuardianRequired)
+                    }
+                    _ => {}
+                }
+                Ev::Registered {
+                    resident_id,
+                    household_id,
+                    residence_type,
+                    sex,
+                    birth_year: birth_date.year(),
+                    guardian: guardian.map(|g| g.resident_id),
+                    personal,
+                }
+            }
+            C::MoveOut { reason, today: _ } => {
+                let r = active(state)?;
+                let reason = non_empty_reason(&reason)?;
+                Ev::MovedOut {
+                    resident_id: r.resident_id,
+                    household_id: r.household_id,
+                    reason,
+                }
+            }
+            C::ChangeResidenceType { to } => {
+                let r = active(state)?;
+                if r.residence_type == to {
+                    return Err(E::SameResidenceType);
+                }
+                Ev::ResidenceTypeChanged {
+                    resident_id: r.resident_id,
+                    from: r.residence_type,
+                    to,
+                }
+            }
+            C::VerifyFloatingResidence { today, valid_until } => {
+                let r = active(state)?;
+                if r.residence_type != ResidenceType::Floating {
+                    return Err(E::NotFloating);
+                }
+                if valid_until <= today {
+                    return Err(E::ValidUntilNotAfterToday);
+                }
+                Ev::FloatingResidenceVerified {
+                    resident_id: r.resident_id,
+                    verified_on: today,
+                    valid_until,
+                }
+            }
+            C::AssignCareCategory { category, today } => {
+                let r = active(state)?;
+                if state.care_categories.contains(&category) {
+                    return Err(E::CategoryAlreadyAssigned);
+                }
+                if !applies(category, r.birth_year, today) {
+                    return Err(E::CategoryNotApplicable);
+                }
+                Ev::CareCategoryAssigned {
+                    resident_id: r.resident_id,
+                    category,
+                }
+            }
+            C::RevokeCareCategory { category, reason } => {
+                let r = active(state)?;
+                if !state.care_categories.contains(&category) {
+                    return Err(E::CategoryNotAssigned);
+                }
+                let reason = non_empty_reason(&reason)?;
+                Ev::CareCategoryRevoked {
+                    resident_id: r.resident_id,
+                    category,
+                    reason,
+                }
+            }
+            C::Erase => Ev::Erased {
+                resident_id: existing(state)?.resident_id,
+            },
+        };
+        Ok(vec![event])
+    }
+
+    fn evolve(mut state: ResidentState, event: &ResidentEvent) -> ResidentState {
+        match event {
+            ResidentEvent::Registered {
+                resident_id,
+                household_id,
+                residence_type,
+                sex,
+                birth_year,
+                guardian,
+                ..
+            } => {
+                state.registered = true;
+                state.resident_id = Some(*resident_id);
+                state.household_id = Some(*household_id);
+                state.residence_type = Some(*residence_type);
+                state.sex = Some(*sex);
+                state.birth_year = Some(*birth_year);
+                state.guardian = *guardian;
+            }
+            ResidentEvent::MovedOut { .. } => state.moved_out = true,
+            ResidentEvent::ResidenceTypeChanged { to, .. } => {
+                state.residence_type = Some(*to);
+                if *to == ResidenceType::Permanent {
+                    state.floating_valid_until = None;
+                }
+            }
+            ResidentEvent::FloatingResidenceVerified { valid_until, .. } => {
+                state.floating_valid_until = Some(*valid_until)
+            }
+            ResidentEvent::CareCategoryAssigned { category, .. } => {
+                state.care_categories.insert(*category);
+            }
+            ResidentEvent::CareCategoryRevoked { category, .. } => {
+                state.care_categories.remove(category);
+            }
+            ResidentEvent::Erased { .. } => state.erased = true,
+        }
+        state
+    }
+}

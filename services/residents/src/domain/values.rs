@@ -1,0 +1,486 @@
+//! Validated value types. Each is built only by `parse(field, input)`, which names the
+//! request field to blame, so an invalid value cannot exist past the edge.
+//!
+//! Types that hold personal data (`PersonName`, `IdNumber`, `Phone`, `Address`,
+//! `BirthDate`) have no `Display` and a `Debug` that prints `***`: reading the value takes
+//! an explicit `as_str()` / `date()`, and a stray `{:?}` in a log line leaks nothing.
+
+mod id_number;
+mod phone;
+
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+use uuid::Uuid;
+
+pub use id_number::IdNumber;
+pub use phone::Phone;
+
+/// A value refused at the edge; the shell maps it to INVALID_ARGUMENT naming `field`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {field}: {message}")]
+pub struct ValidationError {
+    /// The request field that holds the bad value.
+    pub field: &'static str,
+    /// What is wrong with it, lowercase, without the value itself.
+    pub message: String,
+}
+
+impl ValidationError {
+    /// Builds an error for `field`.
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// Parses a uuid in any form `uuid` accepts; the nil uuid is refused because
+            /// it is what an unset protobuf field decodes to.
+            pub fn parse(field: &'static str, input: &str) -> Result<Self, ValidationError> {
+                let uuid = Uuid::parse_str(input.trim())
+                    .map_err(|_| ValidationError::new(field, "must be a uuid"))?;
+                if uuid.is_nil() {
+                    return Err(ValidationError::new(field, "must not be the nil uuid"));
+                }
+                Ok(Self(uuid))
+            }
+
+            /// Wraps an id the shell generated (e.g. a UUIDv7).
+            pub fn from_uuid(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+
+            /// The wrapped uuid.
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+
+            /// The event-store stream that holds this aggregate.
+            pub fn stream_id(&self) -> String {
+                format!(concat!($prefix, "-{}"), self.0.hyphenated())
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0.hyphenated(), f)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// A resident's pseudonymous id: the only way other services and events refer to a person.
+    ResidentId,
+    "resident"
+);
+uuid_id!(
+    /// A household's id.
+    HouseholdId,
+    "household"
+);
+
+/// Trims `input` and checks its length in characters (not bytes: names are mostly CJK).
+fn bounded_text(field: &'static str, input: &str, max: usize) -> Result<String, ValidationError> {
+    let text = input.trim();
+    if text.is_empty() {
+        return Err(ValidationError::new(field, "must not be empty"));
+    }
+    if text.chars().count() > max {
+        return Err(ValidationError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(ValidationError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+macro_rules! text_value {
+    ($(#[$doc:meta])* $name:ident, max = $max:literal, personal) => {
+        text_value!(@define $(#[$doc])* $name, $max);
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(***)"))
+            }
+        }
+    };
+    ($(#[$doc:meta])* $name:ident, max = $max:literal) => {
+        text_value!(@define $(#[$doc])* $name, $max);
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.0).finish()
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+    (@define $(#[$doc:meta])* $name:ident, $max:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            #[doc = concat!("Trims the input; 1–", stringify!($max), " characters, no control characters.")]
+            pub fn parse(field: &'static str, input: &str) -> Result<Self, ValidationError> {
+                bounded_text(field, input, $max).map(Self)
+            }
+
+            /// The trimmed text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+text_value!(
+    /// A person's name (personal data: sealed before it is stored).
+    PersonName,
+    max = 50,
+    personal
+);
+text_value!(
+    /// A postal address (personal data: sealed before it is stored).
+    Address,
+    max = 200,
+    personal
+);
+text_value!(
+    /// A grid (网格) within a community; organisational, not personal.
+    Grid,
+    max = 40
+);
+text_value!(
+    /// A building (楼栋) within a community; organisational, not personal.
+    Building,
+    max = 40
+);
+
+/// A birth date checked against the `today` the command carries.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BirthDate(NaiveDate);
+
+impl BirthDate {
+    /// The earliest birth date accepted; older dates are typing errors, not residents.
+    pub const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+        Some(date) => date,
+        None => panic!("1900-01-01 is a date"),
+    };
+
+    /// Accepts a date from 1900-01-01 up to and including `today`.
+    pub fn parse(
+        field: &'static str,
+        date: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<Self, ValidationError> {
+        if date > today {
+            return Err(ValidationError::new(field, "must not be in the future"));
+        }
+        if date < Self::EARLIEST {
+            return Err(ValidationError::new(field, "must not be before 1900-01-01"));
+        }
+        Ok(Self(date))
+    }
+
+    /// The date itself (personal data: seal it, publish only [`Self::year`]).
+    pub fn date(&self) -> NaiveDate {
+        self.0
+    }
+
+    /// The birth year, the only part of the date events carry.
+    pub fn year(&self) -> i32 {
+        self.0.year()
+    }
+
+    /// Age in full years on `today`; 0 if `today` precedes the birth.
+    pub fn age_on(&self, today: NaiveDate) -> u32 {
+        let birthday_passed = (today.month(), today.day()) >= (self.0.month(), self.0.day());
+        let years = today.year() - self.0.year() - i32::from(!birthday_passed);
+        u32::try_from(years).unwrap_or(0)
+    }
+}
+
+impl fmt::Debug for BirthDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BirthDate(***)")
+    }
+}
+
+macro_rules! code_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $code:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)+
+        }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The stable snake_case code used in storage and as a KPI element suffix.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code,)+
+                }
+            }
+
+            /// The variant with this code, if any.
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code {
+                    $($code => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+code_enum!(
+    /// Whether a resident's household registration (户籍) is here or elsewhere.
+    ResidenceType {
+        /// Registered in this community.
+        Permanent => "permanent",
+        /// Living here with registration elsewhere; the residence must be re-verified.
+        Floating => "floating",
+    }
+);
+
+code_enum!(
+    /// Sex as recorded on the resident ID card.
+    Sex {
+        /// Male.
+        Male => "male",
+        /// Female.
+        Female => "female",
+    }
+);
+
+code_enum!(
+    /// The care registers a resident can be on; each drives care visits and KPIs.
+    CareCategory {
+        /// Elderly person living alone.
+        LivingAlone => "living_alone",
+        /// Elderly household whose children live elsewhere.
+        EmptyNest => "empty_nest",
+        /// Aged 80 or over with no pension.
+        Over80WithoutPension => "over_80_without_pension",
+        /// Person with a disability.
+        Disabled => "disabled",
+        /// Entitled group: military and martyrs' families.
+        EntitledFamily => "entitled_family",
+        /// Household in financial or other difficulty.
+        HouseholdInDifficulty => "household_in_difficulty",
+        /// Minor followed by the minors' education programme.
+        Minor => "minor",
+    }
+);
+
+/// Personal data encrypted by the shell under a per-resident key. The domain carries it
+/// opaquely; deleting the key (erasure) makes it unreadable everywhere at once.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Sealed {
+    /// Which key encrypted this; the shell deletes that key to erase the data.
+    pub key_id: String,
+    /// The cipher's nonce.
+    pub nonce: Vec<u8>,
+    /// The encrypted bytes.
+    pub ciphertext: Vec<u8>,
+}
+
+impl fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sealed")
+            .field("key_id", &self.key_id)
+            .field("nonce_len", &self.nonce.len())
+            .field("ciphertext_len", &self.ciphertext.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn ids_parse_display_and_name_their_stream() {
+        let id =
+            ResidentId::parse("resident_id", " 0191F0A2-7B3C-7D4E-8F10-111213141516 ").unwrap();
+        assert_eq!(id.to_string(), "0191f0a2-7b3c-7d4e-8f10-111213141516");
+        assert_eq!(
+            id.stream_id(),
+            "resident-0191f0a2-7b3c-7d4e-8f10-111213141516"
+        );
+        let household = HouseholdId::from_uuid(id.as_uuid());
+        assert_eq!(
+            household.stream_id(),
+            "household-0191f0a2-7b3c-7d4e-8f10-111213141516"
+        );
+    }
+
+    #[test]
+    fn ids_refuse_garbage_and_nil() {
+        let err = HouseholdId::parse("household_id", "not-a-uuid").unwrap_err();
+        assert_eq!(err, ValidationError::new("household_id", "must be a uuid"));
+        assert_eq!(err.to_string(), "invalid household_id: must be a uuid");
+        let err = ResidentId::parse("resident_id", &Uuid::nil().to_string()).unwrap_err();
+        assert_eq!(err.message, "must not be the nil uuid");
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded_in_characters() {
+        assert_eq!(
+            PersonName::parse("name", "  张三 ").unwrap().as_str(),
+            "张三"
+        );
+        assert!(PersonName::parse("name", &"李".repeat(50)).is_ok());
+        let err = PersonName::parse("name", &"李".repeat(51)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid name: must be at most 50 characters"
+        );
+        assert_eq!(
+            PersonName::parse("name", "   ").unwrap_err().message,
+            "must not be empty"
+        );
+        let err = PersonName::parse("name", "张\u{0}三").unwrap_err();
+        assert_eq!(err.message, "must not contain control characters");
+    }
+
+    #[test]
+    fn personal_text_never_reaches_debug_output() {
+        let name = PersonName::parse("name", "王五").unwrap();
+        assert_eq!(format!("{name:?}"), "PersonName(***)");
+        let address = Address::parse("address", "杭州市西湖区文三路 1 号").unwrap();
+        assert_eq!(format!("{address:?}"), "Address(***)");
+        let born = BirthDate::parse("birth_date", date(1990, 3, 7), date(2024, 1, 1)).unwrap();
+        assert_eq!(format!("{born:?}"), "BirthDate(***)");
+    }
+
+    #[test]
+    fn address_grid_and_building_limits() {
+        assert!(Address::parse("address", &"a".repeat(200)).is_ok());
+        assert_eq!(
+            Address::parse("address", &"a".repeat(201))
+                .unwrap_err()
+                .message,
+            "must be at most 200 characters"
+        );
+        let grid = Grid::parse("grid", " 第三网格 ").unwrap();
+        assert_eq!(grid.to_string(), "第三网格");
+        assert_eq!(format!("{grid:?}"), "Grid(\"第三网格\")");
+        assert_eq!(
+            Grid::parse("grid", &"g".repeat(41)).unwrap_err().message,
+            "must be at most 40 characters"
+        );
+        assert_eq!(
+            Building::parse("building", "").unwrap_err().message,
+            "must not be empty"
+        );
+        assert_eq!(
+            Building::parse("building", "3\n栋").unwrap_err().message,
+            "must not contain control characters"
+        );
+        assert_eq!(
+            Building::parse("building", "3 栋").unwrap().as_str(),
+            "3 栋"
+        );
+    }
+
+    #[test]
+    fn birth_dates_between_1900_and_today() {
+        let today = date(2024, 6, 1);
+        assert!(BirthDate::parse("birth_date", today, today).is_ok());
+        assert!(BirthDate::parse("birth_date", date(1900, 1, 1), today).is_ok());
+        let err = BirthDate::parse("birth_date", date(2024, 6, 2), today).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid birth_date: must not be in the future"
+        );
+        let err = BirthDate::parse("birth_date", date(1899, 12, 31), today).unwrap_err();
+        assert_eq!(err.message, "must not be before 1900-01-01");
+    }
+
+    #[test]
+    fn age_counts_full_years() {
+        let born = BirthDate::parse("birth_date", date(2010, 6, 15), date(2024, 6, 15)).unwrap();
+        assert_eq!(born.year(), 2010);
+        assert_eq!(born.date(), date(2010, 6, 15));
+        assert_eq!(born.age_on(date(2024, 6, 14)), 13);
+        assert_eq!(born.age_on(date(2024, 6, 15)), 14);
+        assert_eq!(born.age_on(date(2010, 6, 15)), 0);
+        assert_eq!(born.age_on(date(2009, 1, 1)), 0);
+        let leap = BirthDate::parse("birth_date", date(2000, 2, 29), date(2024, 1, 1)).unwrap();
+        assert_eq!(leap.age_on(date(2023, 2, 28)), 22);
+        assert_eq!(leap.age_on(date(2023, 3, 1)), 23);
+    }
+
+    #[test]
+    fn codes_round_trip_and_are_unique() {
+        let codes: Vec<&str> = CareCategory::ALL.iter().map(|c| c.code()).collect();
+        assert_eq!(
+            codes,
+            [
+                "living_alone",
+                "empty_nest",
+                "over_80_without_pension",
+                "disabled",
+                "entitled_family",
+                "household_in_difficulty",
+                "minor"
+            ]
+        );
+        for category in CareCategory::ALL {
+            assert_eq!(CareCategory::from_code(category.code()), Some(*category));
+        }
+        assert_eq!(
+            ResidenceType::ALL,
+            [ResidenceType::Permanent, ResidenceType::Floating]
+        );
+        assert_eq!(ResidenceType::Floating.to_string(), "floating");
+        assert_eq!(Sex::from_code("female"), Some(Sex::Female));
+        assert_eq!(Sex::from_code("Female"), None);
+        assert_eq!(Sex::ALL.len(), 2);
+    }
+
+    #[test]
+    fn sealed_debug_shows_only_sizes() {
+        let sealed = Sealed {
+            key_id: "k1".into(),
+            nonce: vec![0; 12],
+            ciphertext: vec![7; 40],
+        };
+        assert_eq!(
+            format!("{sealed:?}"),
+            r#"Sealed { key_id: "k1", nonce_len: 12, ciphertext_len: 40 }"#
+        );
+    }
+}

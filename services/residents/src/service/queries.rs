@@ -1,0 +1,240 @@
+//! Read handlers. Personal data is opened only for staff of the resident's own
+//! community; others in scope see the record with personal fields redacted, and an
+//! erased resident shows as erased to everyone.
+
+use civitas_kernel::command::decode_all;
+use civitas_kernel::{Decider, OrgPath, RecordedEvent};
+use civitas_platform::auth::{Caller, Role};
+use civitas_proto::common::v1 as common;
+use civitas_proto::residents::v1 as api;
+use prost::Message;
+
+use super::Residents;
+use crate::convert::{category_to_pb, date_to_pb, residence_type_to_pb, sex_to_pb};
+use crate::crypto;
+use crate::domain::{
+    Household, HouseholdEvent, HouseholdId, IdNumber, Resident, ResidentEvent, ResidentId, Sealed,
+};
+use crate::error::ServiceError;
+use crate::keystore::KeyState;
+
+use api::PersonalVisibility as Visibility;
+
+impl Residents {
+    /// One resident, with personal data for staff of its community.
+    pub async fn get_resident(
+        &self,
+        caller: &Caller,
+        req: api::GetResidentRequest,
+    ) -> Result<api::GetResidentResponse, ServiceError> {
+        let id = ResidentId::parse("resident_id", req.resident_id.trim())?;
+        let resident = self.resident_view(caller, &id).await?;
+        Ok(api::GetResidentResponse {
+            resident: Some(resident),
+        })
+    }
+
+    /// One household and its residents (including those moved out or erased).
+    pub async fn get_household(
+        &self,
+        caller: &Caller,
+        req: api::GetHouseholdRequest,
+    ) -> Result<api::GetHouseholdResponse, ServiceError> {
+        let id = HouseholdId::parse("household_id", req.household_id.trim())?;
+        let recorded = self.store.read_stream(&id.stream_id()).await?;
+        let org = self.authorize_stream_read(caller, &recorded, "household", &id.to_string())?;
+        let events: Vec<HouseholdEvent> = decode_all(&recorded)?;
+        let state = Household::fold(events.iter());
+        let sealed = events
+            .iter()
+            .map(|HouseholdEvent::Registered { address, .. }| address)
+            .next_back();
+        let (visibility, personal) =
+            match self.open_for(caller, &org, &id.to_string(), sealed).await? {
+                Opened::Visible(bytes) => (
+                    Visibility::Visible,
+                    Some(decode_personal::<api::HouseholdPersonal>(&bytes)?),
+                ),
+                Opened::Hidden(v) => (v, None),
+            };
+        let resident_ids = self.keys.residents_of_household(&id.to_string()).await?;
+        let mut residents = Vec::with_capacity(resident_ids.len());
+        for rid in &resident_ids {
+            let rid = ResidentId::parse("resident_id", rid)
+                .map_err(|e| ServiceError::Unexpected(e.into()))?;
+            match self.resident_view(caller, &rid).await {
+                Ok(r) => residents.push(r),
+                // A key whose registration never committed: not a resident.
+                Err(ServiceError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let household = api::Household {
+            household_id: id.to_string(),
+            org: Some(org_to_pb(&org)),
+            grid: state
+                .grid
+                .map(|g| g.as_str().to_owned())
+                .unwrap_or_default(),
+            building: state
+                .building
+                .map(|b| b.as_str().to_owned())
+                .unwrap_or_default(),
+            personal_visibility: visibility as i32,
+            personal,
+            resident_ids: residents.iter().map(|r| r.resident_id.clone()).collect(),
+            version: recorded.last().map_or(0, |e| e.stream_version),
+        };
+        Ok(api::GetHouseholdResponse {
+            household: Some(household),
+            residents,
+        })
+    }
+
+    /// Finds a resident of the caller's own community by ID number (staff only). A
+    /// resident of another community is reported as not found, so the lookup cannot
+    /// probe where a person lives.
+    pub async fn find_by_id_number(
+        &self,
+        caller: &Caller,
+        req: api::FindResidentByIdNumberRequest,
+    ) -> Result<api::FindResidentByIdNumberResponse, ServiceError> {
+        caller.authorize_write(&caller.org_unit)?;
+        let id_number = IdNumber::parse("id_number", &req.id_number)?;
+        let hash = crypto::id_lookup_hash(&self.master, id_number.as_str());
+        let not_found = || ServiceError::NotFound {
+            what: "resident",
+            id: "with this id_number".to_owned(),
+        };
+        let subject = self
+            .keys
+            .find_by_id_hash(&hash)
+            .await?
+            .ok_or_else(not_found)?;
+        let id = ResidentId::parse("resident_id", &subject)
+            .map_err(|e| ServiceError::Unexpected(e.into()))?;
+        let recorded = self.store.read_stream(&id.stream_id()).await?;
+        match recorded.first() {
+            Some(first) if first.org.community == caller.org_unit => {}
+            _ => return Err(not_found()),
+        }
+        Ok(api::FindResidentByIdNumberResponse {
+            resident: Some(self.resident_view(caller, &id).await?),
+        })
+    }
+
+    async fn resident_view(
+        &self,
+        caller: &Caller,
+        id: &ResidentId,
+    ) -> Result<api::Resident, ServiceError> {
+        let recorded = self.store.read_stream(&id.stream_id()).await?;
+        let org = self.authorize_stream_read(caller, &recorded, "resident", &id.to_string())?;
+        let events: Vec<ResidentEvent> = decode_all(&recorded)?;
+        let state = Resident::fold(events.iter());
+        let sealed = events.iter().find_map(|e| match e {
+            ResidentEvent::Registered { personal, .. } => Some(personal),
+            _ => None,
+        });
+        let (visibility, personal) = if state.erased {
+            (Visibility::Erased, None)
+        } else {
+            match self.open_for(caller, &org, &id.to_string(), sealed).await? {
+                Opened::Visible(bytes) => (
+                    Visibility::Visible,
+                    Some(decode_personal::<api::ResidentPersonal>(&bytes)?),
+                ),
+                Opened::Hidden(v) => (v, None),
+            }
+        };
+        Ok(api::Resident {
+            resident_id: id.to_string(),
+            household_id: state
+                .household_id
+                .map(|h| h.to_string())
+                .unwrap_or_default(),
+            org: Some(org_to_pb(&org)),
+            residence_type: state
+                .residence_type
+                .map_or(0, |t| residence_type_to_pb(t) as i32),
+            sex: state.sex.map_or(0, |s| sex_to_pb(s) as i32),
+            birth_year: state.birth_year.unwrap_or_default(),
+            care_categories: state
+                .care_categories
+                .iter()
+                .map(|c| category_to_pb(*c) as i32)
+                .collect(),
+            moved_out: state.moved_out,
+            erased: state.erased,
+            floating_valid_until: state.floating_valid_until.map(date_to_pb),
+            guardian_resident_id: state.guardian.map(|g| g.to_string()).unwrap_or_default(),
+            personal_visibility: visibility as i32,
+            personal,
+            version: recorded.last().map_or(0, |e| e.stream_version),
+        })
+    }
+
+    /// The stream's org path, after checking the caller may read below it.
+    fn authorize_stream_read(
+        &self,
+        caller: &Caller,
+        recorded: &[RecordedEvent],
+        what: &'static str,
+        id: &str,
+    ) -> Result<OrgPath, ServiceError> {
+        let first = recorded.first().ok_or_else(|| ServiceError::NotFound {
+            what,
+            id: id.to_owned(),
+        })?;
+        caller.authorize_read(&first.org.community, &self.tree)?;
+        Ok(first.org.clone())
+    }
+
+    /// Opens sealed personal data for staff of `org`'s community, otherwise says why not.
+    async fn open_for(
+        &self,
+        caller: &Caller,
+        org: &OrgPath,
+        subject: &str,
+        sealed: Option<&Sealed>,
+    ) -> Result<Opened, ServiceError> {
+        if caller.role != Role::Staff || caller.org_unit != org.community {
+            return Ok(Opened::Hidden(Visibility::Redacted));
+        }
+        let Some(sealed) = sealed else {
+            return Ok(Opened::Hidden(Visibility::Redacted));
+        };
+        match self.keys.data_key(subject, &self.master).await? {
+            KeyState::Active(key) => {
+                let plain =
+                    crypto::open(&key, subject.as_bytes(), &sealed.nonce, &sealed.ciphertext)
+                        .map_err(|e| {
+                            ServiceError::Unexpected(
+                                anyhow::Error::new(e).context("failed to open personal data"),
+                            )
+                        })?;
+                Ok(Opened::Visible(plain))
+            }
+            KeyState::Erased | KeyState::Unknown => Ok(Opened::Hidden(Visibility::Erased)),
+        }
+    }
+}
+
+enum Opened {
+    Visible(Vec<u8>),
+    Hidden(Visibility),
+}
+
+fn decode_personal<M: Message + Default>(bytes: &[u8]) -> Result<M, ServiceError> {
+    M::decode(bytes).map_err(|e| {
+        ServiceError::Unexpected(anyhow::Error::new(e).context("corrupt personal data"))
+    })
+}
+
+fn org_to_pb(org: &OrgPath) -> common::OrgPath {
+    common::OrgPath {
+        district: org.district.clone(),
+        street: org.street.clone(),
+        community: org.community.clone(),
+    }
+}

@@ -1,0 +1,145 @@
+//! Constructors for gRPC statuses in the richer error model (`google.rpc.Status` with
+//! details), so every service reports the same codes, messages and details.
+//!
+//! Validation failures carry a `google.rpc.BadRequest` naming each offending field;
+//! clients read it with `tonic_types::StatusExt::get_details_bad_request`. Unexpected
+//! failures are logged here and reach the client only as "internal error".
+
+use std::fmt;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, FieldViolation, PreconditionViolation, StatusExt};
+
+/// INVALID_ARGUMENT "invalid {field}: {description}" with a BadRequest violation.
+pub fn invalid_argument(field: &str, description: impl Into<String>) -> Status {
+    let description = description.into();
+    Status::with_error_details(
+        Code::InvalidArgument,
+        format!("invalid {field}: {description}"),
+        ErrorDetails::with_bad_request(vec![FieldViolation::new(field, description)]),
+    )
+}
+
+/// INVALID_ARGUMENT listing several `(field, description)` violations.
+///
+/// The message names every field; the details carry one violation each.
+pub fn invalid_arguments(violations: Vec<(String, String)>) -> Status {
+    let message = match violations.as_slice() {
+        [] => "invalid argument".to_owned(),
+        [(field, description)] => format!("invalid {field}: {description}"),
+        many => format!(
+            "invalid arguments: {}",
+            many.iter()
+                .map(|(field, description)| format!("{field}: {description}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    let violations = violations
+        .into_iter()
+        .map(|(field, description)| FieldViolation::new(field, description))
+        .collect::<Vec<_>>();
+    Status::with_error_details(
+        Code::InvalidArgument,
+        message,
+        ErrorDetails::with_bad_request(violations),
+    )
+}
+
+/// FAILED_PRECONDITION: a business rule rejects the command in the current state.
+pub fn failed_precondition(msg: impl Into<String>) -> Status {
+    Status::failed_precondition(msg)
+}
+
+/// FAILED_PRECONDITION naming the field whose value breaks the rule, as a
+/// `google.rpc.PreconditionFailure` violation (type "RULE", subject = the field).
+pub fn failed_precondition_on(field: &str, msg: impl Into<String>) -> Status {
+    let msg = msg.into();
+    Status::with_error_details(
+        Code::FailedPrecondition,
+        format!("{field}: {msg}"),
+        ErrorDetails::with_precondition_failure(vec![PreconditionViolation::new(
+            "RULE", field, msg,
+        )]),
+    )
+}
+
+/// NOT_FOUND "{what} {id} not found".
+pub fn not_found(what: &str, id: &str) -> Status {
+    Status::not_found(format!("{what} {id} not found"))
+}
+
+/// ABORTED: a concurrency conflict; the client may retry.
+pub fn aborted(msg: impl Into<String>) -> Status {
+    Status::aborted(msg)
+}
+
+/// ALREADY_EXISTS: the thing being created exists.
+pub fn already_exists(msg: impl Into<String>) -> Status {
+    Status::already_exists(msg)
+}
+
+/// INTERNAL "internal error"; the detail goes to the log only.
+pub fn internal(err: &dyn fmt::Display) -> Status {
+    tracing::error!(error = %err, "internal error");
+    Status::internal("internal error")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_argument_carries_a_field_violation() {
+        let status = invalid_argument("household_id", "must not be empty");
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(status.message(), "invalid household_id: must not be empty");
+        let bad_request = status.get_details_bad_request().unwrap();
+        let [violation] = bad_request.field_violations.as_slice() else {
+            panic!("expected one violation: {bad_request:?}");
+        };
+        assert_eq!(violation.field, "household_id");
+        assert_eq!(violation.description, "must not be empty");
+    }
+
+    #[test]
+    fn invalid_arguments_carries_every_violation() {
+        let status = invalid_arguments(vec![
+            ("name".into(), "too long".into()),
+            ("capacity".into(), "must be positive".into()),
+        ]);
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(
+            status.message(),
+            "invalid arguments: name: too long; capacity: must be positive"
+        );
+        let fields: Vec<_> = status
+            .get_details_bad_request()
+            .unwrap()
+            .field_violations
+            .into_iter()
+            .map(|v| v.field)
+            .collect();
+        assert_eq!(fields, ["name", "capacity"]);
+    }
+
+    #[test]
+    fn simple_constructors_use_their_codes() {
+        assert_eq!(
+            failed_precondition("closed").code(),
+            Code::FailedPrecondition
+        );
+        assert_eq!(aborted("conflict").code(), Code::Aborted);
+        assert_eq!(already_exists("dup").code(), Code::AlreadyExists);
+        let status = not_found("household", "h-1");
+        assert_eq!(status.code(), Code::NotFound);
+        assert_eq!(status.message(), "household h-1 not found");
+    }
+
+    #[test]
+    fn internal_hides_the_detail() {
+        let status = internal(&"connection refused to 10.0.0.5");
+        assert_eq!(status.code(), Code::Internal);
+        assert_eq!(status.message(), "internal error");
+    }
+}

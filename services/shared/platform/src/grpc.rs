@@ -1,0 +1,171 @@
+//! gRPC server assembly: every civitas server gets health checking, server reflection,
+//! a per-request deadline, concurrency limits and graceful shutdown the same way.
+
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_stream::StreamExt as _;
+use tonic::service::Routes;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tower::limit::GlobalConcurrencyLimitLayer;
+
+/// Resource limits applied to every server.
+///
+/// In config files and env vars `request_timeout` is a string with a unit suffix
+/// (`"10s"`, `"250ms"`, `"2m"`) or a bare integer number of seconds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerLimits {
+    /// Largest accepted request message; applied by callers to each generated server
+    /// with `max_decoding_message_size`. Default 4 MiB.
+    pub max_message_bytes: usize,
+    /// Deadline for each request, from arrival to response headers. Default 10 s.
+    #[serde(with = "duration_text")]
+    pub request_timeout: Duration,
+    /// In-flight requests across all connections; more wait. Default 256.
+    pub concurrency_limit: usize,
+    /// In-flight requests on one connection; more wait. Default 64.
+    pub per_connection_concurrency: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 4 * 1024 * 1024,
+            request_timeout: Duration::from_secs(10),
+            concurrency_limit: 256,
+            per_connection_concurrency: 64,
+        }
+    }
+}
+
+/// Binds a TCP listener, e.g. `"127.0.0.1:0"` in tests.
+pub async fn bind(addr: &str) -> Result<TcpListener, anyhow::Error> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("failed to bind {addr}: is another process using it?"))
+}
+
+/// Serves `routes` on `listener` until `shutdown` completes, then drains connections.
+///
+/// Adds `grpc.health.v1.Health` (reporting SERVING for the overall `""` service) and
+/// `grpc.reflection.v1` over `descriptor_sets` plus the health proto. Applies the
+/// request timeout and both concurrency limits from `limits`; the message size limit
+/// must be applied by the caller on each generated server
+/// (`FooServer::new(svc).max_decoding_message_size(limits.max_message_bytes)`), since
+/// it is a property of the generated service, not of the transport.
+pub async fn serve(
+    listener: TcpListener,
+    routes: Routes,
+    limits: &ServerLimits,
+    descriptor_sets: &[&'static [u8]],
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_service_status("", ServingStatus::Serving)
+        .await;
+
+    let reflection = descriptor_sets
+        .iter()
+        .fold(
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET),
+            |builder, set| builder.register_encoded_file_descriptor_set(set),
+        )
+        .build_v1()
+        .context("failed to build the reflection service")?;
+
+    let routes = routes.add_service(health_service).add_service(reflection);
+    let local_addr = listener.local_addr().ok();
+    // Serving from an incoming stream bypasses the builder's TCP options, so set
+    // nodelay here: small gRPC frames should not wait for Nagle.
+    let incoming = TcpListenerStream::new(listener).map(|stream| {
+        if let Ok(stream) = &stream {
+            if let Err(err) = stream.set_nodelay(true) {
+                tracing::debug!(error = %err, "failed to set tcp nodelay");
+            }
+        }
+        stream
+    });
+
+    tracing::info!(addr = ?local_addr, "grpc server listening");
+    Server::builder()
+        .timeout(limits.request_timeout)
+        .concurrency_limit_per_connection(limits.per_connection_concurrency)
+        .layer(GlobalConcurrencyLimitLayer::new(limits.concurrency_limit))
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(incoming, shutdown)
+        .await
+        .context("grpc server failed")?;
+    tracing::info!(addr = ?local_addr, "grpc server stopped");
+    Ok(())
+}
+
+/// (De)serializes a [`Duration`] as `"10s"`-style text, also accepting integer seconds.
+mod duration_text {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        if value.subsec_nanos() == 0 {
+            serializer.serialize_str(&format!("{}s", value.as_secs()))
+        } else {
+            serializer.serialize_str(&format!("{}ms", value.as_millis()))
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        deserializer.deserialize_any(Visitor)
+    }
+
+    struct Visitor;
+
+    impl serde::de::Visitor<'_> for Visitor {
+        type Value = Duration;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a duration such as \"10s\", \"250ms\" or \"2m\", or whole seconds")
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, secs: u64) -> Result<Duration, E> {
+            Ok(Duration::from_secs(secs))
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, secs: i64) -> Result<Duration, E> {
+            u64::try_from(secs)
+                .map(Duration::from_secs)
+                .map_err(|_| E::custom("duration must not be negative"))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Duration, E> {
+            parse(text).ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(text), &self))
+        }
+    }
+
+    /// Parses `<integer><unit>` with unit `ms`, `s`, `m` or `h`, or a bare integer (seconds).
+    pub(super) fn parse(text: &str) -> Option<Duration> {
+        let text = text.trim();
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let number: u64 = number.parse().ok()?;
+        match unit.trim() {
+            "ms" => Some(Duration::from_millis(number)),
+            "" | "s" => Some(Duration::from_secs(number)),
+            "m" => number.checked_mul(60).map(Duration::from_secs),
+            "h" => number.checked_mul(3600).map(Duration::from_secs),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "grpc_tests.rs"]
+mod tests;

@@ -1,0 +1,136 @@
+//! Shared helpers for the end-to-end tests: start the embedded application on a free
+//! port in a temp dir, make authenticated clients, build valid resident ID numbers.
+
+use std::time::Duration;
+
+use civitas::{Application, UpConfig};
+use civitas_platform::auth::{Role, TokenKeys};
+use civitas_proto::insights::v1::insights_service_client::InsightsServiceClient;
+use civitas_proto::residents::v1::residents_service_client::ResidentsServiceClient;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic::{Request, Status};
+
+/// A running embedded application and what tests need to talk to it.
+pub struct RunningApp {
+    pub addr: String,
+    pub keys: std::sync::Arc<TokenKeys>,
+    pub data_dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl RunningApp {
+    /// Builds and starts `civitas up`'s application on 127.0.0.1:0.
+    pub async fn start() -> RunningApp {
+        let data_dir = civitas_testkit::temp_dir();
+        let config = UpConfig {
+            data_dir: data_dir.path().to_path_buf(),
+            listen: "127.0.0.1:0".to_owned(),
+            ..UpConfig::default()
+        };
+        let app = Application::build(config)
+            .await
+            .expect("build the embedded application");
+        let addr = format!("http://127.0.0.1:{}", app.port());
+        let keys = app.token_keys();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        RunningApp {
+            addr,
+            keys,
+            data_dir,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// A token for `role` scoped to `org`.
+    pub fn token(&self, role: Role, org: &str) -> String {
+        self.keys
+            .issue(
+                &format!("{role}-{org}"),
+                role,
+                org,
+                Duration::from_secs(600),
+            )
+            .expect("issue token")
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.addr.clone())
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect")
+    }
+
+    pub async fn residents(
+        &self,
+        token: Option<String>,
+    ) -> ResidentsServiceClient<InterceptedService<Channel, Bearer>> {
+        ResidentsServiceClient::with_interceptor(self.channel().await, Bearer(token))
+    }
+
+    pub async fn insights(
+        &self,
+        token: Option<String>,
+    ) -> InsightsServiceClient<InterceptedService<Channel, Bearer>> {
+        InsightsServiceClient::with_interceptor(self.channel().await, Bearer(token))
+    }
+
+    /// Stops the application and waits for a clean shutdown.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("join").expect("clean shutdown");
+        }
+    }
+}
+
+/// Adds `authorization: Bearer <token>` to every request (or nothing).
+#[derive(Clone)]
+pub struct Bearer(pub Option<String>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(token) = &self.0 {
+            let value = format!("Bearer {token}")
+                .parse()
+                .map_err(|_| Status::internal("bad token"))?;
+            request.metadata_mut().insert("authorization", value);
+        }
+        Ok(request)
+    }
+}
+
+/// A valid 18-character resident ID for the 17 leading digits (GB 11643 check char).
+pub fn id_number(first17: &str) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    let sum: u32 = first17
+        .chars()
+        .zip(WEIGHTS)
+        .map(|(c, w)| c.to_digit(10).expect("digit") * w)
+        .sum();
+    format!("{first17}{}", CHECK[(sum % 11) as usize] as char)
+}
+
+/// The current month as a DHIS2 period ("202611") in the district's time zone.
+pub fn this_month() -> String {
+    let now = chrono::Utc::now() + chrono::Duration::hours(8);
+    now.format("%Y%m").to_string()
+}
+
+/// The field names in a status's google.rpc.BadRequest details.
+pub fn bad_fields(status: &Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
+}
