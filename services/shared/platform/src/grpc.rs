@@ -55,7 +55,7 @@ pub async fn bind(addr: &str) -> Result<TcpListener, anyhow::Error> {
 /// Serves `routes` on `listener` until `shutdown` completes, then drains connections.
 ///
 /// Adds `grpc.health.v1.Health` (reporting SERVING for the overall `""` service) and
-/// `grpc.reflection.v1` over `descriptor_sets` plus the health proto. Applies the
+/// `grpc.reflection.v1` and `v1alpha` over `descriptor_sets` plus the health proto. Applies the
 /// request timeout and both concurrency limits from `limits`; the message size limit
 /// must be applied by the caller on each generated server
 /// (`FooServer::new(svc).max_decoding_message_size(limits.max_message_bytes)`), since
@@ -72,17 +72,25 @@ pub async fn serve(
         .set_service_status("", ServingStatus::Serving)
         .await;
 
-    let reflection = descriptor_sets
-        .iter()
-        .fold(
+    // Both reflection versions: grpcurl and many tools still ask v1alpha first.
+    let reflection = || {
+        descriptor_sets.iter().fold(
             tonic_reflection::server::Builder::configure()
                 .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET),
             |builder, set| builder.register_encoded_file_descriptor_set(set),
         )
+    };
+    let reflection_v1 = reflection()
         .build_v1()
         .context("failed to build the reflection service")?;
+    let reflection_v1alpha = reflection()
+        .build_v1alpha()
+        .context("failed to build the reflection service")?;
 
-    let routes = routes.add_service(health_service).add_service(reflection);
+    let routes = routes
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
     let local_addr = listener.local_addr().ok();
     // Serving from an incoming stream bypasses the builder's TCP options, so set
     // nodelay here: small gRPC frames should not wait for Nagle.
