@@ -11,72 +11,12 @@ mod phone;
 use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
-use uuid::Uuid;
 
 pub use id_number::IdNumber;
 pub use phone::Phone;
 
-/// A value refused at the edge; the shell maps it to INVALID_ARGUMENT naming `field`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {field}: {message}")]
-pub struct ValidationError {
-    /// The request field that holds the bad value.
-    pub field: &'static str,
-    /// What is wrong with it, lowercase, without the value itself.
-    pub message: String,
-}
-
-impl ValidationError {
-    /// Builds an error for `field`.
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            field,
-            message: message.into(),
-        }
-    }
-}
-
-macro_rules! uuid_id {
-    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(Uuid);
-
-        impl $name {
-            /// Parses a uuid in any form `uuid` accepts; the nil uuid is refused because
-            /// it is what an unset protobuf field decodes to.
-            pub fn parse(field: &'static str, input: &str) -> Result<Self, ValidationError> {
-                let uuid = Uuid::parse_str(input.trim())
-                    .map_err(|_| ValidationError::new(field, "must be a uuid"))?;
-                if uuid.is_nil() {
-                    return Err(ValidationError::new(field, "must not be the nil uuid"));
-                }
-                Ok(Self(uuid))
-            }
-
-            /// Wraps an id the shell generated (e.g. a UUIDv7).
-            pub fn from_uuid(uuid: Uuid) -> Self {
-                Self(uuid)
-            }
-
-            /// The wrapped uuid.
-            pub fn as_uuid(&self) -> Uuid {
-                self.0
-            }
-
-            /// The event-store stream that holds this aggregate.
-            pub fn stream_id(&self) -> String {
-                format!(concat!($prefix, "-{}"), self.0.hyphenated())
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(&self.0.hyphenated(), f)
-            }
-        }
-    };
-}
+pub use civitas_kernel::values::ValidationError;
+use civitas_kernel::{text_value, uuid_id};
 
 uuid_id!(
     /// A resident's pseudonymous id: the only way other services and events refer to a person.
@@ -88,68 +28,6 @@ uuid_id!(
     HouseholdId,
     "household"
 );
-
-/// Trims `input` and checks its length in characters (not bytes: names are mostly CJK).
-fn bounded_text(field: &'static str, input: &str, max: usize) -> Result<String, ValidationError> {
-    let text = input.trim();
-    if text.is_empty() {
-        return Err(ValidationError::new(field, "must not be empty"));
-    }
-    if text.chars().count() > max {
-        return Err(ValidationError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    if text.chars().any(char::is_control) {
-        return Err(ValidationError::new(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    Ok(text.to_owned())
-}
-
-macro_rules! text_value {
-    ($(#[$doc:meta])* $name:ident, max = $max:literal, personal) => {
-        text_value!(@define $(#[$doc])* $name, $max);
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(concat!(stringify!($name), "(***)"))
-            }
-        }
-    };
-    ($(#[$doc:meta])* $name:ident, max = $max:literal) => {
-        text_value!(@define $(#[$doc])* $name, $max);
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_tuple(stringify!($name)).field(&self.0).finish()
-            }
-        }
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    };
-    (@define $(#[$doc:meta])* $name:ident, $max:literal) => {
-        $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, Hash)]
-        pub struct $name(String);
-
-        impl $name {
-            #[doc = concat!("Trims the input; 1–", stringify!($max), " characters, no control characters.")]
-            pub fn parse(field: &'static str, input: &str) -> Result<Self, ValidationError> {
-                bounded_text(field, input, $max).map(Self)
-            }
-
-            /// The trimmed text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-    };
-}
 
 text_value!(
     /// A person's name (personal data: sealed before it is stored).
@@ -351,7 +229,7 @@ mod tests {
         let err = HouseholdId::parse("household_id", "not-a-uuid").unwrap_err();
         assert_eq!(err, ValidationError::new("household_id", "must be a uuid"));
         assert_eq!(err.to_string(), "invalid household_id: must be a uuid");
-        let err = ResidentId::parse("resident_id", &Uuid::nil().to_string()).unwrap_err();
+        let err = ResidentId::parse("resident_id", &uuid::Uuid::nil().to_string()).unwrap_err();
         assert_eq!(err.message, "must not be the nil uuid");
     }
 

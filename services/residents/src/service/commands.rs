@@ -6,7 +6,9 @@ use civitas_platform::auth::Caller;
 use civitas_proto::residents::v1 as api;
 use prost::Message;
 
-use super::{write_result, Residents, WriteMeta};
+use civitas_platform::command::{required, write_result, WriteContext};
+
+use super::Residents;
 use crate::convert::{category_from_pb, date_from_pb, residence_type_from_pb, sex_from_pb};
 use crate::crypto::{self, DataKey};
 use crate::domain::{
@@ -25,12 +27,12 @@ impl Residents {
         req: api::RegisterHouseholdRequest,
     ) -> Result<api::RegisterHouseholdResponse, ServiceError> {
         let org = self.write_scope(caller, &req.community)?;
-        let meta = WriteMeta::new(
+        let meta = WriteContext::new(
             caller,
             org.clone(),
             req.options.as_ref(),
             "RegisterHousehold",
-            &req.encode_to_vec(),
+            &req,
         )?;
         if let Some(replayed) = self.replayed(&meta).await? {
             let household_id = replayed
@@ -70,7 +72,7 @@ impl Residents {
         let outcome = execute::<Household, _>(
             &*self.store,
             &household_id.stream_id(),
-            meta.context,
+            meta.command,
             |state| Household::decide(state, command.clone()),
         )
         .await;
@@ -94,12 +96,12 @@ impl Residents {
         req: api::RegisterResidentRequest,
     ) -> Result<api::RegisterResidentResponse, ServiceError> {
         let org = self.write_scope(caller, "")?;
-        let meta = WriteMeta::new(
+        let meta = WriteContext::new(
             caller,
             org.clone(),
             req.options.as_ref(),
             "RegisterResident",
-            &req.encode_to_vec(),
+            &req,
         )?;
         if let Some(replayed) = self.replayed(&meta).await? {
             let resident_id = replayed
@@ -211,7 +213,7 @@ impl Residents {
         let outcome = execute::<Resident, _>(
             &*self.store,
             &resident_id.stream_id(),
-            meta.context,
+            meta.command,
             |state| Resident::decide(state, command.clone()),
         )
         .await;
@@ -231,12 +233,12 @@ impl Residents {
         caller: &Caller,
         rpc: &str,
         options: Option<&civitas_proto::common::v1::WriteOptions>,
-        request_bytes: &[u8],
+        request: &impl Message,
         resident_id: &str,
-        command: impl Fn(&WriteMeta) -> Result<ResidentCommand, ServiceError>,
+        command: impl Fn(&WriteContext) -> Result<ResidentCommand, ServiceError>,
     ) -> Result<civitas_proto::common::v1::WriteResult, ServiceError> {
         let org = self.write_scope(caller, "")?;
-        let meta = WriteMeta::new(caller, org.clone(), options, rpc, request_bytes)?;
+        let meta = WriteContext::new(caller, org.clone(), options, rpc, request)?;
         if let Some(replayed) = self.replayed(&meta).await? {
             return Ok(write_result(&replayed));
         }
@@ -258,7 +260,7 @@ impl Residents {
         let outcome = execute::<Resident, _>(
             &*self.store,
             &resident_id.stream_id(),
-            meta.context,
+            meta.command,
             |state| Resident::decide(state, command.clone()),
         )
         .await?;
@@ -270,13 +272,12 @@ impl Residents {
         caller: &Caller,
         req: api::MoveOutResidentRequest,
     ) -> Result<api::MoveOutResidentResponse, ServiceError> {
-        let bytes = req.encode_to_vec();
         let result = self
             .on_resident(
                 caller,
                 "MoveOutResident",
                 req.options.as_ref(),
-                &bytes,
+                &req,
                 &req.resident_id,
                 |m| {
                     Ok(ResidentCommand::MoveOut {
@@ -296,13 +297,12 @@ impl Residents {
         caller: &Caller,
         req: api::ChangeResidenceTypeRequest,
     ) -> Result<api::ChangeResidenceTypeResponse, ServiceError> {
-        let bytes = req.encode_to_vec();
         let result = self
             .on_resident(
                 caller,
                 "ChangeResidenceType",
                 req.options.as_ref(),
-                &bytes,
+                &req,
                 &req.resident_id,
                 |_| {
                     Ok(ResidentCommand::ChangeResidenceType {
@@ -321,13 +321,12 @@ impl Residents {
         caller: &Caller,
         req: api::VerifyFloatingResidenceRequest,
     ) -> Result<api::VerifyFloatingResidenceResponse, ServiceError> {
-        let bytes = req.encode_to_vec();
         let result = self
             .on_resident(
                 caller,
                 "VerifyFloatingResidence",
                 req.options.as_ref(),
-                &bytes,
+                &req,
                 &req.resident_id,
                 |m| {
                     Ok(ResidentCommand::VerifyFloatingResidence {
@@ -347,13 +346,12 @@ impl Residents {
         caller: &Caller,
         req: api::AssignCareCategoryRequest,
     ) -> Result<api::AssignCareCategoryResponse, ServiceError> {
-        let bytes = req.encode_to_vec();
         let result = self
             .on_resident(
                 caller,
                 "AssignCareCategory",
                 req.options.as_ref(),
-                &bytes,
+                &req,
                 &req.resident_id,
                 |m| {
                     Ok(ResidentCommand::AssignCareCategory {
@@ -373,13 +371,12 @@ impl Residents {
         caller: &Caller,
         req: api::RevokeCareCategoryRequest,
     ) -> Result<api::RevokeCareCategoryResponse, ServiceError> {
-        let bytes = req.encode_to_vec();
         let result = self
             .on_resident(
                 caller,
                 "RevokeCareCategory",
                 req.options.as_ref(),
-                &bytes,
+                &req,
                 &req.resident_id,
                 |_| {
                     Ok(ResidentCommand::RevokeCareCategory {
@@ -399,13 +396,12 @@ impl Residents {
         caller: &Caller,
         req: api::EraseResidentRequest,
     ) -> Result<api::EraseResidentResponse, ServiceError> {
-        let bytes = req.encode_to_vec();
         let result = self
             .on_resident(
                 caller,
                 "EraseResident",
                 req.options.as_ref(),
-                &bytes,
+                &req,
                 &req.resident_id,
                 |_| Ok(ResidentCommand::Erase),
             )
@@ -418,9 +414,9 @@ impl Residents {
     /// The stored outcome when this request is a retry of an earlier one.
     async fn replayed(
         &self,
-        meta: &WriteMeta,
+        meta: &WriteContext,
     ) -> Result<Option<civitas_kernel::AppendOutcome>, ServiceError> {
-        match &meta.context.idempotency {
+        match &meta.command.idempotency {
             None => Ok(None),
             Some(idem) => Ok(self.store.idempotent_outcome(idem).await?),
         }
@@ -509,12 +505,5 @@ impl Residents {
                 Err(e.into())
             }
         }
-    }
-}
-
-fn required<'a>(value: &'a str, field: &'static str) -> Result<&'a str, ValidationError> {
-    match value.trim() {
-        "" => Err(ValidationError::new(field, "is required")),
-        v => Ok(v),
     }
 }

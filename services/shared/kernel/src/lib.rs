@@ -6,6 +6,10 @@ pub mod aggregate;
 pub mod command;
 pub mod envelope;
 pub mod store;
+pub mod values;
+
+/// Re-exported for the id macros.
+pub use uuid;
 
 pub use aggregate::Decider;
 pub use command::{CommandContext, CommandError, DecodeError, EventCodec};
@@ -13,3 +17,4 @@ pub use envelope::{Checkpoint, Metadata, NewEvent, OrgPath, RecordedEvent};
 pub use store::{
     AppendError, AppendOutcome, AppendRequest, EventStore, ExpectedVersion, Idempotency, StoreError,
 };
+pub use values::ValidationError;

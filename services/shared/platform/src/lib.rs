@@ -6,6 +6,7 @@
 //! every server starts, authenticates, limits and reports errors the same way.
 
 pub mod auth;
+pub mod command;
 pub mod config;
 pub mod error;
 pub mod grpc;
