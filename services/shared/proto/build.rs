@@ -9,6 +9,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protos = [
         "civitas/common/v1/common.proto",
         "civitas/events/v1/events.proto",
+        "civitas/events/v1/activities.proto",
+        "civitas/events/v1/volunteering.proto",
+        "civitas/events/v1/safety.proto",
+        "civitas/activities/v1/activities.proto",
+        "civitas/volunteering/v1/volunteering.proto",
+        "civitas/safety/v1/safety.proto",
         "civitas/residents/v1/residents.proto",
         "civitas/insights/v1/insights.proto",
         "civitas/eventlog/v1/eventlog.proto",

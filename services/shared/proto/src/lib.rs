@@ -33,3 +33,18 @@ pub mod eventlog {
         tonic::include_proto!("civitas.eventlog.v1");
     }
 }
+pub mod activities {
+    pub mod v1 {
+        tonic::include_proto!("civitas.activities.v1");
+    }
+}
+pub mod volunteering {
+    pub mod v1 {
+        tonic::include_proto!("civitas.volunteering.v1");
+    }
+}
+pub mod safety {
+    pub mod v1 {
+        tonic::include_proto!("civitas.safety.v1");
+    }
+}

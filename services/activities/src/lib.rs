@@ -1,0 +1,1 @@
+//! The activities service (in progress).

@@ -1,0 +1,1 @@
+//! The safety service (in progress).

@@ -1,0 +1,1 @@
+//! The volunteering service (in progress).
