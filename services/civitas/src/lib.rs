@@ -2,6 +2,7 @@
 //! (every service and the projection in one process on SQLite) and the small helpers its
 //! subcommands share. `main.rs` only parses flags, starts telemetry and runs these.
 
+pub mod distributed;
 pub mod duration;
 pub mod embedded;
 pub mod secrets;

@@ -34,6 +34,35 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Run one service on PostgreSQL and NATS JetStream (distributed mode).
+    Serve {
+        service: civitas::distributed::ServiceKind,
+        /// PostgreSQL URL (each service uses its own schema).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// NATS URL, e.g. nats://127.0.0.1:4222.
+        #[arg(long)]
+        nats_url: Option<String>,
+        /// gRPC listen address [default: 127.0.0.1:50051].
+        #[arg(long)]
+        listen: Option<String>,
+        /// Prometheus /metrics listen address (no endpoint when absent).
+        #[arg(long)]
+        metrics_listen: Option<String>,
+        /// Org tree TOML file [default: the demo district].
+        #[arg(long)]
+        org: Option<PathBuf>,
+        /// Directory with signing.key (and master.key for residents), as `up` creates;
+        /// otherwise CIVITAS_SIGNING_KEY / CIVITAS_MASTER_KEY (hex).
+        #[arg(long)]
+        keys_dir: Option<PathBuf>,
+        /// Projection: SERVICE=URL of a service's event log, repeatable.
+        #[arg(long = "event-log", value_parser = parse_event_log)]
+        event_logs: Vec<(String, String)>,
+        /// Optional TOML config file (overridden by CIVITAS_* env and flags).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Print a bearer token signed with a data directory's key.
     Token {
         #[arg(long, default_value = "./civitas-data")]
@@ -95,6 +124,41 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let _telemetry = civitas_platform::telemetry::init("civitas")?;
             up(cfg).await
         }
+        Command::Serve {
+            service,
+            database_url,
+            nats_url,
+            listen,
+            metrics_listen,
+            org,
+            keys_dir,
+            event_logs,
+            config,
+        } => {
+            let mut cfg: civitas::distributed::ServeConfig =
+                civitas_platform::config::load(config.as_deref())?;
+            if let Some(v) = database_url {
+                cfg.database_url = v;
+            }
+            if let Some(v) = nats_url {
+                cfg.nats.url = v;
+            }
+            if let Some(v) = listen {
+                cfg.listen = v;
+            }
+            if metrics_listen.is_some() {
+                cfg.metrics_listen = metrics_listen;
+            }
+            if org.is_some() {
+                cfg.org_file = org;
+            }
+            if keys_dir.is_some() {
+                cfg.keys_dir = keys_dir;
+            }
+            cfg.event_logs.extend(event_logs);
+            let _telemetry = civitas_platform::telemetry::init(service.name())?;
+            serve(service, cfg).await
+        }
         Command::Token {
             data_dir,
             role,
@@ -129,6 +193,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", keys.issue(&subject, role, &org, ttl)?);
             Ok(())
         }
+    }
+}
+
+async fn serve(
+    service: civitas::distributed::ServiceKind,
+    cfg: civitas::distributed::ServeConfig,
+) -> anyhow::Result<()> {
+    let app = civitas::distributed::ServiceApp::build(service, cfg).await?;
+    println!(
+        "civitas {} is up: gRPC on {}",
+        service.name(),
+        app.local_addr()
+    );
+    app.run_until_stopped(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    eprintln!("civitas {} stopped", service.name());
+    Ok(())
+}
+
+fn parse_event_log(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((service, url)) if !service.is_empty() && !url.is_empty() => {
+            Ok((service.to_owned(), url.to_owned()))
+        }
+        _ => Err(format!("expected SERVICE=URL, got {text:?}")),
     }
 }
 

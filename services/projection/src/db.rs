@@ -67,17 +67,31 @@ const MIGRATION_LOCK: i64 = 0x6369_7669_7461_7301;
 /// Most communities per query, well below either backend's parameter limit.
 const COMMUNITIES_PER_QUERY: usize = 500;
 
-/// Connects and applies pending migrations.
-pub async fn open(database_url: &str) -> anyhow::Result<AnyPool> {
+/// Connects and applies pending migrations. On PostgreSQL, `pg_schema` (created if
+/// missing) holds the tables, so read models can be rebuilt beside the live ones and
+/// swapped in by renaming schemas.
+pub async fn open(database_url: &str, pg_schema: Option<&str>) -> anyhow::Result<AnyPool> {
     sqlx::any::install_default_drivers();
     let options: AnyConnectOptions = database_url
         .parse()
         .context("invalid projection database url")?;
     let sqlite = database_url.starts_with("sqlite:");
+    let schema = match pg_schema {
+        Some(s) if !sqlite => Some(valid_schema(s)?),
+        _ => None,
+    };
+    if let Some(schema) = &schema {
+        create_schema(database_url, schema).await?;
+    }
+    let search_path = schema.map(|s| format!("SET search_path TO {s}"));
     let pool = AnyPoolOptions::new()
         .max_connections(8)
         .after_connect(move |conn, _| {
+            let search_path = search_path.clone();
             Box::pin(async move {
+                if let Some(sql) = &search_path {
+                    sqlx::query(sql).execute(&mut *conn).await?;
+                }
                 if sqlite {
                     // With WAL, NORMAL never corrupts; a crash may lose the last batches,
                     // which are re-applied from the checkpoint stored with them.
@@ -102,6 +116,36 @@ pub async fn open(database_url: &str) -> anyhow::Result<AnyPool> {
         .await
         .context("failed to migrate the projection database")?;
     Ok(pool)
+}
+
+fn valid_schema(name: &str) -> anyhow::Result<String> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    anyhow::ensure!(ok, "invalid schema name {name:?}: use [a-z_][a-z0-9_]*");
+    Ok(name.to_owned())
+}
+
+async fn create_schema(database_url: &str, schema: &str) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect(database_url)
+        .await
+        .context("failed to connect to the projection database")?;
+    let mut tx = conn.begin().await?;
+    sqlx::query(&format!(
+        "SELECT CAST(1 AS BIGINT) FROM pg_advisory_xact_lock({})",
+        civitas_kernel::store::DDL_LOCK_KEY
+    ))
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn migrate(pool: &AnyPool, postgres: bool) -> Result<(), sqlx::Error> {

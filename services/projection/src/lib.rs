@@ -27,6 +27,7 @@
 
 pub mod apply;
 pub mod catalog;
+pub mod consumer;
 mod db;
 pub mod error;
 pub mod insights;
@@ -63,7 +64,16 @@ impl Projection {
     /// Connects to `database_url` (`sqlite://<dir>/projection.db?mode=rwc` or
     /// `postgres://…`) and applies pending migrations.
     pub async fn open(database_url: &str) -> anyhow::Result<Projection> {
-        let pool = db::open(database_url).await?;
+        Self::open_in(database_url, None).await
+    }
+
+    /// Like [`Projection::open`], with the tables in a PostgreSQL schema (ignored on
+    /// SQLite): distributed mode uses `projection`, a rebuild a fresh one.
+    pub async fn open_in(
+        database_url: &str,
+        pg_schema: Option<&str>,
+    ) -> anyhow::Result<Projection> {
+        let pool = db::open(database_url, pg_schema).await?;
         Ok(Projection {
             pool,
             write: Arc::default(),

@@ -116,8 +116,9 @@ pub async fn serve(
     Ok(())
 }
 
-/// (De)serializes a [`Duration`] as `"10s"`-style text, also accepting integer seconds.
-mod duration_text {
+/// (De)serializes a [`Duration`] as `"10s"`-style text, also accepting integer seconds;
+/// use with `#[serde(with = "civitas_platform::grpc::duration_text")]`.
+pub mod duration_text {
     use super::*;
 
     pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {

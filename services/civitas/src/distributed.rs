@@ -1,0 +1,270 @@
+//! `civitas serve <service>`: one service per process on PostgreSQL and NATS JetStream.
+//!
+//! A write service appends to its own schema, serves its event log, and runs the relay
+//! (one active per service, the others stand by). The projection consumes the events
+//! stream, heals gaps from the services' event logs, and serves `InsightsService`.
+//! Every process serves health, reflection and, when asked, Prometheus `/metrics`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use civitas_kernel::store::PostgresEventStore;
+use civitas_kernel::EventStore;
+use civitas_platform::auth::{AuthInterceptor, Role, TokenKeys};
+use civitas_platform::config::Secret;
+use civitas_platform::grpc::{self, ServerLimits};
+use civitas_platform::org::OrgTree;
+use civitas_projection::consumer::{run_consumer, ConsumerConfig, EventLogGapFiller};
+use civitas_projection::Projection;
+use civitas_residents::crypto::MasterKey;
+use civitas_residents::keystore::KeyStore;
+use civitas_residents::Residents;
+use civitas_streams::{EventLog, NatsSettings, RelayConfig};
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// The services `civitas serve` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceKind {
+    Residents,
+    Projection,
+}
+
+impl ServiceKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ServiceKind::Residents => "residents",
+            ServiceKind::Projection => "projection",
+        }
+    }
+}
+
+/// Configuration of one distributed service (defaults → `--config` TOML → `CIVITAS_*`
+/// env → flags).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServeConfig {
+    pub database_url: String,
+    pub listen: String,
+    /// Prometheus `/metrics` listen address; none = no metrics endpoint.
+    pub metrics_listen: Option<String>,
+    pub org_file: Option<PathBuf>,
+    /// Hex token signing key shared by every service (`CIVITAS_SIGNING_KEY`).
+    pub signing_key: Option<Secret>,
+    /// Hex master key of the residents service (`CIVITAS_MASTER_KEY`).
+    pub master_key: Option<Secret>,
+    /// Alternatively, a directory holding `signing.key` / `master.key` (as `civitas up`
+    /// creates them).
+    pub keys_dir: Option<PathBuf>,
+    pub nats: NatsSettings,
+    /// Projection only: service name → event log gRPC URL, for healing gaps.
+    pub event_logs: BTreeMap<String, String>,
+    /// Projection only: durable consumer name.
+    pub durable: String,
+    pub limits: ServerLimits,
+    pub max_db_connections: u32,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            database_url: "postgres://postgres@127.0.0.1:5432/postgres".to_owned(),
+            listen: "127.0.0.1:50051".to_owned(),
+            metrics_listen: None,
+            org_file: None,
+            signing_key: None,
+            master_key: None,
+            keys_dir: None,
+            nats: NatsSettings {
+                url: "nats://127.0.0.1:4222".to_owned(),
+                ..NatsSettings::default()
+            },
+            event_logs: BTreeMap::new(),
+            durable: "projection".to_owned(),
+            limits: ServerLimits::default(),
+            max_db_connections: 16,
+        }
+    }
+}
+
+impl ServeConfig {
+    fn key(&self, inline: &Option<Secret>, file: &str, what: &str) -> anyhow::Result<Vec<u8>> {
+        if let Some(secret) = inline {
+            return hex::decode(secret.expose().trim())
+                .with_context(|| format!("{what} is not hex"));
+        }
+        if let Some(dir) = &self.keys_dir {
+            return crate::secrets::load(&dir.join(file));
+        }
+        anyhow::bail!(
+            "no {what}: set CIVITAS_{} (hex) or --keys-dir",
+            what.to_uppercase().replace(' ', "_")
+        )
+    }
+}
+
+/// One running distributed service.
+pub struct ServiceApp {
+    kind: ServiceKind,
+    listener: TcpListener,
+    local_addr: std::net::SocketAddr,
+    routes: tonic::service::Routes,
+    limits: ServerLimits,
+    background: Vec<Box<dyn FnOnce(CancellationToken) -> JoinHandle<()> + Send>>,
+}
+
+impl ServiceApp {
+    /// Connects to PostgreSQL and NATS, prepares schema and stream, binds the port.
+    pub async fn build(kind: ServiceKind, config: ServeConfig) -> anyhow::Result<Self> {
+        let listener = grpc::bind(&config.listen).await?;
+        let local_addr = listener
+            .local_addr()
+            .context("failed to read the bound address")?;
+        let tree = match &config.org_file {
+            Some(path) => OrgTree::load(path)
+                .with_context(|| format!("failed to load org tree {}", path.display()))?,
+            None => OrgTree::demo(),
+        };
+        if let Some(addr) = &config.metrics_listen {
+            install_metrics(addr)?;
+        }
+        let keys = Arc::new(TokenKeys::new(&config.key(
+            &config.signing_key,
+            crate::secrets::SIGNING_KEY_FILE,
+            "signing key",
+        )?));
+        let auth = AuthInterceptor::new(keys.clone());
+        let nats = civitas_streams::connect(&config.nats).await?;
+        let js = async_nats::jetstream::new(nats);
+        civitas_streams::ensure_stream(&js, &config.nats.stream).await?;
+
+        let mut routes = tonic::service::RoutesBuilder::default();
+        let mut background: Vec<Box<dyn FnOnce(CancellationToken) -> JoinHandle<()> + Send>> =
+            Vec::new();
+        match kind {
+            ServiceKind::Residents => {
+                let store = PostgresEventStore::connect(
+                    &config.database_url,
+                    "residents",
+                    config.max_db_connections,
+                )
+                .await
+                .context("failed to open the residents event store")?;
+                let pool = store.pool().clone();
+                let store: Arc<dyn EventStore> = Arc::new(store);
+                let keystore = KeyStore::open(&config.database_url, Some("residents"))
+                    .await
+                    .context("failed to open the residents key store")?;
+                let master = MasterKey::from_bytes(&config.key(
+                    &config.master_key,
+                    crate::secrets::MASTER_KEY_FILE,
+                    "master key",
+                )?)
+                .context("invalid master key")?;
+                let residents = Residents::new(store.clone(), keystore, master, tree.clone());
+                routes.add_service(residents.server(&config.limits, auth.clone()));
+                routes.add_service(
+                    EventLog::new("residents", store.clone(), tree.clone())
+                        .server(&config.limits, auth),
+                );
+                let relay = RelayConfig::new("residents", config.nats.stream.clone());
+                background.push(Box::new(move |stop| {
+                    tokio::spawn(civitas_streams::run_relay(relay, store, pool, js, stop))
+                }));
+            }
+            ServiceKind::Projection => {
+                let projection = Projection::open_in(&config.database_url, Some("projection"))
+                    .await
+                    .context("failed to open the projection")?;
+                let token = keys.issue(
+                    "projection",
+                    Role::Admin,
+                    &tree.root().code,
+                    Duration::from_secs(365 * 86_400),
+                )?;
+                let endpoints: Vec<(String, String)> =
+                    config.event_logs.clone().into_iter().collect();
+                let gaps = Arc::new(EventLogGapFiller::new(&endpoints, &token)?);
+                let insights = projection
+                    .insights(tree.clone())
+                    .max_decoding_message_size(config.limits.max_message_bytes)
+                    .max_encoding_message_size(config.limits.max_message_bytes);
+                routes.add_service(tonic::service::interceptor::InterceptedService::new(
+                    insights, auth,
+                ));
+                let mut consumer = ConsumerConfig::new(config.nats.stream.clone());
+                consumer.durable = config.durable.clone();
+                background.push(Box::new(move |stop| {
+                    tokio::spawn(run_consumer(projection, js, consumer, gaps, stop))
+                }));
+            }
+        }
+        Ok(Self {
+            kind,
+            listener,
+            local_addr,
+            routes: routes.routes(),
+            limits: config.limits,
+            background,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.local_addr
+    }
+
+    pub fn kind(&self) -> ServiceKind {
+        self.kind
+    }
+
+    /// Serves until `shutdown`, then stops the relay or consumer cleanly.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let stop = CancellationToken::new();
+        let tasks: Vec<JoinHandle<()>> = self
+            .background
+            .into_iter()
+            .map(|start| start(stop.clone()))
+            .collect();
+        let served = grpc::serve(
+            self.listener,
+            self.routes,
+            &self.limits,
+            &[civitas_proto::FILE_DESCRIPTOR_SET],
+            shutdown,
+        )
+        .await;
+        stop.cancel();
+        for task in tasks {
+            let _ = task.await;
+        }
+        served
+    }
+}
+
+/// Serves Prometheus metrics at `http://<addr>/metrics`. One recorder per process: a
+/// second install (several services in one test process) keeps the first.
+fn install_metrics(addr: &str) -> anyhow::Result<()> {
+    let addr: std::net::SocketAddr = addr
+        .parse()
+        .with_context(|| format!("invalid metrics address {addr}"))?;
+    match metrics_exporter_prometheus::PrometheusBuilder::new()
+        .with_http_listener(addr)
+        .install()
+    {
+        Ok(()) => Ok(()),
+        Err(metrics_exporter_prometheus::BuildError::FailedToSetGlobalRecorder(_)) => {
+            tracing::warn!("a metrics recorder is already installed in this process");
+            Ok(())
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!("failed to serve metrics on {addr}"))),
+    }
+}

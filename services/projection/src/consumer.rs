@@ -1,0 +1,272 @@
+//! Distributed mode: the projection consumes `CIVITAS_EVENTS` with a durable pull
+//! consumer, applies each fetched batch in one transaction with its checkpoint, and
+//! acknowledges only after the commit.
+//!
+//! Delivery is at least once and JetStream may lose acknowledged writes, so nothing
+//! here trusts it: a redelivered or duplicated event is skipped by the per-stream
+//! versions, and a missing one (a version gap) is fetched from the owning service's
+//! event log before the batch is applied.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_nats::jetstream::{self, consumer::pull, AckKind};
+use civitas_kernel::{Checkpoint, RecordedEvent};
+use civitas_platform::auth::BearerToken;
+use civitas_proto::eventlog::v1::event_log_service_client::EventLogServiceClient;
+use civitas_proto::eventlog::v1::ReadStreamRequest;
+use civitas_proto::events::v1::Envelope;
+use civitas_streams::StreamSettings;
+use futures::StreamExt;
+use prost::Message as _;
+use tokio_util::sync::CancellationToken;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::{GapFiller, Projection};
+
+/// The source name under which the consumer's checkpoint (the stream sequence) is kept.
+pub const NATS_SOURCE: &str = "nats";
+
+/// How the consumer fetches.
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    pub stream: StreamSettings,
+    /// Durable consumer name (one per projection deployment).
+    pub durable: String,
+    /// Most messages per batch (and per transaction).
+    pub batch: usize,
+    /// How long a fetch waits for a full batch.
+    pub max_wait: Duration,
+}
+
+impl ConsumerConfig {
+    pub fn new(stream: StreamSettings) -> Self {
+        Self {
+            stream,
+            durable: "projection".to_owned(),
+            batch: 1000,
+            max_wait: Duration::from_millis(20),
+        }
+    }
+}
+
+/// Fills gaps from the owning service's `EventLogService.ReadStream`. The owner of a
+/// stream is learnt from the envelopes the consumer sees.
+pub struct EventLogGapFiller {
+    clients: HashMap<String, EventLogServiceClient<InterceptedService<Channel, BearerToken>>>,
+    owners: Mutex<HashMap<String, String>>,
+}
+
+impl EventLogGapFiller {
+    /// `endpoints`: service name → gRPC URL of its event log; `token`: a service token
+    /// allowed to read every community (role admin).
+    pub fn new(endpoints: &[(String, String)], token: &str) -> anyhow::Result<Self> {
+        let mut clients = HashMap::new();
+        for (service, url) in endpoints {
+            let channel = Channel::from_shared(url.clone())
+                .with_context(|| format!("invalid event log url {url} for {service}"))?
+                .connect_timeout(Duration::from_secs(5))
+                .timeout(Duration::from_secs(30))
+                .connect_lazy();
+            clients.insert(
+                service.clone(),
+                EventLogServiceClient::with_interceptor(channel, BearerToken::new(token)),
+            );
+        }
+        Ok(Self {
+            clients,
+            owners: Mutex::default(),
+        })
+    }
+
+    fn note_owner(&self, stream_id: &str, service: &str) {
+        if let Ok(mut owners) = self.owners.lock() {
+            owners
+                .entry(stream_id.to_owned())
+                .or_insert_with(|| service.to_owned());
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl GapFiller for EventLogGapFiller {
+    async fn fetch(
+        &self,
+        stream_id: &str,
+        after_version: u64,
+    ) -> anyhow::Result<Vec<RecordedEvent>> {
+        let owner = self
+            .owners
+            .lock()
+            .map_err(|_| anyhow::anyhow!("owner map poisoned"))?
+            .get(stream_id)
+            .cloned()
+            .with_context(|| format!("no known owner for stream {stream_id}"))?;
+        let mut client = self
+            .clients
+            .get(&owner)
+            .cloned()
+            .with_context(|| format!("no event log configured for service {owner}"))?;
+        let response = client
+            .read_stream(ReadStreamRequest {
+                stream_id: stream_id.to_owned(),
+                after_version,
+            })
+            .await
+            .with_context(|| format!("failed to read {stream_id} from the {owner} event log"))?
+            .into_inner();
+        metrics::counter!("civitas_projection_gap_fetches_total", "service" => owner).increment(1);
+        response
+            .envelopes
+            .into_iter()
+            .map(|e| civitas_proto::convert::recorded_of(e).map_err(anyhow::Error::from))
+            .collect()
+    }
+}
+
+/// Consumes until `shutdown`; errors are logged and retried, never fatal.
+pub async fn run_consumer(
+    projection: Projection,
+    js: jetstream::Context,
+    config: ConsumerConfig,
+    gaps: Arc<EventLogGapFiller>,
+    shutdown: CancellationToken,
+) {
+    let mut backoff = Duration::from_millis(100);
+    while !shutdown.is_cancelled() {
+        match consume(&projection, &js, &config, &gaps, &shutdown).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "projection consumer interrupted, retrying");
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+async fn consume(
+    projection: &Projection,
+    js: &jetstream::Context,
+    config: &ConsumerConfig,
+    gaps: &Arc<EventLogGapFiller>,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let stream = js
+        .get_stream(&config.stream.name)
+        .await
+        .context("failed to find the events stream")?;
+    let consumer: jetstream::consumer::Consumer<pull::Config> = stream
+        .get_or_create_consumer(
+            &config.durable,
+            pull::Config {
+                durable_name: Some(config.durable.clone()),
+                filter_subject: config.stream.all_subjects(),
+                ack_policy: jetstream::consumer::AckPolicy::All,
+                ack_wait: Duration::from_secs(30),
+                max_ack_pending: 100_000,
+                ..Default::default()
+            },
+        )
+        .await
+        .context("failed to create the durable consumer")?;
+    tracing::info!(durable = %config.durable, stream = %config.stream.name, "projection consumer started");
+    loop {
+        let mut fetched = tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            fetched = consumer.batch().max_messages(config.batch).expires(config.max_wait).messages() => {
+                fetched.context("failed to fetch a batch")?
+            }
+        };
+        let mut messages = Vec::with_capacity(config.batch);
+        while let Some(message) = fetched.next().await {
+            match message {
+                Ok(m) => messages.push(m),
+                Err(e) => {
+                    tracing::debug!(error = %e, "fetch ended early");
+                    break;
+                }
+            }
+        }
+        let Some(last) = messages.last() else {
+            continue;
+        };
+        let events = decode_batch(&messages, gaps);
+        if !apply_until_done(projection, &events, gaps.as_ref(), shutdown).await {
+            // Stopped before the batch committed: not acknowledged, so redelivered later.
+            return Ok(());
+        }
+        last.ack_with(AckKind::Ack)
+            .await
+            .map_err(|e| anyhow::anyhow!("failed to acknowledge: {e}"))?;
+        metrics::counter!("civitas_projection_consumed_total").increment(messages.len() as u64);
+    }
+}
+
+/// Envelopes → events whose checkpoint is the JetStream sequence. A message that is not
+/// an envelope is logged and skipped: it cannot be applied, and blocking would stall
+/// every other community's figures.
+fn decode_batch(messages: &[jetstream::Message], gaps: &EventLogGapFiller) -> Vec<RecordedEvent> {
+    let mut events = Vec::with_capacity(messages.len());
+    for message in messages {
+        let sequence = message.info().map(|i| i.stream_sequence).unwrap_or(0);
+        let decoded = Envelope::decode(message.payload.clone())
+            .map_err(anyhow::Error::from)
+            .and_then(|envelope| {
+                let service = envelope.service.clone();
+                let event = civitas_proto::convert::recorded_of(envelope)?;
+                Ok((service, event))
+            });
+        match decoded {
+            Ok((service, mut event)) => {
+                gaps.note_owner(&event.stream_id, &service);
+                event.checkpoint = Checkpoint {
+                    xid: 0,
+                    position: sequence,
+                };
+                events.push(event);
+            }
+            Err(e) => {
+                metrics::counter!("civitas_projection_undecodable_total").increment(1);
+                tracing::error!(subject = %message.subject, sequence, error = %e, "skipping a message that is not an envelope");
+            }
+        }
+    }
+    events
+}
+
+/// Applies a batch, retrying with backoff until it commits (true) or shutdown is asked
+/// (false).
+async fn apply_until_done(
+    projection: &Projection,
+    events: &[RecordedEvent],
+    gaps: &dyn GapFiller,
+    shutdown: &CancellationToken,
+) -> bool {
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        match projection.apply_batch(NATS_SOURCE, events, gaps).await {
+            Ok(stats) => {
+                metrics::counter!("civitas_projection_duplicates_total")
+                    .increment(stats.duplicates);
+                metrics::counter!("civitas_projection_gaps_healed_total")
+                    .increment(stats.gap_filled);
+                return true;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, events = events.len(), "failed to apply a batch, retrying");
+                tokio::select! {
+                    () = shutdown.cancelled() => return false,
+                    () = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
