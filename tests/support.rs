@@ -134,3 +134,111 @@ pub fn bad_fields(status: &Status) -> Vec<String> {
         .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
         .unwrap_or_default()
 }
+
+/// A distributed service (`civitas serve`) running as a task in the test process.
+pub struct Spawned {
+    pub addr: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Spawned {
+    /// Builds and starts one service on 127.0.0.1:0.
+    pub async fn serve(
+        kind: civitas::distributed::ServiceKind,
+        config: civitas::distributed::ServeConfig,
+    ) -> Spawned {
+        let app = civitas::distributed::ServiceApp::build(kind, config)
+            .await
+            .expect("build the service");
+        let addr = format!("http://{}", app.local_addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        Spawned {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.addr.clone())
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect")
+    }
+
+    /// Stops the service and waits until its background tasks ended.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("join").expect("clean shutdown");
+        }
+    }
+}
+
+/// What a distributed test shares: a fresh database, a private NATS server, keys.
+pub struct Cluster {
+    pub db: civitas_testkit::FreshDb,
+    pub nats: civitas_testkit::NatsServer,
+    pub keys_dir: tempfile::TempDir,
+    pub keys: std::sync::Arc<TokenKeys>,
+    pub stream: civitas_streams::StreamSettings,
+}
+
+impl Cluster {
+    pub async fn start() -> Cluster {
+        let db = civitas_testkit::fresh_postgres_db()
+            .await
+            .expect("fresh PostgreSQL database");
+        let nats = civitas_testkit::NatsServer::start().expect("private nats-server");
+        let keys_dir = civitas_testkit::temp_dir();
+        let signing = civitas::secrets::load_or_create(&keys_dir.path().join("signing.key"), 32)
+            .expect("signing key");
+        civitas::secrets::load_or_create(&keys_dir.path().join("master.key"), 32)
+            .expect("master key");
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let stream = civitas_streams::StreamSettings {
+            name: format!("T_{}", id.to_uppercase()),
+            subject_prefix: format!("t{id}.evt"),
+            ..civitas_streams::StreamSettings::default()
+        };
+        let keys = std::sync::Arc::new(TokenKeys::new(&signing));
+        Cluster {
+            db,
+            nats,
+            keys_dir,
+            keys,
+            stream,
+        }
+    }
+
+    /// The configuration every service of this cluster shares.
+    pub fn config(&self) -> civitas::distributed::ServeConfig {
+        let mut config = civitas::distributed::ServeConfig {
+            database_url: self.db.url.clone(),
+            listen: "127.0.0.1:0".to_owned(),
+            keys_dir: Some(self.keys_dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        config.nats.url = self.nats.url.clone();
+        config.nats.stream = self.stream.clone();
+        config
+    }
+
+    pub fn token(&self, role: Role, org: &str) -> String {
+        self.keys
+            .issue(
+                &format!("{role}-{org}"),
+                role,
+                org,
+                Duration::from_secs(600),
+            )
+            .expect("issue token")
+    }
+}

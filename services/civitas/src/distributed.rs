@@ -67,6 +67,8 @@ pub struct ServeConfig {
     pub event_logs: BTreeMap<String, String>,
     /// Projection only: durable consumer name.
     pub durable: String,
+    /// Projection only: the PostgreSQL schema of the read models.
+    pub projection_schema: String,
     pub limits: ServerLimits,
     pub max_db_connections: u32,
 }
@@ -87,6 +89,7 @@ impl Default for ServeConfig {
             },
             event_logs: BTreeMap::new(),
             durable: "projection".to_owned(),
+            projection_schema: "projection".to_owned(),
             limits: ServerLimits::default(),
             max_db_connections: 16,
         }
@@ -179,9 +182,10 @@ impl ServiceApp {
                 }));
             }
             ServiceKind::Projection => {
-                let projection = Projection::open_in(&config.database_url, Some("projection"))
-                    .await
-                    .context("failed to open the projection")?;
+                let projection =
+                    Projection::open_in(&config.database_url, Some(&config.projection_schema))
+                        .await
+                        .context("failed to open the projection")?;
                 let token = keys.issue(
                     "projection",
                     Role::Admin,

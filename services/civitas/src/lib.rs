@@ -8,3 +8,4 @@ pub mod embedded;
 pub mod secrets;
 
 pub use embedded::{Application, UpConfig};
+pub mod tail;

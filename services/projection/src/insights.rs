@@ -87,13 +87,15 @@ impl InsightsService for Insights {
             .map_err(|e| invalid_argument("period", e.to_string()))?;
         caller.authorize_read(&unit.code, &self.tree)?;
 
+        // Read the applied count first: the values read after it are at least that new,
+        // so a client waiting for its own writes never sees a count ahead of the values.
+        let applied_events = self.projection.applied_events().await.map_err(unexpected)?;
         let communities = self.communities(&unit.code);
         let per_community = self
             .projection
             .community_values(&communities, period.first, period.last)
             .await
             .map_err(unexpected)?;
-        let applied_events = self.projection.applied_events().await.map_err(unexpected)?;
         Ok(Response::new(GetKpisResponse {
             org_unit: Some(self.kpis(unit, &per_community)),
             children: self

@@ -4,7 +4,11 @@
 //! Tests that need PostgreSQL fail, loudly and with instructions, when it is absent:
 //! a skipped test would hide exactly the failures these tests exist to find.
 
+mod nats;
+
 use std::time::Duration;
+
+pub use nats::{free_port, NatsServer};
 
 use sqlx::{Connection, Executor, PgConnection};
 
