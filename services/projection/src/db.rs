@@ -396,7 +396,7 @@ mod tests {
             format!("sqlite://{}/p.db?mode=rwc", dir.path().display()),
             pg.url.clone(),
         ] {
-            let pool = open(&url).await.unwrap();
+            let pool = open(&url, None).await.unwrap();
             let mut conn = pool.acquire().await.unwrap();
             for (community, day, delta) in [
                 ("a", "2026-10-31", 5),

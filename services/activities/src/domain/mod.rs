@@ -1,0 +1,35 @@
+//! The pure domain of the activities service: validated values and the `AnnualPlan`,
+//! `Activity`, `PublicityBoard` and `Facility` deciders. Nothing here touches IO, a
+//! clock or randomness — "now", "today", ids, the check-in margin and facts about other
+//! streams (is a planned item in the plan?) arrive inside commands — so every rule is a
+//! plain function tested given/when/then.
+//!
+//! There is no personal data in this area: residents appear only as pseudonymous
+//! [`ResidentId`]s, walk-ins only as a count.
+
+pub mod activity;
+pub mod board;
+pub mod facility;
+pub mod plan;
+pub mod values;
+
+pub use activity::{
+    Activity, ActivityCommand, ActivityError, ActivityEvent, ActivityPlan, ActivityState,
+    ActivityStatus, Attendee, PlannedItemFact,
+};
+pub use board::{BoardCommand, BoardError, BoardEvent, BoardState, PublicityBoard};
+pub use facility::{
+    Facility, FacilityCommand, FacilityDetails, FacilityError, FacilityEvent, FacilityState,
+};
+pub use plan::{
+    plan_stream_id, AnnualPlan, PlanCommand, PlanEntry, PlanError, PlanEvent, PlanState,
+    PlannedItem,
+};
+pub use values::{
+    ActivityCategory, ActivityId, AreaSquareMeters, BoardId, Capacity, FacilityId, FacilityName,
+    FacilityType, Location, Month, Note, PastDate, PlanYear, PlannedItemId, Reason, ResidentId,
+    TargetParticipants, TimeWindow, Title, Topic, ValidationError, Venue,
+};
+
+#[cfg(test)]
+mod activity_tests;

@@ -1,0 +1,360 @@
+//! Every write RPC of `civitas.activities.v1.ActivitiesService`, enumerated from the
+//! descriptor set, refuses staff of another community; other roles cannot write, and
+//! nobody gets in without a token. A new write RPC without a case here fails the test.
+
+mod support;
+
+use chrono::{Datelike, Duration, Utc};
+use civitas_platform::auth::Role;
+use civitas_platform::command::district_day;
+use civitas_proto::activities::v1 as api;
+use civitas_proto::common::v1::Date;
+use civitas_proto::convert::timestamp;
+use civitas_proto::events::v1::{ActivityCategory, FacilityType};
+use prost::Message;
+use support::{expect_code, App, Client};
+use tonic::{Code, Status};
+
+const SERVICE: &str = "civitas.activities.v1.ActivitiesService";
+
+/// The service's write RPCs: every method not starting with Get or List.
+fn write_rpcs() -> Vec<String> {
+    let set = prost_types::FileDescriptorSet::decode(civitas_proto::FILE_DESCRIPTOR_SET)
+        .expect("descriptor set");
+    let service = set
+        .file
+        .iter()
+        .filter(|f| f.package() == "civitas.activities.v1")
+        .flat_map(|f| f.service.iter())
+        .find(|s| format!("civitas.activities.v1.{}", s.name()) == SERVICE)
+        .expect("ActivitiesService in the descriptor set");
+    service
+        .method
+        .iter()
+        .map(|m| m.name().to_owned())
+        .filter(|name| !name.starts_with("Get") && !name.starts_with("List"))
+        .collect()
+}
+
+/// Aggregates of community xingfu, created by its own staff.
+struct Xingfu {
+    year: i32,
+    activity_id: String,
+    board_id: String,
+    facility_id: String,
+}
+
+async fn xingfu_aggregates(app: &App) -> Xingfu {
+    let mut staff = app.staff("xingfu").await;
+    let now = Utc::now();
+    let year = district_day(now).year();
+    staff
+        .add_planned_item(api::AddPlannedItemRequest {
+            options: None,
+            year,
+            month: 5,
+            category: ActivityCategory::CitizenSchoolClass as i32,
+            title: "市民学校".into(),
+            target_participants: 30,
+            community: String::new(),
+        })
+        .await
+        .expect("plan");
+    let activity_id = staff
+        .schedule_activity(api::ScheduleActivityRequest {
+            category: ActivityCategory::Performance as i32,
+            title: "家庭才艺表演".into(),
+            venue: "广场".into(),
+            starts_at: Some(timestamp(now - Duration::hours(2))),
+            ends_at: Some(timestamp(now - Duration::minutes(5))),
+            capacity: 50,
+            ..Default::default()
+        })
+        .await
+        .expect("activity")
+        .into_inner()
+        .activity_id;
+    staff
+        .register_participant(api::RegisterParticipantRequest {
+            options: None,
+            activity_id: activity_id.clone(),
+            resident_id: RESIDENT.into(),
+        })
+        .await
+        .expect("registration");
+    let board_id = staff
+        .register_publicity_board(api::RegisterPublicityBoardRequest {
+            location: "北门".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("board")
+        .into_inner()
+        .board_id;
+    let facility_id = staff
+        .register_facility(api::RegisterFacilityRequest {
+            facility_type: FacilityType::CulturalRoom as i32,
+            name: "文化活动室".into(),
+            area_square_meters: 80,
+            ..Default::default()
+        })
+        .await
+        .expect("facility")
+        .into_inner()
+        .facility_id;
+    Xingfu {
+        year,
+        activity_id,
+        board_id,
+        facility_id,
+    }
+}
+
+const RESIDENT: &str = "0190f0a2-7b3c-7d4e-8f10-111213141516";
+
+fn today() -> Option<Date> {
+    let d = district_day(Utc::now());
+    Some(Date {
+        year: d.year(),
+        month: d.month() as i32,
+        day: d.day() as i32,
+    })
+}
+
+/// Runs `rpc` as `client` against xingfu's aggregates, or by naming xingfu in the body;
+/// `None` when the RPC has no case yet. Requests are otherwise valid, so only the scope
+/// can refuse them.
+async fn cross_community(rpc: &str, client: &mut Client, x: &Xingfu) -> Option<Result<(), Status>> {
+    let xingfu = || "xingfu".to_owned();
+    let now = Utc::now();
+    let result = match rpc {
+        "AddPlannedItem" => client
+            .add_planned_item(api::AddPlannedItemRequest {
+                options: None,
+                year: x.year,
+                month: 6,
+                category: ActivityCategory::FilmScreening as i32,
+                title: "film".into(),
+                target_participants: 10,
+                community: xingfu(),
+            })
+            .await
+            .map(drop),
+        "PublishAnnualPlan" => client
+            .publish_annual_plan(api::PublishAnnualPlanRequest {
+                options: None,
+                year: x.year,
+                community: xingfu(),
+            })
+            .await
+            .map(drop),
+        "AmendAnnualPlan" => client
+            .amend_annual_plan(api::AmendAnnualPlanRequest {
+                options: None,
+                year: x.year,
+                reason: "takeover".into(),
+                community: xingfu(),
+            })
+            .await
+            .map(drop),
+        "ScheduleActivity" => client
+            .schedule_activity(api::ScheduleActivityRequest {
+                category: ActivityCategory::Other as i32,
+                title: "t".into(),
+                venue: "v".into(),
+                starts_at: Some(timestamp(now)),
+                ends_at: Some(timestamp(now + Duration::hours(1))),
+                capacity: 5,
+                community: xingfu(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        "RegisterParticipant" => client
+            .register_participant(api::RegisterParticipantRequest {
+                options: None,
+                activity_id: x.activity_id.clone(),
+                resident_id: uuid::Uuid::now_v7().to_string(),
+            })
+            .await
+            .map(drop),
+        "CancelRegistration" => client
+            .cancel_registration(api::CancelRegistrationRequest {
+                options: None,
+                activity_id: x.activity_id.clone(),
+                resident_id: RESIDENT.into(),
+            })
+            .await
+            .map(drop),
+        "CheckInParticipant" => client
+            .check_in_participant(api::CheckInParticipantRequest {
+                options: None,
+                activity_id: x.activity_id.clone(),
+                resident_id: RESIDENT.into(),
+                walk_in: false,
+            })
+            .await
+            .map(drop),
+        "CloseActivity" => client
+            .close_activity(api::CloseActivityRequest {
+                activity_id: x.activity_id.clone(),
+                report: "closed by someone else".into(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        "CancelActivity" => client
+            .cancel_activity(api::CancelActivityRequest {
+                options: None,
+                activity_id: x.activity_id.clone(),
+                reason: "not yours".into(),
+            })
+            .await
+            .map(drop),
+        "RegisterPublicityBoard" => client
+            .register_publicity_board(api::RegisterPublicityBoardRequest {
+                options: None,
+                location: "南门".into(),
+                community: xingfu(),
+            })
+            .await
+            .map(drop),
+        "RecordBoardUpdate" => client
+            .record_board_update(api::RecordBoardUpdateRequest {
+                options: None,
+                board_id: x.board_id.clone(),
+                topic: "t".into(),
+                updated_on: today(),
+            })
+            .await
+            .map(drop),
+        "RegisterFacility" => client
+            .register_facility(api::RegisterFacilityRequest {
+                options: None,
+                facility_type: FacilityType::Other as i32,
+                name: "n".into(),
+                area_square_meters: 10,
+                community: xingfu(),
+            })
+            .await
+            .map(drop),
+        "RecordFacilityMaintenance" => client
+            .record_facility_maintenance(api::RecordFacilityMaintenanceRequest {
+                options: None,
+                facility_id: x.facility_id.clone(),
+                maintained_on: today(),
+                note: "n".into(),
+            })
+            .await
+            .map(drop),
+        _ => return None,
+    };
+    Some(result)
+}
+
+#[tokio::test]
+async fn every_write_rpc_refuses_another_community() {
+    let rpcs = write_rpcs();
+    assert!(rpcs.len() >= 13, "found only {rpcs:?}");
+    let app = App::spawn().await;
+    let x = xingfu_aggregates(&app).await;
+    let mut heping = app.staff("heping").await;
+
+    let mut missing = Vec::new();
+    for rpc in &rpcs {
+        match cross_community(rpc, &mut heping, &x).await {
+            None => missing.push(rpc.clone()),
+            Some(result) => {
+                let status = result.expect_err(&format!("{rpc} must be refused"));
+                assert_eq!(status.code(), Code::PermissionDenied, "{rpc}: {status:?}");
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "write RPCs without a cross-community case: {missing:?}"
+    );
+
+    // Nothing of xingfu's changed.
+    let mut xingfu = app.staff("xingfu").await;
+    let activity = xingfu
+        .get_activity(api::GetActivityRequest {
+            activity_id: x.activity_id.clone(),
+        })
+        .await
+        .expect("activity")
+        .into_inner()
+        .activity
+        .expect("activity");
+    assert_eq!((activity.version, activity.registered), (2, 1));
+    let plan = xingfu
+        .get_annual_plan(api::GetAnnualPlanRequest {
+            year: x.year,
+            community: String::new(),
+        })
+        .await
+        .expect("plan")
+        .into_inner()
+        .plan
+        .expect("plan");
+    assert_eq!((plan.version, plan.items.len()), (1, 1));
+}
+
+#[tokio::test]
+async fn other_roles_cannot_write_and_reads_follow_the_org_tree() {
+    let app = App::spawn().await;
+    let x = xingfu_aggregates(&app).await;
+
+    let mut district = app.client(Role::District, "gulou").await;
+    for rpc in ["ScheduleActivity", "RegisterParticipant", "AddPlannedItem"] {
+        let status = cross_community(rpc, &mut district, &x)
+            .await
+            .expect("case")
+            .expect_err("district cannot write");
+        assert_eq!(status.code(), Code::PermissionDenied, "{rpc}: {status:?}");
+    }
+    let read = api::GetActivityRequest {
+        activity_id: x.activity_id.clone(),
+    };
+    district
+        .get_activity(read.clone())
+        .await
+        .expect("district reads below it");
+    let mut other_street = app.client(Role::District, "dongjie").await;
+    expect_code(
+        other_street.get_activity(read.clone()).await,
+        Code::PermissionDenied,
+    );
+    let mut heping = app.staff("heping").await;
+    expect_code(
+        heping.get_activity(read.clone()).await,
+        Code::PermissionDenied,
+    );
+    expect_code(
+        heping
+            .get_annual_plan(api::GetAnnualPlanRequest {
+                year: x.year,
+                community: "xingfu".into(),
+            })
+            .await,
+        Code::PermissionDenied,
+    );
+
+    let mut anonymous = app.client_with(None).await;
+    expect_code(anonymous.get_activity(read).await, Code::Unauthenticated);
+    let status = cross_community("ScheduleActivity", &mut anonymous, &x)
+        .await
+        .expect("case")
+        .expect_err("no token");
+    assert_eq!(status.code(), Code::Unauthenticated);
+    let mut forged = app.client_with(Some("not-a-jwt".into())).await;
+    expect_code(
+        forged
+            .get_annual_plan(api::GetAnnualPlanRequest {
+                year: x.year,
+                community: "xingfu".into(),
+            })
+            .await,
+        Code::Unauthenticated,
+    );
+}

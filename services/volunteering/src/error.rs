@@ -1,0 +1,196 @@
+//! The volunteering service's errors and their one mapping to gRPC statuses.
+
+use civitas_kernel::{AppendError, CommandError, DecodeError, StoreError};
+use civitas_platform::auth::AuthError;
+use civitas_platform::error as status;
+use tonic::Status;
+
+use crate::domain::{OpportunityError, TeamError, ValidationError, VolunteerError};
+
+/// Everything a volunteering RPC can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error(transparent)]
+    Volunteer(#[from] VolunteerError),
+    #[error(transparent)]
+    Team(#[from] TeamError),
+    #[error(transparent)]
+    Opportunity(#[from] OpportunityError),
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("idempotency key {0} was already used for a different request")]
+    IdempotencyKeyReused(String),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        ServiceError::Unexpected(e.0.context("event store failure"))
+    }
+}
+
+impl From<DecodeError> for ServiceError {
+    fn from(e: DecodeError) -> Self {
+        ServiceError::Unexpected(anyhow::Error::new(e))
+    }
+}
+
+impl From<AppendError> for ServiceError {
+    fn from(e: AppendError) -> Self {
+        match e {
+            AppendError::Conflict { .. } => ServiceError::Conflict(e.to_string()),
+            AppendError::IdempotencyMismatch { key } => ServiceError::IdempotencyKeyReused(key),
+            AppendError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl<E> From<CommandError<E>> for ServiceError
+where
+    E: std::error::Error + Into<ServiceError>,
+{
+    fn from(e: CommandError<E>) -> Self {
+        match e {
+            CommandError::Rejected(e) => e.into(),
+            CommandError::Append(e) => e.into(),
+            CommandError::Decode(e) => e.into(),
+        }
+    }
+}
+
+/// FAILED_PRECONDITION, naming the field when one is to blame.
+fn rule(field: Option<&'static str>, message: String) -> Status {
+    match field {
+        Some(field) => status::failed_precondition_on(field, message),
+        None => status::failed_precondition(message),
+    }
+}
+
+fn other_community(what: &str) -> Status {
+    Status::permission_denied(format!("the {what} belongs to another community"))
+}
+
+impl From<ServiceError> for Status {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(v) => status::invalid_argument(v.field, v.message),
+            ServiceError::Volunteer(v) => match v {
+                VolunteerError::RecipientNotFound => status::not_found("volunteer", "to receive"),
+                VolunteerError::RecipientInOtherCommunity => other_community("recipient"),
+                other => rule(other.field(), other.to_string()),
+            },
+            ServiceError::Team(t) => match t {
+                TeamError::VolunteerNotFound => status::not_found("volunteer", "to add"),
+                TeamError::VolunteerInOtherCommunity => other_community("volunteer"),
+                other => rule(other.field(), other.to_string()),
+            },
+            ServiceError::Opportunity(o) => match o {
+                OpportunityError::VolunteerNotFound => status::not_found("volunteer", "to assign"),
+                OpportunityError::TeamNotFound => status::not_found("team", "named"),
+                OpportunityError::VolunteerInOtherCommunity => other_community("volunteer"),
+                OpportunityError::TeamInOtherCommunity => other_community("team"),
+                other => rule(other.field(), other.to_string()),
+            },
+            ServiceError::NotFound { what, id } => status::not_found(what, &id),
+            ServiceError::Conflict(m) => status::aborted(m),
+            ServiceError::IdempotencyKeyReused(_) => status::invalid_argument(
+                "options.idempotency_key",
+                "was already used for a different request",
+            ),
+            ServiceError::Auth(a) => a.into(),
+            ServiceError::Unexpected(e) => status::internal(&format!("{e:#}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tonic::Code;
+    use tonic_types::StatusExt;
+
+    use super::*;
+
+    #[test]
+    fn every_kind_maps_to_its_code() {
+        let cases: Vec<(ServiceError, Code)> = vec![
+            (
+                ValidationError::new("minutes", "bad").into(),
+                Code::InvalidArgument,
+            ),
+            (
+                VolunteerError::DailyLimitExceeded.into(),
+                Code::FailedPrecondition,
+            ),
+            (VolunteerError::Deactivated.into(), Code::FailedPrecondition),
+            (VolunteerError::RecipientNotFound.into(), Code::NotFound),
+            (
+                VolunteerError::RecipientInOtherCommunity.into(),
+                Code::PermissionDenied,
+            ),
+            (TeamError::AlreadyMember.into(), Code::FailedPrecondition),
+            (TeamError::VolunteerNotFound.into(), Code::NotFound),
+            (
+                TeamError::VolunteerInOtherCommunity.into(),
+                Code::PermissionDenied,
+            ),
+            (
+                OpportunityError::NoSpotsLeft.into(),
+                Code::FailedPrecondition,
+            ),
+            (OpportunityError::TeamNotFound.into(), Code::NotFound),
+            (OpportunityError::VolunteerNotFound.into(), Code::NotFound),
+            (
+                OpportunityError::TeamInOtherCommunity.into(),
+                Code::PermissionDenied,
+            ),
+            (
+                OpportunityError::VolunteerInOtherCommunity.into(),
+                Code::PermissionDenied,
+            ),
+            (
+                ServiceError::NotFound {
+                    what: "volunteer",
+                    id: "v".into(),
+                },
+                Code::NotFound,
+            ),
+            (ServiceError::Conflict("moved on".into()), Code::Aborted),
+            (
+                ServiceError::IdempotencyKeyReused("k".into()),
+                Code::InvalidArgument,
+            ),
+            (AuthError::MissingToken.into(), Code::Unauthenticated),
+            (
+                AuthError::PermissionDenied("no".into()).into(),
+                Code::PermissionDenied,
+            ),
+            (anyhow::anyhow!("disk on fire").into(), Code::Internal),
+        ];
+        for (error, code) in cases {
+            let text = error.to_string();
+            assert_eq!(Status::from(error).code(), code, "{text}");
+        }
+    }
+
+    #[test]
+    fn validation_and_rules_name_the_field() {
+        let s = Status::from(ServiceError::from(ValidationError::new(
+            "spots",
+            "must be at least 1",
+        )));
+        let bad = s.get_details_bad_request().expect("bad request");
+        assert_eq!(bad.field_violations[0].field, "spots");
+        let s = Status::from(ServiceError::from(VolunteerError::DailyLimitExceeded));
+        let pre = s.get_details_precondition_failure().expect("precondition");
+        assert_eq!(pre.violations[0].subject, "minutes");
+        let s = Status::from(ServiceError::from(anyhow::anyhow!("secret path /x")));
+        assert_eq!(s.message(), "internal error");
+    }
+}
