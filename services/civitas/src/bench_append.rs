@@ -194,7 +194,10 @@ async fn measure_kernel(
             tokio::spawn(async move {
                 for i in 0..share(events, concurrency, worker) {
                     let request = sample.request(i);
-                    store.append(request).await.context("kernel append failed")?;
+                    store
+                        .append(request)
+                        .await
+                        .context("kernel append failed")?;
                 }
                 anyhow::Ok(())
             })
@@ -218,6 +221,9 @@ async fn measure_raw(
             let pool = pool.clone();
             let sample = Sample::new(prefix, worker);
             tokio::spawn(async move {
+                // Each worker holds its connection like any client would; checking one
+                // out per statement would add the pool's ping round trip.
+                let mut conn = pool.acquire().await.context("raw connection")?;
                 for i in 0..share(events, concurrency, worker) {
                     let r = sample.request(i);
                     let (meta, event) = (&r.metadata, &r.events[0]);
@@ -241,7 +247,7 @@ async fn measure_raw(
                     .bind(&meta.causation_id)
                     .bind(&meta.traceparent)
                     .bind(&event.payload)
-                    .execute(&pool)
+                    .execute(&mut *conn)
                     .await
                     .context("raw insert failed")?;
                 }

@@ -33,6 +33,9 @@ use tokio_util::sync::CancellationToken;
 #[serde(rename_all = "lowercase")]
 pub enum ServiceKind {
     Residents,
+    Activities,
+    Volunteering,
+    Safety,
     Projection,
 }
 
@@ -40,6 +43,9 @@ impl ServiceKind {
     pub fn name(self) -> &'static str {
         match self {
             ServiceKind::Residents => "residents",
+            ServiceKind::Activities => "activities",
+            ServiceKind::Volunteering => "volunteering",
+            ServiceKind::Safety => "safety",
             ServiceKind::Projection => "projection",
         }
     }
@@ -151,36 +157,6 @@ impl ServiceApp {
         let mut background: Vec<Box<dyn FnOnce(CancellationToken) -> JoinHandle<()> + Send>> =
             Vec::new();
         match kind {
-            ServiceKind::Residents => {
-                let store = PostgresEventStore::connect(
-                    &config.database_url,
-                    "residents",
-                    config.max_db_connections,
-                )
-                .await
-                .context("failed to open the residents event store")?;
-                let pool = store.pool().clone();
-                let store: Arc<dyn EventStore> = Arc::new(store);
-                let keystore = KeyStore::open(&config.database_url, Some("residents"))
-                    .await
-                    .context("failed to open the residents key store")?;
-                let master = MasterKey::from_bytes(&config.key(
-                    &config.master_key,
-                    crate::secrets::MASTER_KEY_FILE,
-                    "master key",
-                )?)
-                .context("invalid master key")?;
-                let residents = Residents::new(store.clone(), keystore, master, tree.clone());
-                routes.add_service(residents.server(&config.limits, auth.clone()));
-                routes.add_service(
-                    EventLog::new("residents", store.clone(), tree.clone())
-                        .server(&config.limits, auth),
-                );
-                let relay = RelayConfig::new("residents", config.nats.stream.clone());
-                background.push(Box::new(move |stop| {
-                    tokio::spawn(civitas_streams::run_relay(relay, store, pool, js, stop))
-                }));
-            }
             ServiceKind::Projection => {
                 let projection =
                     Projection::open_in(&config.database_url, Some(&config.projection_schema))
@@ -199,13 +175,72 @@ impl ServiceApp {
                     .insights(tree.clone())
                     .max_decoding_message_size(config.limits.max_message_bytes)
                     .max_encoding_message_size(config.limits.max_message_bytes);
+                let worklist = projection
+                    .worklist(tree.clone())
+                    .max_decoding_message_size(config.limits.max_message_bytes)
+                    .max_encoding_message_size(config.limits.max_message_bytes);
                 routes.add_service(tonic::service::interceptor::InterceptedService::new(
-                    insights, auth,
+                    insights,
+                    auth.clone(),
+                ));
+                routes.add_service(tonic::service::interceptor::InterceptedService::new(
+                    worklist, auth,
                 ));
                 let mut consumer = ConsumerConfig::new(config.nats.stream.clone());
                 consumer.durable = config.durable.clone();
                 background.push(Box::new(move |stop| {
                     tokio::spawn(run_consumer(projection, js, consumer, gaps, stop))
+                }));
+            }
+            write => {
+                let name = write.name();
+                let store = PostgresEventStore::connect(
+                    &config.database_url,
+                    name,
+                    config.max_db_connections,
+                )
+                .await
+                .with_context(|| format!("failed to open the {name} event store"))?;
+                let pool = store.pool().clone();
+                let store: Arc<dyn EventStore> = Arc::new(store);
+                match write {
+                    ServiceKind::Residents => {
+                        let keystore = KeyStore::open(&config.database_url, Some(name))
+                            .await
+                            .context("failed to open the residents key store")?;
+                        let master = config.key(
+                            &config.master_key,
+                            crate::secrets::MASTER_KEY_FILE,
+                            "master key",
+                        )?;
+                        let master =
+                            MasterKey::from_bytes(&master).context("invalid master key")?;
+                        let residents =
+                            Residents::new(store.clone(), keystore, master, tree.clone());
+                        routes.add_service(residents.server(&config.limits, auth.clone()));
+                    }
+                    ServiceKind::Activities => {
+                        let service =
+                            civitas_activities::Activities::new(store.clone(), tree.clone());
+                        routes.add_service(service.server(&config.limits, auth.clone()));
+                    }
+                    ServiceKind::Volunteering => {
+                        let service =
+                            civitas_volunteering::Volunteering::new(store.clone(), tree.clone());
+                        routes.add_service(service.server(&config.limits, auth.clone()));
+                    }
+                    ServiceKind::Safety => {
+                        let service = civitas_safety::Safety::new(store.clone(), tree.clone());
+                        routes.add_service(service.server(&config.limits, auth.clone()));
+                    }
+                    ServiceKind::Projection => unreachable!("matched above"),
+                }
+                routes.add_service(
+                    EventLog::new(name, store.clone(), tree.clone()).server(&config.limits, auth),
+                );
+                let relay = RelayConfig::new(name, config.nats.stream.clone());
+                background.push(Box::new(move |stop| {
+                    tokio::spawn(civitas_streams::run_relay(relay, store, pool, js, stop))
                 }));
             }
         }

@@ -51,7 +51,11 @@ pub struct Application {
     keys: Arc<TokenKeys>,
     tree: OrgTree,
     residents: Residents,
-    residents_store: Arc<dyn EventStore>,
+    activities: civitas_activities::Activities,
+    volunteering: civitas_volunteering::Volunteering,
+    safety: civitas_safety::Safety,
+    /// Every write service's store, by service name: the projection tails each.
+    stores: Vec<(&'static str, Arc<dyn EventStore>)>,
     projection: Projection,
     limits: ServerLimits,
 }
@@ -78,15 +82,29 @@ impl Application {
         .await
         .context("failed to load the master key")?;
 
-        let residents_store: Arc<dyn EventStore> = Arc::new(
-            SqliteEventStore::open(&dir.join("residents.db"))
+        let mut stores: Vec<(&'static str, Arc<dyn EventStore>)> = Vec::new();
+        for service in ["residents", "activities", "volunteering", "safety"] {
+            let store = SqliteEventStore::open(&dir.join(format!("{service}.db")))
                 .await
-                .context("failed to open the residents store")?,
-        );
+                .with_context(|| format!("failed to open the {service} store"))?;
+            stores.push((service, Arc::new(store)));
+        }
+        let store = |name: &str| {
+            stores
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, s)| s.clone())
+                .expect("opened above")
+        };
+        let residents_store = store("residents");
         let keystore = KeyStore::open(&sqlite_url(&dir.join("residents-keys.db")), None)
             .await
             .context("failed to open the residents key store")?;
-        let residents = Residents::new(residents_store.clone(), keystore, master, tree.clone());
+        let residents = Residents::new(residents_store, keystore, master, tree.clone());
+        let activities = civitas_activities::Activities::new(store("activities"), tree.clone());
+        let volunteering =
+            civitas_volunteering::Volunteering::new(store("volunteering"), tree.clone());
+        let safety = civitas_safety::Safety::new(store("safety"), tree.clone());
         let projection = Projection::open(&sqlite_url(&dir.join("projection.db")))
             .await
             .context("failed to open the projection")?;
@@ -97,7 +115,10 @@ impl Application {
             keys: Arc::new(TokenKeys::new(&signing)),
             tree,
             residents,
-            residents_store,
+            activities,
+            volunteering,
+            safety,
+            stores,
             projection,
             limits: config.limits,
         })
@@ -124,23 +145,41 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
-        let tailer = tokio::spawn(civitas_projection::run_tailer(
-            self.projection.clone(),
-            "residents".to_owned(),
-            self.residents_store.clone(),
-            Arc::new(StoreGapFiller::new(self.residents_store.clone())),
-            stop.clone(),
-        ));
+        let tailers: Vec<_> = self
+            .stores
+            .iter()
+            .map(|(service, store)| {
+                tokio::spawn(civitas_projection::run_tailer(
+                    self.projection.clone(),
+                    *service,
+                    store.clone(),
+                    Arc::new(StoreGapFiller::new(store.clone())),
+                    stop.clone(),
+                ))
+            })
+            .collect();
         let auth = AuthInterceptor::new(self.keys.clone());
         let mut routes = tonic::service::RoutesBuilder::default();
         routes.add_service(self.residents.server(&self.limits, auth.clone()));
+        routes.add_service(self.activities.server(&self.limits, auth.clone()));
+        routes.add_service(self.volunteering.server(&self.limits, auth.clone()));
+        routes.add_service(self.safety.server(&self.limits, auth.clone()));
         let insights = self
             .projection
             .insights(self.tree.clone())
             .max_decoding_message_size(self.limits.max_message_bytes)
             .max_encoding_message_size(self.limits.max_message_bytes);
+        let worklist = self
+            .projection
+            .worklist(self.tree.clone())
+            .max_decoding_message_size(self.limits.max_message_bytes)
+            .max_encoding_message_size(self.limits.max_message_bytes);
         routes.add_service(tonic::service::interceptor::InterceptedService::new(
-            insights, auth,
+            insights,
+            auth.clone(),
+        ));
+        routes.add_service(tonic::service::interceptor::InterceptedService::new(
+            worklist, auth,
         ));
         let served = grpc::serve(
             self.listener,
@@ -151,7 +190,9 @@ impl Application {
         )
         .await;
         stop.cancel();
-        let _ = tailer.await;
+        for tailer in tailers {
+            let _ = tailer.await;
+        }
         served
     }
 }

@@ -2,10 +2,14 @@
 //! (every service and the projection in one process on SQLite) and the small helpers its
 //! subcommands share. `main.rs` only parses flags, starts telemetry and runs these.
 
+pub mod bench_append;
+pub mod bench_pipeline;
 pub mod distributed;
 pub mod duration;
 pub mod embedded;
+pub mod rebuild;
 pub mod secrets;
 
-pub use embedded::{Application, UpConfig};
 pub mod tail;
+
+pub use embedded::{Application, UpConfig};

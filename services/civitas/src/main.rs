@@ -63,6 +63,49 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Rebuild the projection's read models from the services' event logs into a fresh
+    /// schema and swap it in.
+    Rebuild {
+        #[arg(long)]
+        database_url: String,
+        /// SERVICE=URL of each write service's event log, repeatable.
+        #[arg(long = "event-log", value_parser = parse_event_log, required = true)]
+        event_logs: Vec<(String, String)>,
+        /// Directory with signing.key (or CIVITAS_SIGNING_KEY, hex).
+        #[arg(long)]
+        keys_dir: Option<PathBuf>,
+        /// Build only; do not swap the result in.
+        #[arg(long)]
+        no_swap: bool,
+    },
+    /// Print decoded events from NATS as JSON lines (an example analytics consumer).
+    Tail {
+        #[arg(long, default_value = "nats://127.0.0.1:4222")]
+        nats_url: String,
+        /// Subject filter, e.g. 'civitas.evt.residents.>' or 'civitas.evt.*.gulou.>'.
+        #[arg(long, default_value = "civitas.evt.>")]
+        subject: String,
+        #[arg(long, env = "CIVITAS_NATS_USER")]
+        user: Option<String>,
+        #[arg(long, env = "CIVITAS_NATS_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        /// Start from the first stored event instead of new ones.
+        #[arg(long)]
+        from_start: bool,
+        /// Stop after this many events.
+        #[arg(long)]
+        limit: Option<usize>,
+        #[arg(long, default_value = "CIVITAS_EVENTS")]
+        stream_name: String,
+    },
+    /// Write the protobuf descriptor set of every civitas proto to stdout.
+    DescriptorSet,
+    /// Measure: `append` (event store vs plain INSERTs) or `pipeline` (a running
+    /// distributed deployment).
+    Bench {
+        #[command(subcommand)]
+        bench: Bench,
+    },
     /// Print a bearer token signed with a data directory's key.
     Token {
         #[arg(long, default_value = "./civitas-data")]
@@ -82,6 +125,35 @@ enum Command {
         /// Org tree TOML file used to check the org unit [default: the demo district].
         #[arg(long = "org-file")]
         org_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Kernel append vs plain single-row INSERTs at several concurrencies.
+    Append {
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        database_url: String,
+        /// Events per concurrency level.
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
+        /// Concurrency levels, comma separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
+        concurrency: Vec<usize>,
+    },
+    /// Commands/s, latency and projection lag against running services.
+    Pipeline {
+        #[arg(long)]
+        residents: String,
+        #[arg(long)]
+        projection: String,
+        /// Directory with signing.key (or CIVITAS_SIGNING_KEY, hex).
+        #[arg(long)]
+        keys_dir: PathBuf,
+        #[arg(long, default_value_t = 20_000)]
+        commands: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
     },
 }
 
@@ -159,6 +231,93 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let _telemetry = civitas_platform::telemetry::init(service.name())?;
             serve(service, cfg).await
         }
+        Command::Rebuild {
+            database_url,
+            event_logs,
+            keys_dir,
+            no_swap,
+        } => {
+            let _telemetry = civitas_platform::telemetry::init("civitas-rebuild")?;
+            let signing = signing_key(keys_dir.as_deref())?;
+            let tree = OrgTree::demo();
+            let token = TokenKeys::new(&signing).issue(
+                "rebuild",
+                Role::Admin,
+                &tree.root().code,
+                std::time::Duration::from_secs(86_400),
+            )?;
+            let config = civitas::rebuild::RebuildConfig {
+                database_url,
+                event_logs,
+                token,
+                live_schema: "projection".to_owned(),
+                build_schema: "projection_rebuild".to_owned(),
+                swap: !no_swap,
+                batch: 5_000,
+            };
+            println!("{}", civitas::rebuild::run(&config).await?);
+            Ok(())
+        }
+        Command::Tail {
+            nats_url,
+            subject,
+            user,
+            password,
+            from_start,
+            limit,
+            stream_name,
+        } => {
+            let config = civitas::tail::TailConfig {
+                nats_url,
+                subject,
+                user,
+                password,
+                from_start,
+                limit,
+                stream: civitas_streams::StreamSettings {
+                    name: stream_name,
+                    ..Default::default()
+                },
+            };
+            civitas::tail::run(&config, &mut std::io::stdout()).await
+        }
+        Command::DescriptorSet => {
+            use std::io::Write;
+            std::io::stdout().write_all(civitas_proto::FILE_DESCRIPTOR_SET)?;
+            Ok(())
+        }
+        Command::Bench { bench } => match bench {
+            Bench::Append {
+                database_url,
+                events,
+                concurrency,
+            } => {
+                let config = civitas::bench_append::AppendBenchConfig {
+                    database_url,
+                    events,
+                    concurrency,
+                };
+                println!("{}", civitas::bench_append::run(&config).await?);
+                Ok(())
+            }
+            Bench::Pipeline {
+                residents,
+                projection,
+                keys_dir,
+                commands,
+                concurrency,
+            } => {
+                let config = civitas::bench_pipeline::PipelineBenchConfig {
+                    residents_url: residents,
+                    projection_url: projection,
+                    signing_key: signing_key(Some(&keys_dir))?,
+                    commands,
+                    concurrency,
+                };
+                println!("{}", civitas::bench_pipeline::run(&config).await?);
+                Ok(())
+            }
+        },
         Command::Token {
             data_dir,
             role,
@@ -214,6 +373,16 @@ async fn serve(
     Ok(())
 }
 
+/// The token signing key from `--keys-dir` or `CIVITAS_SIGNING_KEY` (hex).
+fn signing_key(keys_dir: Option<&std::path::Path>) -> anyhow::Result<Vec<u8>> {
+    if let Some(dir) = keys_dir {
+        return secrets::load(&dir.join(secrets::SIGNING_KEY_FILE));
+    }
+    let hex_key =
+        std::env::var("CIVITAS_SIGNING_KEY").context("set --keys-dir or CIVITAS_SIGNING_KEY")?;
+    hex::decode(hex_key.trim()).context("CIVITAS_SIGNING_KEY is not hex")
+}
+
 fn parse_event_log(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((service, url)) if !service.is_empty() && !url.is_empty() => {
@@ -227,7 +396,7 @@ async fn up(cfg: UpConfig) -> anyhow::Result<()> {
     let data_dir = cfg.data_dir.clone();
     let app = Application::build(cfg).await?;
     println!(
-        "civitas is up: gRPC on {} (health, reflection, residents, insights)",
+        "civitas is up: gRPC on {} (health, reflection, residents, activities, volunteering, safety, insights)",
         app.local_addr()
     );
     println!("data directory: {}", data_dir.display());

@@ -47,9 +47,6 @@ pub struct TailConfig {
     pub limit: Option<usize>,
     /// The stream (its name is what matters here; default `CIVITAS_EVENTS`).
     pub stream: StreamSettings,
-    /// Inbox prefix for replies and deliveries; default `_INBOX.<user>` when a user is
-    /// given (what the analyst grants require), else the client's `_INBOX`.
-    pub inbox_prefix: Option<String>,
 }
 
 impl Default for TailConfig {
@@ -62,7 +59,6 @@ impl Default for TailConfig {
             from_start: false,
             limit: None,
             stream: StreamSettings::default(),
-            inbox_prefix: None,
         }
     }
 }
@@ -77,7 +73,6 @@ impl fmt::Debug for TailConfig {
             .field("from_start", &self.from_start)
             .field("limit", &self.limit)
             .field("stream", &self.stream.name)
-            .field("inbox_prefix", &self.inbox_prefix)
             .finish()
     }
 }
@@ -92,7 +87,7 @@ pub async fn run(config: &TailConfig, out: &mut (impl Write + Send)) -> anyhow::
     }
     // Fail before connecting if the descriptor set is unusable.
     descriptor_pool()?;
-    let client = connect(config).await?;
+    let (client, mut refusals) = connect(config).await?;
     let js = jetstream::new(client.clone());
     let consumer_config = push::OrderedConfig {
         name: Some(consumer_name()),
@@ -105,23 +100,45 @@ pub async fn run(config: &TailConfig, out: &mut (impl Write + Send)) -> anyhow::
         },
         ..Default::default()
     };
-    let consumer = js
-        .create_consumer_on_stream(consumer_config, &config.stream.name)
-        .await
-        .with_context(|| {
-            format!(
-                "failed to create a consumer on stream {} for {} (does the stream exist, does \
-                 the subject lie inside it, and may this NATS user read it? analysts may only \
-                 read their districts, e.g. civitas.evt.*.gulou.>)",
-                config.stream.name, config.subject
-            )
-        })?;
+    let failed = || {
+        format!(
+            "failed to create a consumer on stream {} for {} (does the stream exist, does the \
+             subject lie inside it, and may this NATS user read it? analysts may only read \
+             their districts, e.g. civitas.evt.*.gulou.>)",
+            config.stream.name, config.subject
+        )
+    };
+    // The only requests in flight are this one's: a refusal the server reports now (a
+    // denied create subject or reply inbox) is its answer, without waiting for a timeout.
+    let consumer = tokio::select! {
+        created = js.create_consumer_on_stream(consumer_config, &config.stream.name) => {
+            created.with_context(failed)?
+        }
+        Ok(()) = refusals.changed() => {
+            let refused = refusals.borrow_and_update().clone().unwrap_or_default();
+            return Err(anyhow::anyhow!("the NATS server refused: {refused}").context(failed()));
+        }
+    };
+    refusals.mark_unchanged();
     let mut messages = consumer
         .messages()
         .await
         .context("failed to subscribe to the consumer's deliveries")?;
     let mut written = 0usize;
-    while let Some(message) = messages.next().await {
+    loop {
+        let message = tokio::select! {
+            message = messages.next() => message,
+            // A refused subscription (e.g. an inbox outside the user's grant) would
+            // otherwise wait forever for deliveries that never come.
+            Ok(()) = refusals.changed() => {
+                let refused = refusals.borrow_and_update().clone().unwrap_or_default();
+                if refused.to_lowercase().contains("subscription") {
+                    anyhow::bail!("the NATS server refused a subscription: {refused}");
+                }
+                continue;
+            }
+        };
+        let Some(message) = message else { break };
         let message = message.context("the ordered consumer failed")?;
         let sequence = message
             .info()
@@ -257,10 +274,20 @@ fn rfc3339(ts: Option<&prost_types::Timestamp>) -> Value {
     })
 }
 
-async fn connect(config: &TailConfig) -> anyhow::Result<async_nats::Client> {
+/// The last error the server reported on the connection (e.g. a permissions violation).
+type Refusals = tokio::sync::watch::Receiver<Option<String>>;
+
+async fn connect(config: &TailConfig) -> anyhow::Result<(async_nats::Client, Refusals)> {
+    let (refused, refusals) = tokio::sync::watch::channel(None);
     let mut options = async_nats::ConnectOptions::new()
         .name("civitas-tail")
-        .connection_timeout(Duration::from_secs(5));
+        .connection_timeout(Duration::from_secs(5))
+        .event_callback(move |event| {
+            if let async_nats::Event::ServerError(async_nats::ServerError::Other(error)) = event {
+                refused.send_replace(Some(error));
+            }
+            std::future::ready(())
+        });
     match (&config.user, &config.password) {
         (Some(user), password) => {
             options = options.user_and_password(user.clone(), password.clone().unwrap_or_default());
@@ -268,19 +295,16 @@ async fn connect(config: &TailConfig) -> anyhow::Result<async_nats::Client> {
         (None, Some(_)) => anyhow::bail!("a NATS password was given without a user"),
         (None, None) => {}
     }
-    let prefix = config.inbox_prefix.clone().or_else(|| {
-        config
-            .user
-            .as_deref()
-            .map(|u| format!("_INBOX.{}", token(u)))
-    });
-    if let Some(prefix) = prefix {
-        options = options.custom_inbox_prefix(prefix);
+    // Replies and deliveries go to the user's own inbox prefix, the only inboxes an
+    // analyst may subscribe to (deploy/nats/accounts.conf).
+    if let Some(user) = &config.user {
+        options = options.custom_inbox_prefix(format!("_INBOX.{}", token(user)));
     }
-    tokio::time::timeout(Duration::from_secs(10), options.connect(&config.nats_url))
+    let client = tokio::time::timeout(Duration::from_secs(10), options.connect(&config.nats_url))
         .await
         .map_err(|_| anyhow::anyhow!("no NATS server answered at {} within 10s", config.nats_url))?
-        .with_context(|| format!("failed to connect to NATS at {}", config.nats_url))
+        .with_context(|| format!("failed to connect to NATS at {}", config.nats_url))?;
+    Ok((client, refusals))
 }
 
 /// A fresh consumer name: `tail_<16 hex digits>` (never an existing platform consumer).
@@ -708,22 +732,11 @@ mod tests {
         }
     }
 
-    /// The analyst's grants as in deploy/nats/accounts.conf, plus an admin user.
+    /// The analyst's grants as in deploy/nats/accounts.conf, plus an admin user, and a
+    /// user with the same grants under another name (so its inbox is not granted).
     fn analyst_conf(port: u16, store: &Path) -> String {
-        format!(
-            r#"
-listen: "127.0.0.1:{port}"
-jetstream {{ store_dir: "{store}" }}
-accounts {{
-  CIVITAS {{
-    jetstream: enabled
-    users: [
-      {{ user: admin, password: admin }}
-      {{
-        user: analyst_gulou
-        password: secret
-        permissions: {{
-          publish: {{
+        let grants = r#"{
+          publish: {
             allow: [
               "$JS.API.CONSUMER.CREATE.CIVITAS_EVENTS.*.civitas.evt.*.gulou.>"
               "$JS.FC.CIVITAS_EVENTS.>"
@@ -733,12 +746,22 @@ accounts {{
               "$JS.API.CONSUMER.CREATE.CIVITAS_EVENTS.projection.>"
               "$JS.FC.CIVITAS_EVENTS.projection.>"
             ]
-          }}
-          subscribe: {{
+          }
+          subscribe: {
             allow: ["civitas.evt.*.gulou.>", "_INBOX.analyst_gulou.>"]
-          }}
-        }}
-      }}
+          }
+        }"#;
+        format!(
+            r#"
+listen: "127.0.0.1:{port}"
+jetstream {{ store_dir: "{store}" }}
+accounts {{
+  CIVITAS {{
+    jetstream: enabled
+    users: [
+      {{ user: admin, password: admin }}
+      {{ user: analyst_gulou, password: secret, permissions: {grants} }}
+      {{ user: analyst_renamed, password: secret, permissions: {grants} }}
     ]
   }}
 }}
@@ -754,9 +777,9 @@ accounts {{
         let server = ConfiguredServer::start(analyst_conf);
         let admin =
             async_nats::ConnectOptions::with_user_and_password("admin".into(), "admin".into())
-                .connect(&server.url)
-                .await
-                .unwrap();
+                .retry_on_initial_connect()
+                .connect(&server.url);
+        let admin = tokio::time::timeout(BOUND, admin).await.unwrap().unwrap();
         let js = jetstream::new(admin);
         let stream = StreamSettings::default();
         let mut events_stream =
@@ -826,7 +849,7 @@ accounts {{
         assert_eq!(got[0]["event_id"], gulou_3.event_id);
         assert_eq!(got[0]["stream_sequence"], 5);
 
-        // Another district, or the whole tree, is refused.
+        // Another district, or the whole tree, is refused, saying why.
         for subject in ["civitas.evt.*.taijiang.>", "civitas.evt.>"] {
             let err = tail(TailConfig {
                 subject: subject.into(),
@@ -834,11 +857,27 @@ accounts {{
             })
             .await
             .unwrap_err();
+            let err = format!("{err:#}");
+            assert!(err.contains("failed to create a consumer"), "{err}");
             assert!(
-                format!("{err:#}").contains("failed to create a consumer"),
-                "{err:#}"
+                err.to_lowercase()
+                    .contains("permissions violation for publish"),
+                "{err}"
             );
         }
+        // So is a user whose own inbox prefix is not granted.
+        let err = tail(TailConfig {
+            user: Some("analyst_renamed".into()),
+            ..analyst.clone()
+        })
+        .await
+        .unwrap_err();
+        let err = format!("{err:#}");
+        assert!(
+            err.to_lowercase()
+                .contains("permissions violation for subscription"),
+            "{err}"
+        );
     }
 
     async fn consumer_count(stream: &mut jetstream::stream::Stream) -> usize {

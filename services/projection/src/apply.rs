@@ -1,5 +1,6 @@
 //! Applying a batch of events: per-stream duplicate and gap detection, the rules of
-//! [`crate::rules`], and the checkpoint, all in one transaction.
+//! [`crate::rules`] over the read-model rows they need, and the checkpoint, all in one
+//! transaction.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,9 +9,9 @@ use async_trait::async_trait;
 use civitas_kernel::{Checkpoint, EventStore, RecordedEvent};
 use sqlx::AnyConnection;
 
-use crate::db;
+use crate::db::{self, Stored};
 use crate::error::ProjectionError;
-use crate::rules::{self, Deltas, Fact, ResidentRow};
+use crate::rules::{self, Deltas, Fact, RowKey, Table, Views};
 
 /// Supplies events the projection missed: a stream's events after a version.
 #[async_trait]
@@ -63,14 +64,42 @@ pub struct ApplyStats {
     pub unknown: u64,
 }
 
-/// The state of one batch: streams, residents and deltas touched so far, written to
-/// the transaction at the end in key order (a stable lock order for PostgreSQL).
+/// The state of one batch: streams, read-model rows and deltas touched so far,
+/// written to the transaction at the end in key order (a stable lock order for
+/// PostgreSQL).
 #[derive(Default)]
 struct Batch {
     versions: BTreeMap<String, u64>,
-    residents: BTreeMap<String, Option<ResidentRow>>,
+    views: Views,
     deltas: Deltas,
     stats: ApplyStats,
+}
+
+/// Loads a row into its table unless the batch has it already.
+async fn load<R: Stored>(
+    conn: &mut AnyConnection,
+    table: &mut Table<R>,
+    key: &str,
+) -> Result<(), ProjectionError> {
+    if !table.contains_key(key) {
+        let row = R::load(conn, key).await?;
+        table.insert(key.to_owned(), row);
+    }
+    Ok(())
+}
+
+/// Writes a table's rows back: present ones upserted, absent ones deleted.
+async fn save<R: Stored>(
+    conn: &mut AnyConnection,
+    table: &Table<R>,
+) -> Result<(), ProjectionError> {
+    for (key, row) in table {
+        match row {
+            Some(row) => row.save(conn, key).await?,
+            None => R::delete(conn, key).await?,
+        }
+    }
+    Ok(())
 }
 
 impl Batch {
@@ -105,17 +134,19 @@ impl Batch {
         }
         let day = rules::district_day(event.occurred_at);
         let community = event.org.community.as_str();
-        match fact.resident_id() {
-            Some(resident_id) => {
-                if !self.residents.contains_key(resident_id) {
-                    let row = db::load_resident(conn, resident_id).await?;
-                    self.residents.insert(resident_id.to_owned(), row);
-                }
-                let row = self.residents.get_mut(resident_id).expect("loaded above");
-                rules::apply(&fact, community, &day, row, &mut self.deltas);
+        for key in fact.rows(community) {
+            let v = &mut self.views;
+            match &key {
+                RowKey::Resident(k) => load(conn, &mut v.residents, k).await?,
+                RowKey::Activity(k) => load(conn, &mut v.activities, k).await?,
+                RowKey::Plan(k) => load(conn, &mut v.plans, k).await?,
+                RowKey::Volunteer(k) => load(conn, &mut v.volunteers, k).await?,
+                RowKey::Pending(k) => load(conn, &mut v.pending, k).await?,
+                RowKey::Incident(k) => load(conn, &mut v.incidents, k).await?,
+                RowKey::Rectification(k) => load(conn, &mut v.rectifications, k).await?,
             }
-            None => rules::apply(&fact, community, &day, &mut None, &mut self.deltas),
         }
+        rules::apply(&fact, community, &day, &mut self.views, &mut self.deltas);
         self.versions
             .insert(event.stream_id.clone(), event.stream_version);
         self.stats.applied += 1;
@@ -167,11 +198,14 @@ impl Batch {
         for (stream_id, version) in &self.versions {
             db::save_stream_version(conn, stream_id, *version).await?;
         }
-        for (resident_id, row) in &self.residents {
-            if let Some(row) = row {
-                db::save_resident(conn, resident_id, row).await?;
-            }
-        }
+        let v = &self.views;
+        save(conn, &v.residents).await?;
+        save(conn, &v.activities).await?;
+        save(conn, &v.plans).await?;
+        save(conn, &v.volunteers).await?;
+        save(conn, &v.pending).await?;
+        save(conn, &v.incidents).await?;
+        save(conn, &v.rectifications).await?;
         for ((element, community, day), delta) in &self.deltas {
             db::add_fact(conn, element, community, day, *delta).await?;
         }

@@ -3,8 +3,12 @@
 //! `INSERT .. ON CONFLICT .. DO UPDATE`, BIGINT and TEXT columns.
 //!
 //! Tables: `projection_checkpoints` (per-source position and applied-event count),
-//! `projection_stream_versions` (last applied version per stream), `resident_view`
-//! (no personal data) and `kpi_facts` (per-day deltas per element and community).
+//! `projection_stream_versions` (last applied version per stream), `kpi_facts`
+//! (per-day deltas per element and community) and the read models, none holding
+//! personal data: `resident_view`, `activity_view`, `plan_view`, `volunteer_view`,
+//! `pending_approval_view`, `incident_view` (whose `alert` rows are the alert list)
+//! and `rectification_view`. Rows are stored by [`Stored`]; staff lists are read by
+//! [`lists`].
 
 use std::collections::BTreeMap;
 
@@ -14,7 +18,11 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Row};
 
 use crate::error::ProjectionError;
-use crate::rules::ResidentRow;
+
+pub mod lists;
+mod views;
+
+pub use views::Stored;
 
 /// Schema migrations in order; each runs once, recorded in `projection_schema`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -59,13 +67,108 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         "CREATE INDEX IF NOT EXISTS kpi_facts_by_community ON kpi_facts (community, day)",
     ),
+    (
+        6,
+        "CREATE TABLE IF NOT EXISTS activity_view (
+            activity_id TEXT PRIMARY KEY,
+            community TEXT NOT NULL,
+            category TEXT NOT NULL,
+            title TEXT NOT NULL,
+            starts_at TEXT NOT NULL,
+            ends_at TEXT NOT NULL,
+            capacity BIGINT NOT NULL,
+            registered BIGINT NOT NULL,
+            checked_in BIGINT NOT NULL,
+            walk_ins BIGINT NOT NULL,
+            status TEXT NOT NULL
+        )",
+    ),
+    (
+        7,
+        "CREATE INDEX IF NOT EXISTS activity_view_by_start ON activity_view (community, starts_at)",
+    ),
+    (
+        8,
+        "CREATE TABLE IF NOT EXISTS plan_view (
+            plan_key TEXT PRIMARY KEY,
+            community TEXT NOT NULL,
+            year BIGINT NOT NULL,
+            version BIGINT NOT NULL,
+            item_count BIGINT NOT NULL
+        )",
+    ),
+    (
+        9,
+        "CREATE TABLE IF NOT EXISTS volunteer_view (
+            volunteer_id TEXT PRIMARY KEY,
+            community TEXT NOT NULL,
+            status TEXT NOT NULL,
+            approved_minutes BIGINT NOT NULL,
+            star_level BIGINT NOT NULL,
+            pending_records BIGINT NOT NULL
+        )",
+    ),
+    (
+        10,
+        "CREATE INDEX IF NOT EXISTS volunteer_view_by_community ON volunteer_view (community)",
+    ),
+    (
+        11,
+        "CREATE TABLE IF NOT EXISTS pending_approval_view (
+            record_id TEXT PRIMARY KEY,
+            volunteer_id TEXT NOT NULL,
+            community TEXT NOT NULL,
+            minutes BIGINT NOT NULL,
+            service_date TEXT NOT NULL,
+            submitted_on TEXT NOT NULL
+        )",
+    ),
+    (
+        12,
+        "CREATE INDEX IF NOT EXISTS pending_approval_view_by_community ON pending_approval_view (community)",
+    ),
+    (
+        13,
+        "CREATE TABLE IF NOT EXISTS incident_view (
+            incident_id TEXT PRIMARY KEY,
+            community TEXT NOT NULL,
+            category TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            state TEXT NOT NULL,
+            reported_at TEXT NOT NULL,
+            reported_day TEXT NOT NULL,
+            alert BIGINT NOT NULL
+        )",
+    ),
+    (
+        14,
+        "CREATE INDEX IF NOT EXISTS incident_view_by_community ON incident_view (community, state)",
+    ),
+    (
+        15,
+        "CREATE INDEX IF NOT EXISTS incident_view_alerts ON incident_view (alert, reported_day)",
+    ),
+    (
+        16,
+        "CREATE TABLE IF NOT EXISTS rectification_view (
+            rectification_id TEXT PRIMARY KEY,
+            community TEXT NOT NULL,
+            ordered_on TEXT NOT NULL,
+            deadline TEXT NOT NULL,
+            state TEXT NOT NULL
+        )",
+    ),
+    (
+        17,
+        "CREATE INDEX IF NOT EXISTS rectification_view_by_community ON rectification_view (community, state, deadline)",
+    ),
 ];
 
 /// Serialises concurrent migrations of one PostgreSQL database (an arbitrary constant).
 const MIGRATION_LOCK: i64 = 0x6369_7669_7461_7301;
 
 /// Most communities per query, well below either backend's parameter limit.
-const COMMUNITIES_PER_QUERY: usize = 500;
+pub(crate) const COMMUNITIES_PER_QUERY: usize = 500;
 
 /// Connects and applies pending migrations. On PostgreSQL, `pg_schema` (created if
 /// missing) holds the tables, so read models can be rebuilt beside the live ones and
@@ -255,59 +358,6 @@ pub async fn save_stream_version(
     )
     .bind(stream_id)
     .bind(to_i64(version, "version")?)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-pub async fn load_resident(
-    conn: &mut AnyConnection,
-    resident_id: &str,
-) -> Result<Option<ResidentRow>, ProjectionError> {
-    let row = sqlx::query(
-        "SELECT community, household_id, residence_type, care_categories, active FROM resident_view WHERE resident_id = $1",
-    )
-    .bind(resident_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let care: String = row.try_get(3)?;
-    Ok(Some(ResidentRow {
-        community: row.try_get(0)?,
-        household_id: row.try_get(1)?,
-        residence_type: row.try_get(2)?,
-        care: care
-            .split(',')
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        active: row.try_get::<i64, _>(4)? != 0,
-    }))
-}
-
-pub async fn save_resident(
-    conn: &mut AnyConnection,
-    resident_id: &str,
-    row: &ResidentRow,
-) -> Result<(), ProjectionError> {
-    let care = row
-        .care
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(",");
-    sqlx::query(
-        "INSERT INTO resident_view (resident_id, community, household_id, residence_type, care_categories, active)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (resident_id) DO UPDATE SET community = excluded.community, household_id = excluded.household_id,
-             residence_type = excluded.residence_type, care_categories = excluded.care_categories, active = excluded.active",
-    )
-    .bind(resident_id)
-    .bind(&row.community)
-    .bind(&row.household_id)
-    .bind(&row.residence_type)
-    .bind(care)
-    .bind(i64::from(row.active))
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -22,6 +22,7 @@
 //! let gaps = Arc::new(StoreGapFiller::new(store.clone()));
 //! tokio::spawn(run_tailer(projection.clone(), "residents", store, gaps, shutdown.clone()));
 //! let service = projection.insights(OrgTree::demo()); // add to the tonic router
+//! let worklist = projection.worklist(OrgTree::demo()); // likewise, behind the auth interceptor
 //! # Ok(()) }
 //! ```
 
@@ -34,6 +35,7 @@ pub mod insights;
 pub mod period;
 mod rules;
 pub mod tailer;
+pub mod worklist;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -42,6 +44,7 @@ use chrono::NaiveDate;
 use civitas_kernel::{Checkpoint, RecordedEvent};
 use civitas_platform::org::OrgTree;
 use civitas_proto::insights::v1::insights_service_server::InsightsServiceServer;
+use civitas_proto::insights::v1::worklist_service_server::WorklistServiceServer;
 use sqlx::AnyPool;
 
 pub use apply::{ApplyStats, GapFiller, StoreGapFiller};
@@ -50,6 +53,7 @@ pub use error::ProjectionError;
 pub use insights::Insights;
 pub use period::{Period, PeriodError};
 pub use tailer::run_tailer;
+pub use worklist::Worklist;
 
 /// A handle on the projection database; cloning is cheap and shares the pool.
 #[derive(Clone)]
@@ -133,6 +137,11 @@ impl Projection {
     /// The Insights gRPC service over this projection and `tree`.
     pub fn insights(&self, tree: OrgTree) -> InsightsServiceServer<Insights> {
         InsightsServiceServer::new(Insights::new(self.clone(), tree))
+    }
+
+    /// The Worklist gRPC service (staff daily lists) over this projection and `tree`.
+    pub fn worklist(&self, tree: OrgTree) -> WorklistServiceServer<Worklist> {
+        WorklistServiceServer::new(Worklist::new(self.clone(), tree))
     }
 
     /// Per community, every catalog element's value for the period.

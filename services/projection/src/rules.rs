@@ -1,81 +1,96 @@
-//! The functional core: how each residents event changes the resident view and the
-//! KPI facts. Pure functions over values, no IO, so every rule is tested without a
-//! database.
+//! The functional core: how each event changes the read-model rows and the KPI facts.
+//! Pure functions over values, no IO, so every rule is tested without a database.
 //!
-//! Counts reflect active residents only: a resident who moved out or was erased
-//! contributes nothing, and later events about them change the view, never the counts.
+//! One module per write service, along the seam of the event protos: [`residents`],
+//! [`activities`], [`volunteering`], [`safety`]. Each decodes its own event types into
+//! a fact and applies facts to [`Views`] (the rows a fact reads or writes, loaded by
+//! the shell beforehand) and to per-day [`Deltas`].
 
-use std::collections::{BTreeMap, BTreeSet};
+pub mod activities;
+pub mod residents;
+pub mod safety;
+pub mod volunteering;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
 use civitas_kernel::RecordedEvent;
-use civitas_proto::events::v1 as pb;
+use civitas_proto::common::v1 as common;
 use prost::Message;
 
-use crate::catalog::{HOUSEHOLDS, RESIDENTS, RESIDENTS_BY_CARE, RESIDENTS_BY_TYPE};
+pub use activities::{ActivityRow, PlanRow};
+pub use residents::ResidentRow;
+pub use safety::{IncidentRow, RectificationRow};
+pub use volunteering::{PendingApproval, VolunteerRow};
 
 /// The district's fixed time zone (UTC+08:00), which decides an event's day.
 const DISTRICT_OFFSET_SECONDS: i32 = 8 * 3600;
 
-/// The `YYYY-MM-DD` day of an instant in the district's time zone.
-pub fn district_day(at: DateTime<Utc>) -> String {
-    let zone = FixedOffset::east_opt(DISTRICT_OFFSET_SECONDS).expect("offset within a day");
-    at.with_timezone(&zone)
-        .date_naive()
-        .format("%Y-%m-%d")
-        .to_string()
+fn district_zone() -> FixedOffset {
+    FixedOffset::east_opt(DISTRICT_OFFSET_SECONDS).expect("offset within a day")
 }
 
-/// What the projection keeps about a resident: pseudonymous ids and codes, never
-/// personal data.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ResidentRow {
-    pub community: String,
-    pub household_id: String,
-    /// `permanent`, `floating`, or empty when unspecified.
-    pub residence_type: String,
-    /// Care category codes, e.g. `minor`.
-    pub care: BTreeSet<String>,
-    pub active: bool,
+/// The calendar day of an instant in the district's time zone.
+pub fn district_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&district_zone()).date_naive()
+}
+
+/// The `YYYY-MM-DD` day of an instant in the district's time zone.
+pub fn district_day(at: DateTime<Utc>) -> String {
+    district_date(at).format("%Y-%m-%d").to_string()
 }
 
 /// Per-day deltas keyed by (element, community, day).
 pub type Deltas = BTreeMap<(String, String, String), i64>;
 
-fn add(deltas: &mut Deltas, element: String, community: &str, day: &str, delta: i64) {
+pub(crate) fn add(
+    deltas: &mut Deltas,
+    element: impl Into<String>,
+    community: &str,
+    day: &str,
+    delta: i64,
+) {
     *deltas
-        .entry((element, community.to_owned(), day.to_owned()))
+        .entry((element.into(), community.to_owned(), day.to_owned()))
         .or_default() += delta;
 }
 
-/// A residents event reduced to the fields the projection uses.
+/// Rows of one read-model table touched by a batch, by key; `None` is a row that does
+/// not exist (or no longer does: the shell deletes it).
+pub type Table<R> = BTreeMap<String, Option<R>>;
+
+/// The read-model rows facts read and write.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Views {
+    pub residents: Table<ResidentRow>,
+    pub activities: Table<ActivityRow>,
+    pub plans: Table<PlanRow>,
+    pub volunteers: Table<VolunteerRow>,
+    pub pending: Table<PendingApproval>,
+    pub incidents: Table<IncidentRow>,
+    pub rectifications: Table<RectificationRow>,
+}
+
+/// A read-model row a fact needs, for the shell to load before applying it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowKey {
+    Resident(String),
+    Activity(String),
+    Plan(String),
+    Volunteer(String),
+    Pending(String),
+    Incident(String),
+    Rectification(String),
+}
+
+/// An event reduced to the fields the projection uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fact {
-    HouseholdRegistered,
-    ResidentRegistered {
-        resident_id: String,
-        household_id: String,
-        residence_type: String,
-    },
-    ResidentMovedOut {
-        resident_id: String,
-    },
-    ResidenceTypeChanged {
-        resident_id: String,
-        to: String,
-    },
-    CareCategoryAssigned {
-        resident_id: String,
-        category: String,
-    },
-    CareCategoryRevoked {
-        resident_id: String,
-        category: String,
-    },
-    ResidentErased {
-        resident_id: String,
-    },
-    /// A known event that feeds no element (yet).
+    Residents(residents::Fact),
+    Activities(activities::Fact),
+    Volunteering(volunteering::Fact),
+    Safety(safety::Fact),
+    /// A known event that feeds no element or view (yet).
     Ignored,
     /// An event type this projection does not know.
     Unknown,
@@ -84,260 +99,115 @@ pub enum Fact {
 impl Fact {
     /// Decodes an event's payload by its type.
     pub fn decode(event: &RecordedEvent) -> Result<Fact, prost::DecodeError> {
-        let p = event.payload.as_slice();
-        Ok(match event.event_type.as_str() {
-            "HouseholdRegistered" => {
-                pb::HouseholdRegistered::decode(p)?;
-                Fact::HouseholdRegistered
-            }
-            "ResidentRegistered" => {
-                let e = pb::ResidentRegistered::decode(p)?;
-                Fact::ResidentRegistered {
-                    residence_type: residence_type(e.residence_type).to_owned(),
-                    resident_id: e.resident_id,
-                    household_id: e.household_id,
-                }
-            }
-            "ResidentMovedOut" => Fact::ResidentMovedOut {
-                resident_id: pb::ResidentMovedOut::decode(p)?.resident_id,
-            },
-            "ResidenceTypeChanged" => {
-                let e = pb::ResidenceTypeChanged::decode(p)?;
-                Fact::ResidenceTypeChanged {
-                    to: residence_type(e.to).to_owned(),
-                    resident_id: e.resident_id,
-                }
-            }
-            "CareCategoryAssigned" => {
-                let e = pb::CareCategoryAssigned::decode(p)?;
-                Fact::CareCategoryAssigned {
-                    category: care_category(e.category).to_owned(),
-                    resident_id: e.resident_id,
-                }
-            }
-            "CareCategoryRevoked" => {
-                let e = pb::CareCategoryRevoked::decode(p)?;
-                Fact::CareCategoryRevoked {
-                    category: care_category(e.category).to_owned(),
-                    resident_id: e.resident_id,
-                }
-            }
-            "ResidentErased" => Fact::ResidentErased {
-                resident_id: pb::ResidentErased::decode(p)?.resident_id,
-            },
-            "FloatingResidenceVerified" => {
-                pb::FloatingResidenceVerified::decode(p)?;
-                Fact::Ignored
-            }
-            _ => Fact::Unknown,
-        })
+        let (event_type, p) = (event.event_type.as_str(), event.payload.as_slice());
+        if let Some(fact) = residents::decode(event_type, p)? {
+            return Ok(fact);
+        }
+        if let Some(fact) = activities::decode(event_type, p)? {
+            return Ok(fact);
+        }
+        if let Some(fact) = volunteering::decode(event_type, p)? {
+            return Ok(fact);
+        }
+        Ok(safety::decode(event_type, p)?.unwrap_or(Fact::Unknown))
     }
 
-    /// The resident whose view row this fact reads or writes, if any.
-    pub fn resident_id(&self) -> Option<&str> {
+    /// The rows this fact, which happened in `community`, reads or writes.
+    pub fn rows(&self, community: &str) -> Vec<RowKey> {
         match self {
-            Fact::ResidentRegistered { resident_id, .. }
-            | Fact::ResidentMovedOut { resident_id }
-            | Fact::ResidenceTypeChanged { resident_id, .. }
-            | Fact::CareCategoryAssigned { resident_id, .. }
-            | Fact::CareCategoryRevoked { resident_id, .. }
-            | Fact::ResidentErased { resident_id } => Some(resident_id),
-            Fact::HouseholdRegistered | Fact::Ignored | Fact::Unknown => None,
+            Fact::Residents(f) => f.rows(),
+            Fact::Activities(f) => f.rows(community),
+            Fact::Volunteering(f) => f.rows(),
+            Fact::Safety(f) => f.rows(),
+            Fact::Ignored | Fact::Unknown => Vec::new(),
         }
     }
 }
 
-/// The element code suffix of a residence type; empty for unspecified or unknown.
-fn residence_type(value: i32) -> &'static str {
-    match pb::ResidenceType::try_from(value) {
-        Ok(pb::ResidenceType::Permanent) => "permanent",
-        Ok(pb::ResidenceType::Floating) => "floating",
-        Ok(pb::ResidenceType::Unspecified) | Err(_) => "",
-    }
+/// A known event whose payload is checked but feeds nothing.
+fn ignored<M: Message + Default>(payload: &[u8]) -> Result<Fact, prost::DecodeError> {
+    M::decode(payload)?;
+    Ok(Fact::Ignored)
 }
 
-/// The element code suffix of a care category; empty for unspecified or unknown.
-fn care_category(value: i32) -> &'static str {
-    match pb::CareCategory::try_from(value) {
-        Ok(pb::CareCategory::LivingAlone) => "living_alone",
-        Ok(pb::CareCategory::EmptyNest) => "empty_nest",
-        Ok(pb::CareCategory::Over80WithoutPension) => "over_80_without_pension",
-        Ok(pb::CareCategory::Disabled) => "disabled",
-        Ok(pb::CareCategory::EntitledFamily) => "entitled_family",
-        Ok(pb::CareCategory::HouseholdInDifficulty) => "household_in_difficulty",
-        Ok(pb::CareCategory::Minor) => "minor",
-        Ok(pb::CareCategory::Unspecified) | Err(_) => "",
-    }
-}
-
-/// Applies one fact that happened in `community` on `day` to the resident's row (the
-/// row named by [`Fact::resident_id`], `None` if the projection has never seen them)
-/// and records the resulting deltas.
-pub fn apply(
-    fact: &Fact,
-    community: &str,
-    day: &str,
-    resident: &mut Option<ResidentRow>,
-    deltas: &mut Deltas,
-) {
+/// Applies one fact that happened in `community` on `day` (the envelope's) to the
+/// views (rows named by [`Fact::rows`], absent ones read as missing) and the deltas.
+pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas: &mut Deltas) {
     match fact {
-        Fact::HouseholdRegistered => add(deltas, HOUSEHOLDS.to_owned(), community, day, 1),
-        Fact::ResidentRegistered {
-            household_id,
-            residence_type,
-            ..
-        } => {
-            if resident.as_ref().is_some_and(|r| r.active) {
-                tracing::debug!(community, "resident registered twice, counted once");
-                return;
-            }
-            let row = ResidentRow {
-                community: community.to_owned(),
-                household_id: household_id.clone(),
-                residence_type: residence_type.clone(),
-                care: BTreeSet::new(),
-                active: true,
-            };
-            add(deltas, RESIDENTS.to_owned(), community, day, 1);
-            if !row.residence_type.is_empty() {
-                add(
-                    deltas,
-                    format!("{RESIDENTS_BY_TYPE}{}", row.residence_type),
-                    community,
-                    day,
-                    1,
-                );
-            }
-            *resident = Some(row);
-        }
-        Fact::ResidentMovedOut { .. } | Fact::ResidentErased { .. } => {
-            let Some(row) = resident.as_mut().filter(|r| r.active) else {
-                return;
-            };
-            add(deltas, RESIDENTS.to_owned(), &row.community, day, -1);
-            if !row.residence_type.is_empty() {
-                add(
-                    deltas,
-                    format!("{RESIDENTS_BY_TYPE}{}", row.residence_type),
-                    &row.community,
-                    day,
-                    -1,
-                );
-            }
-            for code in &row.care {
-                add(
-                    deltas,
-                    format!("{RESIDENTS_BY_CARE}{code}"),
-                    &row.community,
-                    day,
-                    -1,
-                );
-            }
-            row.active = false;
-        }
-        Fact::ResidenceTypeChanged { to, .. } => {
-            let Some(row) = resident.as_mut() else { return };
-            if row.active && row.residence_type != *to {
-                // The row's type, not the event's `from`, is what this resident was counted as.
-                if !row.residence_type.is_empty() {
-                    add(
-                        deltas,
-                        format!("{RESIDENTS_BY_TYPE}{}", row.residence_type),
-                        &row.community,
-                        day,
-                        -1,
-                    );
-                }
-                if !to.is_empty() {
-                    add(
-                        deltas,
-                        format!("{RESIDENTS_BY_TYPE}{to}"),
-                        &row.community,
-                        day,
-                        1,
-                    );
-                }
-            }
-            row.residence_type.clone_from(to);
-        }
-        Fact::CareCategoryAssigned { category, .. } => {
-            let Some(row) = resident.as_mut().filter(|_| !category.is_empty()) else {
-                return;
-            };
-            if row.care.insert(category.clone()) && row.active {
-                add(
-                    deltas,
-                    format!("{RESIDENTS_BY_CARE}{category}"),
-                    &row.community,
-                    day,
-                    1,
-                );
-            }
-        }
-        Fact::CareCategoryRevoked { category, .. } => {
-            let Some(row) = resident.as_mut() else { return };
-            if row.care.remove(category) && row.active {
-                add(
-                    deltas,
-                    format!("{RESIDENTS_BY_CARE}{category}"),
-                    &row.community,
-                    day,
-                    -1,
-                );
-            }
-        }
+        Fact::Residents(f) => residents::apply(f, community, day, views, deltas),
+        Fact::Activities(f) => activities::apply(f, community, day, views, deltas),
+        Fact::Volunteering(f) => volunteering::apply(f, community, day, views, deltas),
+        Fact::Safety(f) => safety::apply(f, community, day, views, deltas),
         Fact::Ignored | Fact::Unknown => {}
     }
 }
 
+/// A proto date as `YYYY-MM-DD`; empty when unset or not a calendar date.
+pub fn date_text(date: Option<&common::Date>) -> String {
+    date.and_then(|d| NaiveDate::from_ymd_opt(d.year, d.month as u32, d.day as u32))
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// Days from `earlier` to `later` (`YYYY-MM-DD`); `None` if either is not a date.
+pub fn days_between(earlier: &str, later: &str) -> Option<i64> {
+    let parse = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    Some((parse(later)? - parse(earlier)?).num_days())
+}
+
+/// A proto timestamp as an instant; `None` when unset or out of range.
+pub fn instant(seconds: i64, nanos: i32) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(seconds, u32::try_from(nanos).ok()?)
+}
+
+/// A proto timestamp's `(seconds, nanos)` as sortable RFC 3339 text in UTC (`…Z`);
+/// empty if unset or out of range.
+pub fn instant_text(ts: Option<(i64, i32)>) -> String {
+    ts.and_then(|(seconds, nanos)| instant(seconds, nanos))
+        .map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// Test support shared by the per-area rule tests.
 #[cfg(test)]
-mod tests {
+pub(crate) mod testing {
     use super::*;
 
-    const DAY: &str = "2026-11-28";
+    pub const DAY: &str = "2026-11-28";
 
-    fn registered(kind: &str) -> Fact {
-        Fact::ResidentRegistered {
-            resident_id: "r1".into(),
-            household_id: "h1".into(),
-            residence_type: kind.into(),
-        }
-    }
-
-    /// Applies facts in order to one resident in community `c1`, returning the row and
-    /// the non-zero net deltas as (element, value).
-    fn run(facts: &[Fact]) -> (Option<ResidentRow>, Vec<(String, i64)>) {
-        let mut row = None;
+    /// Applies facts in order in community `c1` on [`DAY`], returning the views and the
+    /// non-zero net deltas as (element, value), checking every element is in the catalog.
+    pub fn run(facts: &[Fact]) -> (Views, Vec<(String, i64)>) {
+        let mut views = Views::default();
         let mut deltas = Deltas::new();
         for f in facts {
-            apply(f, "c1", DAY, &mut row, &mut deltas);
+            apply(f, "c1", DAY, &mut views, &mut deltas);
+        }
+        for (element, _, _) in deltas.keys() {
+            assert!(
+                crate::catalog::element(element).is_some(),
+                "{element} is not in the catalog"
+            );
         }
         let net = deltas
             .into_iter()
             .filter(|(_, v)| *v != 0)
             .map(|((e, _, _), v)| (e, v))
             .collect();
-        (row, net)
+        (views, net)
     }
 
-    fn pairs(list: &[(&str, i64)]) -> Vec<(String, i64)> {
-        list.iter().map(|(e, v)| (e.to_string(), *v)).collect()
+    /// Expected (element, value) pairs, in element order like [`run`]'s.
+    pub fn pairs(list: &[(&str, i64)]) -> Vec<(String, i64)> {
+        let mut v: Vec<_> = list.iter().map(|(e, n)| (e.to_string(), *n)).collect();
+        v.sort();
+        v
     }
+}
 
-    fn care(code: &str, assign: bool) -> Fact {
-        let (resident_id, category) = ("r1".to_owned(), code.to_owned());
-        if assign {
-            Fact::CareCategoryAssigned {
-                resident_id,
-                category,
-            }
-        } else {
-            Fact::CareCategoryRevoked {
-                resident_id,
-                category,
-            }
-        }
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn days_are_counted_in_the_district_zone() {
@@ -350,139 +220,29 @@ mod tests {
     }
 
     #[test]
-    fn registration_counts_resident_and_type() {
-        let (row, net) = run(&[registered("floating")]);
-        assert_eq!(net, pairs(&[("residents", 1), ("residents.floating", 1)]));
-        let row = row.unwrap();
-        assert!(row.active);
-        assert_eq!(
-            (row.community.as_str(), row.household_id.as_str()),
-            ("c1", "h1")
-        );
-    }
-
-    #[test]
-    fn duplicate_registration_counts_once() {
-        let (_, net) = run(&[registered("permanent"), registered("permanent")]);
-        assert_eq!(net, pairs(&[("residents", 1), ("residents.permanent", 1)]));
-    }
-
-    #[test]
-    fn move_out_removes_resident_type_and_categories() {
-        let rid = || "r1".to_owned();
-        let (row, net) = run(&[
-            registered("permanent"),
-            care("minor", true),
-            care("disabled", true),
-            Fact::ResidentMovedOut { resident_id: rid() },
-        ]);
-        assert_eq!(net, vec![]);
-        assert!(!row.unwrap().active);
-    }
-
-    #[test]
-    fn type_change_moves_the_count() {
-        let change = Fact::ResidenceTypeChanged {
-            resident_id: "r1".into(),
-            to: "permanent".into(),
+    fn dates_and_instants_are_stored_as_sortable_text() {
+        let date = common::Date {
+            year: 2026,
+            month: 2,
+            day: 3,
         };
-        let (row, net) = run(&[registered("floating"), change.clone()]);
-        assert_eq!(net, pairs(&[("residents", 1), ("residents.permanent", 1)]));
-        assert_eq!(row.unwrap().residence_type, "permanent");
-        let (_, net) = run(&[registered("floating"), change.clone(), change]);
-        assert_eq!(
-            net,
-            pairs(&[("residents", 1), ("residents.permanent", 1)]),
-            "repeated change is not counted twice"
-        );
+        assert_eq!(date_text(Some(&date)), "2026-02-03");
+        let bad = common::Date { month: 13, ..date };
+        assert_eq!(date_text(Some(&bad)), "");
+        assert_eq!(date_text(None), "");
+        assert_eq!(days_between("2026-11-25", "2026-12-02"), Some(7));
+        assert_eq!(days_between("", "2026-12-02"), None);
+        assert_eq!(instant_text(Some((0, 0))), "1970-01-01T00:00:00Z");
+        assert_eq!(instant_text(Some((0, -1))), "");
+        assert_eq!(instant_text(None), "");
     }
 
-    #[test]
-    fn categories_are_counted_once_and_revoked() {
-        let (row, net) = run(&[
-            registered(""),
-            care("minor", true),
-            care("minor", true),
-            care("empty_nest", true),
-            care("minor", false),
-        ]);
-        assert_eq!(
-            net,
-            pairs(&[("residents", 1), ("residents.care.empty_nest", 1)])
-        );
-        assert_eq!(
-            row.unwrap().care.into_iter().collect::<Vec<_>>(),
-            vec!["empty_nest".to_owned()]
-        );
-        let (_, net) = run(&[registered("permanent"), care("minor", false)]);
-        assert_eq!(
-            net,
-            pairs(&[("residents", 1), ("residents.permanent", 1)]),
-            "revoking an unheld category changes nothing"
-        );
-    }
-
-    #[test]
-    fn erasure_uncounts_an_active_resident_and_nothing_after_move_out() {
-        let erased = Fact::ResidentErased {
-            resident_id: "r1".into(),
-        };
-        let (row, net) = run(&[
-            registered("floating"),
-            care("living_alone", true),
-            erased.clone(),
-        ]);
-        assert_eq!(net, vec![]);
-        assert!(!row.unwrap().active);
-
-        let mut row = None;
-        let mut deltas = Deltas::new();
-        apply(&registered("floating"), "c1", DAY, &mut row, &mut deltas);
-        apply(
-            &Fact::ResidentMovedOut {
-                resident_id: "r1".into(),
-            },
-            "c1",
-            DAY,
-            &mut row,
-            &mut deltas,
-        );
-        let before = deltas.clone();
-        apply(&erased, "c1", DAY, &mut row, &mut deltas);
-        apply(&care("minor", true), "c1", DAY, &mut row, &mut deltas);
-        assert_eq!(
-            deltas, before,
-            "events about an inactive resident change no count"
-        );
-    }
-
-    #[test]
-    fn events_about_unknown_residents_change_nothing() {
-        let (row, net) = run(&[
-            care("minor", true),
-            Fact::ResidentMovedOut {
-                resident_id: "r1".into(),
-            },
-            Fact::Unknown,
-            Fact::Ignored,
-        ]);
-        assert_eq!((row, net), (None, vec![]));
-    }
-
-    #[test]
-    fn decodes_payloads_by_event_type() {
-        let payload = pb::ResidentRegistered {
-            resident_id: "r9".into(),
-            household_id: "h9".into(),
-            residence_type: pb::ResidenceType::Floating as i32,
-            ..Default::default()
-        }
-        .encode_to_vec();
-        let event = RecordedEvent {
+    fn event(event_type: &str, payload: Vec<u8>) -> RecordedEvent {
+        RecordedEvent {
             event_id: uuid::Uuid::nil(),
-            stream_id: "resident-r9".into(),
+            stream_id: "s-1".into(),
             stream_version: 1,
-            event_type: "ResidentRegistered".into(),
+            event_type: event_type.into(),
             schema_version: 1,
             org: Default::default(),
             occurred_at: Utc::now(),
@@ -493,26 +253,43 @@ mod tests {
             traceparent: String::new(),
             payload,
             checkpoint: Default::default(),
+        }
+    }
+
+    #[test]
+    fn decodes_every_area_and_skips_unknown_types() {
+        use civitas_proto::events::v1 as pb;
+        let closed = pb::ActivityClosed {
+            activity_id: "a1".into(),
+            category: pb::ActivityCategory::FilmScreening as i32,
+            attendance: 3,
+            ..Default::default()
         };
-        let fact = Fact::decode(&event).unwrap();
+        assert!(matches!(
+            Fact::decode(&event("ActivityClosed", closed.encode_to_vec())).unwrap(),
+            Fact::Activities(activities::Fact::Closed { ref category, attendance: 3, .. }) if category == "film_screening"
+        ));
+        let team = pb::TeamFormed::default().encode_to_vec();
         assert_eq!(
-            fact,
-            Fact::ResidentRegistered {
-                resident_id: "r9".into(),
-                household_id: "h9".into(),
-                residence_type: "floating".into()
-            }
+            Fact::decode(&event("TeamFormed", team)).unwrap(),
+            Fact::Ignored
         );
-        assert_eq!(fact.resident_id(), Some("r9"));
-        let unknown = RecordedEvent {
-            event_type: "SomethingNew".into(),
-            ..event.clone()
+        let patrol = pb::PatrolCompleted {
+            participants: 4,
+            minutes: 90,
+            ..Default::default()
         };
-        assert_eq!(Fact::decode(&unknown).unwrap(), Fact::Unknown);
-        let garbage = RecordedEvent {
-            payload: vec![0xff, 0xff, 0xff],
-            ..event
-        };
-        assert!(Fact::decode(&garbage).is_err());
+        assert_eq!(
+            Fact::decode(&event("PatrolCompleted", patrol.encode_to_vec())).unwrap(),
+            Fact::Safety(safety::Fact::PatrolCompleted {
+                participants: 4,
+                minutes: 90
+            })
+        );
+        assert_eq!(
+            Fact::decode(&event("SomethingNew", vec![1, 2, 3])).unwrap(),
+            Fact::Unknown
+        );
+        assert!(Fact::decode(&event("HoursApproved", vec![0xff, 0xff])).is_err());
     }
 }

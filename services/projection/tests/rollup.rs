@@ -110,10 +110,17 @@ async fn community_values_and_no_children(backend: Backend) {
         "every element, zero included"
     );
     assert_eq!(value(unit, "residents.care.disabled"), 0.0);
-    assert!(unit
-        .values
-        .iter()
-        .all(|v| v.aggregation == "LAST" && !v.name.is_empty()));
+    assert!(unit.values.iter().all(|v| {
+        let element = civitas_projection::catalog::element(&v.element).expect("in the catalog");
+        v.aggregation == element.aggregation.as_str() && !v.name.is_empty()
+    }));
+    assert_eq!(
+        unit.values
+            .iter()
+            .find(|v| v.element == "residents")
+            .map(|v| v.aggregation.as_str()),
+        Some("LAST")
+    );
     assert!(r.children.is_empty());
     assert_eq!(r.period, "202611");
     assert_eq!(r.applied_events, 8);

@@ -11,6 +11,8 @@ use civitas_projection::{GapFiller, Projection};
 use civitas_proto::events::v1 as pb;
 use prost::Message;
 
+pub mod areas;
+
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {

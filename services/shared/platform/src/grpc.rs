@@ -105,6 +105,7 @@ pub async fn serve(
 
     tracing::info!(addr = ?local_addr, "grpc server listening");
     Server::builder()
+        .trace_fn(request_span)
         .timeout(limits.request_timeout)
         .concurrency_limit_per_connection(limits.per_connection_concurrency)
         .layer(GlobalConcurrencyLimitLayer::new(limits.concurrency_limit))
@@ -114,6 +115,21 @@ pub async fn serve(
         .context("grpc server failed")?;
     tracing::info!(addr = ?local_addr, "grpc server stopped");
     Ok(())
+}
+
+/// The span of one request. Its parent is the caller's W3C `traceparent`, so a
+/// command's trace continues into the envelope it appends (and from there to NATS and
+/// the projection).
+fn request_span(request: &http::Request<()>) -> tracing::Span {
+    let span = tracing::info_span!("grpc.request", rpc = %request.uri().path());
+    if let Some(traceparent) = request
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+    {
+        crate::telemetry::set_parent_from_traceparent(&span, traceparent);
+    }
+    span
 }
 
 /// (De)serializes a [`Duration`] as `"10s"`-style text, also accepting integer seconds;

@@ -1,0 +1,358 @@
+//! Activities: the annual plan, activities from scheduling to close, publicity boards
+//! and facilities.
+//!
+//! Flows are counted on the day of the event that completes them (an activity is
+//! "held" when it is closed); the plan's published item count is a stock that a
+//! re-publication of an amended plan replaces.
+
+use civitas_proto::events::v1 as pb;
+use prost::Message;
+
+use super::{add, instant_text, Deltas, RowKey, Views};
+use crate::catalog::ACTIVITIES_HELD_BY_CATEGORY;
+
+/// An activity as staff lists show it; no personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ActivityRow {
+    pub community: String,
+    /// Category code, e.g. `film_screening`; empty when unspecified.
+    pub category: String,
+    pub title: String,
+    /// RFC 3339 in UTC.
+    pub starts_at: String,
+    pub ends_at: String,
+    pub capacity: i64,
+    /// Active registrations (at close: as closed).
+    pub registered: i64,
+    /// Every check-in, walk-ins included (at close: the attendance).
+    pub checked_in: i64,
+    pub walk_ins: i64,
+    /// `scheduled`, `closed` or `cancelled`.
+    pub status: String,
+}
+
+pub const SCHEDULED: &str = "scheduled";
+pub const CLOSED: &str = "closed";
+pub const CANCELLED: &str = "cancelled";
+
+/// A community's plan for a year, as last published.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PlanRow {
+    pub community: String,
+    pub year: i64,
+    pub version: i64,
+    pub item_count: i64,
+}
+
+/// An activities event reduced to the fields the projection uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fact {
+    PlanPublished {
+        year: i32,
+        version: u32,
+        item_count: u32,
+    },
+    Scheduled {
+        activity_id: String,
+        category: String,
+        title: String,
+        starts_at: String,
+        ends_at: String,
+        capacity: u32,
+    },
+    RegistrationsChanged {
+        activity_id: String,
+        registered: u32,
+    },
+    CheckedIn {
+        activity_id: String,
+        walk_in: bool,
+    },
+    Closed {
+        activity_id: String,
+        category: String,
+        attendance: u32,
+        registered: u32,
+        registered_attended: u32,
+        walk_ins: u32,
+    },
+    Cancelled {
+        activity_id: String,
+    },
+    BoardUpdated,
+    FacilityRegistered {
+        area_m2: u32,
+    },
+}
+
+/// Decodes an activities event; `None` for another service's event type.
+pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::DecodeError> {
+    let fact = match event_type {
+        "AnnualPlanPublished" => {
+            let e = pb::AnnualPlanPublished::decode(p)?;
+            Fact::PlanPublished {
+                year: e.year,
+                version: e.version,
+                item_count: e.item_count,
+            }
+        }
+        "ActivityScheduled" => {
+            let e = pb::ActivityScheduled::decode(p)?;
+            Fact::Scheduled {
+                category: category(e.category).to_owned(),
+                starts_at: instant_text(e.starts_at.map(|t| (t.seconds, t.nanos))),
+                ends_at: instant_text(e.ends_at.map(|t| (t.seconds, t.nanos))),
+                activity_id: e.activity_id,
+                title: e.title,
+                capacity: e.capacity,
+            }
+        }
+        "ParticipantRegistered" => {
+            let e = pb::ParticipantRegistered::decode(p)?;
+            Fact::RegistrationsChanged {
+                activity_id: e.activity_id,
+                registered: e.registered_count,
+            }
+        }
+        "RegistrationCancelled" => {
+            let e = pb::RegistrationCancelled::decode(p)?;
+            Fact::RegistrationsChanged {
+                activity_id: e.activity_id,
+                registered: e.registered_count,
+            }
+        }
+        "ParticipantCheckedIn" => {
+            let e = pb::ParticipantCheckedIn::decode(p)?;
+            Fact::CheckedIn {
+                activity_id: e.activity_id,
+                walk_in: e.walk_in,
+            }
+        }
+        "ActivityClosed" => {
+            let e = pb::ActivityClosed::decode(p)?;
+            Fact::Closed {
+                category: category(e.category).to_owned(),
+                activity_id: e.activity_id,
+                attendance: e.attendance,
+                registered: e.registered,
+                registered_attended: e.registered_attended,
+                walk_ins: e.walk_ins,
+            }
+        }
+        "ActivityCancelled" => Fact::Cancelled {
+            activity_id: pb::ActivityCancelled::decode(p)?.activity_id,
+        },
+        "PublicityBoardUpdated" => {
+            pb::PublicityBoardUpdated::decode(p)?;
+            Fact::BoardUpdated
+        }
+        "FacilityRegistered" => Fact::FacilityRegistered {
+            area_m2: pb::FacilityRegistered::decode(p)?.area_square_meters,
+        },
+        "PlannedItemAdded" => return super::ignored::<pb::PlannedItemAdded>(p).map(Some),
+        "AnnualPlanAmended" => return super::ignored::<pb::AnnualPlanAmended>(p).map(Some),
+        "PublicityBoardRegistered" => {
+            return super::ignored::<pb::PublicityBoardRegistered>(p).map(Some)
+        }
+        "FacilityMaintained" => return super::ignored::<pb::FacilityMaintained>(p).map(Some),
+        _ => return Ok(None),
+    };
+    Ok(Some(super::Fact::Activities(fact)))
+}
+
+/// The element code suffix of an activity category; empty for unspecified or unknown.
+pub fn category(value: i32) -> &'static str {
+    use pb::ActivityCategory as C;
+    match C::try_from(value) {
+        Ok(C::CitizenSchoolClass) => "citizen_school_class",
+        Ok(C::FilmScreening) => "film_screening",
+        Ok(C::Performance) => "performance",
+        Ok(C::Exhibition) => "exhibition",
+        Ok(C::Publicity) => "publicity",
+        Ok(C::MinorsEducation) => "minors_education",
+        Ok(C::PartyBuilding) => "party_building",
+        Ok(C::Environment) => "environment",
+        Ok(C::ElderlyCare) => "elderly_care",
+        Ok(C::Other) => "other",
+        Ok(C::Unspecified) | Err(_) => "",
+    }
+}
+
+/// The plan row key: one plan per community and year.
+fn plan_key(community: &str, year: i32) -> String {
+    format!("{community}/{year}")
+}
+
+impl Fact {
+    fn activity_id(&self) -> Option<&str> {
+        match self {
+            Fact::Scheduled { activity_id, .. }
+            | Fact::RegistrationsChanged { activity_id, .. }
+            | Fact::CheckedIn { activity_id, .. }
+            | Fact::Closed { activity_id, .. }
+            | Fact::Cancelled { activity_id } => Some(activity_id),
+            Fact::PlanPublished { .. } | Fact::BoardUpdated | Fact::FacilityRegistered { .. } => {
+                None
+            }
+        }
+    }
+
+    /// The rows this fact reads or writes; the plan's key needs the event's community.
+    pub(super) fn rows(&self, community: &str) -> Vec<RowKey> {
+        match self {
+            Fact::PlanPublished { year, .. } => vec![RowKey::Plan(plan_key(community, *year))],
+            _ => self
+                .activity_id()
+                .map(|id| RowKey::Activity(id.to_owned()))
+                .into_iter()
+                .collect(),
+        }
+    }
+}
+
+/// Applies one fact that happened in `community` on `day`.
+pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas: &mut Deltas) {
+    let row = fact
+        .activity_id()
+        .map(|id| views.activities.entry(id.to_owned()).or_default());
+    match (fact, row) {
+        (
+            Fact::PlanPublished {
+                year,
+                version,
+                item_count,
+            },
+            _,
+        ) => {
+            let plan = views.plans.entry(plan_key(community, *year)).or_default();
+            let before = plan.as_ref().map_or(0, |p| p.item_count);
+            let after = i64::from(*item_count);
+            add(
+                deltas,
+                "plan.items_published",
+                community,
+                day,
+                after - before,
+            );
+            *plan = Some(PlanRow {
+                community: community.to_owned(),
+                year: i64::from(*year),
+                version: i64::from(*version),
+                item_count: after,
+            });
+        }
+        (
+            Fact::Scheduled {
+                category,
+                title,
+                starts_at,
+                ends_at,
+                capacity,
+                ..
+            },
+            Some(row),
+        ) => {
+            *row = Some(ActivityRow {
+                community: community.to_owned(),
+                category: category.clone(),
+                title: title.clone(),
+                starts_at: starts_at.clone(),
+                ends_at: ends_at.clone(),
+                capacity: i64::from(*capacity),
+                registered: 0,
+                checked_in: 0,
+                walk_ins: 0,
+                status: SCHEDULED.to_owned(),
+            });
+        }
+        (Fact::RegistrationsChanged { registered, .. }, Some(Some(row))) => {
+            row.registered = i64::from(*registered);
+        }
+        (Fact::CheckedIn { walk_in, .. }, Some(Some(row))) => {
+            row.checked_in += 1;
+            row.walk_ins += i64::from(*walk_in);
+        }
+        (
+            Fact::Closed {
+                category,
+                attendance,
+                registered,
+                registered_attended,
+                walk_ins,
+                ..
+            },
+            row,
+        ) => {
+            let row = row.and_then(Option::as_mut);
+            if row.as_ref().is_some_and(|r| r.status != SCHEDULED) {
+                tracing::debug!(community, "activity closed twice, counted once");
+                return;
+            }
+            let attendance = i64::from(*attendance);
+            add(deltas, "activities.held", community, day, 1);
+            if !category.is_empty() {
+                let code = format!("{ACTIVITIES_HELD_BY_CATEGORY}{category}");
+                add(deltas, code, community, day, 1);
+            }
+            add(deltas, "activities.attendance", community, day, attendance);
+            let registered = i64::from(*registered);
+            add(
+                deltas,
+                "activities.registered_at_close",
+                community,
+                day,
+                registered,
+            );
+            let attended = i64::from(*registered_attended);
+            add(
+                deltas,
+                "activities.registered_attended",
+                community,
+                day,
+                attended,
+            );
+            match category.as_str() {
+                "film_screening" => add(deltas, "activities.film_screenings", community, day, 1),
+                "minors_education" => add(
+                    deltas,
+                    "activities.minors_reached",
+                    community,
+                    day,
+                    attendance,
+                ),
+                _ => {}
+            }
+            if let Some(row) = row {
+                row.registered = registered;
+                row.checked_in = attendance;
+                row.walk_ins = i64::from(*walk_ins);
+                row.status = CLOSED.to_owned();
+            }
+        }
+        (Fact::Cancelled { .. }, row) => {
+            let row = row.and_then(Option::as_mut);
+            if row.as_ref().is_some_and(|r| r.status != SCHEDULED) {
+                return;
+            }
+            add(deltas, "activities.cancelled", community, day, 1);
+            if let Some(row) = row {
+                row.status = CANCELLED.to_owned();
+            }
+        }
+        (Fact::BoardUpdated, _) => add(deltas, "publicity.board_updates", community, day, 1),
+        (Fact::FacilityRegistered { area_m2 }, _) => add(
+            deltas,
+            "facilities.area_m2",
+            community,
+            day,
+            i64::from(*area_m2),
+        ),
+        // Events about an activity the projection never saw scheduled change no row.
+        (Fact::Scheduled { .. }, None)
+        | (Fact::RegistrationsChanged { .. } | Fact::CheckedIn { .. }, _) => {}
+    }
+}
+
+#[cfg(test)]
+#[path = "activities_tests.rs"]
+mod tests;

@@ -1,0 +1,395 @@
+//! Safety: incidents, patrols, inspections and rectifications.
+//!
+//! An incident counts as reported on the day of its report and as resolved on the day
+//! of its resolution; one that is major at report or escalated to major later counts
+//! once in `incidents.major` and stays on the alert list.
+
+use civitas_proto::events::v1 as pb;
+use prost::Message;
+
+use super::{add, date_text, instant, instant_text, Deltas, RowKey, Views};
+use crate::catalog::{INCIDENTS_BY_CATEGORY, INCIDENTS_BY_SEVERITY};
+
+/// An incident as staff lists and the alert list show it; no personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IncidentRow {
+    pub community: String,
+    /// Category code, e.g. `theft`; empty when unspecified.
+    pub category: String,
+    /// `minor`, `serious`, `major`; empty when unspecified.
+    pub severity: String,
+    /// `reported`, `dispatched`, `escalated`, `resolved` or `closed`.
+    pub state: String,
+    /// RFC 3339 in UTC.
+    pub reported_at: String,
+    /// The report's day in the district (`YYYY-MM-DD`), for period filters.
+    pub reported_day: String,
+    pub alert: bool,
+}
+
+pub const REPORTED: &str = "reported";
+pub const DISPATCHED: &str = "dispatched";
+pub const ESCALATED: &str = "escalated";
+pub const RESOLVED: &str = "resolved";
+pub const INCIDENT_CLOSED: &str = "closed";
+
+const MAJOR: &str = "major";
+
+/// Resolutions within this many hours of the report count as on time.
+const ON_TIME_RESOLUTION_HOURS: i64 = 48;
+
+impl IncidentRow {
+    /// Whether the incident still needs work.
+    pub fn open(&self) -> bool {
+        self.state != RESOLVED && self.state != INCIDENT_CLOSED
+    }
+}
+
+/// A rectification order; open until verified.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RectificationRow {
+    pub community: String,
+    /// `YYYY-MM-DD`.
+    pub ordered_on: String,
+    pub deadline: String,
+    /// `open` or `verified`.
+    pub state: String,
+}
+
+pub const OPEN: &str = "open";
+pub const VERIFIED: &str = "verified";
+
+/// A safety event reduced to the fields the projection uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fact {
+    IncidentReported {
+        incident_id: String,
+        category: String,
+        severity: String,
+        /// RFC 3339 in UTC.
+        reported_at: String,
+        alert: bool,
+    },
+    IncidentDispatched {
+        incident_id: String,
+    },
+    IncidentEscalated {
+        incident_id: String,
+        severity: String,
+    },
+    IncidentResolved {
+        incident_id: String,
+        /// Seconds from report to resolution; `None` if either instant is missing.
+        seconds_to_resolve: Option<i64>,
+    },
+    IncidentClosed {
+        incident_id: String,
+    },
+    PatrolCompleted {
+        participants: u32,
+        minutes: u32,
+    },
+    InspectionRecorded {
+        passed: bool,
+    },
+    RectificationOrdered {
+        rectification_id: String,
+        ordered_on: String,
+        deadline: String,
+    },
+    RectificationVerified {
+        rectification_id: String,
+        on_time: bool,
+    },
+}
+
+/// Decodes a safety event; `None` for another service's event type.
+pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::DecodeError> {
+    let fact = match event_type {
+        "IncidentReported" => {
+            let e = pb::IncidentReported::decode(p)?;
+            Fact::IncidentReported {
+                category: category(e.category).to_owned(),
+                severity: severity(e.severity).to_owned(),
+                reported_at: instant_text(e.reported_at.map(|t| (t.seconds, t.nanos))),
+                incident_id: e.incident_id,
+                alert: e.alert,
+            }
+        }
+        "IncidentDispatched" => Fact::IncidentDispatched {
+            incident_id: pb::IncidentDispatched::decode(p)?.incident_id,
+        },
+        "IncidentEscalated" => {
+            let e = pb::IncidentEscalated::decode(p)?;
+            Fact::IncidentEscalated {
+                severity: severity(e.severity).to_owned(),
+                incident_id: e.incident_id,
+            }
+        }
+        "IncidentResolved" => {
+            let e = pb::IncidentResolved::decode(p)?;
+            let reported = e.reported_at.and_then(|t| instant(t.seconds, t.nanos));
+            let resolved = e.resolved_at.and_then(|t| instant(t.seconds, t.nanos));
+            let seconds_to_resolve = match (reported, resolved) {
+                (Some(reported), Some(resolved)) => Some((resolved - reported).num_seconds()),
+                _ => None,
+            };
+            Fact::IncidentResolved {
+                incident_id: e.incident_id,
+                seconds_to_resolve,
+            }
+        }
+        "IncidentClosed" => Fact::IncidentClosed {
+            incident_id: pb::IncidentClosed::decode(p)?.incident_id,
+        },
+        "PatrolCompleted" => {
+            let e = pb::PatrolCompleted::decode(p)?;
+            Fact::PatrolCompleted {
+                participants: e.participants,
+                minutes: e.minutes,
+            }
+        }
+        "InspectionRecorded" => Fact::InspectionRecorded {
+            passed: pb::InspectionRecorded::decode(p)?.passed,
+        },
+        "RectificationOrdered" => {
+            let e = pb::RectificationOrdered::decode(p)?;
+            Fact::RectificationOrdered {
+                ordered_on: date_text(e.ordered_on.as_ref()),
+                deadline: date_text(e.deadline.as_ref()),
+                rectification_id: e.rectification_id,
+            }
+        }
+        "RectificationVerified" => {
+            let e = pb::RectificationVerified::decode(p)?;
+            Fact::RectificationVerified {
+                rectification_id: e.rectification_id,
+                on_time: e.on_time,
+            }
+        }
+        "PatrolScheduled" => return super::ignored::<pb::PatrolScheduled>(p).map(Some),
+        _ => return Ok(None),
+    };
+    Ok(Some(super::Fact::Safety(fact)))
+}
+
+/// The element code suffix of an incident category; empty for unspecified or unknown.
+pub fn category(value: i32) -> &'static str {
+    use pb::IncidentCategory as C;
+    match C::try_from(value) {
+        Ok(C::Theft) => "theft",
+        Ok(C::Fire) => "fire",
+        Ok(C::Casualty) => "casualty",
+        Ok(C::Dispute) => "dispute",
+        Ok(C::Drugs) => "drugs",
+        Ok(C::Gambling) => "gambling",
+        Ok(C::Pornography) => "pornography",
+        Ok(C::PublicOrder) => "public_order",
+        Ok(C::Hazard) => "hazard",
+        Ok(C::Other) => "other",
+        Ok(C::Unspecified) | Err(_) => "",
+    }
+}
+
+/// The element code suffix of a severity; empty for unspecified or unknown.
+pub fn severity(value: i32) -> &'static str {
+    use pb::IncidentSeverity as S;
+    match S::try_from(value) {
+        Ok(S::Minor) => "minor",
+        Ok(S::Serious) => "serious",
+        Ok(S::Major) => MAJOR,
+        Ok(S::Unspecified) | Err(_) => "",
+    }
+}
+
+impl Fact {
+    pub(super) fn rows(&self) -> Vec<RowKey> {
+        match self {
+            Fact::IncidentReported { incident_id, .. }
+            | Fact::IncidentDispatched { incident_id }
+            | Fact::IncidentEscalated { incident_id, .. }
+            | Fact::IncidentResolved { incident_id, .. }
+            | Fact::IncidentClosed { incident_id } => vec![RowKey::Incident(incident_id.clone())],
+            Fact::RectificationOrdered {
+                rectification_id, ..
+            }
+            | Fact::RectificationVerified {
+                rectification_id, ..
+            } => vec![RowKey::Rectification(rectification_id.clone())],
+            Fact::PatrolCompleted { .. } | Fact::InspectionRecorded { .. } => Vec::new(),
+        }
+    }
+}
+
+fn incident<'v>(views: &'v mut Views, id: &str) -> Option<&'v mut IncidentRow> {
+    views.incidents.entry(id.to_owned()).or_default().as_mut()
+}
+
+/// Applies one fact that happened in `community` on `day`.
+pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas: &mut Deltas) {
+    match fact {
+        Fact::IncidentReported {
+            incident_id,
+            category,
+            severity,
+            reported_at,
+            alert,
+        } => {
+            let row = views.incidents.entry(incident_id.clone()).or_default();
+            if row.is_some() {
+                tracing::debug!(community, "incident reported twice, counted once");
+                return;
+            }
+            add(deltas, "incidents.reported", community, day, 1);
+            if !category.is_empty() {
+                add(
+                    deltas,
+                    format!("{INCIDENTS_BY_CATEGORY}{category}"),
+                    community,
+                    day,
+                    1,
+                );
+            }
+            if !severity.is_empty() {
+                add(
+                    deltas,
+                    format!("{INCIDENTS_BY_SEVERITY}{severity}"),
+                    community,
+                    day,
+                    1,
+                );
+            }
+            if severity == MAJOR {
+                add(deltas, "incidents.major", community, day, 1);
+            }
+            *row = Some(IncidentRow {
+                community: community.to_owned(),
+                category: category.clone(),
+                severity: severity.clone(),
+                state: REPORTED.to_owned(),
+                reported_at: reported_at.clone(),
+                reported_day: day.to_owned(),
+                alert: *alert || severity == MAJOR,
+            });
+        }
+        Fact::IncidentDispatched { incident_id } => {
+            if let Some(row) = incident(views, incident_id).filter(|r| r.open()) {
+                row.state = DISPATCHED.to_owned();
+            }
+        }
+        Fact::IncidentEscalated {
+            incident_id,
+            severity,
+        } => {
+            let Some(row) = incident(views, incident_id).filter(|r| r.open()) else {
+                return;
+            };
+            if severity == MAJOR && row.severity != MAJOR {
+                add(deltas, "incidents.major", &row.community, day, 1);
+                row.alert = true;
+            }
+            if !severity.is_empty() {
+                row.severity.clone_from(severity);
+            }
+            row.state = ESCALATED.to_owned();
+        }
+        Fact::IncidentResolved {
+            incident_id,
+            seconds_to_resolve,
+        } => {
+            let row = incident(views, incident_id);
+            if row.as_ref().is_some_and(|r| !r.open()) {
+                return;
+            }
+            add(deltas, "incidents.resolved", community, day, 1);
+            if seconds_to_resolve.is_some_and(|s| s <= ON_TIME_RESOLUTION_HOURS * 3600) {
+                add(deltas, "incidents.resolved_within_48h", community, day, 1);
+            }
+            if let Some(row) = row {
+                row.state = RESOLVED.to_owned();
+            }
+        }
+        Fact::IncidentClosed { incident_id } => {
+            if let Some(row) = incident(views, incident_id) {
+                row.state = INCIDENT_CLOSED.to_owned();
+            }
+        }
+        Fact::PatrolCompleted {
+            participants,
+            minutes,
+        } => {
+            add(deltas, "patrols.completed", community, day, 1);
+            add(
+                deltas,
+                "patrols.minutes",
+                community,
+                day,
+                i64::from(*minutes),
+            );
+            add(
+                deltas,
+                "patrols.participants",
+                community,
+                day,
+                i64::from(*participants),
+            );
+        }
+        Fact::InspectionRecorded { passed } => {
+            let element = if *passed {
+                "inspections.passed"
+            } else {
+                "inspections.failed"
+            };
+            add(deltas, element, community, day, 1);
+        }
+        Fact::RectificationOrdered {
+            rectification_id,
+            ordered_on,
+            deadline,
+        } => {
+            let row = views
+                .rectifications
+                .entry(rectification_id.clone())
+                .or_default();
+            if row.is_some() {
+                return;
+            }
+            add(deltas, "rectifications.ordered", community, day, 1);
+            add(deltas, "rectifications.open", community, day, 1);
+            *row = Some(RectificationRow {
+                community: community.to_owned(),
+                ordered_on: ordered_on.clone(),
+                deadline: deadline.clone(),
+                state: OPEN.to_owned(),
+            });
+        }
+        Fact::RectificationVerified {
+            rectification_id,
+            on_time,
+        } => {
+            let row = views
+                .rectifications
+                .entry(rectification_id.clone())
+                .or_default();
+            let Some(row) = row.as_mut().filter(|r| r.state == OPEN) else {
+                return;
+            };
+            add(deltas, "rectifications.verified", &row.community, day, 1);
+            if *on_time {
+                add(
+                    deltas,
+                    "rectifications.verified_on_time",
+                    &row.community,
+                    day,
+                    1,
+                );
+            }
+            add(deltas, "rectifications.open", &row.community, day, -1);
+            row.state = VERIFIED.to_owned();
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "safety_tests.rs"]
+mod tests;
