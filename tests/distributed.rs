@@ -317,3 +317,107 @@ async fn duplicates_and_a_lost_message_are_healed() {
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// Each of the other write services, served on its own: a command becomes an event on
+/// its subject tree and a KPI value in the projection.
+#[tokio::test]
+async fn activities_volunteering_and_safety_reach_nats_and_kpis() {
+    use civitas_proto::activities::v1::activities_service_client::ActivitiesServiceClient;
+    use civitas_proto::activities::v1::RegisterFacilityRequest;
+    use civitas_proto::events::v1::{FacilityType, IncidentCategory, IncidentSeverity};
+    use civitas_proto::safety::v1::safety_service_client::SafetyServiceClient;
+    use civitas_proto::safety::v1::ReportIncidentRequest;
+    use civitas_proto::volunteering::v1::volunteering_service_client::VolunteeringServiceClient;
+    use civitas_proto::volunteering::v1::RegisterVolunteerRequest;
+
+    let cluster = Cluster::start().await;
+    let activities = Spawned::serve(ServiceKind::Activities, cluster.config()).await;
+    let volunteering = Spawned::serve(ServiceKind::Volunteering, cluster.config()).await;
+    let safety = Spawned::serve(ServiceKind::Safety, cluster.config()).await;
+    let mut config = cluster.config();
+    for (name, service) in [
+        ("activities", &activities),
+        ("volunteering", &volunteering),
+        ("safety", &safety),
+    ] {
+        config
+            .event_logs
+            .insert(name.to_owned(), service.addr.clone());
+    }
+    let projection = Spawned::serve(ServiceKind::Projection, config).await;
+
+    let nats = async_nats::connect(&cluster.nats.url)
+        .await
+        .expect("connect");
+    let mut sub = nats
+        .subscribe(format!("{}.>", cluster.stream.subject_prefix))
+        .await
+        .expect("subscribe");
+    nats.flush().await.expect("flush");
+
+    let staff = BearerToken::new(&cluster.token(Role::Staff, "xingfu"));
+    ActivitiesServiceClient::with_interceptor(activities.channel().await, staff.clone())
+        .register_facility(RegisterFacilityRequest {
+            facility_type: FacilityType::ServiceStation as i32,
+            name: "居家养老服务站".into(),
+            area_square_meters: 200,
+            ..Default::default()
+        })
+        .await
+        .expect("facility");
+    VolunteeringServiceClient::with_interceptor(volunteering.channel().await, staff.clone())
+        .register_volunteer(RegisterVolunteerRequest {
+            organisation: "福州大学".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("volunteer");
+    let occurred =
+        civitas_proto::convert::timestamp(chrono::Utc::now() - chrono::Duration::minutes(5));
+    let reported = SafetyServiceClient::with_interceptor(safety.channel().await, staff)
+        .report_incident(ReportIncidentRequest {
+            category: IncidentCategory::Fire as i32,
+            severity: IncidentSeverity::Major as i32,
+            grid: "G-02".into(),
+            location: "3栋楼道".into(),
+            occurred_at: Some(occurred),
+            ..Default::default()
+        })
+        .await
+        .expect("incident")
+        .into_inner();
+    assert!(reported.alert, "a major fire is an alert");
+
+    let mut subjects = Vec::new();
+    while subjects.len() < 3 {
+        let message = tokio::time::timeout(Duration::from_secs(10), sub.next())
+            .await
+            .expect("event")
+            .expect("message");
+        subjects.push(
+            message
+                .subject
+                .as_str()
+                .trim_start_matches(&cluster.stream.subject_prefix)
+                .to_owned(),
+        );
+    }
+    subjects.sort();
+    assert_eq!(
+        subjects,
+        [
+            ".activities.gulou.huafeng.xingfu.FacilityRegistered",
+            ".safety.gulou.huafeng.xingfu.IncidentReported",
+            ".volunteering.gulou.huafeng.xingfu.VolunteerRegistered",
+        ]
+    );
+    let district = cluster.token(Role::District, "gulou");
+    let values = civitas_testkit::eventually!(kpis(&projection, &district, "huafeng", 3));
+    assert_eq!(values["facilities.area_m2"], 200.0);
+    assert_eq!(values["volunteers.registered"], 1.0);
+    assert_eq!(values["incidents.major"], 1.0);
+    assert_eq!(values["incidents.reported.fire"], 1.0);
+    for s in [projection, activities, volunteering, safety] {
+        s.stop().await;
+    }
+}

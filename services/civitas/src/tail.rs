@@ -7,10 +7,15 @@
 //! memory-stored push consumer with no acks, flow control and idle heartbeats, created
 //! with its name and filter in the API subject
 //! (`$JS.API.CONSUMER.CREATE.<stream>.<name>.<filter>`), delivering to an inbox under
-//! the user's own prefix (`_INBOX.<user>` by default). It never asks for stream or
-//! account info, never acks and never creates a durable consumer, so it works with the
-//! subscribe-only grants of `deploy/nats/accounts.conf`; the server removes the
-//! consumer 30 s after the tail stops.
+//! the user's own prefix (`_INBOX.<user>` when a user is given). It never asks for
+//! stream or account info, never acks and never creates a durable consumer, so it works
+//! with the subscribe-only grants of `deploy/nats/accounts.conf`; the server removes
+//! the consumer 30 s after the tail stops. A refusal the server reports (a permissions
+//! violation) ends the tail with that message instead of a silent wait.
+//!
+//! When the ordered consumer must be recreated (missed heartbeats, a reconnect),
+//! async-nats resumes after the last stream sequence received; before the first event it
+//! restarts from the start of the stream, so a live tail may then print older events.
 
 use std::fmt;
 use std::io::Write;
@@ -177,7 +182,8 @@ pub async fn run(config: &TailConfig, out: &mut (impl Write + Send)) -> anyhow::
     anyhow::bail!("the NATS subscription ended after {written} events")
 }
 
-/// One event as JSON: the envelope's fields, the NATS subject and stream sequence, and
+/// One event as JSON: the envelope's fields (with the producing store's checkpoint as
+/// `xid` and `position`), the NATS subject and stream sequence, and
 /// `payload` decoded as `civitas.events.v1.<event_type>` (proto field names, enum value
 /// names, bytes as base64, timestamps RFC 3339, default values included, 64-bit integers
 /// as numbers). When the event type is not in the descriptor set the payload is given
@@ -207,6 +213,8 @@ pub fn envelope_to_json(subject: &str, sequence: u64, bytes: &[u8]) -> anyhow::R
         "causation_id": envelope.causation_id,
         "traceparent": envelope.traceparent,
         "service": envelope.service,
+        "xid": envelope.xid,
+        "position": envelope.position,
     });
     let raw = || Value::String(base64::engine::general_purpose::STANDARD.encode(&envelope.payload));
     match decode_payload(&envelope.event_type, &envelope.payload)? {
@@ -288,16 +296,20 @@ async fn connect(config: &TailConfig) -> anyhow::Result<(async_nats::Client, Ref
             }
             std::future::ready(())
         });
-    match (&config.user, &config.password) {
+    // An empty value (e.g. an empty environment variable) counts as absent.
+    let user = config.user.as_deref().filter(|u| !u.is_empty());
+    let password = config.password.as_deref().filter(|p| !p.is_empty());
+    match (user, password) {
         (Some(user), password) => {
-            options = options.user_and_password(user.clone(), password.clone().unwrap_or_default());
+            options =
+                options.user_and_password(user.to_owned(), password.unwrap_or_default().to_owned());
         }
         (None, Some(_)) => anyhow::bail!("a NATS password was given without a user"),
         (None, None) => {}
     }
     // Replies and deliveries go to the user's own inbox prefix, the only inboxes an
     // analyst may subscribe to (deploy/nats/accounts.conf).
-    if let Some(user) = &config.user {
+    if let Some(user) = user {
         options = options.custom_inbox_prefix(format!("_INBOX.{}", token(user)));
     }
     let client = tokio::time::timeout(Duration::from_secs(10), options.connect(&config.nats_url))
@@ -434,6 +446,10 @@ mod tests {
         assert_eq!(json["causation_id"], "cause-1");
         assert_eq!(json["traceparent"], TRACEPARENT);
         assert_eq!(json["service"], "residents");
+        assert_eq!(
+            (json["xid"].as_u64(), json["position"].as_u64()),
+            (Some(7), Some(1))
+        );
         assert!(json.get("payload_base64").is_none());
 
         let payload = &json["payload"];

@@ -198,7 +198,18 @@ async fn consume(
             continue;
         };
         let events = decode_batch(&messages, gaps);
-        if !apply_until_done(projection, &events, gaps.as_ref(), shutdown).await {
+        // The batch's span links to every command that produced its events, so a trace
+        // can be followed from the gRPC call to the read model.
+        let span = tracing::info_span!("project_batch", events = events.len());
+        for event in events.iter().filter(|e| !e.traceparent.is_empty()) {
+            civitas_platform::telemetry::link_span_to_traceparent(&span, &event.traceparent);
+        }
+        let applied = tracing::Instrument::instrument(
+            apply_until_done(projection, &events, gaps.as_ref(), shutdown),
+            span,
+        )
+        .await;
+        if !applied {
             // Stopped before the batch committed: not acknowledged, so redelivered later.
             return Ok(());
         }

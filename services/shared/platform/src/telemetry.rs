@@ -72,9 +72,20 @@ pub fn init(service_name: &str) -> anyhow::Result<TelemetryGuard> {
         _ => EnvFilter::new(DEFAULT_FILTER),
     };
 
+    // A provider always exists, so trace context propagates (gRPC → envelope → NATS →
+    // projection) even when nothing is exported; spans are exported only when an OTLP
+    // endpoint is configured.
     let provider = match std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT") {
         Some(_) => Some(tracer_provider(service_name)?),
-        None => None,
+        None => Some(
+            SdkTracerProvider::builder()
+                .with_resource(
+                    Resource::builder()
+                        .with_service_name(service_name.to_owned())
+                        .build(),
+                )
+                .build(),
+        ),
     };
     let otel_layer = provider.as_ref().map(|provider| {
         tracing_opentelemetry::layer().with_tracer(provider.tracer(service_name.to_owned()))
