@@ -26,7 +26,7 @@ import urllib.request
 import nats
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeout
-from nats.js.errors import ServiceUnavailableError
+from nats.js.errors import BadRequestError, ServiceUnavailableError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 
 STREAM = "CIVITAS_EVENTS"
@@ -63,13 +63,16 @@ def password(user: str) -> str:
 
 
 async def retry_unavailable(make, attempts: int = 30):
-    """Runs `make()` again while clustered JetStream answers 503 (temporarily
-    unavailable, e.g. right after a leader election), as real clients do."""
+    """Runs `make()` again while clustered JetStream is still settling, as real clients
+    must: 503 (temporarily unavailable, e.g. a consumer or stream leader not elected
+    yet) and 10005 "no suitable peers for placement" (the meta layer does not yet see
+    enough current peers for 3 replicas)."""
     for i in range(attempts):
         try:
             return await make()
-        except ServiceUnavailableError:
-            if i == attempts - 1:
+        except (ServiceUnavailableError, BadRequestError) as e:
+            settling = isinstance(e, ServiceUnavailableError) or getattr(e, "err_code", None) == 10005
+            if not settling or i == attempts - 1:
                 raise
             await asyncio.sleep(0.5)
 
@@ -149,6 +152,18 @@ class Cluster:
             return status == 200
         except Exception:
             return False
+
+    def meta_ready(self) -> bool:
+        """Every node knows the meta leader, and the leader sees both other peers as
+        current (only the leader reports its replicas)."""
+        try:
+            metas = [self.monitor(i, "/jsz")[1].get("meta_cluster") or {} for i in range(3)]
+        except Exception:
+            return False
+        if not all(m.get("leader") for m in metas):
+            return False
+        peers = max((m.get("replicas") or [] for m in metas), key=len)
+        return len(peers) == 2 and all(p.get("current") for p in peers)
 
     def dead(self) -> list[int]:
         return [i for i, p in enumerate(self.procs) if p.poll() is not None]
@@ -341,7 +356,7 @@ async def run_checks(cluster: Cluster) -> None:
         pjs = proj.nc.jetstream()
         psub = await retry_unavailable(
             lambda: pjs.pull_subscribe("civitas.evt.>", durable="projection", stream=STREAM))
-        msgs = await psub.fetch(10, timeout=5)
+        msgs = await retry_unavailable(lambda: psub.fetch(10, timeout=5))
         check(len(msgs) >= 3, f"projection pulls from its durable consumer ({len(msgs)} messages)")
         for m in msgs:
             await m.ack()
@@ -522,14 +537,15 @@ def main() -> int:
         while time.time() < deadline:
             if cluster.dead():
                 break
-            if all(cluster.healthy(i) for i in range(3)):
+            if all(cluster.healthy(i) for i in range(3)) and cluster.meta_ready():
                 break
             time.sleep(0.3)
-        if cluster.dead() or not all(cluster.healthy(i) for i in range(3)):
-            fail(f"the 3 nodes did not become healthy within 60s (exited: {cluster.dead()})")
+        if cluster.dead() or not all(cluster.healthy(i) for i in range(3)) or not cluster.meta_ready():
+            fail(f"the 3 nodes did not become healthy with a full meta group within 60s "
+                 f"(exited: {cluster.dead()})")
             cluster.tail_logs()
             return 1
-        ok("3 nodes started from nats-1.conf .. nats-3.conf and report /healthz 200")
+        ok("3 nodes started from nats-1.conf .. nats-3.conf: /healthz 200, meta group of 3 current")
         try:
             asyncio.run(asyncio.wait_for(run_checks(cluster), timeout=180))
         except Exception as e:  # a check that could not even run

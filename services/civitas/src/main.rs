@@ -98,6 +98,12 @@ enum Command {
         #[arg(long, default_value = "CIVITAS_EVENTS")]
         stream_name: String,
     },
+    /// Create the signing and master keys in a directory (for `serve --keys-dir`);
+    /// existing keys are kept.
+    Keys {
+        #[arg(long, default_value = "./civitas-keys")]
+        dir: PathBuf,
+    },
     /// Write the protobuf descriptor set of every civitas proto to stdout.
     DescriptorSet,
     /// Measure: `append` (event store vs plain INSERTs) or `pipeline` (a running
@@ -280,6 +286,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             };
             civitas::tail::run(&config, &mut std::io::stdout()).await
+        }
+        Command::Keys { dir } => {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("failed to create {}", dir.display()))?;
+            secrets::load_or_create(&dir.join(secrets::SIGNING_KEY_FILE), 32)?;
+            secrets::load_or_create(&dir.join(secrets::MASTER_KEY_FILE), 32)?;
+            println!(
+                "keys in {} (signing.key, master.key; mode 0600)",
+                dir.display()
+            );
+            Ok(())
         }
         Command::DescriptorSet => {
             use std::io::Write;
