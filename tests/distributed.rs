@@ -421,3 +421,43 @@ async fn activities_volunteering_and_safety_reach_nats_and_kpis() {
         s.stop().await;
     }
 }
+
+/// Two residents instances share one store: one relay publishes, the other stands by
+/// and takes over when the first stops; nothing is lost or published twice.
+#[tokio::test]
+async fn a_standby_relay_takes_over() {
+    let cluster = Cluster::start().await;
+    let first = Spawned::serve(ServiceKind::Residents, cluster.config()).await;
+    let token = cluster.token(Role::Staff, "xingfu");
+    register(&mut residents_client(&first, &token).await, 1, 1).await; // 3 events
+
+    let nats = async_nats::connect(&cluster.nats.url)
+        .await
+        .expect("connect");
+    let js = async_nats::jetstream::new(nats);
+    let count = |n: u64| {
+        let (js, name) = (js.clone(), cluster.stream.name.clone());
+        async move {
+            let mut stream = js
+                .get_stream(&name)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let have = stream
+                .info()
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .state
+                .messages;
+            anyhow::ensure!(have == n, "{have} of {n} messages");
+            Ok(())
+        }
+    };
+    civitas_testkit::eventually!(count(3)); // published by the first, the lock holder
+
+    let second = Spawned::serve(ServiceKind::Residents, cluster.config()).await;
+    first.stop().await; // the holder goes away; the standby must take the lock
+    let mut via_second = residents_client(&second, &token).await;
+    register(&mut via_second, 2, 2).await; // 1 + 2 + 1 = 4 more
+    civitas_testkit::eventually!(count(7), Duration::from_secs(20));
+    second.stop().await;
+}
