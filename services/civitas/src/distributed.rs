@@ -151,7 +151,7 @@ impl ServiceApp {
         let auth = AuthInterceptor::new(keys.clone());
         let nats = civitas_streams::connect(&config.nats).await?;
         let js = async_nats::jetstream::new(nats);
-        civitas_streams::ensure_stream(&js, &config.nats.stream).await?;
+        prepare_stream(kind, &js, &config.nats.stream).await?;
 
         let mut routes = tonic::service::RoutesBuilder::default();
         let mut background: Vec<Box<dyn FnOnce(CancellationToken) -> JoinHandle<()> + Send>> =
@@ -286,6 +286,35 @@ impl ServiceApp {
             let _ = task.await;
         }
         served
+    }
+}
+
+/// Write services create or update the stream; the projection (whose NATS user may
+/// only read it) waits for it. Both retry for a while: a cluster that just became
+/// healthy answers "no suitable peers" or 503 for a moment.
+async fn prepare_stream(
+    kind: ServiceKind,
+    js: &async_nats::jetstream::Context,
+    stream: &civitas_streams::StreamSettings,
+) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let attempt = match kind {
+            ServiceKind::Projection => js
+                .get_stream(&stream.name)
+                .await
+                .map(drop)
+                .map_err(|e| anyhow::anyhow!("stream {} is not there yet: {e}", stream.name)),
+            _ => civitas_streams::ensure_stream(js, stream).await.map(drop),
+        };
+        match attempt {
+            Ok(()) => return Ok(()),
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                tracing::warn!(error = %format!("{e:#}"), "events stream not ready, retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 

@@ -357,15 +357,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     unit.level
                 );
             }
-            let key_path = data_dir.join(secrets::SIGNING_KEY_FILE);
-            if !key_path.exists() {
-                anyhow::bail!(
-                    "no signing key at {}: start `civitas up --data-dir {}` once first",
-                    key_path.display(),
-                    data_dir.display()
-                );
-            }
-            let keys = TokenKeys::new(&secrets::load(&key_path)?);
+            // In distributed deployments the key comes from CIVITAS_SIGNING_KEY.
+            let signing = match std::env::var("CIVITAS_SIGNING_KEY") {
+                Ok(hex_key) => {
+                    hex::decode(hex_key.trim()).context("CIVITAS_SIGNING_KEY is not hex")?
+                }
+                Err(_) => {
+                    let key_path = data_dir.join(secrets::SIGNING_KEY_FILE);
+                    if !key_path.exists() {
+                        anyhow::bail!(
+                            "no signing key at {}: start `civitas up --data-dir {}` once first, \
+                             or set CIVITAS_SIGNING_KEY",
+                            key_path.display(),
+                            data_dir.display()
+                        );
+                    }
+                    secrets::load(&key_path)?
+                }
+            };
+            let keys = TokenKeys::new(&signing);
             println!("{}", keys.issue(&subject, role, &org, ttl)?);
             Ok(())
         }
@@ -382,12 +392,32 @@ async fn serve(
         service.name(),
         app.local_addr()
     );
-    app.run_until_stopped(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    app.run_until_stopped(shutdown_signal()).await?;
     eprintln!("civitas {} stopped", service.name());
     Ok(())
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM (what container runtimes send).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// The token signing key from `--keys-dir` or `CIVITAS_SIGNING_KEY` (hex).
@@ -422,10 +452,7 @@ async fn up(cfg: UpConfig) -> anyhow::Result<()> {
         data_dir.display()
     );
     println!("stop with Ctrl-C");
-    app.run_until_stopped(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    app.run_until_stopped(shutdown_signal()).await?;
     eprintln!("civitas stopped");
     Ok(())
 }

@@ -32,7 +32,14 @@ pub async fn connect(settings: &NatsSettings) -> anyhow::Result<async_nats::Clie
     if let (Some(user), Some(password)) = (&settings.user, &settings.password) {
         options = options.user_and_password(user.clone(), password.expose().to_owned());
     }
-    let client = tokio::time::timeout(Duration::from_secs(10), options.connect(&settings.url))
+    // A cluster is given as a comma-separated list of seed URLs.
+    let urls: Vec<&str> = settings
+        .url
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .collect();
+    let client = tokio::time::timeout(Duration::from_secs(10), options.connect(urls))
         .await
         .map_err(|_| anyhow::anyhow!("no NATS server answered at {} within 10s", settings.url))?
         .with_context(|| format!("failed to connect to NATS at {}", settings.url))?;
