@@ -168,8 +168,10 @@ async fn consume(
             pull::Config {
                 durable_name: Some(config.durable.clone()),
                 filter_subject: config.stream.all_subjects(),
-                ack_policy: jetstream::consumer::AckPolicy::All,
-                ack_wait: Duration::from_secs(30),
+                // Explicit, not All: with AckAll, acknowledging a later batch would also
+                // acknowledge messages delivered to a crashed instance and never applied.
+                ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                ack_wait: Duration::from_secs(10),
                 max_ack_pending: 100_000,
                 ..Default::default()
             },
@@ -194,9 +196,9 @@ async fn consume(
                 }
             }
         }
-        let Some(last) = messages.last() else {
+        if messages.is_empty() {
             continue;
-        };
+        }
         let events = decode_batch(&messages, gaps);
         // The batch's span links to every command that produced its events, so a trace
         // can be followed from the gRPC call to the read model.
@@ -213,9 +215,12 @@ async fn consume(
             // Stopped before the batch committed: not acknowledged, so redelivered later.
             return Ok(());
         }
-        last.ack_with(AckKind::Ack)
-            .await
-            .map_err(|e| anyhow::anyhow!("failed to acknowledge: {e}"))?;
+        for message in &messages {
+            message
+                .ack_with(AckKind::Ack)
+                .await
+                .map_err(|e| anyhow::anyhow!("failed to acknowledge: {e}"))?;
+        }
         metrics::counter!("civitas_projection_consumed_total").increment(messages.len() as u64);
     }
 }
