@@ -136,3 +136,64 @@ macro_rules! text_value {
         }
     };
 }
+
+/// Defines a closed set of category codes: an enum with `ALL`, a stable snake_case
+/// `code()` (what storage, NATS payload readers and KPI element names use),
+/// `from_code` and `Display`. Each code is written once, here, and every layer that
+/// needs it (domain, wire conversions, projection rules) goes through the enum.
+#[macro_export]
+macro_rules! code_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $code:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)+
+        }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The stable snake_case code.
+            pub const fn code(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code,)+
+                }
+            }
+
+            /// The variant with this code, if any.
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code {
+                    $($code => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod code_enum_tests {
+    crate::code_enum!(
+        /// A test set.
+        Colour {
+            Red => "red",
+            DeepBlue => "deep_blue",
+        }
+    );
+
+    #[test]
+    fn codes_round_trip() {
+        for c in Colour::ALL {
+            assert_eq!(Colour::from_code(c.code()), Some(*c));
+        }
+        assert_eq!(Colour::DeepBlue.to_string(), "deep_blue");
+        assert_eq!(Colour::from_code("green"), None);
+    }
+}

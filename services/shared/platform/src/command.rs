@@ -88,6 +88,11 @@ impl WriteContext {
         Ok(Self { command, now })
     }
 
+    /// The community (and its street and district) the command writes in.
+    pub fn org(&self) -> &OrgPath {
+        &self.command.metadata.org
+    }
+
     /// Today in the district's time zone, for date rules.
     pub fn today(&self) -> NaiveDate {
         district_day(self.now)

@@ -10,7 +10,6 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_stream::StreamExt as _;
-use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 use tower::limit::GlobalConcurrencyLimitLayer;
@@ -52,19 +51,60 @@ pub async fn bind(addr: &str) -> Result<TcpListener, anyhow::Error> {
         .with_context(|| format!("failed to bind {addr}: is another process using it?"))
 }
 
-/// Serves `routes` on `listener` until `shutdown` completes, then drains connections.
+/// The gRPC services one process serves, with their names: reflection lists exactly
+/// these (plus health and reflection itself), never a service the process does not
+/// answer.
+#[derive(Default)]
+pub struct Services {
+    routes: tonic::service::RoutesBuilder,
+    names: Vec<&'static str>,
+}
+
+impl Services {
+    /// Adds a service (a generated server, usually behind the auth interceptor).
+    pub fn add<S>(&mut self, service: S) -> &mut Self
+    where
+        S: tower::Service<
+                http::Request<tonic::body::Body>,
+                Response = http::Response<tonic::body::Body>,
+                Error = std::convert::Infallible,
+            > + tonic::server::NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.names.push(S::NAME);
+        self.routes.add_service(service);
+        self
+    }
+
+    /// The fully qualified names of the services added, in order.
+    pub fn names(&self) -> &[&'static str] {
+        &self.names
+    }
+}
+
+/// The reflection and health service names every server adds to its own.
+pub const STANDARD_SERVICES: [&str; 3] = [
+    "grpc.health.v1.Health",
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+];
+
+/// Serves `services` on `listener` until `shutdown` completes, then drains connections.
 ///
 /// Adds `grpc.health.v1.Health` (reporting SERVING for the overall `""` service) and
-/// `grpc.reflection.v1` and `v1alpha` over `descriptor_sets` plus the health proto. Applies the
-/// request timeout and both concurrency limits from `limits`; the message size limit
-/// must be applied by the caller on each generated server
-/// (`FooServer::new(svc).max_decoding_message_size(limits.max_message_bytes)`), since
-/// it is a property of the generated service, not of the transport.
+/// `grpc.reflection.v1` and `v1alpha`, which describe every civitas proto but list only
+/// the services served here. Applies the request timeout and both concurrency limits
+/// from `limits`; the message size limit is applied on each generated server (see
+/// [`grpc_service!`](crate::grpc_service)), since it is a property of the generated
+/// service, not of the transport.
 pub async fn serve(
     listener: TcpListener,
-    routes: Routes,
+    services: Services,
     limits: &ServerLimits,
-    descriptor_sets: &[&'static [u8]],
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -74,11 +114,16 @@ pub async fn serve(
 
     // Both reflection versions: grpcurl and many tools still ask v1alpha first.
     let reflection = || {
-        descriptor_sets.iter().fold(
-            tonic_reflection::server::Builder::configure()
-                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET),
-            |builder, set| builder.register_encoded_file_descriptor_set(set),
-        )
+        services
+            .names
+            .iter()
+            .chain(STANDARD_SERVICES.iter())
+            .fold(
+                tonic_reflection::server::Builder::configure()
+                    .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                    .register_encoded_file_descriptor_set(civitas_proto::FILE_DESCRIPTOR_SET),
+                |builder, name| builder.with_service_name(*name),
+            )
     };
     let reflection_v1 = reflection()
         .build_v1()
@@ -87,7 +132,8 @@ pub async fn serve(
         .build_v1alpha()
         .context("failed to build the reflection service")?;
 
-    let routes = routes
+    let mut routes = services.routes;
+    routes
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);
@@ -103,18 +149,68 @@ pub async fn serve(
         stream
     });
 
-    tracing::info!(addr = ?local_addr, "grpc server listening");
+    tracing::info!(addr = ?local_addr, services = ?services.names, "grpc server listening");
     Server::builder()
         .trace_fn(request_span)
         .timeout(limits.request_timeout)
         .concurrency_limit_per_connection(limits.per_connection_concurrency)
         .layer(GlobalConcurrencyLimitLayer::new(limits.concurrency_limit))
-        .add_routes(routes)
+        .add_routes(routes.routes())
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
         .context("grpc server failed")?;
     tracing::info!(addr = ?local_addr, "grpc server stopped");
     Ok(())
+}
+
+/// Wires a service type to its generated tonic trait: every RPC is "verified caller →
+/// the service's method → `?` through the service's `From<ServiceError> for Status`",
+/// and `server(&limits, auth)` builds the generated server with the message size limits
+/// behind the auth interceptor. One macro for the whole impl, because
+/// `#[async_trait]` must see the expanded methods.
+///
+/// ```ignore
+/// civitas_platform::grpc_service! {
+///     Safety as SafetyService, SafetyServiceServer {
+///         report_incident(api::ReportIncidentRequest) -> api::ReportIncidentResponse;
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! grpc_service {
+    ($service:ident as $trait:ident, $server:ident {
+        $($name:ident($req:ty) -> $resp:ty;)*
+    }) => {
+        impl $service {
+            /// The gRPC server for this service, behind the auth interceptor and with the
+            /// message size limits applied.
+            pub fn server(
+                &self,
+                limits: &$crate::grpc::ServerLimits,
+                auth: $crate::auth::AuthInterceptor,
+            ) -> ::tonic::codegen::InterceptedService<$server<$service>, $crate::auth::AuthInterceptor> {
+                let server = $server::new(self.clone())
+                    .max_decoding_message_size(limits.max_message_bytes)
+                    .max_encoding_message_size(limits.max_message_bytes);
+                ::tonic::codegen::InterceptedService::new(server, auth)
+            }
+        }
+
+        #[::tonic::async_trait]
+        impl $trait for $service {
+            $(
+                #[::tracing::instrument(skip_all, fields(rpc = stringify!($name)))]
+                async fn $name(
+                    &self,
+                    request: ::tonic::Request<$req>,
+                ) -> Result<::tonic::Response<$resp>, ::tonic::Status> {
+                    let caller = $crate::auth::caller(&request)?;
+                    let response = self.$name(&caller, request.into_inner()).await?;
+                    Ok(::tonic::Response::new(response))
+                }
+            )*
+        }
+    };
 }
 
 /// The span of one request. Its parent is the caller's W3C `traceparent`, so a

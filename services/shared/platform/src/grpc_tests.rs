@@ -64,9 +64,8 @@ async fn serves_health_and_reflection_until_shutdown() {
     let server = tokio::spawn(async move {
         serve(
             listener,
-            Routes::default(),
+            Services::default(),
             &ServerLimits::default(),
-            &[],
             async {
                 let _ = stopped.await;
             },
@@ -108,8 +107,10 @@ async fn serves_health_and_reflection_until_shutdown() {
         names,
         [
             "grpc.health.v1.Health",
-            "grpc.reflection.v1.ServerReflection"
-        ]
+            "grpc.reflection.v1.ServerReflection",
+            "grpc.reflection.v1alpha.ServerReflection"
+        ],
+        "every civitas proto is described, but only what is served is listed"
     );
     drop(responses);
 

@@ -5,6 +5,7 @@
 //! Nothing here knows about a particular domain; services depend on this crate so that
 //! every server starts, authenticates, limits and reports errors the same way.
 
+pub mod app;
 pub mod auth;
 pub mod command;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod grpc;
 pub mod org;
 pub mod telemetry;
+pub mod write;
 
 pub use auth::{Caller, Role};
 pub use grpc::ServerLimits;

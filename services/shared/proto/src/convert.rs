@@ -1,8 +1,11 @@
-//! Kernel ⇄ wire conversions for the envelope, the one message every store, relay,
-//! event log and subscriber shares. Decoding names the field that is missing or bad.
+//! Kernel ⇄ wire conversions shared by every service: the envelope (the one message
+//! every store, relay, event log and subscriber shares), dates, timestamps and the
+//! enum mapping macro [`wire_enum!`](crate::wire_enum). Decoding names the field that
+//! is missing or bad.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use civitas_kernel::{Checkpoint, OrgPath, RecordedEvent};
+pub use civitas_kernel::ValidationError;
 
 use crate::common::v1 as common;
 use crate::events::v1::Envelope;
@@ -91,8 +94,83 @@ fn non_empty(value: String, field: &'static str) -> Result<String, EnvelopeError
 pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: at.timestamp(),
-        nanos: at.timestamp_subsec_nanos() as i32,
+        // Below 2e9 even in a leap second, so it always fits.
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(i32::MAX),
     }
+}
+
+/// A required instant from a request, naming `field` when absent or out of range.
+pub fn timestamp_from_pb(
+    ts: Option<prost_types::Timestamp>,
+    field: &'static str,
+) -> Result<DateTime<Utc>, ValidationError> {
+    from_timestamp(ts, field).map_err(|e| ValidationError::new(field, e.problem))
+}
+
+/// The wire form of a calendar date.
+pub fn date_to_pb(d: NaiveDate) -> common::Date {
+    common::Date {
+        year: d.year(),
+        // Month 1–12 and day 1–31 always fit.
+        month: i32::try_from(d.month()).unwrap_or(0),
+        day: i32::try_from(d.day()).unwrap_or(0),
+    }
+}
+
+/// A required calendar date from a request, naming `field` when absent or impossible.
+pub fn date_from_pb(
+    d: Option<common::Date>,
+    field: &'static str,
+) -> Result<NaiveDate, ValidationError> {
+    let d = d.ok_or_else(|| ValidationError::new(field, "is required"))?;
+    u32::try_from(d.month)
+        .ok()
+        .zip(u32::try_from(d.day).ok())
+        .and_then(|(month, day)| NaiveDate::from_ymd_opt(d.year, month, day))
+        .ok_or_else(|| ValidationError::new(field, "is not a calendar date"))
+}
+
+/// An optional calendar date: absent stays `None`, present must be a real date.
+pub fn optional_date_from_pb(
+    d: Option<common::Date>,
+    field: &'static str,
+) -> Result<Option<NaiveDate>, ValidationError> {
+    d.map(|d| date_from_pb(Some(d), field)).transpose()
+}
+
+/// Defines the two-way mapping between a domain code enum and its wire enum:
+/// `$to(domain) -> wire` and `$from(i32, field) -> Result<domain, ValidationError>`,
+/// which refuses UNSPECIFIED and unknown values naming the field. Variants pair by
+/// name, so a variant added on one side only does not compile.
+///
+/// ```ignore
+/// civitas_proto::wire_enum!(pub(crate) severity_to_pb, severity_from_pb,
+///     Severity, pb::IncidentSeverity, "severity", { Minor, Serious, Major });
+/// ```
+#[macro_export]
+macro_rules! wire_enum {
+    ($vis:vis $to:ident, $from:ident, $domain:ident, $wire:ty, $what:literal, { $($variant:ident),+ $(,)? }) => {
+        /// The wire value of a domain value.
+        $vis fn $to(v: $domain) -> $wire {
+            match v {
+                $($domain::$variant => <$wire>::$variant,)+
+            }
+        }
+
+        /// A required value from a request, naming `field` when unset or unknown.
+        $vis fn $from(
+            v: i32,
+            field: &'static str,
+        ) -> Result<$domain, $crate::convert::ValidationError> {
+            match <$wire>::try_from(v) {
+                $(Ok(<$wire>::$variant) => Ok($domain::$variant),)+
+                _ => Err($crate::convert::ValidationError::new(
+                    field,
+                    concat!("must be a known ", $what),
+                )),
+            }
+        }
+    };
 }
 
 fn from_timestamp(
@@ -117,6 +195,55 @@ fn from_timestamp(
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn dates_and_timestamps_name_the_field() {
+        let d = NaiveDate::from_ymd_opt(2026, 2, 28).expect("date");
+        assert_eq!(date_from_pb(Some(date_to_pb(d)), "day"), Ok(d));
+        let err = date_from_pb(
+            Some(common::Date {
+                year: 2026,
+                month: 2,
+                day: 30,
+            }),
+            "day",
+        )
+        .expect_err("no 30 February");
+        assert_eq!((err.field, err.message.as_str()), ("day", "is not a calendar date"));
+        let err = date_from_pb(
+            Some(common::Date {
+                year: 2026,
+                month: -1,
+                day: 1,
+            }),
+            "day",
+        )
+        .expect_err("negative month");
+        assert_eq!(err.field, "day");
+        assert_eq!(date_from_pb(None, "day").expect_err("absent").message, "is required");
+        assert_eq!(optional_date_from_pb(None, "day"), Ok(None));
+
+        let at = Utc::now();
+        assert_eq!(timestamp_from_pb(Some(timestamp(at)), "at"), Ok(at));
+        let err = timestamp_from_pb(
+            Some(prost_types::Timestamp {
+                seconds: i64::MAX,
+                nanos: 0,
+            }),
+            "at",
+        )
+        .expect_err("out of range");
+        assert_eq!((err.field, err.message.as_str()), ("at", "is out of range"));
+        let err = timestamp_from_pb(
+            Some(prost_types::Timestamp {
+                seconds: 0,
+                nanos: -1,
+            }),
+            "at",
+        )
+        .expect_err("negative nanos");
+        assert_eq!(err.field, "at");
+    }
 
     #[test]
     fn envelope_round_trips_and_names_bad_fields() {

@@ -1,6 +1,7 @@
 //! Generated code for every civitas API (compiled from `proto/` by `build.rs`) and the
 //! conversions between the wire types and the kernel's envelope.
 
+pub mod codes;
 pub mod convert;
 
 /// Encoded `FileDescriptorSet` of every civitas proto, for gRPC reflection and for

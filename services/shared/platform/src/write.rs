@@ -1,0 +1,404 @@
+//! The write shell every service's command handlers share, so that each handler is
+//! only "parse → build the domain command → map the answer":
+//!
+//! 1. [`Shell::begin`]: the community the caller writes to (the token's, never the
+//!    body's) and the command's context (actor, trace, idempotency fingerprint);
+//! 2. [`Shell::replayed`]: a retried idempotency key answers with the first outcome
+//!    before anything is parsed or checked again (a date rule that held then may not
+//!    hold now);
+//! 3. [`Shell::require_in`]: a targeted aggregate exists and belongs to the caller's
+//!    community;
+//! 4. [`Shell::run`]: decide and append (the kernel's [`execute`]).
+//!
+//! [`Shell::on_existing`] and [`Shell::create`] are the two whole paths; handlers that
+//! need facts from other streams call the steps themselves, in the same order.
+//! [`WriteError`] is what these steps fail with; each service embeds it in its own error
+//! (see [`service_error!`](crate::service_error)).
+
+use std::sync::Arc;
+
+use civitas_kernel::command::{decode_all, execute};
+use civitas_kernel::{
+    AppendError, AppendOutcome, CommandError, Decider, DecodeError, EventCodec, EventStore,
+    OrgPath, RecordedEvent, StoreError, ValidationError,
+};
+use civitas_proto::common::v1::WriteOptions;
+use tonic::Status;
+
+use crate::auth::{AuthError, Caller};
+use crate::command::{write_scope, WriteContext};
+use crate::error as status;
+use crate::org::OrgTree;
+
+/// Why the shared write steps failed; each service's error wraps it.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    /// A concurrent writer got there first (stale expected version).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("idempotency key {0} was already used for a different request")]
+    IdempotencyKeyReused(String),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for WriteError {
+    fn from(e: StoreError) -> Self {
+        WriteError::Unexpected(e.0.context("event store failure"))
+    }
+}
+
+impl From<DecodeError> for WriteError {
+    fn from(e: DecodeError) -> Self {
+        WriteError::Unexpected(anyhow::Error::new(e).context("stored event cannot be decoded"))
+    }
+}
+
+impl From<AppendError> for WriteError {
+    fn from(e: AppendError) -> Self {
+        match e {
+            AppendError::Conflict { .. } => WriteError::Conflict(e.to_string()),
+            AppendError::IdempotencyMismatch { key } => WriteError::IdempotencyKeyReused(key),
+            AppendError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<WriteError> for Status {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Invalid(v) => status::invalid_argument(v.field, v.message),
+            WriteError::NotFound { what, id } => status::not_found(what, &id),
+            WriteError::Conflict(m) => status::aborted(m),
+            WriteError::IdempotencyKeyReused(_) => status::invalid_argument(
+                "options.idempotency_key",
+                "was already used for a different request",
+            ),
+            WriteError::Auth(a) => a.into(),
+            WriteError::Unexpected(e) => status::internal(&format!("{e:#}")),
+        }
+    }
+}
+
+/// Implements, for a service's error type with a `Write(WriteError)` variant, every
+/// conversion the shell's `?` needs: from [`WriteError`] and each error it wraps, and
+/// from the kernel's `CommandError<E>` for any domain error `E` the service converts.
+#[macro_export]
+macro_rules! service_error {
+    ($error:ident) => {
+        impl From<$crate::write::WriteError> for $error {
+            fn from(e: $crate::write::WriteError) -> Self {
+                $error::Write(e)
+            }
+        }
+        $crate::service_error!(@via $error,
+            ::civitas_kernel::ValidationError,
+            ::civitas_kernel::StoreError,
+            ::civitas_kernel::DecodeError,
+            ::civitas_kernel::AppendError,
+            $crate::auth::AuthError,
+            ::anyhow::Error
+        );
+        impl<E> From<::civitas_kernel::CommandError<E>> for $error
+        where
+            E: ::std::error::Error + Into<$error>,
+        {
+            fn from(e: ::civitas_kernel::CommandError<E>) -> Self {
+                match e {
+                    ::civitas_kernel::CommandError::Rejected(e) => e.into(),
+                    ::civitas_kernel::CommandError::Append(e) => e.into(),
+                    ::civitas_kernel::CommandError::Decode(e) => e.into(),
+                }
+            }
+        }
+    };
+    (@via $error:ident, $($from:ty),+) => {
+        $(
+            impl From<$from> for $error {
+                fn from(e: $from) -> Self {
+                    $error::Write($crate::write::WriteError::from(e))
+                }
+            }
+        )+
+    };
+}
+
+/// An existing aggregate a command acts on or a query reads.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// What it is, for messages: "incident", "activity", ...
+    pub what: &'static str,
+    /// Its id as the client sent it.
+    pub id: String,
+    pub stream_id: String,
+}
+
+impl Target {
+    pub fn new(what: &'static str, id: impl ToString, stream_id: String) -> Self {
+        Self {
+            what,
+            id: id.to_string(),
+            stream_id,
+        }
+    }
+}
+
+/// What a creating command answers: the new aggregate's id and the append outcome.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub id: String,
+    pub outcome: AppendOutcome,
+}
+
+/// A service's event store and org tree, with the write steps every handler shares.
+#[derive(Clone)]
+pub struct Shell {
+    store: Arc<dyn EventStore>,
+    tree: OrgTree,
+}
+
+impl Shell {
+    pub fn new(store: Arc<dyn EventStore>, tree: OrgTree) -> Self {
+        Self { store, tree }
+    }
+
+    /// The service's event store.
+    pub fn store(&self) -> &dyn EventStore {
+        &*self.store
+    }
+
+    /// The district's org tree.
+    pub fn tree(&self) -> &OrgTree {
+        &self.tree
+    }
+
+    /// Step 1: the caller's community (a community named in the body, `requested`,
+    /// may only repeat it) and the command's context.
+    pub fn begin(
+        &self,
+        caller: &Caller,
+        requested: &str,
+        options: Option<&WriteOptions>,
+        rpc: &str,
+        request: &impl prost::Message,
+    ) -> Result<WriteContext, WriteError> {
+        let org = write_scope(caller, &self.tree, requested.trim())?;
+        Ok(WriteContext::new(caller, org, options, rpc, request)?)
+    }
+
+    /// Step 2: the stored outcome when this request is a retry of an earlier one.
+    pub async fn replayed(&self, ctx: &WriteContext) -> Result<Option<AppendOutcome>, WriteError> {
+        match &ctx.command.idempotency {
+            None => Ok(None),
+            Some(idem) => Ok(self.store.idempotent_outcome(idem).await?),
+        }
+    }
+
+    /// The target's events and the org path its first event was written in;
+    /// NOT_FOUND when it has none.
+    pub async fn read_existing(
+        &self,
+        target: &Target,
+    ) -> Result<(Vec<RecordedEvent>, OrgPath), WriteError> {
+        let recorded = self.store.read_stream(&target.stream_id).await?;
+        let org = match recorded.first() {
+            None => {
+                return Err(WriteError::NotFound {
+                    what: target.what,
+                    id: target.id.clone(),
+                })
+            }
+            Some(first) => first.org.clone(),
+        };
+        Ok((recorded, org))
+    }
+
+    /// Step 3: NOT_FOUND unless the target exists; PERMISSION_DENIED when it belongs
+    /// to another community than `community`. Returns its events.
+    pub async fn require_in(
+        &self,
+        target: &Target,
+        community: &str,
+    ) -> Result<Vec<RecordedEvent>, WriteError> {
+        let (recorded, org) = self.read_existing(target).await?;
+        if org.community != community {
+            return Err(AuthError::PermissionDenied(format!(
+                "{} {} belongs to another community",
+                target.what, target.id
+            ))
+            .into());
+        }
+        Ok(recorded)
+    }
+
+    /// The target's events and org path, after checking the caller may read it.
+    pub async fn read_authorized(
+        &self,
+        caller: &Caller,
+        target: &Target,
+    ) -> Result<(Vec<RecordedEvent>, OrgPath), WriteError> {
+        let (recorded, org) = self.read_existing(target).await?;
+        caller.authorize_read(&org.community, &self.tree)?;
+        Ok((recorded, org))
+    }
+
+    /// Step 4: decides `command` on one stream and appends the events.
+    pub async fn run<D, E>(
+        &self,
+        stream_id: &str,
+        ctx: WriteContext,
+        command: D::Command,
+    ) -> Result<AppendOutcome, E>
+    where
+        D: Decider,
+        D::Event: EventCodec,
+        D::Command: Clone,
+        E: From<WriteError> + From<D::Error>,
+    {
+        execute::<D, _>(&*self.store, stream_id, ctx.command, |state| {
+            D::decide(state, command.clone())
+        })
+        .await
+        .map_err(|e| match e {
+            CommandError::Rejected(e) => E::from(e),
+            CommandError::Append(e) => E::from(WriteError::from(e)),
+            CommandError::Decode(e) => E::from(WriteError::from(e)),
+        })
+    }
+
+    /// The whole path of a command on an existing aggregate of the caller's
+    /// community: begin, replay, parse the target, require it is ours, build the
+    /// command, run.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn on_existing<D, E>(
+        &self,
+        caller: &Caller,
+        rpc: &str,
+        options: Option<&WriteOptions>,
+        request: &impl prost::Message,
+        target: impl FnOnce() -> Result<Target, ValidationError>,
+        command: impl FnOnce(&WriteContext) -> Result<D::Command, E>,
+    ) -> Result<AppendOutcome, E>
+    where
+        D: Decider,
+        D::Event: EventCodec,
+        D::Command: Clone,
+        E: From<WriteError> + From<D::Error>,
+    {
+        let ctx = self.begin(caller, "", options, rpc, request)?;
+        if let Some(replayed) = self.replayed(&ctx).await? {
+            return Ok(replayed);
+        }
+        let target = target().map_err(WriteError::from)?;
+        self.require_in(&target, &ctx.org().community).await?;
+        let command = command(&ctx)?;
+        self.run::<D, E>(&target.stream_id, ctx, command).await
+    }
+
+    /// The whole path of a command that creates an aggregate with a fresh id in the
+    /// caller's community (or the one the body names, `requested`, which may only
+    /// repeat it): begin, replay, build `(stream id, command)`, run. The id answered
+    /// is cut from the stream id ("`<prefix>-<id>`"), the same way for a replay.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create<D, E>(
+        &self,
+        caller: &Caller,
+        rpc: &str,
+        requested: &str,
+        options: Option<&WriteOptions>,
+        request: &impl prost::Message,
+        prefix: &str,
+        new: impl FnOnce(&WriteContext) -> Result<(String, D::Command), E>,
+    ) -> Result<Created, E>
+    where
+        D: Decider,
+        D::Event: EventCodec,
+        D::Command: Clone,
+        E: From<WriteError> + From<D::Error>,
+    {
+        let ctx = self.begin(caller, requested, options, rpc, request)?;
+        let outcome = match self.replayed(&ctx).await? {
+            Some(replayed) => replayed,
+            None => {
+                let (stream_id, command) = new(&ctx)?;
+                self.run::<D, E>(&stream_id, ctx, command).await?
+            }
+        };
+        Ok(Created {
+            id: created_id(&outcome.stream_id, prefix),
+            outcome,
+        })
+    }
+
+    /// The event a stream holds at `version` (what an append or its replay wrote).
+    pub async fn event_at<E: EventCodec>(
+        &self,
+        stream_id: &str,
+        version: u64,
+    ) -> Result<E, WriteError> {
+        let recorded = self.store.read_stream(stream_id).await?;
+        let at = recorded
+            .iter()
+            .find(|r| r.stream_version == version)
+            .ok_or_else(|| anyhow::anyhow!("stream {stream_id} has no version {version}"))?;
+        Ok(decode_all::<E>(std::slice::from_ref(at))?.remove(0))
+    }
+}
+
+/// The aggregate id of a stream id "`<prefix>-<id>`"; the whole stream id when it does
+/// not start with the prefix.
+pub fn created_id(stream_id: &str, prefix: &str) -> String {
+    stream_id
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .unwrap_or(stream_id)
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::Code;
+
+    #[test]
+    fn ids_are_cut_from_stream_ids_one_way() {
+        assert_eq!(created_id("volunteer-abc", "volunteer"), "abc");
+        assert_eq!(created_id("team-x-y", "team"), "x-y");
+        assert_eq!(created_id("other-1", "team"), "other-1");
+    }
+
+    #[test]
+    fn write_errors_map_to_their_codes() {
+        let code = |e: WriteError| Status::from(e).code();
+        assert_eq!(
+            code(ValidationError::new("f", "bad").into()),
+            Code::InvalidArgument
+        );
+        assert_eq!(
+            code(WriteError::NotFound {
+                what: "x",
+                id: "1".into()
+            }),
+            Code::NotFound
+        );
+        assert_eq!(code(WriteError::Conflict("c".into())), Code::Aborted);
+        assert_eq!(
+            code(WriteError::IdempotencyKeyReused("k".into())),
+            Code::InvalidArgument
+        );
+        assert_eq!(
+            code(AuthError::PermissionDenied("no".into()).into()),
+            Code::PermissionDenied
+        );
+        assert_eq!(code(AuthError::MissingToken.into()), Code::Unauthenticated);
+        let internal = Status::from(WriteError::from(anyhow::anyhow!("disk on fire")));
+        assert_eq!(internal.code(), Code::Internal);
+        assert_eq!(internal.message(), "internal error");
+    }
+}
