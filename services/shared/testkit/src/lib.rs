@@ -1,13 +1,16 @@
-//! Test support shared by every crate: a fresh PostgreSQL database per test and the
+//! Test support shared by every crate: a fresh PostgreSQL database per test, a real
+//! gRPC server with authenticated clients ([`TestServer`]), a private nats-server and the
 //! `eventually!` macro for effects that arrive asynchronously.
 //!
 //! Tests that need PostgreSQL fail, loudly and with instructions, when it is absent:
 //! a skipped test would hide exactly the failures these tests exist to find.
 
+pub mod grpc;
 mod nats;
 
 use std::time::Duration;
 
+pub use grpc::{AuthChannel, TestServer};
 pub use nats::{free_port, NatsServer};
 
 use sqlx::{Connection, Executor, PgConnection};

@@ -1,0 +1,93 @@
+//! A real gRPC server for one test: whatever services the test adds, served by the
+//! platform's own assembly (limits, health, reflection) on 127.0.0.1:0, and clients
+//! that carry a token of any role.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use civitas_platform::auth::{AuthInterceptor, BearerToken, Role, TokenKeys};
+use civitas_platform::grpc::{self, ServerLimits, Services};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+/// The signing key of every test server (tests never read a real one).
+pub const TEST_SIGNING_KEY: &[u8; 32] = b"civitas-test-signing-key-32bytes";
+
+/// An authenticated channel: what a generated client is built on.
+pub type AuthChannel = InterceptedService<Channel, BearerToken>;
+
+/// A running server; it stops when the value drops.
+pub struct TestServer {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    keys: Arc<TokenKeys>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    /// Serves what `add` adds, with default limits and the test signing key.
+    pub async fn start(add: impl FnOnce(&mut Services, &ServerLimits, AuthInterceptor)) -> Self {
+        Self::start_with(ServerLimits::default(), add).await
+    }
+
+    /// The same with other limits.
+    pub async fn start_with(
+        limits: ServerLimits,
+        add: impl FnOnce(&mut Services, &ServerLimits, AuthInterceptor),
+    ) -> Self {
+        let keys = Arc::new(TokenKeys::new(TEST_SIGNING_KEY));
+        let mut services = Services::default();
+        add(&mut services, &limits, AuthInterceptor::new(keys.clone()));
+        let listener = grpc::bind("127.0.0.1:0").await.expect("bind a free port");
+        let url = format!("http://{}", listener.local_addr().expect("bound address"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            if let Err(e) = grpc::serve(listener, services, &limits, shutdown).await {
+                panic!("test server failed: {e:#}");
+            }
+        });
+        Self {
+            url,
+            keys,
+            stop: Some(stop),
+        }
+    }
+
+    /// A token for `role` at org unit `org`, valid for ten minutes.
+    pub fn token(&self, role: Role, org: &str) -> String {
+        self.keys
+            .issue(&format!("{role}-{org}"), role, org, Duration::from_secs(600))
+            .expect("issue a test token")
+    }
+
+    /// A plain channel to the server.
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.url.clone())
+            .expect("server url")
+            .connect()
+            .await
+            .expect("connect to the test server")
+    }
+
+    /// A channel that sends a token of `role` at `org`.
+    pub async fn channel_as(&self, role: Role, org: &str) -> AuthChannel {
+        self.channel_with(Some(&self.token(role, org))).await
+    }
+
+    /// A channel that sends this token, or none.
+    pub async fn channel_with(&self, token: Option<&str>) -> AuthChannel {
+        let bearer = token.map_or_else(BearerToken::none, BearerToken::new);
+        InterceptedService::new(self.channel().await, bearer)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
