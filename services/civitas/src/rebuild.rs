@@ -114,6 +114,7 @@ async fn replay(
             after_xid: 0,
             after_position: 0,
             stop_at_end: true,
+            service: service.to_owned(),
         })
         .await
         .with_context(|| format!("failed to subscribe to the {service} event log"))?

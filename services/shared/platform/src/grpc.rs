@@ -64,15 +64,13 @@ impl Services {
     /// Adds a service (a generated server, usually behind the auth interceptor).
     pub fn add<S>(&mut self, service: S) -> &mut Self
     where
-        S: tower::Service<
-                http::Request<tonic::body::Body>,
-                Response = http::Response<tonic::body::Body>,
-                Error = std::convert::Infallible,
-            > + tonic::server::NamedService
+        S: tower::Service<http::Request<tonic::body::Body>, Error = std::convert::Infallible>
+            + tonic::server::NamedService
             + Clone
             + Send
             + Sync
             + 'static,
+        S::Response: axum::response::IntoResponse,
         S::Future: Send + 'static,
     {
         self.names.push(S::NAME);
@@ -163,6 +161,29 @@ pub async fn serve(
     Ok(())
 }
 
+/// Generates `pub fn server(&self, &ServerLimits, AuthInterceptor)` for a type that
+/// implements a generated tonic service trait: the generated server with the message
+/// size limits, behind the auth interceptor.
+#[macro_export]
+macro_rules! grpc_service_server {
+    ($service:ident, $server:ident) => {
+        impl $service {
+            /// The gRPC server for this service, behind the auth interceptor and with the
+            /// message size limits applied.
+            pub fn server(
+                &self,
+                limits: &$crate::grpc::ServerLimits,
+                auth: $crate::auth::AuthInterceptor,
+            ) -> ::tonic::codegen::InterceptedService<$server<$service>, $crate::auth::AuthInterceptor> {
+                let server = $server::new(self.clone())
+                    .max_decoding_message_size(limits.max_message_bytes)
+                    .max_encoding_message_size(limits.max_message_bytes);
+                ::tonic::codegen::InterceptedService::new(server, auth)
+            }
+        }
+    };
+}
+
 /// Wires a service type to its generated tonic trait: every RPC is "verified caller →
 /// the service's method → `?` through the service's `From<ServiceError> for Status`",
 /// and `server(&limits, auth)` builds the generated server with the message size limits
@@ -181,20 +202,7 @@ macro_rules! grpc_service {
     ($service:ident as $trait:ident, $server:ident {
         $($name:ident($req:ty) -> $resp:ty;)*
     }) => {
-        impl $service {
-            /// The gRPC server for this service, behind the auth interceptor and with the
-            /// message size limits applied.
-            pub fn server(
-                &self,
-                limits: &$crate::grpc::ServerLimits,
-                auth: $crate::auth::AuthInterceptor,
-            ) -> ::tonic::codegen::InterceptedService<$server<$service>, $crate::auth::AuthInterceptor> {
-                let server = $server::new(self.clone())
-                    .max_decoding_message_size(limits.max_message_bytes)
-                    .max_encoding_message_size(limits.max_message_bytes);
-                ::tonic::codegen::InterceptedService::new(server, auth)
-            }
-        }
+        $crate::grpc_service_server!($service, $server);
 
         #[::tonic::async_trait]
         impl $trait for $service {

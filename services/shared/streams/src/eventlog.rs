@@ -1,14 +1,16 @@
-//! `civitas.eventlog.v1.EventLogService` over a service's own store: every event in the
-//! store's gap-safe order, then live ones — the way to backfill, rebuild and heal
-//! without NATS. Scoped by token: a caller receives only events of org units it may
+//! `civitas.eventlog.v1.EventLogService` over the stores of the services a process
+//! runs: every event in the store's gap-safe order, then live ones — the way to
+//! backfill, rebuild and heal without NATS. `civitas serve <service>` holds one log;
+//! `civitas up` holds all four on one port, and a request names the one it wants
+//! (`service`). Scoped by token: a caller receives only events of org units it may
 //! read (a service token of role admin reads all).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use civitas_kernel::{Checkpoint, EventStore, RecordedEvent};
-use civitas_platform::auth::{caller, AuthInterceptor, Caller};
-use civitas_platform::grpc::ServerLimits;
+use civitas_platform::auth::{caller, Caller};
 use civitas_platform::org::OrgTree;
 use civitas_proto::convert::envelope_of;
 use civitas_proto::eventlog::v1::event_log_service_server::{
@@ -19,7 +21,6 @@ use civitas_proto::eventlog::v1::{
 };
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::codegen::InterceptedService;
 use tonic::{Request, Response, Status};
 
 /// Events per read from the store while streaming.
@@ -28,33 +29,53 @@ const PAGE: usize = 500;
 /// processes append to the same PostgreSQL store).
 const LIVE_POLL: Duration = Duration::from_millis(100);
 
-/// The event log of one service.
+/// The event logs of the services one process runs, by service name.
 #[derive(Clone)]
 pub struct EventLog {
-    service: String,
-    store: Arc<dyn EventStore>,
+    logs: Arc<BTreeMap<String, Arc<dyn EventStore>>>,
     tree: OrgTree,
 }
 
 impl EventLog {
+    /// The log of one service.
     pub fn new(service: &str, store: Arc<dyn EventStore>, tree: OrgTree) -> Self {
+        Self::of(std::iter::once((service.to_owned(), store)), tree)
+    }
+
+    /// The logs of several services, served under their names.
+    pub fn of(
+        logs: impl IntoIterator<Item = (String, Arc<dyn EventStore>)>,
+        tree: OrgTree,
+    ) -> Self {
         Self {
-            service: service.to_owned(),
-            store,
+            logs: Arc::new(logs.into_iter().collect()),
             tree,
         }
     }
 
-    /// The gRPC server behind the auth interceptor, with message size limits.
-    pub fn server(
-        &self,
-        limits: &ServerLimits,
-        auth: AuthInterceptor,
-    ) -> InterceptedService<EventLogServiceServer<EventLog>, AuthInterceptor> {
-        let server = EventLogServiceServer::new(self.clone())
-            .max_decoding_message_size(limits.max_message_bytes)
-            .max_encoding_message_size(limits.max_message_bytes);
-        InterceptedService::new(server, auth)
+    /// The log a request asks for: the named one, or the only one when it names none.
+    fn log(&self, requested: &str) -> Result<(String, Arc<dyn EventStore>), Status> {
+        let known = || self.logs.keys().cloned().collect::<Vec<_>>().join(", ");
+        match requested.trim() {
+            "" if self.logs.len() == 1 => {
+                let (name, store) = self.logs.iter().next().expect("one log");
+                Ok((name.clone(), store.clone()))
+            }
+            "" => Err(civitas_platform::error::invalid_argument(
+                "service",
+                format!("is required: this server holds the logs of {}", known()),
+            )),
+            name => self
+                .logs
+                .get(name)
+                .map(|store| (name.to_owned(), store.clone()))
+                .ok_or_else(|| {
+                    civitas_platform::error::invalid_argument(
+                        "service",
+                        format!("must be one of {}", known()),
+                    )
+                }),
+        }
     }
 
     fn visible(&self, caller: &Caller, event: &RecordedEvent) -> bool {
@@ -63,6 +84,8 @@ impl EventLog {
             .is_ok()
     }
 }
+
+civitas_platform::grpc_service_server!(EventLog, EventLogServiceServer);
 
 #[tonic::async_trait]
 impl EventLogService for EventLog {
@@ -74,6 +97,7 @@ impl EventLogService for EventLog {
     ) -> Result<Response<Self::SubscribeStream>, Status> {
         let caller = caller(&request)?;
         let req = request.into_inner();
+        let (service, store) = self.log(&req.service)?;
         let (tx, rx) = mpsc::channel(PAGE);
         let log = self.clone();
         let mut after = Checkpoint {
@@ -81,9 +105,9 @@ impl EventLogService for EventLog {
             position: req.after_position,
         };
         tokio::spawn(async move {
-            let mut appended = log.store.appended();
+            let mut appended = store.appended();
             loop {
-                let events = match log.store.read_all(after, PAGE).await {
+                let events = match store.read_all(after, PAGE).await {
                     Ok(events) => events,
                     Err(e) => {
                         let _ = tx.send(Err(civitas_platform::error::internal(&e))).await;
@@ -106,7 +130,7 @@ impl EventLogService for EventLog {
                     if !log.visible(&caller, event) {
                         continue;
                     }
-                    let envelope = envelope_of(&log.service, event);
+                    let envelope = envelope_of(&service, event);
                     if tx
                         .send(Ok(SubscribeResponse {
                             envelope: Some(envelope),
@@ -134,8 +158,8 @@ impl EventLogService for EventLog {
                 "is required",
             ));
         }
-        let events = self
-            .store
+        let (service, store) = self.log(&req.service)?;
+        let events = store
             .read_stream(&req.stream_id)
             .await
             .map_err(|e| civitas_platform::error::internal(&e))?;
@@ -145,8 +169,12 @@ impl EventLogService for EventLog {
         let envelopes = events
             .iter()
             .filter(|e| e.stream_version > req.after_version)
-            .map(|e| envelope_of(&self.service, e))
+            .map(|e| envelope_of(&service, e))
             .collect();
         Ok(Response::new(ReadStreamResponse { envelopes }))
     }
 }
+
+#[cfg(test)]
+#[path = "eventlog_tests.rs"]
+mod tests;
