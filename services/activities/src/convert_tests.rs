@@ -1,9 +1,19 @@
 //! Round trips of every event through its protobuf payload, and named decode failures.
 
-use chrono::TimeZone;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use civitas_kernel::EventCodec;
+use civitas_proto::common::v1 as common;
+use civitas_proto::convert::{date_from_pb, date_to_pb, timestamp, timestamp_from_pb};
+use civitas_proto::events::v1 as pb;
+use prost::Message;
 use uuid::Uuid;
 
-use super::*;
+use crate::domain::{
+    ActivityCategory, ActivityEvent, ActivityId, ActivityPlan, AreaSquareMeters, Attendee,
+    BoardEvent, BoardId, Capacity, FacilityDetails, FacilityEvent, FacilityId, FacilityName,
+    FacilityType, Location, Month, Note, PastDate, PlanEvent, PlanYear, PlannedItem, PlannedItemId,
+    Reason, ResidentId, TargetParticipants, TimeWindow, Title, Topic, ValidationError, Venue,
+};
 
 fn at(hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 1, hour, 0, 0).unwrap() + chrono::Duration::milliseconds(250)
@@ -25,7 +35,7 @@ fn round_trip<E: EventCodec + PartialEq + std::fmt::Debug>(events: Vec<E>) {
 fn every_plan_event_round_trips() {
     let year = PlanYear::parse("year", 2026).unwrap();
     round_trip(vec![
-        PlanEvent::ItemAdded {
+        PlanEvent::PlannedItemAdded {
             community: "xingfu".into(),
             year,
             version: 2,
@@ -37,14 +47,14 @@ fn every_plan_event_round_trips() {
                 target: TargetParticipants::parse("target_participants", 60).unwrap(),
             },
         },
-        PlanEvent::Published {
+        PlanEvent::AnnualPlanPublished {
             community: "xingfu".into(),
             year,
             version: 2,
             item_count: 12,
             target_total: 600,
         },
-        PlanEvent::Amended {
+        PlanEvent::AnnualPlanAmended {
             community: "xingfu".into(),
             year,
             version: 3,
@@ -66,19 +76,19 @@ fn every_activity_event_round_trips() {
         plan_year: PlanYear::parse("plan_year", 2026).unwrap(),
     };
     round_trip(vec![
-        ActivityEvent::Scheduled {
+        ActivityEvent::ActivityScheduled {
             activity_id: a,
             community: "heping".into(),
             details: details.clone(),
             planned_item: Some(PlannedItemId::from_uuid(Uuid::now_v7())),
         },
-        ActivityEvent::Scheduled {
+        ActivityEvent::ActivityScheduled {
             activity_id: a,
             community: "heping".into(),
             details,
             planned_item: None,
         },
-        ActivityEvent::Registered {
+        ActivityEvent::ParticipantRegistered {
             activity_id: a,
             resident_id: r,
             registered_count: 4,
@@ -88,17 +98,17 @@ fn every_activity_event_round_trips() {
             resident_id: r,
             registered_count: 3,
         },
-        ActivityEvent::CheckedIn {
+        ActivityEvent::ParticipantCheckedIn {
             activity_id: a,
             attendee: Attendee::Registered(r),
             at: at(2),
         },
-        ActivityEvent::CheckedIn {
+        ActivityEvent::ParticipantCheckedIn {
             activity_id: a,
             attendee: Attendee::WalkIn,
             at: at(2),
         },
-        ActivityEvent::Closed {
+        ActivityEvent::ActivityClosed {
             activity_id: a,
             category: ActivityCategory::CitizenSchoolClass,
             attendance: 5,
@@ -108,7 +118,7 @@ fn every_activity_event_round_trips() {
             report: Note::parse("report", "讲座顺利").unwrap(),
             closed_at: at(4),
         },
-        ActivityEvent::Cancelled {
+        ActivityEvent::ActivityCancelled {
             activity_id: a,
             category: ActivityCategory::Other,
             reason: Reason::parse("reason", "rain").unwrap(),
@@ -120,12 +130,12 @@ fn every_activity_event_round_trips() {
 fn board_and_facility_events_round_trip() {
     let b = BoardId::from_uuid(Uuid::now_v7());
     round_trip(vec![
-        BoardEvent::Registered {
+        BoardEvent::PublicityBoardRegistered {
             board_id: b,
             community: "minzhu".into(),
             location: Location::parse("location", "北门").unwrap(),
         },
-        BoardEvent::Updated {
+        BoardEvent::PublicityBoardUpdated {
             board_id: b,
             topic: Topic::parse("topic", "文明养犬").unwrap(),
             updated_on: day(),
@@ -133,7 +143,7 @@ fn board_and_facility_events_round_trip() {
     ]);
     let f = FacilityId::from_uuid(Uuid::now_v7());
     round_trip(vec![
-        FacilityEvent::Registered {
+        FacilityEvent::FacilityRegistered {
             facility_id: f,
             community: "jinxiu".into(),
             details: FacilityDetails {
@@ -142,7 +152,7 @@ fn board_and_facility_events_round_trip() {
                 area: AreaSquareMeters::parse("area_square_meters", 800).unwrap(),
             },
         },
-        FacilityEvent::Maintained {
+        FacilityEvent::FacilityMaintained {
             facility_id: f,
             maintained_on: day(),
             note: Note::parse("note", "repainted").unwrap(),
@@ -192,26 +202,26 @@ fn missing_and_bad_fields_are_named() {
 fn enums_dates_and_timestamps_convert_both_ways() {
     for c in ActivityCategory::ALL {
         assert_eq!(
-            category_from_pb(category_to_pb(*c) as i32, "category"),
+            ActivityCategory::from_pb(c.to_pb() as i32, "category"),
             Ok(*c)
         );
     }
     for t in FacilityType::ALL {
         assert_eq!(
-            facility_type_from_pb(facility_type_to_pb(*t) as i32, "facility_type"),
+            FacilityType::from_pb(t.to_pb() as i32, "facility_type"),
             Ok(*t)
         );
     }
     assert_eq!(
-        category_from_pb(0, "category").unwrap_err().field,
+        ActivityCategory::from_pb(0, "category").unwrap_err().field,
         "category"
     );
     assert_eq!(
-        category_from_pb(99, "category").unwrap_err().field,
+        ActivityCategory::from_pb(99, "category").unwrap_err().field,
         "category"
     );
     assert_eq!(
-        facility_type_from_pb(0, "facility_type").unwrap_err().field,
+        FacilityType::from_pb(0, "facility_type").unwrap_err().field,
         "facility_type"
     );
     let d = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();

@@ -13,5 +13,22 @@ mod error;
 mod grpc;
 mod service;
 
+use std::sync::Arc;
+
+use civitas_kernel::EventStore;
+use civitas_platform::app::ServiceApp;
+use civitas_platform::org::OrgTree;
+
 pub use error::ServiceError;
-pub use service::{Activities, ActivitiesConfig};
+pub use service::Activities;
+
+/// The service's name: its NATS subject token, its schema and its event log's name.
+pub const NAME: &str = "activities";
+
+/// The activities service as the `civitas` binary composes it.
+pub type App = ServiceApp<Activities>;
+
+/// The service over an opened event store.
+pub fn app(store: Arc<dyn EventStore>, tree: OrgTree) -> App {
+    ServiceApp::new(NAME, store.clone(), Activities::new(store, tree))
+}

@@ -4,15 +4,13 @@
 
 mod support;
 
-use chrono::{Datelike, Duration, Utc};
+use chrono::{Duration, Utc};
 use civitas_platform::auth::Role;
-use civitas_platform::command::district_day;
 use civitas_proto::activities::v1 as api;
-use civitas_proto::common::v1::Date;
 use civitas_proto::convert::timestamp;
 use civitas_proto::events::v1::{ActivityCategory, FacilityType};
 use prost::Message;
-use support::{expect_code, App, Client};
+use support::{expect_code, today, Aggregates, Client, TestApp, RESIDENT};
 use tonic::{Code, Status};
 
 const SERVICE: &str = "civitas.activities.v1.ActivitiesService";
@@ -36,95 +34,14 @@ fn write_rpcs() -> Vec<String> {
         .collect()
 }
 
-/// Aggregates of community xingfu, created by its own staff.
-struct Xingfu {
-    year: i32,
-    activity_id: String,
-    board_id: String,
-    facility_id: String,
-}
-
-async fn xingfu_aggregates(app: &App) -> Xingfu {
-    let mut staff = app.staff("xingfu").await;
-    let now = Utc::now();
-    let year = district_day(now).year();
-    staff
-        .add_planned_item(api::AddPlannedItemRequest {
-            options: None,
-            year,
-            month: 5,
-            category: ActivityCategory::CitizenSchoolClass as i32,
-            title: "市民学校".into(),
-            target_participants: 30,
-            community: String::new(),
-        })
-        .await
-        .expect("plan");
-    let activity_id = staff
-        .schedule_activity(api::ScheduleActivityRequest {
-            category: ActivityCategory::Performance as i32,
-            title: "家庭才艺表演".into(),
-            venue: "广场".into(),
-            starts_at: Some(timestamp(now - Duration::hours(2))),
-            ends_at: Some(timestamp(now - Duration::minutes(5))),
-            capacity: 50,
-            ..Default::default()
-        })
-        .await
-        .expect("activity")
-        .into_inner()
-        .activity_id;
-    staff
-        .register_participant(api::RegisterParticipantRequest {
-            options: None,
-            activity_id: activity_id.clone(),
-            resident_id: RESIDENT.into(),
-        })
-        .await
-        .expect("registration");
-    let board_id = staff
-        .register_publicity_board(api::RegisterPublicityBoardRequest {
-            location: "北门".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("board")
-        .into_inner()
-        .board_id;
-    let facility_id = staff
-        .register_facility(api::RegisterFacilityRequest {
-            facility_type: FacilityType::CulturalRoom as i32,
-            name: "文化活动室".into(),
-            area_square_meters: 80,
-            ..Default::default()
-        })
-        .await
-        .expect("facility")
-        .into_inner()
-        .facility_id;
-    Xingfu {
-        year,
-        activity_id,
-        board_id,
-        facility_id,
-    }
-}
-
-const RESIDENT: &str = "0190f0a2-7b3c-7d4e-8f10-111213141516";
-
-fn today() -> Option<Date> {
-    let d = district_day(Utc::now());
-    Some(Date {
-        year: d.year(),
-        month: d.month() as i32,
-        day: d.day() as i32,
-    })
-}
-
 /// Runs `rpc` as `client` against xingfu's aggregates, or by naming xingfu in the body;
 /// `None` when the RPC has no case yet. Requests are otherwise valid, so only the scope
 /// can refuse them.
-async fn cross_community(rpc: &str, client: &mut Client, x: &Xingfu) -> Option<Result<(), Status>> {
+async fn cross_community(
+    rpc: &str,
+    client: &mut Client,
+    x: &Aggregates,
+) -> Option<Result<(), Status>> {
     let xingfu = || "xingfu".to_owned();
     let now = Utc::now();
     let result = match rpc {
@@ -256,8 +173,8 @@ async fn cross_community(rpc: &str, client: &mut Client, x: &Xingfu) -> Option<R
 async fn every_write_rpc_refuses_another_community() {
     let rpcs = write_rpcs();
     assert!(rpcs.len() >= 13, "found only {rpcs:?}");
-    let app = App::spawn().await;
-    let x = xingfu_aggregates(&app).await;
+    let app = TestApp::spawn().await;
+    let x = Aggregates::create(&app, "xingfu").await;
     let mut heping = app.staff("heping").await;
 
     let mut missing = Vec::new();
@@ -302,8 +219,8 @@ async fn every_write_rpc_refuses_another_community() {
 
 #[tokio::test]
 async fn other_roles_cannot_write_and_reads_follow_the_org_tree() {
-    let app = App::spawn().await;
-    let x = xingfu_aggregates(&app).await;
+    let app = TestApp::spawn().await;
+    let x = Aggregates::create(&app, "xingfu").await;
 
     let mut district = app.client(Role::District, "gulou").await;
     for rpc in ["ScheduleActivity", "RegisterParticipant", "AddPlannedItem"] {
@@ -347,7 +264,7 @@ async fn other_roles_cannot_write_and_reads_follow_the_org_tree() {
         .expect("case")
         .expect_err("no token");
     assert_eq!(status.code(), Code::Unauthenticated);
-    let mut forged = app.client_with(Some("not-a-jwt".into())).await;
+    let mut forged = app.client_with(Some("not-a-jwt")).await;
     expect_code(
         forged
             .get_annual_plan(api::GetAnnualPlanRequest {

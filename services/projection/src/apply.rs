@@ -207,7 +207,7 @@ impl Batch {
         save(conn, &v.incidents).await?;
         save(conn, &v.rectifications).await?;
         for ((element, community, day), delta) in &self.deltas {
-            db::add_fact(conn, element, community, day, *delta).await?;
+            db::add_delta(conn, element, community, day, *delta).await?;
         }
         Ok(self.stats)
     }

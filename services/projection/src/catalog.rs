@@ -1,10 +1,19 @@
 //! The catalog of data elements the projection derives from events: each element's
 //! code, name and aggregation type, in the DHIS2 sense.
 //!
-//! Facts are stored as per-day deltas; the aggregation decides how a period's value
+//! Every element is a constant here, and the rules name the constant, so a misspelt
+//! element cannot compile. The per-category elements are reached through the category
+//! codes of `civitas_proto::codes` ([`care_element`], [`held_element`], …): the write
+//! services define the categories, this catalog only names their counts.
+//!
+//! Values are stored as per-day deltas; the aggregation decides how a period's value
 //! is read from them (see [`Aggregation`]).
 
 use std::fmt;
+
+use civitas_proto::codes::{
+    ActivityCategory, CareCategory, IncidentCategory, ResidenceType, Severity,
+};
 
 /// How a period's value is computed from an element's per-day deltas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,146 +67,206 @@ const fn stock(code: &'static str, name: &'static str) -> DataElement {
     }
 }
 
-/// Households registered and not dissolved.
-pub const HOUSEHOLDS: &str = "households";
-/// Residents currently registered (not moved out, not erased).
-pub const RESIDENTS: &str = "residents";
-/// Prefix of the per-residence-type resident counts: `residents.permanent`, ….
-pub const RESIDENTS_BY_TYPE: &str = "residents.";
-/// Prefix of the per-care-category resident counts: `residents.care.minor`, ….
-pub const RESIDENTS_BY_CARE: &str = "residents.care.";
+/// Defines one constant per element and [`ELEMENTS`], listing them in the order given.
+macro_rules! catalog {
+    ($($const:ident = $kind:ident($code:literal, $name:literal),)+) => {
+        $(
+            #[doc = concat!("`", $code, "`: ", $name, ".")]
+            pub const $const: DataElement = $kind($code, $name);
+        )+
 
-/// Prefix of the per-category closed-activity counts: `activities.held.film_screening`, ….
-pub const ACTIVITIES_HELD_BY_CATEGORY: &str = "activities.held.";
-/// Prefix of the per-star-level volunteer counts: `volunteers.stars.0` … `.5`.
-pub const VOLUNTEERS_BY_STARS: &str = "volunteers.stars.";
-/// Prefix of the per-category incident counts: `incidents.reported.theft`, ….
-pub const INCIDENTS_BY_CATEGORY: &str = "incidents.reported.";
-/// Prefix of the per-severity incident counts: `incidents.severity.major`, ….
-pub const INCIDENTS_BY_SEVERITY: &str = "incidents.severity.";
+        /// Every data element, in display order.
+        pub const ELEMENTS: &[DataElement] = &[$($const,)+];
+    };
+}
 
-/// Every data element, in display order.
-pub const ELEMENTS: &[DataElement] = &[
-    stock("households", "Households"),
-    stock("residents", "Residents"),
-    stock("residents.permanent", "Permanent residents"),
-    stock("residents.floating", "Floating residents"),
-    stock("residents.care.living_alone", "Residents living alone"),
-    stock("residents.care.empty_nest", "Empty-nest elderly"),
-    stock(
+catalog! {
+    // residents
+    HOUSEHOLDS = stock("households", "Households"),
+    RESIDENTS = stock("residents", "Residents"),
+    RESIDENTS_PERMANENT = stock("residents.permanent", "Permanent residents"),
+    RESIDENTS_FLOATING = stock("residents.floating", "Floating residents"),
+    CARE_LIVING_ALONE = stock("residents.care.living_alone", "Residents living alone"),
+    CARE_EMPTY_NEST = stock("residents.care.empty_nest", "Empty-nest elderly"),
+    CARE_OVER_80_WITHOUT_PENSION = stock(
         "residents.care.over_80_without_pension",
-        "Residents over 80 without pension",
+        "Residents over 80 without pension"
     ),
-    stock("residents.care.disabled", "Disabled residents"),
-    stock(
+    CARE_DISABLED = stock("residents.care.disabled", "Disabled residents"),
+    CARE_ENTITLED_FAMILY = stock(
         "residents.care.entitled_family",
-        "Entitled and military families",
+        "Entitled and military families"
     ),
-    stock(
+    CARE_HOUSEHOLD_IN_DIFFICULTY = stock(
         "residents.care.household_in_difficulty",
-        "Residents of households in difficulty",
+        "Residents of households in difficulty"
     ),
-    stock("residents.care.minor", "Minors"),
+    CARE_MINOR = stock("residents.care.minor", "Minors"),
     // activities
-    flow("activities.held", "Activities held"),
-    flow(
+    ACTIVITIES_HELD = flow("activities.held", "Activities held"),
+    HELD_CITIZEN_SCHOOL_CLASS = flow(
         "activities.held.citizen_school_class",
-        "Citizen-school classes held",
+        "Citizen-school classes held"
     ),
-    flow("activities.held.film_screening", "Film screenings held"),
-    flow("activities.held.performance", "Performances held"),
-    flow("activities.held.exhibition", "Exhibitions held"),
-    flow("activities.held.publicity", "Publicity campaigns held"),
-    flow(
+    HELD_FILM_SCREENING = flow("activities.held.film_screening", "Film screenings held"),
+    HELD_PERFORMANCE = flow("activities.held.performance", "Performances held"),
+    HELD_EXHIBITION = flow("activities.held.exhibition", "Exhibitions held"),
+    HELD_PUBLICITY = flow("activities.held.publicity", "Publicity campaigns held"),
+    HELD_MINORS_EDUCATION = flow(
         "activities.held.minors_education",
-        "Minors' education activities held",
+        "Minors' education activities held"
     ),
-    flow(
-        "activities.held.party_building",
-        "Party-building activities held",
-    ),
-    flow("activities.held.environment", "Environment activities held"),
-    flow(
-        "activities.held.elderly_care",
-        "Elderly-care activities held",
-    ),
-    flow("activities.held.other", "Other activities held"),
-    flow("activities.attendance", "Activity attendance"),
-    flow(
+    HELD_PARTY_BUILDING = flow("activities.held.party_building", "Party-building activities held"),
+    HELD_ENVIRONMENT = flow("activities.held.environment", "Environment activities held"),
+    HELD_ELDERLY_CARE = flow("activities.held.elderly_care", "Elderly-care activities held"),
+    HELD_OTHER = flow("activities.held.other", "Other activities held"),
+    ACTIVITIES_ATTENDANCE = flow("activities.attendance", "Activity attendance"),
+    ACTIVITIES_REGISTERED_AT_CLOSE = flow(
         "activities.registered_at_close",
-        "Registrations at close (show-up denominator)",
+        "Registrations at close (show-up denominator)"
     ),
-    flow(
+    ACTIVITIES_REGISTERED_ATTENDED = flow(
         "activities.registered_attended",
-        "Registered participants who attended (show-up numerator)",
+        "Registered participants who attended (show-up numerator)"
     ),
-    flow("activities.cancelled", "Activities cancelled"),
-    flow("activities.film_screenings", "Film screenings"),
-    flow(
+    ACTIVITIES_CANCELLED = flow("activities.cancelled", "Activities cancelled"),
+    ACTIVITIES_FILM_SCREENINGS = flow("activities.film_screenings", "Film screenings"),
+    ACTIVITIES_MINORS_REACHED = flow(
         "activities.minors_reached",
-        "Minors reached by education activities",
+        "Minors reached by education activities"
     ),
-    stock("plan.items_published", "Published annual plan items"),
-    flow("publicity.board_updates", "Publicity board updates"),
-    stock("facilities.area_m2", "Facility floor area (m²)"),
+    PLAN_ITEMS_PUBLISHED = stock("plan.items_published", "Published annual plan items"),
+    PUBLICITY_BOARD_UPDATES = flow("publicity.board_updates", "Publicity board updates"),
+    FACILITIES_AREA_M2 = stock("facilities.area_m2", "Facility floor area (m²)"),
     // volunteering
-    stock("volunteers.registered", "Registered volunteers"),
-    flow("volunteers.verified", "Volunteers verified"),
-    flow(
+    VOLUNTEERS_REGISTERED = stock("volunteers.registered", "Registered volunteers"),
+    VOLUNTEERS_VERIFIED = flow("volunteers.verified", "Volunteers verified"),
+    VOLUNTEERING_APPROVED_MINUTES = flow(
         "volunteering.approved_minutes",
-        "Approved volunteer minutes",
+        "Approved volunteer minutes"
     ),
-    flow("volunteering.approvals", "Service records approved"),
-    flow(
+    VOLUNTEERING_APPROVALS = flow("volunteering.approvals", "Service records approved"),
+    VOLUNTEERING_APPROVALS_WITHIN_7_DAYS = flow(
         "volunteering.approvals_within_7_days",
-        "Service records approved within 7 days",
+        "Service records approved within 7 days"
     ),
-    stock("volunteers.stars.0", "Volunteers without a star"),
-    stock("volunteers.stars.1", "One-star volunteers"),
-    stock("volunteers.stars.2", "Two-star volunteers"),
-    stock("volunteers.stars.3", "Three-star volunteers"),
-    stock("volunteers.stars.4", "Four-star volunteers"),
-    stock("volunteers.stars.5", "Five-star volunteers"),
+    STARS_0 = stock("volunteers.stars.0", "Volunteers without a star"),
+    STARS_1 = stock("volunteers.stars.1", "One-star volunteers"),
+    STARS_2 = stock("volunteers.stars.2", "Two-star volunteers"),
+    STARS_3 = stock("volunteers.stars.3", "Three-star volunteers"),
+    STARS_4 = stock("volunteers.stars.4", "Four-star volunteers"),
+    STARS_5 = stock("volunteers.stars.5", "Five-star volunteers"),
     // safety
-    flow("incidents.reported", "Incidents reported"),
-    flow("incidents.reported.theft", "Thefts reported"),
-    flow("incidents.reported.fire", "Fires reported"),
-    flow("incidents.reported.casualty", "Casualties reported"),
-    flow("incidents.reported.dispute", "Disputes reported"),
-    flow("incidents.reported.drugs", "Drug incidents reported"),
-    flow("incidents.reported.gambling", "Gambling incidents reported"),
-    flow(
-        "incidents.reported.pornography",
-        "Pornography incidents reported",
-    ),
-    flow(
+    INCIDENTS_REPORTED = flow("incidents.reported", "Incidents reported"),
+    REPORTED_THEFT = flow("incidents.reported.theft", "Thefts reported"),
+    REPORTED_FIRE = flow("incidents.reported.fire", "Fires reported"),
+    REPORTED_CASUALTY = flow("incidents.reported.casualty", "Casualties reported"),
+    REPORTED_DISPUTE = flow("incidents.reported.dispute", "Disputes reported"),
+    REPORTED_DRUGS = flow("incidents.reported.drugs", "Drug incidents reported"),
+    REPORTED_GAMBLING = flow("incidents.reported.gambling", "Gambling incidents reported"),
+    REPORTED_PORNOGRAPHY = flow("incidents.reported.pornography", "Pornography incidents reported"),
+    REPORTED_PUBLIC_ORDER = flow(
         "incidents.reported.public_order",
-        "Public-order incidents reported",
+        "Public-order incidents reported"
     ),
-    flow("incidents.reported.hazard", "Hazards reported"),
-    flow("incidents.reported.other", "Other incidents reported"),
-    flow("incidents.severity.minor", "Minor incidents reported"),
-    flow("incidents.severity.serious", "Serious incidents reported"),
-    flow("incidents.severity.major", "Major incidents reported"),
-    flow("incidents.major", "Major incidents (alert)"),
-    flow("incidents.resolved", "Incidents resolved"),
-    flow(
+    REPORTED_HAZARD = flow("incidents.reported.hazard", "Hazards reported"),
+    REPORTED_OTHER = flow("incidents.reported.other", "Other incidents reported"),
+    SEVERITY_MINOR = flow("incidents.severity.minor", "Minor incidents reported"),
+    SEVERITY_SERIOUS = flow("incidents.severity.serious", "Serious incidents reported"),
+    SEVERITY_MAJOR = flow("incidents.severity.major", "Major incidents reported"),
+    INCIDENTS_MAJOR = flow("incidents.major", "Major incidents (alert)"),
+    INCIDENTS_RESOLVED = flow("incidents.resolved", "Incidents resolved"),
+    INCIDENTS_RESOLVED_WITHIN_48H = flow(
         "incidents.resolved_within_48h",
-        "Incidents resolved within 48 hours",
+        "Incidents resolved within 48 hours"
     ),
-    flow("patrols.completed", "Patrols completed"),
-    flow("patrols.minutes", "Patrol minutes"),
-    flow("patrols.participants", "Patrol participants"),
-    flow("inspections.passed", "Inspections passed"),
-    flow("inspections.failed", "Inspections failed"),
-    flow("rectifications.ordered", "Rectifications ordered"),
-    flow("rectifications.verified", "Rectifications verified"),
-    flow(
+    PATROLS_COMPLETED = flow("patrols.completed", "Patrols completed"),
+    PATROLS_MINUTES = flow("patrols.minutes", "Patrol minutes"),
+    PATROLS_PARTICIPANTS = flow("patrols.participants", "Patrol participants"),
+    INSPECTIONS_PASSED = flow("inspections.passed", "Inspections passed"),
+    INSPECTIONS_FAILED = flow("inspections.failed", "Inspections failed"),
+    RECTIFICATIONS_ORDERED = flow("rectifications.ordered", "Rectifications ordered"),
+    RECTIFICATIONS_VERIFIED = flow("rectifications.verified", "Rectifications verified"),
+    RECTIFICATIONS_VERIFIED_ON_TIME = flow(
         "rectifications.verified_on_time",
-        "Rectifications verified on time",
+        "Rectifications verified on time"
     ),
-    stock("rectifications.open", "Open rectifications"),
-];
+    RECTIFICATIONS_OPEN = stock("rectifications.open", "Open rectifications"),
+}
+
+/// Residents of a residence type: `residents.<type>`.
+pub const fn residence_element(residence_type: ResidenceType) -> &'static DataElement {
+    match residence_type {
+        ResidenceType::Permanent => &RESIDENTS_PERMANENT,
+        ResidenceType::Floating => &RESIDENTS_FLOATING,
+    }
+}
+
+/// Residents on a care register: `residents.care.<category>`.
+pub const fn care_element(category: CareCategory) -> &'static DataElement {
+    match category {
+        CareCategory::LivingAlone => &CARE_LIVING_ALONE,
+        CareCategory::EmptyNest => &CARE_EMPTY_NEST,
+        CareCategory::Over80WithoutPension => &CARE_OVER_80_WITHOUT_PENSION,
+        CareCategory::Disabled => &CARE_DISABLED,
+        CareCategory::EntitledFamily => &CARE_ENTITLED_FAMILY,
+        CareCategory::HouseholdInDifficulty => &CARE_HOUSEHOLD_IN_DIFFICULTY,
+        CareCategory::Minor => &CARE_MINOR,
+    }
+}
+
+/// Activities of a category held (closed): `activities.held.<category>`.
+pub const fn held_element(category: ActivityCategory) -> &'static DataElement {
+    match category {
+        ActivityCategory::CitizenSchoolClass => &HELD_CITIZEN_SCHOOL_CLASS,
+        ActivityCategory::FilmScreening => &HELD_FILM_SCREENING,
+        ActivityCategory::Performance => &HELD_PERFORMANCE,
+        ActivityCategory::Exhibition => &HELD_EXHIBITION,
+        ActivityCategory::Publicity => &HELD_PUBLICITY,
+        ActivityCategory::MinorsEducation => &HELD_MINORS_EDUCATION,
+        ActivityCategory::PartyBuilding => &HELD_PARTY_BUILDING,
+        ActivityCategory::Environment => &HELD_ENVIRONMENT,
+        ActivityCategory::ElderlyCare => &HELD_ELDERLY_CARE,
+        ActivityCategory::Other => &HELD_OTHER,
+    }
+}
+
+/// Incidents of a category reported: `incidents.reported.<category>`.
+pub const fn reported_element(category: IncidentCategory) -> &'static DataElement {
+    match category {
+        IncidentCategory::Theft => &REPORTED_THEFT,
+        IncidentCategory::Fire => &REPORTED_FIRE,
+        IncidentCategory::Casualty => &REPORTED_CASUALTY,
+        IncidentCategory::Dispute => &REPORTED_DISPUTE,
+        IncidentCategory::Drugs => &REPORTED_DRUGS,
+        IncidentCategory::Gambling => &REPORTED_GAMBLING,
+        IncidentCategory::Pornography => &REPORTED_PORNOGRAPHY,
+        IncidentCategory::PublicOrder => &REPORTED_PUBLIC_ORDER,
+        IncidentCategory::Hazard => &REPORTED_HAZARD,
+        IncidentCategory::Other => &REPORTED_OTHER,
+    }
+}
+
+/// Incidents of a severity reported: `incidents.severity.<severity>`.
+pub const fn severity_element(severity: Severity) -> &'static DataElement {
+    match severity {
+        Severity::Minor => &SEVERITY_MINOR,
+        Severity::Serious => &SEVERITY_SERIOUS,
+        Severity::Major => &SEVERITY_MAJOR,
+    }
+}
+
+/// Volunteers per star level, `volunteers.stars.0` to `.5`, indexed by level.
+const STARS: [&DataElement; 6] = [&STARS_0, &STARS_1, &STARS_2, &STARS_3, &STARS_4, &STARS_5];
+
+/// The highest star level with an element (1500 approved hours).
+pub const MAX_STARS: i64 = STARS.len() as i64 - 1;
+
+/// Volunteers at a star level: `volunteers.stars.<level>`, the level clamped to
+/// `0..=`[`MAX_STARS`].
+pub fn stars_element(level: i64) -> &'static DataElement {
+    STARS[level.clamp(0, MAX_STARS) as usize]
+}
 
 /// The element with this code, if it is in the catalog.
 pub fn element(code: &str) -> Option<&'static DataElement> {
@@ -223,5 +292,62 @@ mod tests {
             Some(Aggregation::Last)
         );
         assert_eq!(element("nope"), None);
+    }
+
+    /// The elements of one category: each is `prefix` plus its code, one per code, and
+    /// together they are every catalog element directly under `prefix`.
+    fn derived(prefix: &str, elements: impl IntoIterator<Item = (String, &'static DataElement)>) {
+        let mut codes = Vec::new();
+        for (code, e) in elements {
+            assert_eq!(e.code, format!("{prefix}{code}"));
+            assert_eq!(element(e.code), Some(e));
+            codes.push(e.code);
+        }
+        codes.sort_unstable();
+        let count = codes.len();
+        codes.dedup();
+        assert_eq!(codes.len(), count, "{prefix}: one element per code");
+        let under_prefix = ELEMENTS
+            .iter()
+            .filter(|e| {
+                e.code
+                    .strip_prefix(prefix)
+                    .is_some_and(|s| !s.contains('.'))
+            })
+            .count();
+        assert_eq!(under_prefix, count, "{prefix}: no element without a code");
+    }
+
+    fn by_code<C: Copy + fmt::Display>(
+        all: &[C],
+        element_of: fn(C) -> &'static DataElement,
+    ) -> Vec<(String, &'static DataElement)> {
+        all.iter()
+            .map(|c| (c.to_string(), element_of(*c)))
+            .collect()
+    }
+
+    #[test]
+    fn category_elements_derive_from_the_category_codes() {
+        derived("residents.", by_code(ResidenceType::ALL, residence_element));
+        derived("residents.care.", by_code(CareCategory::ALL, care_element));
+        derived(
+            "activities.held.",
+            by_code(ActivityCategory::ALL, held_element),
+        );
+        derived(
+            "incidents.reported.",
+            by_code(IncidentCategory::ALL, reported_element),
+        );
+        derived(
+            "incidents.severity.",
+            by_code(Severity::ALL, severity_element),
+        );
+        derived(
+            "volunteers.stars.",
+            (0..=MAX_STARS).map(|level| (level.to_string(), stars_element(level))),
+        );
+        assert_eq!(stars_element(-1), &STARS_0);
+        assert_eq!(stars_element(MAX_STARS + 1), &STARS_5);
     }
 }

@@ -114,6 +114,7 @@ impl GapFiller for EventLogGapFiller {
             .read_stream(ReadStreamRequest {
                 stream_id: stream_id.to_owned(),
                 after_version,
+                service: owner.clone(),
             })
             .await
             .with_context(|| format!("failed to read {stream_id} from the {owner} event log"))?

@@ -1,5 +1,7 @@
 //! Why applying events or reading the projection failed.
 
+use tonic::Status;
+
 /// A projection failure. Every variant leaves the checkpoint where it was: the batch
 /// is retried as a whole.
 #[derive(Debug, thiserror::Error)]
@@ -34,4 +36,11 @@ pub enum ProjectionError {
     /// Anything else unexpected.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+}
+
+/// A read that failed is INTERNAL for the client; the whole error chain goes to the log.
+impl From<ProjectionError> for Status {
+    fn from(error: ProjectionError) -> Status {
+        civitas_platform::error::internal(&format!("{:#}", anyhow::Error::new(error)))
+    }
 }

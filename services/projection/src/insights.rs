@@ -4,12 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use civitas_platform::auth::caller;
-use civitas_platform::error::{internal, invalid_argument, not_found};
+use civitas_platform::auth::Caller;
+use civitas_platform::error::{invalid_argument, not_found};
 use civitas_platform::org::{OrgTree, OrgUnit};
-use civitas_proto::insights::v1::insights_service_server::InsightsService;
+use civitas_proto::insights::v1::insights_service_server::{
+    InsightsService, InsightsServiceServer,
+};
 use civitas_proto::insights::v1::{GetKpisRequest, GetKpisResponse, KpiValue, OrgUnitKpis};
-use tonic::{Request, Response, Status};
+use tonic::Status;
 
 use crate::catalog::ELEMENTS;
 use crate::period::Period;
@@ -58,22 +60,14 @@ impl Insights {
                 .collect(),
         }
     }
-}
 
-/// INTERNAL for the client; the whole error chain goes to the log.
-fn unexpected(error: crate::ProjectionError) -> Status {
-    internal(&format!("{:#}", anyhow::Error::new(error)))
-}
-
-#[tonic::async_trait]
-impl InsightsService for Insights {
-    #[tracing::instrument(name = "get_kpis", skip_all)]
-    async fn get_kpis(
+    /// Every element's value for the org unit (by default the caller's own) and the
+    /// period, with one row per child unit.
+    pub async fn get_kpis(
         &self,
-        request: Request<GetKpisRequest>,
-    ) -> Result<Response<GetKpisResponse>, Status> {
-        let caller = caller(&request)?;
-        let request = request.into_inner();
+        caller: &Caller,
+        request: GetKpisRequest,
+    ) -> Result<GetKpisResponse, Status> {
         let code = if request.org_unit.is_empty() {
             caller.org_unit.clone()
         } else {
@@ -89,14 +83,13 @@ impl InsightsService for Insights {
 
         // Read the applied count first: the values read after it are at least that new,
         // so a client waiting for its own writes never sees a count ahead of the values.
-        let applied_events = self.projection.applied_events().await.map_err(unexpected)?;
+        let applied_events = self.projection.applied_events().await?;
         let communities = self.communities(&unit.code);
         let per_community = self
             .projection
             .community_values(&communities, period.first, period.last)
-            .await
-            .map_err(unexpected)?;
-        Ok(Response::new(GetKpisResponse {
+            .await?;
+        Ok(GetKpisResponse {
             org_unit: Some(self.kpis(unit, &per_community)),
             children: self
                 .tree
@@ -106,6 +99,12 @@ impl InsightsService for Insights {
                 .collect(),
             period: request.period,
             applied_events,
-        }))
+        })
+    }
+}
+
+civitas_platform::grpc_service! {
+    Insights as InsightsService, InsightsServiceServer {
+        get_kpis(GetKpisRequest) -> GetKpisResponse;
     }
 }

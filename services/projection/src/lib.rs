@@ -1,5 +1,5 @@
 //! The projection: applies committed events to read models and KPI data elements, and
-//! serves them over the Insights gRPC API.
+//! serves them over the Insights and Worklist gRPC APIs.
 //!
 //! Events arrive in batches (from the in-process tailer over an event store, or from a
 //! NATS consumer); each batch is applied in one transaction with its source's
@@ -10,19 +10,19 @@
 //! Wiring, as the binary does it in embedded mode:
 //!
 //! ```no_run
-//! # async fn wire(data_dir: &std::path::Path) -> anyhow::Result<()> {
 //! use std::sync::Arc;
 //! use civitas_kernel::{store::SqliteEventStore, EventStore};
-//! use civitas_platform::org::OrgTree;
+//! use civitas_platform::{auth::AuthInterceptor, grpc::{ServerLimits, Services}, org::OrgTree};
 //! use civitas_projection::{run_tailer, Projection, StoreGapFiller};
 //!
+//! # async fn wire(data_dir: &std::path::Path, limits: &ServerLimits, auth: AuthInterceptor) -> anyhow::Result<()> {
 //! let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(&data_dir.join("residents.db")).await?);
 //! let projection = Projection::open(&format!("sqlite://{}/projection.db?mode=rwc", data_dir.display())).await?;
 //! let shutdown = tokio_util::sync::CancellationToken::new();
 //! let gaps = Arc::new(StoreGapFiller::new(store.clone()));
 //! tokio::spawn(run_tailer(projection.clone(), "residents", store, gaps, shutdown.clone()));
-//! let service = projection.insights(OrgTree::demo()); // add to the tonic router
-//! let worklist = projection.worklist(OrgTree::demo()); // likewise, behind the auth interceptor
+//! let mut services = Services::default();
+//! projection.add_to(&mut services, limits, auth, OrgTree::demo()); // Insights and Worklist
 //! # Ok(()) }
 //! ```
 
@@ -42,6 +42,8 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use civitas_kernel::{Checkpoint, RecordedEvent};
+use civitas_platform::auth::AuthInterceptor;
+use civitas_platform::grpc::{ServerLimits, Services};
 use civitas_platform::org::OrgTree;
 use civitas_proto::insights::v1::insights_service_server::InsightsServiceServer;
 use civitas_proto::insights::v1::worklist_service_server::WorklistServiceServer;
@@ -118,7 +120,7 @@ impl Projection {
     }
 
     /// Every catalog element's value for the period `first..=last`, summed over
-    /// `communities` according to its aggregation; 0 where there are no facts.
+    /// `communities` according to its aggregation; 0 where there are no deltas.
     pub async fn values(
         &self,
         communities: &[String],
@@ -134,14 +136,30 @@ impl Projection {
         db::applied_events(&self.pool).await
     }
 
-    /// The Insights gRPC service over this projection and `tree`.
+    /// The Insights gRPC service over this projection and `tree`, without the auth
+    /// interceptor and limits [`Projection::add_to`] applies.
     pub fn insights(&self, tree: OrgTree) -> InsightsServiceServer<Insights> {
         InsightsServiceServer::new(Insights::new(self.clone(), tree))
     }
 
-    /// The Worklist gRPC service (staff daily lists) over this projection and `tree`.
+    /// The Worklist gRPC service (staff daily lists) over this projection and `tree`,
+    /// without the auth interceptor and limits [`Projection::add_to`] applies.
     pub fn worklist(&self, tree: OrgTree) -> WorklistServiceServer<Worklist> {
         WorklistServiceServer::new(Worklist::new(self.clone(), tree))
+    }
+
+    /// Adds the Insights and Worklist servers over this projection and `tree` to
+    /// `services`, behind `auth` and with the message size limits of `limits`.
+    pub fn add_to(
+        &self,
+        services: &mut Services,
+        limits: &ServerLimits,
+        auth: AuthInterceptor,
+        tree: OrgTree,
+    ) {
+        services
+            .add(Insights::new(self.clone(), tree.clone()).server(limits, auth.clone()))
+            .add(Worklist::new(self.clone(), tree).server(limits, auth));
     }
 
     /// Per community, every catalog element's value for the period.
@@ -162,12 +180,12 @@ impl Projection {
         Ok(communities
             .iter()
             .map(|community| {
-                let facts = totals.get(community);
+                let deltas = totals.get(community);
                 let values = catalog::ELEMENTS
                     .iter()
                     .map(|element| {
-                        let t = facts
-                            .and_then(|f| f.get(element.code))
+                        let t = deltas
+                            .and_then(|d| d.get(element.code))
                             .copied()
                             .unwrap_or_default();
                         let value = match element.aggregation {

@@ -1,10 +1,11 @@
-//! The functional core: how each event changes the read-model rows and the KPI facts.
+//! The functional core: how each event changes the read-model rows and the KPI deltas.
 //! Pure functions over values, no IO, so every rule is tested without a database.
 //!
 //! One module per write service, along the seam of the event protos: [`residents`],
 //! [`activities`], [`volunteering`], [`safety`]. Each decodes its own event types into
-//! a fact and applies facts to [`Views`] (the rows a fact reads or writes, loaded by
-//! the shell beforehand) and to per-day [`Deltas`].
+//! a [`Fact`] (the event reduced to what the projection uses, its variant named like the
+//! event) and applies facts to [`Views`] (the rows a fact reads or writes, loaded by the
+//! shell beforehand) and to per-day [`Deltas`] of the catalog's data elements.
 
 pub mod activities;
 pub mod residents;
@@ -17,6 +18,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
 use civitas_kernel::RecordedEvent;
 use civitas_proto::common::v1 as common;
 use prost::Message;
+
+use crate::catalog::DataElement;
 
 pub use activities::{ActivityRow, PlanRow};
 pub use residents::ResidentRow;
@@ -40,18 +43,19 @@ pub fn district_day(at: DateTime<Utc>) -> String {
     district_date(at).format("%Y-%m-%d").to_string()
 }
 
-/// Per-day deltas keyed by (element, community, day).
-pub type Deltas = BTreeMap<(String, String, String), i64>;
+/// Per-day deltas keyed by (element code, community, day).
+pub type Deltas = BTreeMap<(&'static str, String, String), i64>;
 
+/// Adds `delta` to `element`'s value in `community` on `day`.
 pub(crate) fn add(
     deltas: &mut Deltas,
-    element: impl Into<String>,
+    element: &DataElement,
     community: &str,
     day: &str,
     delta: i64,
 ) {
     *deltas
-        .entry((element.into(), community.to_owned(), day.to_owned()))
+        .entry((element.code, community.to_owned(), day.to_owned()))
         .or_default() += delta;
 }
 
@@ -142,6 +146,11 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
     }
 }
 
+/// A category's code as stored and served; empty when unspecified.
+pub fn code_text<C: std::fmt::Display>(category: Option<C>) -> String {
+    category.map(|c| c.to_string()).unwrap_or_default()
+}
+
 /// A proto date as `YYYY-MM-DD`; empty when unset or not a calendar date.
 pub fn date_text(date: Option<&common::Date>) -> String {
     date.and_then(|d| NaiveDate::from_ymd_opt(d.year, d.month as u32, d.day as u32))
@@ -189,12 +198,16 @@ pub(crate) mod testing {
                 "{element} is not in the catalog"
             );
         }
-        let net = deltas
+        (views, net(deltas))
+    }
+
+    /// The non-zero deltas as (element, value), in element order.
+    pub fn net(deltas: Deltas) -> Vec<(String, i64)> {
+        deltas
             .into_iter()
             .filter(|(_, v)| *v != 0)
-            .map(|((e, _, _), v)| (e, v))
-            .collect();
-        (views, net)
+            .map(|((e, _, _), v)| (e.to_owned(), v))
+            .collect()
     }
 
     /// Expected (element, value) pairs, in element order like [`run`]'s.
@@ -258,6 +271,7 @@ mod tests {
 
     #[test]
     fn decodes_every_area_and_skips_unknown_types() {
+        use civitas_proto::codes::ActivityCategory;
         use civitas_proto::events::v1 as pb;
         let closed = pb::ActivityClosed {
             activity_id: "a1".into(),
@@ -267,7 +281,11 @@ mod tests {
         };
         assert!(matches!(
             Fact::decode(&event("ActivityClosed", closed.encode_to_vec())).unwrap(),
-            Fact::Activities(activities::Fact::Closed { ref category, attendance: 3, .. }) if category == "film_screening"
+            Fact::Activities(activities::Fact::ActivityClosed {
+                category: Some(ActivityCategory::FilmScreening),
+                attendance: 3,
+                ..
+            })
         ));
         let team = pb::TeamFormed::default().encode_to_vec();
         assert_eq!(

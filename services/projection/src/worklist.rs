@@ -9,12 +9,14 @@
 use std::cmp::Reverse;
 
 use chrono::{DateTime, Days, NaiveDate, SecondsFormat, Utc};
-use civitas_platform::auth::caller;
-use civitas_platform::error::{internal, invalid_argument, not_found};
+use civitas_platform::auth::Caller;
+use civitas_platform::error::{invalid_argument, not_found};
 use civitas_platform::org::OrgTree;
 use civitas_proto::common::v1::Date;
 use civitas_proto::convert::timestamp;
-use civitas_proto::insights::v1::worklist_service_server::WorklistService;
+use civitas_proto::insights::v1::worklist_service_server::{
+    WorklistService, WorklistServiceServer,
+};
 use civitas_proto::insights::v1::{
     Alert, GetActivityAttendanceRequest, GetActivityAttendanceResponse, ListAlertsRequest,
     ListAlertsResponse, ListOpenIncidentsRequest, ListOpenIncidentsResponse,
@@ -24,12 +26,12 @@ use civitas_proto::insights::v1::{
     ListVolunteerHoursResponse, OverdueRectification, PendingHourApproval, VolunteerHours,
     WorklistActivity, WorklistIncident,
 };
-use tonic::{Request, Response, Status};
+use tonic::Status;
 
 use crate::db::lists;
 use crate::period::Period;
-use crate::rules::{self, days_between, ActivityRow, IncidentRow};
-use crate::{Projection, ProjectionError};
+use crate::rules::{self, code_text, days_between, ActivityRow, IncidentRow};
+use crate::Projection;
 
 /// How far ahead ListUpcomingActivities looks when the request sets no end.
 const DEFAULT_WINDOW_DAYS: u64 = 30;
@@ -48,8 +50,7 @@ impl Worklist {
     }
 
     /// The communities the caller asks for with `org_unit`, once allowed to read it.
-    fn communities<T>(&self, request: &Request<T>, org_unit: &str) -> Result<Vec<String>, Status> {
-        let caller = caller(request)?;
+    fn communities(&self, caller: &Caller, org_unit: &str) -> Result<Vec<String>, Status> {
         let code = if org_unit.is_empty() {
             caller.org_unit.as_str()
         } else {
@@ -67,11 +68,6 @@ impl Worklist {
             .map(|u| u.code.clone())
             .collect())
     }
-}
-
-/// INTERNAL for the client; the whole error chain goes to the log.
-fn unexpected(error: ProjectionError) -> Status {
-    internal(&format!("{:#}", anyhow::Error::new(error)))
 }
 
 /// A stored RFC 3339 instant as a proto timestamp; `None` if empty or malformed. A
@@ -110,7 +106,7 @@ fn activity(activity_id: String, row: &ActivityRow) -> WorklistActivity {
     WorklistActivity {
         activity_id,
         community: row.community.clone(),
-        category: row.category.clone(),
+        category: code_text(row.category),
         title: row.title.clone(),
         starts_at: stored_instant!(&row.starts_at),
         ends_at: stored_instant!(&row.ends_at),
@@ -125,8 +121,8 @@ fn incident(incident_id: String, row: &IncidentRow) -> WorklistIncident {
     WorklistIncident {
         incident_id,
         community: row.community.clone(),
-        category: row.category.clone(),
-        severity: row.severity.clone(),
+        category: code_text(row.category),
+        severity: code_text(row.severity),
         state: row.state.clone(),
         reported_at: stored_instant!(&row.reported_at),
         alert: row.alert,
@@ -138,21 +134,22 @@ fn instant_text(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-#[tonic::async_trait]
-impl WorklistService for Worklist {
-    #[tracing::instrument(name = "list_upcoming_activities", skip_all)]
-    async fn list_upcoming_activities(
+/// The RPCs, each checked against the caller's scope.
+impl Worklist {
+    /// Scheduled activities starting in the window (by default the next
+    /// [`DEFAULT_WINDOW_DAYS`] days), earliest first.
+    pub async fn list_upcoming_activities(
         &self,
-        request: Request<ListUpcomingActivitiesRequest>,
-    ) -> Result<Response<ListUpcomingActivitiesResponse>, Status> {
-        let communities = self.communities(&request, &request.get_ref().org_unit)?;
-        let r = request.into_inner();
-        let from = match r.from {
+        caller: &Caller,
+        request: ListUpcomingActivitiesRequest,
+    ) -> Result<ListUpcomingActivitiesResponse, Status> {
+        let communities = self.communities(caller, &request.org_unit)?;
+        let from = match request.from {
             None => Utc::now(),
             Some(t) => rules::instant(t.seconds, t.nanos)
                 .ok_or_else(|| invalid_argument("from", "not a valid timestamp"))?,
         };
-        let to = match r.to {
+        let to = match request.to {
             None => from
                 .checked_add_days(Days::new(DEFAULT_WINDOW_DAYS))
                 .ok_or_else(|| invalid_argument("from", "too far in the future"))?,
@@ -163,31 +160,29 @@ impl WorklistService for Worklist {
             return Err(invalid_argument("to", "must be after from"));
         }
         let (from, to) = (instant_text(from), instant_text(to));
-        let mut rows = lists::upcoming_activities(&self.projection.pool, &communities, &from, &to)
-            .await
-            .map_err(unexpected)?;
+        let mut rows =
+            lists::upcoming_activities(&self.projection.pool, &communities, &from, &to).await?;
         rows.sort_by(|a, b| (&a.1.starts_at, &a.0).cmp(&(&b.1.starts_at, &b.0)));
-        Ok(Response::new(ListUpcomingActivitiesResponse {
+        Ok(ListUpcomingActivitiesResponse {
             activities: rows
                 .into_iter()
                 .map(|(id, row)| activity(id, &row))
                 .collect(),
-        }))
+        })
     }
 
-    #[tracing::instrument(name = "get_activity_attendance", skip_all)]
-    async fn get_activity_attendance(
+    /// One activity with its walk-ins, registered attendees and show-up rate.
+    pub async fn get_activity_attendance(
         &self,
-        request: Request<GetActivityAttendanceRequest>,
-    ) -> Result<Response<GetActivityAttendanceResponse>, Status> {
-        let caller = caller(&request)?;
-        let activity_id = request.into_inner().activity_id;
+        caller: &Caller,
+        request: GetActivityAttendanceRequest,
+    ) -> Result<GetActivityAttendanceResponse, Status> {
+        let activity_id = request.activity_id;
         if activity_id.is_empty() {
             return Err(invalid_argument("activity_id", "must not be empty"));
         }
         let row = lists::activity(&self.projection.pool, &activity_id)
-            .await
-            .map_err(unexpected)?
+            .await?
             .ok_or_else(|| not_found("activity", &activity_id))?;
         caller.authorize_read(&row.community, &self.tree)?;
         let registered_attended = (row.checked_in - row.walk_ins).max(0);
@@ -196,25 +191,24 @@ impl WorklistService for Worklist {
         } else {
             0.0
         };
-        Ok(Response::new(GetActivityAttendanceResponse {
+        Ok(GetActivityAttendanceResponse {
             walk_ins: u32_of(row.walk_ins),
             registered_attended: u32_of(registered_attended),
             show_up_rate,
             activity: Some(activity(activity_id, &row)),
-        }))
+        })
     }
 
-    #[tracing::instrument(name = "list_pending_hour_approvals", skip_all)]
-    async fn list_pending_hour_approvals(
+    /// Service records awaiting approval, earliest submission first.
+    pub async fn list_pending_hour_approvals(
         &self,
-        request: Request<ListPendingHourApprovalsRequest>,
-    ) -> Result<Response<ListPendingHourApprovalsResponse>, Status> {
-        let communities = self.communities(&request, &request.get_ref().org_unit)?;
-        let mut rows = lists::pending_approvals(&self.projection.pool, &communities)
-            .await
-            .map_err(unexpected)?;
+        caller: &Caller,
+        request: ListPendingHourApprovalsRequest,
+    ) -> Result<ListPendingHourApprovalsResponse, Status> {
+        let communities = self.communities(caller, &request.org_unit)?;
+        let mut rows = lists::pending_approvals(&self.projection.pool, &communities).await?;
         rows.sort_by(|a, b| (&a.1.submitted_on, &a.0).cmp(&(&b.1.submitted_on, &b.0)));
-        Ok(Response::new(ListPendingHourApprovalsResponse {
+        Ok(ListPendingHourApprovalsResponse {
             approvals: rows
                 .into_iter()
                 .map(|(record_id, row)| PendingHourApproval {
@@ -226,22 +220,21 @@ impl WorklistService for Worklist {
                     minutes: u32_of(row.minutes),
                 })
                 .collect(),
-        }))
+        })
     }
 
-    #[tracing::instrument(name = "list_volunteer_hours", skip_all)]
-    async fn list_volunteer_hours(
+    /// Volunteers with their approved hours, most first.
+    pub async fn list_volunteer_hours(
         &self,
-        request: Request<ListVolunteerHoursRequest>,
-    ) -> Result<Response<ListVolunteerHoursResponse>, Status> {
-        let communities = self.communities(&request, &request.get_ref().org_unit)?;
-        let mut rows = lists::volunteers(&self.projection.pool, &communities)
-            .await
-            .map_err(unexpected)?;
+        caller: &Caller,
+        request: ListVolunteerHoursRequest,
+    ) -> Result<ListVolunteerHoursResponse, Status> {
+        let communities = self.communities(caller, &request.org_unit)?;
+        let mut rows = lists::volunteers(&self.projection.pool, &communities).await?;
         rows.sort_by(|a, b| {
             (Reverse(a.1.approved_minutes), &a.0).cmp(&(Reverse(b.1.approved_minutes), &b.0))
         });
-        Ok(Response::new(ListVolunteerHoursResponse {
+        Ok(ListVolunteerHoursResponse {
             volunteers: rows
                 .into_iter()
                 .map(|(volunteer_id, row)| VolunteerHours {
@@ -254,36 +247,37 @@ impl WorklistService for Worklist {
                     pending_records: u32_of(row.pending),
                 })
                 .collect(),
-        }))
+        })
     }
 
-    #[tracing::instrument(name = "list_open_incidents", skip_all)]
-    async fn list_open_incidents(
+    /// Incidents neither resolved nor closed, by state, then report time.
+    pub async fn list_open_incidents(
         &self,
-        request: Request<ListOpenIncidentsRequest>,
-    ) -> Result<Response<ListOpenIncidentsResponse>, Status> {
-        let communities = self.communities(&request, &request.get_ref().org_unit)?;
-        let mut rows = lists::open_incidents(&self.projection.pool, &communities)
-            .await
-            .map_err(unexpected)?;
+        caller: &Caller,
+        request: ListOpenIncidentsRequest,
+    ) -> Result<ListOpenIncidentsResponse, Status> {
+        let communities = self.communities(caller, &request.org_unit)?;
+        let mut rows = lists::open_incidents(&self.projection.pool, &communities).await?;
         rows.sort_by(|a, b| {
             (&a.1.state, &a.1.reported_at, &a.0).cmp(&(&b.1.state, &b.1.reported_at, &b.0))
         });
-        Ok(Response::new(ListOpenIncidentsResponse {
+        Ok(ListOpenIncidentsResponse {
             incidents: rows
                 .into_iter()
                 .map(|(id, row)| incident(id, &row))
                 .collect(),
-        }))
+        })
     }
 
-    #[tracing::instrument(name = "list_overdue_rectifications", skip_all)]
-    async fn list_overdue_rectifications(
+    /// Open rectifications past their deadline on `as_of` (by default today in
+    /// the district), most overdue first.
+    pub async fn list_overdue_rectifications(
         &self,
-        request: Request<ListOverdueRectificationsRequest>,
-    ) -> Result<Response<ListOverdueRectificationsResponse>, Status> {
-        let communities = self.communities(&request, &request.get_ref().org_unit)?;
-        let as_of = match request.into_inner().as_of {
+        caller: &Caller,
+        request: ListOverdueRectificationsRequest,
+    ) -> Result<ListOverdueRectificationsResponse, Status> {
+        let communities = self.communities(caller, &request.org_unit)?;
+        let as_of = match request.as_of {
             None => rules::district_date(Utc::now()),
             Some(d) => u32::try_from(d.month)
                 .ok()
@@ -293,11 +287,9 @@ impl WorklistService for Worklist {
         };
         let as_of_text = as_of.format("%Y-%m-%d").to_string();
         let mut rows =
-            lists::overdue_rectifications(&self.projection.pool, &communities, &as_of_text)
-                .await
-                .map_err(unexpected)?;
+            lists::overdue_rectifications(&self.projection.pool, &communities, &as_of_text).await?;
         rows.sort_by(|a, b| (&a.1.deadline, &a.0).cmp(&(&b.1.deadline, &b.0)));
-        Ok(Response::new(ListOverdueRectificationsResponse {
+        Ok(ListOverdueRectificationsResponse {
             rectifications: rows
                 .into_iter()
                 .map(|(rectification_id, row)| OverdueRectification {
@@ -310,39 +302,52 @@ impl WorklistService for Worklist {
                 })
                 .collect(),
             as_of: Some(proto_date(as_of)),
-        }))
+        })
     }
 
-    #[tracing::instrument(name = "list_alerts", skip_all)]
-    async fn list_alerts(
+    /// Alert incidents reported in the period, newest first.
+    pub async fn list_alerts(
         &self,
-        request: Request<ListAlertsRequest>,
-    ) -> Result<Response<ListAlertsResponse>, Status> {
-        let communities = self.communities(&request, &request.get_ref().org_unit)?;
-        let period = Period::parse(&request.get_ref().period)
+        caller: &Caller,
+        request: ListAlertsRequest,
+    ) -> Result<ListAlertsResponse, Status> {
+        let communities = self.communities(caller, &request.org_unit)?;
+        let period = Period::parse(&request.period)
             .map_err(|e| invalid_argument("period", e.to_string()))?;
         let (first, last) = (
             period.first.format("%Y-%m-%d").to_string(),
             period.last.format("%Y-%m-%d").to_string(),
         );
-        let mut rows = lists::alerts(&self.projection.pool, &communities, &first, &last)
-            .await
-            .map_err(unexpected)?;
+        let mut rows = lists::alerts(&self.projection.pool, &communities, &first, &last).await?;
         rows.sort_by(|a, b| {
             (Reverse(&a.1.reported_at), &a.0).cmp(&(Reverse(&b.1.reported_at), &b.0))
         });
-        Ok(Response::new(ListAlertsResponse {
+        Ok(ListAlertsResponse {
             alerts: rows
                 .into_iter()
                 .map(|(incident_id, row)| Alert {
                     reported_at: stored_instant!(&row.reported_at),
                     incident_id,
                     community: row.community,
-                    category: row.category,
-                    severity: row.severity,
+                    category: code_text(row.category),
+                    severity: code_text(row.severity),
                     state: row.state,
                 })
                 .collect(),
-        }))
+        })
+    }
+}
+
+civitas_platform::grpc_service! {
+    Worklist as WorklistService, WorklistServiceServer {
+        list_upcoming_activities(ListUpcomingActivitiesRequest) -> ListUpcomingActivitiesResponse;
+        get_activity_attendance(GetActivityAttendanceRequest) -> GetActivityAttendanceResponse;
+        list_pending_hour_approvals(ListPendingHourApprovalsRequest)
+            -> ListPendingHourApprovalsResponse;
+        list_volunteer_hours(ListVolunteerHoursRequest) -> ListVolunteerHoursResponse;
+        list_open_incidents(ListOpenIncidentsRequest) -> ListOpenIncidentsResponse;
+        list_overdue_rectifications(ListOverdueRectificationsRequest)
+            -> ListOverdueRectificationsResponse;
+        list_alerts(ListAlertsRequest) -> ListAlertsResponse;
     }
 }

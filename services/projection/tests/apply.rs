@@ -8,34 +8,24 @@ use std::sync::atomic::Ordering;
 
 use civitas_kernel::Checkpoint;
 use civitas_projection::{ApplyStats, Projection, ProjectionError};
-use civitas_proto::events::v1::{CareCategory, ResidenceType};
+use civitas_proto::events::v1::CareCategory::{
+    Disabled, EmptyNest, LivingAlone, Minor, Over80WithoutPension,
+};
+use civitas_proto::events::v1::ResidenceType::{Floating, Permanent};
 use common::*;
-use sqlx::Row;
-
-/// The non-zero values of `communities` for the period `first..=last`.
-async fn values(
-    p: &Projection,
-    communities: &[&str],
-    first: &str,
-    last: &str,
-) -> Vec<(String, f64)> {
-    let communities: Vec<String> = communities.iter().map(|c| c.to_string()).collect();
-    let all = p
-        .values(&communities, day(first), day(last))
-        .await
-        .expect("values");
-    all.into_iter().filter(|(_, v)| *v != 0.0).collect()
-}
 
 /// The non-zero values of xingfu on one day.
 async fn on(p: &Projection, d: &str) -> Vec<(String, f64)> {
     values(p, &["xingfu"], d, d).await
 }
 
-fn expect(list: &[(&str, f64)]) -> Vec<(String, f64)> {
-    let mut v: Vec<(String, f64)> = list.iter().map(|(e, n)| (e.to_string(), *n)).collect();
-    v.sort_by(|a, b| a.0.cmp(&b.0));
-    v
+/// A fresh projection with `log` applied from `residents` in one batch, and the
+/// batch's stats.
+async fn apply_once(backend: Backend, log: &Log) -> (TestDb, ApplyStats) {
+    let db = backend.open().await;
+    let batch = db.projection.apply_batch("residents", &log.events, &NoGaps);
+    let stats = batch.await.unwrap();
+    (db, stats)
 }
 
 fn stats(applied: u64, duplicates: u64, gap_filled: u64, unknown: u64) -> ApplyStats {
@@ -48,35 +38,16 @@ fn stats(applied: u64, duplicates: u64, gap_filled: u64, unknown: u64) -> ApplyS
 }
 
 async fn registration_counts_households_residents_and_types(backend: Backend) {
-    let db = backend.open().await;
-    let p = &db.projection;
     let mut log = Log::default();
-    log.push("household-h1", "xingfu", "2026-11-02", household("h1"));
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-02",
-        registered("r1", "h1", ResidenceType::Permanent),
-    );
-    log.push(
-        "resident-r2",
-        "xingfu",
-        "2026-11-03",
-        registered("r2", "h1", ResidenceType::Floating),
-    );
-    log.push(
-        "resident-r3",
-        "heping",
-        "2026-11-03",
-        registered("r3", "h9", ResidenceType::Floating),
-    );
+    log.push("2026-11-02", household_registered("h1"));
+    log.push("2026-11-02", resident_registered("r1", "h1", Permanent));
+    log.push("2026-11-03", resident_registered("r2", "h1", Floating));
+    let elsewhere = resident_registered("r3", "h9", Floating);
+    log.push_in("heping", "2026-11-03", elsewhere);
 
-    assert_eq!(
-        p.apply_batch("residents", &log.events, &NoGaps)
-            .await
-            .unwrap(),
-        stats(4, 0, 0, 0)
-    );
+    let (db, batch) = apply_once(backend, &log).await;
+    assert_eq!(batch, stats(4, 0, 0, 0));
+    let p = &db.projection;
 
     assert_eq!(
         on(p, "2026-11-01").await,
@@ -109,43 +80,23 @@ async fn registration_counts_households_residents_and_types(backend: Backend) {
             ("residents.floating", 2.0)
         ])
     );
-    assert_eq!(
-        p.checkpoint("residents").await.unwrap(),
-        Checkpoint {
-            xid: 0,
-            position: 4
-        }
-    );
+    let position = Checkpoint {
+        xid: 0,
+        position: 4,
+    };
+    assert_eq!(p.checkpoint("residents").await.unwrap(), position);
     assert_eq!(p.checkpoint("activities").await.unwrap(), Checkpoint::START);
     assert_eq!(p.applied_events().await.unwrap(), 4);
 }
 
 async fn move_out_removes_the_resident_from_every_count(backend: Backend) {
-    let db = backend.open().await;
-    let p = &db.projection;
     let mut log = Log::default();
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-02",
-        registered("r1", "h1", ResidenceType::Floating),
-    );
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-02",
-        assigned("r1", CareCategory::Minor),
-    );
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-02",
-        assigned("r1", CareCategory::Disabled),
-    );
-    log.push("resident-r1", "xingfu", "2026-11-10", moved_out("r1"));
-    p.apply_batch("residents", &log.events, &NoGaps)
-        .await
-        .unwrap();
+    log.push("2026-11-02", resident_registered("r1", "h1", Floating));
+    log.push("2026-11-02", care_category_assigned("r1", Minor));
+    log.push("2026-11-02", care_category_assigned("r1", Disabled));
+    log.push("2026-11-10", resident_moved_out("r1"));
+    let db = applied(backend, "residents", &log).await;
+    let p = &db.projection;
 
     let before = expect(&[
         ("residents", 1.0),
@@ -163,24 +114,12 @@ async fn move_out_removes_the_resident_from_every_count(backend: Backend) {
 }
 
 async fn type_change_moves_the_resident_between_types(backend: Backend) {
-    let db = backend.open().await;
-    let p = &db.projection;
     let mut log = Log::default();
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-02",
-        registered("r1", "h1", ResidenceType::Floating),
-    );
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-20",
-        type_changed("r1", ResidenceType::Floating, ResidenceType::Permanent),
-    );
-    p.apply_batch("residents", &log.events, &NoGaps)
-        .await
-        .unwrap();
+    log.push("2026-11-02", resident_registered("r1", "h1", Floating));
+    let change = residence_type_changed("r1", Floating, Permanent);
+    log.push("2026-11-20", change);
+    let db = applied(backend, "residents", &log).await;
+    let p = &db.projection;
 
     assert_eq!(
         on(p, "2026-11-19").await,
@@ -193,54 +132,17 @@ async fn type_change_moves_the_resident_between_types(backend: Backend) {
 }
 
 async fn care_categories_are_assigned_and_revoked(backend: Backend) {
-    let db = backend.open().await;
-    let p = &db.projection;
     let mut log = Log::default();
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-02",
-        registered("r1", "h1", ResidenceType::Permanent),
-    );
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-03",
-        assigned("r1", CareCategory::LivingAlone),
-    );
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-03",
-        assigned("r1", CareCategory::Over80WithoutPension),
-    );
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-03",
-        assigned("r1", CareCategory::LivingAlone),
-    );
-    log.push(
-        "resident-r2",
-        "xingfu",
-        "2026-11-03",
-        registered("r2", "h1", ResidenceType::Permanent),
-    );
-    log.push(
-        "resident-r2",
-        "xingfu",
-        "2026-11-04",
-        assigned("r2", CareCategory::LivingAlone),
-    );
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-05",
-        revoked("r1", CareCategory::LivingAlone),
-    );
-    p.apply_batch("residents", &log.events, &NoGaps)
-        .await
-        .unwrap();
+    log.push("2026-11-02", resident_registered("r1", "h1", Permanent));
+    log.push("2026-11-03", care_category_assigned("r1", LivingAlone));
+    let over_80 = care_category_assigned("r1", Over80WithoutPension);
+    log.push("2026-11-03", over_80);
+    log.push("2026-11-03", care_category_assigned("r1", LivingAlone));
+    log.push("2026-11-03", resident_registered("r2", "h1", Permanent));
+    log.push("2026-11-04", care_category_assigned("r2", LivingAlone));
+    log.push("2026-11-05", care_category_revoked("r1", LivingAlone));
+    let db = applied(backend, "residents", &log).await;
+    let p = &db.projection;
 
     assert_eq!(
         on(p, "2026-11-04").await,
@@ -266,25 +168,10 @@ async fn erasure_keeps_counts_right(backend: Backend) {
     let db = backend.open().await;
     let p = &db.projection;
     let mut log = Log::default();
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-02",
-        registered("r1", "h1", ResidenceType::Floating),
-    );
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-02",
-        assigned("r1", CareCategory::EmptyNest),
-    );
-    log.push(
-        "resident-r2",
-        "xingfu",
-        "2026-11-02",
-        registered("r2", "h1", ResidenceType::Permanent),
-    );
-    log.push("resident-r2", "xingfu", "2026-11-05", moved_out("r2"));
+    log.push("2026-11-02", resident_registered("r1", "h1", Floating));
+    log.push("2026-11-02", care_category_assigned("r1", EmptyNest));
+    log.push("2026-11-02", resident_registered("r2", "h1", Permanent));
+    log.push("2026-11-05", resident_moved_out("r2"));
     p.apply_batch("residents", &log.events[..4], &NoGaps)
         .await
         .unwrap();
@@ -295,45 +182,37 @@ async fn erasure_keeps_counts_right(backend: Backend) {
     ]);
     assert_eq!(on(p, "2026-11-06").await, after_move_out);
 
-    log.push("resident-r2", "xingfu", "2026-11-06", erased("r2"));
-    p.apply_batch("residents", &log.events[4..], &NoGaps)
-        .await
-        .unwrap();
-    assert_eq!(
-        on(p, "2026-11-06").await,
-        after_move_out,
-        "erasing a moved-out resident changes nothing"
-    );
-
-    log.push("resident-r1", "xingfu", "2026-11-07", erased("r1"));
-    p.apply_batch("residents", &log.events[5..], &NoGaps)
-        .await
-        .unwrap();
-    assert_eq!(
-        on(p, "2026-11-06").await,
-        after_move_out,
-        "history before the erasure stays"
-    );
+    // Each erasure in a batch of its own, the day before unchanged each time.
+    for (on_day, resident, why) in [
+        (
+            "2026-11-06",
+            "r2",
+            "erasing a moved-out resident changes nothing",
+        ),
+        ("2026-11-07", "r1", "history before the erasure stays"),
+    ] {
+        let from = log.events.len();
+        log.push(on_day, resident_erased(resident));
+        let batch = p.apply_batch("residents", &log.events[from..], &NoGaps);
+        batch.await.unwrap();
+        assert_eq!(on(p, "2026-11-06").await, after_move_out, "{why}");
+    }
     assert_eq!(on(p, "2026-11-07").await, vec![]);
 }
 
+/// Household h1 on the 2nd with floating resident r1, a minor from the 3rd.
+fn household_with_a_minor() -> Log {
+    let mut log = Log::default();
+    log.push("2026-11-02", household_registered("h1"));
+    log.push("2026-11-02", resident_registered("r1", "h1", Floating));
+    log.push("2026-11-03", care_category_assigned("r1", Minor));
+    log
+}
+
 async fn duplicates_are_skipped(backend: Backend) {
+    let log = household_with_a_minor();
     let db = backend.open().await;
     let p = &db.projection;
-    let mut log = Log::default();
-    log.push("household-h1", "xingfu", "2026-11-02", household("h1"));
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-02",
-        registered("r1", "h1", ResidenceType::Floating),
-    );
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-03",
-        assigned("r1", CareCategory::Minor),
-    );
     p.apply_batch("residents", &log.events[..2], &NoGaps)
         .await
         .unwrap();
@@ -345,12 +224,8 @@ async fn duplicates_are_skipped(backend: Backend) {
         p.apply_batch("residents", &again, &NoGaps).await.unwrap(),
         stats(1, 3, 0, 0)
     );
-    assert_eq!(
-        p.apply_batch("residents", &log.events, &NoGaps)
-            .await
-            .unwrap(),
-        stats(0, 3, 0, 0)
-    );
+    let batch = p.apply_batch("residents", &log.events, &NoGaps).await;
+    assert_eq!(batch.unwrap(), stats(0, 3, 0, 0));
 
     assert_eq!(
         on(p, "2026-11-03").await,
@@ -369,36 +244,19 @@ async fn gaps_are_filled_before_applying(backend: Backend) {
     let db = backend.open().await;
     let p = &db.projection;
     let mut log = Log::default();
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-02",
-        registered("r1", "h1", ResidenceType::Floating),
-    );
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-03",
-        assigned("r1", CareCategory::Minor),
-    );
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-04",
-        type_changed("r1", ResidenceType::Floating, ResidenceType::Permanent),
-    );
-    log.push("household-h1", "xingfu", "2026-11-04", household("h1"));
+    log.push("2026-11-02", resident_registered("r1", "h1", Floating));
+    log.push("2026-11-03", care_category_assigned("r1", Minor));
+    let change = residence_type_changed("r1", Floating, Permanent);
+    log.push("2026-11-04", change);
+    log.push("2026-11-04", household_registered("h1"));
     let gaps = FixedGaps {
         events: log.events.clone(),
         ..Default::default()
     };
 
     // The transport lost versions 1 and 2 of the resident's stream.
-    let stats_ = p
-        .apply_batch("nats", &log.events[2..], &gaps)
-        .await
-        .unwrap();
-    assert_eq!(stats_, stats(4, 0, 2, 0));
+    let batch = p.apply_batch("nats", &log.events[2..], &gaps).await;
+    assert_eq!(batch.unwrap(), stats(4, 0, 2, 0));
     assert_eq!(gaps.calls.load(Ordering::SeqCst), 1);
     assert_eq!(
         on(p, "2026-11-04").await,
@@ -410,33 +268,16 @@ async fn gaps_are_filled_before_applying(backend: Backend) {
         ])
     );
     // The lost events arriving late are duplicates now.
-    assert_eq!(
-        p.apply_batch("nats", &log.events[..2], &gaps)
-            .await
-            .unwrap(),
-        stats(0, 2, 0, 0)
-    );
+    let batch = p.apply_batch("nats", &log.events[..2], &gaps).await;
+    assert_eq!(batch.unwrap(), stats(0, 2, 0, 0));
     assert_eq!(p.applied_events().await.unwrap(), 4);
 }
 
 async fn an_unfillable_gap_fails_the_whole_batch(backend: Backend) {
+    let mut log = household_with_a_minor();
     let db = backend.open().await;
     let p = &db.projection;
-    let mut log = Log::default();
-    log.push("household-h1", "xingfu", "2026-11-02", household("h1"));
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-02",
-        registered("r1", "h1", ResidenceType::Floating),
-    );
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-03",
-        assigned("r1", CareCategory::Minor),
-    );
-    log.push("resident-r1", "xingfu", "2026-11-04", moved_out("r1"));
+    log.push("2026-11-04", resident_moved_out("r1"));
     let batch = [log.events[0].clone(), log.events[3].clone()];
 
     let err = p.apply_batch("nats", &batch, &NoGaps).await.unwrap_err();
@@ -469,27 +310,13 @@ async fn an_unfillable_gap_fails_the_whole_batch(backend: Backend) {
 }
 
 async fn unknown_events_advance_their_stream(backend: Backend) {
-    let db = backend.open().await;
-    let p = &db.projection;
     let mut log = Log::default();
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-02",
-        ("ResidentNicknamed", vec![1, 2, 3]),
-    );
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-02",
-        registered("r1", "h1", ResidenceType::Permanent),
-    );
-    assert_eq!(
-        p.apply_batch("residents", &log.events, &NoGaps)
-            .await
-            .unwrap(),
-        stats(2, 0, 0, 1)
-    );
+    let nicknamed = Draft::raw("resident-r1", "ResidentNicknamed", vec![1, 2, 3]);
+    log.push("2026-11-02", nicknamed);
+    log.push("2026-11-02", resident_registered("r1", "h1", Permanent));
+    let (db, batch) = apply_once(backend, &log).await;
+    assert_eq!(batch, stats(2, 0, 0, 1));
+    let p = &db.projection;
     assert_eq!(
         on(p, "2026-11-02").await,
         expect(&[("residents", 1.0), ("residents.permanent", 1.0)])
@@ -497,16 +324,12 @@ async fn unknown_events_advance_their_stream(backend: Backend) {
 }
 
 async fn an_undecodable_payload_stops_the_batch(backend: Backend) {
+    let mut log = Log::default();
+    log.push("2026-11-02", household_registered("h1"));
+    let corrupt = Draft::raw("resident-r1", "ResidentRegistered", vec![0xff, 0xff, 0xff]);
+    log.push("2026-11-02", corrupt);
     let db = backend.open().await;
     let p = &db.projection;
-    let mut log = Log::default();
-    log.push("household-h1", "xingfu", "2026-11-02", household("h1"));
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-02",
-        ("ResidentRegistered", vec![0xff, 0xff, 0xff]),
-    );
     let err = p
         .apply_batch("residents", &log.events, &NoGaps)
         .await
@@ -519,79 +342,27 @@ async fn an_undecodable_payload_stops_the_batch(backend: Backend) {
     assert_eq!(on(p, "2026-11-02").await, vec![]);
 }
 
-/// Every row of the read model tables, in key order.
-async fn dump(url: &str) -> Vec<String> {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(url).await.unwrap();
-    let mut out = Vec::new();
-    for sql in [
-        "SELECT element || '|' || community || '|' || day || '|' || CAST(value AS TEXT) FROM kpi_facts ORDER BY element, community, day",
-        "SELECT resident_id || '|' || community || '|' || household_id || '|' || residence_type || '|' || care_categories || '|' || CAST(active AS TEXT) FROM resident_view ORDER BY resident_id",
-        "SELECT stream_id || '|' || CAST(version AS TEXT) FROM projection_stream_versions ORDER BY stream_id",
-    ] {
-        for row in sqlx::query(sql).fetch_all(&pool).await.unwrap() {
-            out.push(row.get::<String, _>(0));
-        }
-    }
-    pool.close().await;
-    out
-}
-
 async fn rebuilds_are_identical_whatever_the_batching(backend: Backend) {
     let mut log = Log::default();
     for i in 0..6 {
-        let (r, h) = (format!("r{i}"), format!("h{}", i / 2));
+        let (r, h) = (&format!("r{i}"), &format!("h{}", i / 2));
         let community = if i % 2 == 0 { "xingfu" } else { "heping" };
         if i % 2 == 0 {
-            log.push(
-                &format!("household-{h}"),
-                community,
-                "2026-11-01",
-                household(&h),
-            );
+            log.push_in(community, "2026-11-01", household_registered(h));
         }
-        log.push(
-            &format!("resident-{r}"),
-            community,
-            "2026-11-01",
-            registered(&r, &h, ResidenceType::Floating),
-        );
-        log.push(
-            &format!("resident-{r}"),
-            community,
-            "2026-11-02",
-            assigned(&r, CareCategory::Minor),
-        );
-        log.push(
-            &format!("resident-{r}"),
-            community,
-            "2026-11-02",
-            revoked(&r, CareCategory::Minor),
-        );
+        log.push_in(community, "2026-11-01", resident_registered(r, h, Floating));
+        log.push_in(community, "2026-11-02", care_category_assigned(r, Minor));
+        log.push_in(community, "2026-11-02", care_category_revoked(r, Minor));
         if i % 3 == 0 {
-            log.push(
-                &format!("resident-{r}"),
-                community,
-                "2026-11-03",
-                moved_out(&r),
-            );
+            log.push_in(community, "2026-11-03", resident_moved_out(r));
         }
     }
-    let whole = backend.open().await;
-    whole
-        .projection
-        .apply_batch("residents", &log.events, &NoGaps)
-        .await
-        .unwrap();
-    let single = backend.open().await;
-    for event in &log.events {
-        single
-            .projection
-            .apply_batch("residents", std::slice::from_ref(event), &NoGaps)
-            .await
-            .unwrap();
-    }
-    let (a, b) = (dump(&whole.url).await, dump(&single.url).await);
+    let dump = [
+        KPI_ROWS,
+        "SELECT resident_id || '|' || community || '|' || household_id || '|' || residence_type || '|' || care_categories || '|' || CAST(active AS TEXT) FROM resident_view ORDER BY resident_id",
+        "SELECT stream_id || '|' || CAST(version AS TEXT) FROM projection_stream_versions ORDER BY stream_id",
+    ];
+    let (a, b) = rebuilt_both_ways(backend, &log, &dump).await;
     assert!(
         a.iter()
             .any(|r| r.starts_with("residents.care.minor|xingfu|2026-11-02|0")),
@@ -601,13 +372,9 @@ async fn rebuilds_are_identical_whatever_the_batching(backend: Backend) {
 }
 
 async fn reopening_keeps_state(backend: Backend) {
-    let db = backend.open().await;
     let mut log = Log::default();
-    log.push("household-h1", "xingfu", "2026-11-02", household("h1"));
-    db.projection
-        .apply_batch("residents", &log.events, &NoGaps)
-        .await
-        .unwrap();
+    log.push("2026-11-02", household_registered("h1"));
+    let db = applied(backend, "residents", &log).await;
     let reopened = Projection::open(&db.url)
         .await
         .expect("migrations run once");
@@ -623,7 +390,7 @@ async fn reopening_keeps_state(backend: Backend) {
     assert_eq!(
         all.len(),
         civitas_projection::catalog::ELEMENTS.len(),
-        "every element, zero when no facts"
+        "every element, zero when no deltas"
     );
 }
 

@@ -10,106 +10,39 @@ use civitas_proto::events::v1::{
 };
 use common::areas::*;
 use common::*;
-use sqlx::Row;
 
-/// The non-zero values of `communities` for `first..=last` whose code starts with `prefix`.
-async fn values(
-    p: &Projection,
-    communities: &[&str],
-    first: &str,
-    last: &str,
-    prefix: &str,
-) -> Vec<(String, f64)> {
-    let communities: Vec<String> = communities.iter().map(|c| c.to_string()).collect();
-    let all = p
-        .values(&communities, day(first), day(last))
-        .await
-        .expect("values");
+/// The non-zero values of xingfu for `first..=last` whose code starts with `prefix`.
+async fn xingfu(p: &Projection, first: &str, last: &str, prefix: &str) -> Vec<(String, f64)> {
+    let all = values(p, &["xingfu"], first, last).await;
     all.into_iter()
-        .filter(|(e, v)| *v != 0.0 && e.starts_with(prefix))
+        .filter(|(e, _)| e.starts_with(prefix))
         .collect()
-}
-
-fn expect(list: &[(&str, f64)]) -> Vec<(String, f64)> {
-    let mut v: Vec<(String, f64)> = list.iter().map(|(e, n)| (e.to_string(), *n)).collect();
-    v.sort_by(|a, b| a.0.cmp(&b.0));
-    v
 }
 
 /// Activities in xingfu: a film night closed, a class cancelled, a plan published twice.
 fn activities_log() -> Log {
     let mut log = Log::default();
-    let plan = "annualplan-xingfu-2026";
+    log.push("2026-01-05", annual_plan_published("xingfu", 2026, 1, 12));
+    log.push("2026-06-01", annual_plan_amended("xingfu", 2026, 2));
+    log.push("2026-06-02", annual_plan_published("xingfu", 2026, 2, 15));
+    let film_night = activity_scheduled("a1", Ac::FilmScreening, "2026-11-07T11:00:00Z");
+    log.push("2026-11-01", film_night);
+    log.push("2026-11-02", participant_registered("a1", "r1", 1));
+    log.push("2026-11-03", participant_registered("a1", "r2", 2));
+    log.push("2026-11-07", participant_checked_in("a1", "r1"));
+    log.push("2026-11-07", participant_checked_in("a1", ""));
     log.push(
-        plan,
-        "xingfu",
-        "2026-01-05",
-        plan_published("xingfu", 2026, 1, 12),
-    );
-    log.push(
-        plan,
-        "xingfu",
-        "2026-06-01",
-        plan_amended("xingfu", 2026, 2),
-    );
-    log.push(
-        plan,
-        "xingfu",
-        "2026-06-02",
-        plan_published("xingfu", 2026, 2, 15),
-    );
-    let film = "activity-a1";
-    log.push(
-        film,
-        "xingfu",
-        "2026-11-01",
-        scheduled("a1", Ac::FilmScreening, "2026-11-07T11:00:00Z"),
-    );
-    log.push(
-        film,
-        "xingfu",
-        "2026-11-02",
-        participant_registered("a1", "r1", 1),
-    );
-    log.push(
-        film,
-        "xingfu",
-        "2026-11-03",
-        participant_registered("a1", "r2", 2),
-    );
-    log.push(film, "xingfu", "2026-11-07", checked_in("a1", "r1"));
-    log.push(film, "xingfu", "2026-11-07", checked_in("a1", ""));
-    log.push(
-        film,
-        "xingfu",
         "2026-11-07",
         activity_closed("a1", Ac::FilmScreening, 2, 1, 1),
     );
-    let class = "activity-a2";
+    let class = activity_scheduled("a2", Ac::CitizenSchoolClass, "2026-11-20T01:00:00Z");
+    log.push("2026-11-01", class);
     log.push(
-        class,
-        "xingfu",
-        "2026-11-01",
-        scheduled("a2", Ac::CitizenSchoolClass, "2026-11-20T01:00:00Z"),
-    );
-    log.push(
-        class,
-        "xingfu",
         "2026-11-10",
         activity_cancelled("a2", Ac::CitizenSchoolClass),
     );
-    log.push(
-        "publicityboard-b1",
-        "xingfu",
-        "2026-11-04",
-        board_updated("b1", "2026-11-04"),
-    );
-    log.push(
-        "facility-f1",
-        "xingfu",
-        "2026-03-01",
-        facility_registered("f1", 200),
-    );
+    log.push("2026-11-04", publicity_board_updated("b1", "2026-11-04"));
+    log.push("2026-03-01", facility_registered("f1", 200));
     log
 }
 
@@ -124,7 +57,7 @@ async fn activities_feed_their_elements(backend: Backend) {
     assert_eq!((stats.applied, stats.unknown), (13, 0));
 
     assert_eq!(
-        values(p, &["xingfu"], "2026-11-01", "2026-11-30", "").await,
+        xingfu(p, "2026-11-01", "2026-11-30", "").await,
         expect(&[
             ("activities.held", 1.0),
             ("activities.held.film_screening", 1.0),
@@ -139,80 +72,47 @@ async fn activities_feed_their_elements(backend: Backend) {
         ])
     );
     assert_eq!(
-        values(p, &["xingfu"], "2026-05-01", "2026-05-31", "plan.").await,
+        xingfu(p, "2026-05-01", "2026-05-31", "plan.").await,
         expect(&[("plan.items_published", 12.0)]),
         "before the amended plan was re-published"
     );
     assert_eq!(
-        values(p, &["xingfu"], "2026-12-01", "2026-12-31", "activities.").await,
+        xingfu(p, "2026-12-01", "2026-12-31", "activities.").await,
         vec![],
         "flows stay in their period"
     );
 }
 
 async fn volunteering_feeds_its_elements(backend: Backend) {
-    let db = backend.open().await;
-    let p = &db.projection;
     let mut log = Log::default();
     for v in ["v1", "v2", "v3"] {
-        log.push(
-            &format!("volunteer-{v}"),
-            "xingfu",
-            "2026-11-01",
-            volunteer_registered(v),
-        );
+        log.push("2026-11-01", volunteer_registered(v));
     }
-    let v1 = "volunteer-v1";
-    log.push(v1, "xingfu", "2026-11-02", volunteer_verified("v1"));
+    log.push("2026-11-02", volunteer_verified("v1"));
     log.push(
-        v1,
-        "xingfu",
         "2026-11-03",
         hours_submitted("v1", "rec1", 6000, "2026-11-03"),
     );
+    let approved = hours_approved("v1", "rec1", 6000, "2026-11-03", "2026-11-05", 6000);
+    log.push("2026-11-05", approved);
+    log.push("2026-11-05", star_level_changed("v1", 0, 1));
     log.push(
-        v1,
-        "xingfu",
-        "2026-11-05",
-        hours_approved("v1", "rec1", 6000, "2026-11-03", "2026-11-05", 6000),
-    );
-    log.push(v1, "xingfu", "2026-11-05", star_changed("v1", 0, 1));
-    log.push(
-        v1,
-        "xingfu",
         "2026-11-06",
         hours_submitted("v1", "rec2", 90, "2026-11-06"),
     );
+    let approved = hours_approved("v1", "rec2", 90, "2026-11-06", "2026-11-20", 6090);
+    log.push("2026-11-20", approved);
+    log.push("2026-11-21", hours_reversed("v1", "rec2", 90, 6000));
     log.push(
-        v1,
-        "xingfu",
-        "2026-11-20",
-        hours_approved("v1", "rec2", 90, "2026-11-06", "2026-11-20", 6090),
-    );
-    log.push(
-        v1,
-        "xingfu",
-        "2026-11-21",
-        hours_reversed("v1", "rec2", 90, 6000),
-    );
-    log.push(
-        v1,
-        "xingfu",
         "2026-11-22",
         hours_submitted("v1", "rec3", 30, "2026-11-22"),
     );
-    log.push(
-        "volunteer-v3",
-        "xingfu",
-        "2026-11-25",
-        volunteer_deactivated("v3"),
-    );
-    p.apply_batch("volunteering", &log.events, &NoGaps)
-        .await
-        .unwrap();
+    log.push("2026-11-25", volunteer_deactivated("v3"));
+    let db = applied(backend, "volunteering", &log).await;
+    let p = &db.projection;
 
     assert_eq!(
-        values(p, &["xingfu"], "2026-11-01", "2026-11-30", "volunteer").await,
+        xingfu(p, "2026-11-01", "2026-11-30", "volunteer").await,
         expect(&[
             ("volunteers.registered", 2.0),
             ("volunteers.verified", 1.0),
@@ -224,114 +124,70 @@ async fn volunteering_feeds_its_elements(backend: Backend) {
         ])
     );
     assert_eq!(
-        values(
-            p,
-            &["xingfu"],
-            "2026-11-01",
-            "2026-11-01",
-            "volunteers.stars"
-        )
-        .await,
+        xingfu(p, "2026-11-01", "2026-11-01", "volunteers.stars").await,
         expect(&[("volunteers.stars.0", 3.0)]),
         "registered volunteers start without a star"
     );
 
-    let rows = query(&db.url, "SELECT volunteer_id || '|' || status || '|' || CAST(approved_minutes AS TEXT) || '|' || CAST(star_level AS TEXT) || '|' || CAST(pending_records AS TEXT) FROM volunteer_view ORDER BY volunteer_id").await;
+    let volunteers = rows(&db.url, &["SELECT volunteer_id || '|' || status || '|' || CAST(approved_minutes AS TEXT) || '|' || CAST(star_level AS TEXT) || '|' || CAST(pending_records AS TEXT) FROM volunteer_view ORDER BY volunteer_id"]).await;
     assert_eq!(
-        rows,
+        volunteers,
         [
             "v1|verified|6000|1|1",
             "v2|registered|0|0|0",
             "v3|deactivated|0|0|0"
         ]
     );
-    let pending = query(
+    let pending = rows(
         &db.url,
-        "SELECT record_id || '|' || volunteer_id || '|' || submitted_on FROM pending_approval_view",
+        &["SELECT record_id || '|' || volunteer_id || '|' || submitted_on FROM pending_approval_view"],
     )
     .await;
     assert_eq!(pending, ["rec3|v1|2026-11-22"]);
 }
 
 async fn safety_feeds_its_elements(backend: Backend) {
-    let db = backend.open().await;
-    let p = &db.projection;
     let mut log = Log::default();
+    let (nov2, nov3, nov4) = (
+        "2026-11-02T02:00:00Z",
+        "2026-11-03T02:00:00Z",
+        "2026-11-04T02:00:00Z",
+    );
     log.push(
-        "incident-i1",
-        "xingfu",
         "2026-11-02",
-        incident_reported("i1", Ic::Theft, Is::Minor, "2026-11-02T02:00:00Z"),
+        incident_reported("i1", Ic::Theft, Is::Minor, nov2),
     );
+    log.push("2026-11-02", incident_dispatched("i1"));
+    log.push("2026-11-03", incident_resolved("i1", nov2, nov3));
     log.push(
-        "incident-i1",
-        "xingfu",
-        "2026-11-02",
-        incident_dispatched("i1"),
-    );
-    log.push(
-        "incident-i1",
-        "xingfu",
-        "2026-11-03",
-        incident_resolved("i1", "2026-11-02T02:00:00Z", "2026-11-03T02:00:00Z"),
-    );
-    log.push(
-        "incident-i2",
-        "xingfu",
         "2026-11-04",
-        incident_reported("i2", Ic::Fire, Is::Major, "2026-11-04T02:00:00Z"),
+        incident_reported("i2", Ic::Fire, Is::Major, nov4),
     );
     log.push(
-        "incident-i2",
-        "xingfu",
         "2026-11-08",
-        incident_resolved("i2", "2026-11-04T02:00:00Z", "2026-11-08T02:00:00Z"),
+        incident_resolved("i2", nov4, "2026-11-08T02:00:00Z"),
     );
+    let dispute = incident_reported("i3", Ic::Dispute, Is::Serious, "2026-11-09T02:00:00Z");
+    log.push("2026-11-09", dispute);
+    log.push("2026-11-05", patrol_completed("p1", 4, 90));
+    log.push("2026-11-05", inspection_recorded("n1", true));
+    log.push("2026-11-05", inspection_recorded("n2", false));
     log.push(
-        "incident-i3",
-        "xingfu",
-        "2026-11-09",
-        incident_reported("i3", Ic::Dispute, Is::Serious, "2026-11-09T02:00:00Z"),
-    );
-    log.push(
-        "patrol-p1",
-        "xingfu",
-        "2026-11-05",
-        patrol_completed("p1", 4, 90),
-    );
-    log.push(
-        "inspection-n1",
-        "xingfu",
-        "2026-11-05",
-        inspection("n1", true),
-    );
-    log.push(
-        "inspection-n2",
-        "xingfu",
-        "2026-11-05",
-        inspection("n2", false),
-    );
-    log.push(
-        "rectification-k1",
-        "xingfu",
         "2026-11-05",
         rectification_ordered("k1", "2026-11-05", "2026-11-12"),
     );
     log.push(
-        "rectification-k2",
-        "xingfu",
         "2026-11-05",
         rectification_ordered("k2", "2026-11-05", "2026-11-12"),
     );
     log.push(
-        "rectification-k1",
-        "xingfu",
         "2026-11-10",
         rectification_verified("k1", "2026-11-10", "2026-11-12"),
     );
-    p.apply_batch("safety", &log.events, &NoGaps).await.unwrap();
+    let db = applied(backend, "safety", &log).await;
+    let p = &db.projection;
 
-    let month = |prefix| values(p, &["xingfu"], "2026-11-01", "2026-11-30", prefix);
+    let month = |prefix| xingfu(p, "2026-11-01", "2026-11-30", prefix);
     assert_eq!(
         month("incidents").await,
         expect(&[
@@ -368,7 +224,7 @@ async fn safety_feeds_its_elements(backend: Backend) {
         ]
         .concat()
     );
-    let incidents = query(&db.url, "SELECT incident_id || '|' || category || '|' || severity || '|' || state || '|' || reported_at || '|' || CAST(alert AS TEXT) FROM incident_view ORDER BY incident_id").await;
+    let incidents = rows(&db.url, &["SELECT incident_id || '|' || category || '|' || severity || '|' || state || '|' || reported_at || '|' || CAST(alert AS TEXT) FROM incident_view ORDER BY incident_id"]).await;
     assert_eq!(
         incidents,
         [
@@ -379,79 +235,32 @@ async fn safety_feeds_its_elements(backend: Backend) {
     );
 }
 
-/// The first column of every row of `sql`, as text.
-async fn query(url: &str, sql: &str) -> Vec<String> {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(url).await.unwrap();
-    let rows = sqlx::query(sql).fetch_all(&pool).await.unwrap();
-    pool.close().await;
-    rows.iter().map(|r| r.get::<String, _>(0)).collect()
-}
-
-/// Every row of the new read-model tables and the facts, in key order.
-async fn dump(url: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for sql in [
-        "SELECT element || '|' || community || '|' || day || '|' || CAST(value AS TEXT) FROM kpi_facts ORDER BY element, community, day",
+async fn rebuilds_are_identical_whatever_the_batching(backend: Backend) {
+    let mut log = activities_log();
+    let mut push = |on, draft| log.push_in("heping", on, draft);
+    push("2026-11-01", volunteer_registered("v1"));
+    push(
+        "2026-11-02",
+        hours_submitted("v1", "rec1", 60, "2026-11-02"),
+    );
+    let approved = hours_approved("v1", "rec1", 60, "2026-11-02", "2026-11-03", 60);
+    push("2026-11-03", approved);
+    let theft = incident_reported("i1", Ic::Theft, Is::Minor, "2026-11-02T02:00:00Z");
+    push("2026-11-02", theft);
+    push(
+        "2026-11-05",
+        rectification_ordered("k1", "2026-11-05", "2026-11-12"),
+    );
+    let dump = [
+        KPI_ROWS,
         "SELECT activity_id || '|' || status || '|' || CAST(registered AS TEXT) || '|' || CAST(checked_in AS TEXT) || '|' || starts_at FROM activity_view ORDER BY activity_id",
         "SELECT plan_key || '|' || CAST(item_count AS TEXT) FROM plan_view ORDER BY plan_key",
         "SELECT volunteer_id || '|' || CAST(approved_minutes AS TEXT) || '|' || CAST(pending_records AS TEXT) FROM volunteer_view ORDER BY volunteer_id",
         "SELECT record_id FROM pending_approval_view ORDER BY record_id",
         "SELECT incident_id || '|' || state FROM incident_view ORDER BY incident_id",
         "SELECT rectification_id || '|' || state FROM rectification_view ORDER BY rectification_id",
-    ] {
-        out.extend(query(url, sql).await);
-    }
-    out
-}
-
-async fn rebuilds_are_identical_whatever_the_batching(backend: Backend) {
-    let mut log = activities_log();
-    log.push(
-        "volunteer-v1",
-        "heping",
-        "2026-11-01",
-        volunteer_registered("v1"),
-    );
-    log.push(
-        "volunteer-v1",
-        "heping",
-        "2026-11-02",
-        hours_submitted("v1", "rec1", 60, "2026-11-02"),
-    );
-    log.push(
-        "volunteer-v1",
-        "heping",
-        "2026-11-03",
-        hours_approved("v1", "rec1", 60, "2026-11-02", "2026-11-03", 60),
-    );
-    log.push(
-        "incident-i1",
-        "heping",
-        "2026-11-02",
-        incident_reported("i1", Ic::Theft, Is::Minor, "2026-11-02T02:00:00Z"),
-    );
-    log.push(
-        "rectification-k1",
-        "heping",
-        "2026-11-05",
-        rectification_ordered("k1", "2026-11-05", "2026-11-12"),
-    );
-    let whole = backend.open().await;
-    whole
-        .projection
-        .apply_batch("all", &log.events, &NoGaps)
-        .await
-        .unwrap();
-    let single = backend.open().await;
-    for event in &log.events {
-        single
-            .projection
-            .apply_batch("all", std::slice::from_ref(event), &NoGaps)
-            .await
-            .unwrap();
-    }
-    let (a, b) = (dump(&whole.url).await, dump(&single.url).await);
+    ];
+    let (a, b) = rebuilt_both_ways(backend, &log, &dump).await;
     assert!(
         a.contains(&"a1|closed|2|2|2026-11-07T11:00:00Z".to_owned()),
         "{a:#?}"

@@ -7,43 +7,36 @@ use std::collections::BTreeMap;
 
 use civitas_platform::auth::{Caller, Role};
 use civitas_platform::org::OrgTree;
-use civitas_projection::{Insights, Projection};
-use civitas_proto::events::v1::{CareCategory, ResidenceType};
+use civitas_projection::Insights;
+use civitas_proto::events::v1::CareCategory::Minor;
+use civitas_proto::events::v1::ResidenceType::{Floating, Permanent};
+use civitas_proto::insights::v1::insights_service_client::InsightsServiceClient;
 use civitas_proto::insights::v1::insights_service_server::InsightsService;
-use civitas_proto::insights::v1::{GetKpisRequest, GetKpisResponse, OrgUnitKpis};
+use civitas_proto::insights::v1::{GetKpisRequest, GetKpisResponse};
 use common::*;
 use tonic::{Code, Request, Status};
 
-fn caller(role: Role, org_unit: &str) -> Caller {
-    Caller {
-        subject: "tester".into(),
-        role,
-        org_unit: org_unit.into(),
-    }
-}
-
+/// GetKpis as `who`, or without a verified caller.
 async fn get(
     service: &Insights,
     who: Option<Caller>,
     org_unit: &str,
     period: &str,
 ) -> Result<GetKpisResponse, Status> {
-    let mut request = Request::new(GetKpisRequest {
+    let request = GetKpisRequest {
         org_unit: org_unit.into(),
         period: period.into(),
-    });
-    if let Some(who) = who {
-        request.extensions_mut().insert(who);
+    };
+    match who {
+        Some(who) => service.get_kpis(&who, request).await,
+        None => InsightsService::get_kpis(service, Request::new(request))
+            .await
+            .map(|r| r.into_inner()),
     }
-    service.get_kpis(request).await.map(|r| r.into_inner())
 }
 
-fn value(unit: &OrgUnitKpis, element: &str) -> f64 {
-    unit.values
-        .iter()
-        .find(|v| v.element == element)
-        .unwrap_or_else(|| panic!("{element} missing in {}", unit.code))
-        .value
+fn staff() -> Option<Caller> {
+    Some(caller(Role::Staff, "xingfu"))
 }
 
 /// (child code, residents) per drill-down row.
@@ -57,43 +50,28 @@ fn residents_by_child(response: &GetKpisResponse) -> BTreeMap<String, f64> {
 
 /// xingfu: 3 residents (one minor), heping: 2 floating, chaoyang (another street): 1.
 async fn seeded(backend: Backend) -> (TestDb, Insights) {
-    let db = backend.open().await;
     let mut log = Log::default();
     for (resident, community, kind) in [
-        ("r1", "xingfu", ResidenceType::Permanent),
-        ("r2", "xingfu", ResidenceType::Permanent),
-        ("r3", "xingfu", ResidenceType::Floating),
-        ("r4", "heping", ResidenceType::Floating),
-        ("r5", "heping", ResidenceType::Floating),
-        ("r6", "chaoyang", ResidenceType::Permanent),
+        ("r1", "xingfu", Permanent),
+        ("r2", "xingfu", Permanent),
+        ("r3", "xingfu", Floating),
+        ("r4", "heping", Floating),
+        ("r5", "heping", Floating),
+        ("r6", "chaoyang", Permanent),
     ] {
-        log.push(
-            &format!("resident-{resident}"),
-            community,
-            "2026-11-02",
-            registered(resident, "h", kind),
-        );
+        let registered = resident_registered(resident, "h", kind);
+        log.push_in(community, "2026-11-02", registered);
     }
-    log.push(
-        "resident-r1",
-        "xingfu",
-        "2026-11-03",
-        assigned("r1", CareCategory::Minor),
-    );
-    log.push("household-h1", "xingfu", "2026-11-02", household("h1"));
-    db.projection
-        .apply_batch("residents", &log.events, &NoGaps)
-        .await
-        .unwrap();
+    log.push("2026-11-03", care_category_assigned("r1", Minor));
+    log.push("2026-11-02", household_registered("h1"));
+    let db = applied(backend, "residents", &log).await;
     let insights = Insights::new(db.projection.clone(), OrgTree::demo());
     (db, insights)
 }
 
 async fn community_values_and_no_children(backend: Backend) {
     let (_db, service) = seeded(backend).await;
-    let r = get(&service, Some(caller(Role::Staff, "xingfu")), "", "202611")
-        .await
-        .unwrap();
+    let r = get(&service, staff(), "", "202611").await.unwrap();
     let unit = r.org_unit.as_ref().unwrap();
     assert_eq!(
         (unit.code.as_str(), unit.name.as_str(), unit.level.as_str()),
@@ -125,27 +103,13 @@ async fn community_values_and_no_children(backend: Backend) {
     assert_eq!(r.period, "202611");
     assert_eq!(r.applied_events, 8);
 
-    let before = get(
-        &service,
-        Some(caller(Role::Staff, "xingfu")),
-        "xingfu",
-        "20261102",
-    )
-    .await
-    .unwrap();
+    let before = get(&service, staff(), "xingfu", "20261102").await.unwrap();
     assert_eq!(
         value(before.org_unit.as_ref().unwrap(), "residents.care.minor"),
         0.0,
         "assigned the next day"
     );
-    let october = get(
-        &service,
-        Some(caller(Role::Staff, "xingfu")),
-        "xingfu",
-        "2026Q3",
-    )
-    .await
-    .unwrap();
+    let october = get(&service, staff(), "xingfu", "2026Q3").await.unwrap();
     assert_eq!(value(october.org_unit.as_ref().unwrap(), "residents"), 0.0);
 }
 
@@ -216,14 +180,7 @@ async fn errors_map_to_grpc_codes(backend: Backend) {
     assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
     assert!(err.message().contains("period"), "{err:?}");
 
-    let err = get(
-        &service,
-        Some(caller(Role::Staff, "xingfu")),
-        "huafeng",
-        "2026",
-    )
-    .await
-    .unwrap_err();
+    let err = get(&service, staff(), "huafeng", "2026").await.unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
     let err = get(
         &service,
@@ -239,14 +196,30 @@ async fn errors_map_to_grpc_codes(backend: Backend) {
     assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
 }
 
-/// The server wrapper is what the binary mounts.
+/// What the binary mounts: the Insights server behind the auth interceptor.
 #[tokio::test]
-async fn projection_builds_the_grpc_server() {
-    let dir = civitas_testkit::temp_dir();
-    let projection = Projection::open(&format!("sqlite://{}/p.db?mode=rwc", dir.path().display()))
+async fn projection_serves_insights_behind_auth() {
+    let (server, _db) = served().await;
+    let request = || GetKpisRequest {
+        org_unit: String::new(),
+        period: "202611".into(),
+    };
+    let channel = server.channel_as(Role::District, "gulou").await;
+    let r = InsightsServiceClient::new(channel)
+        .get_kpis(request())
         .await
-        .unwrap();
-    let _server = projection.insights(OrgTree::demo());
+        .unwrap()
+        .into_inner();
+    let unit = r.org_unit.unwrap();
+    assert_eq!(
+        (unit.code.as_str(), value(&unit, "residents")),
+        ("gulou", 0.0)
+    );
+    let err = InsightsServiceClient::new(server.channel_with(None).await)
+        .get_kpis(request())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
 }
 
 on_both_backends!(

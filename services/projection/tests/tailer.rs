@@ -9,31 +9,26 @@ use std::time::Duration;
 use civitas_kernel::store::SqliteEventStore;
 use civitas_kernel::{AppendRequest, EventStore, ExpectedVersion, Metadata, NewEvent, OrgPath};
 use civitas_projection::{run_tailer, Projection, StoreGapFiller};
-use civitas_proto::events::v1::ResidenceType;
+use civitas_proto::events::v1::ResidenceType::{Floating, Permanent};
 use civitas_testkit::eventually;
 use common::*;
 use tokio_util::sync::CancellationToken;
 
-async fn append(
-    store: &dyn EventStore,
-    stream: &str,
-    community: &str,
-    on: &str,
-    (event_type, payload): Payload,
-) {
+/// Appends an event that happened in xingfu at noon on `on`.
+async fn append(store: &dyn EventStore, on: &str, draft: Draft) {
     let request = AppendRequest {
-        stream_id: stream.into(),
+        stream_id: draft.stream,
         expected: ExpectedVersion::Any,
         metadata: Metadata {
             org: OrgPath {
                 district: "gulou".into(),
                 street: "huafeng".into(),
-                community: community.into(),
+                community: "xingfu".into(),
             },
             actor: "staff-1".into(),
             ..Default::default()
         },
-        events: vec![NewEvent::new(event_type, 1, noon(on), payload)],
+        events: vec![NewEvent::new(draft.event_type, 1, noon(on), draft.payload)],
         idempotency: None,
     };
     store.append(request).await.expect("append");
@@ -75,14 +70,8 @@ async fn tailer_follows_the_store_and_resumes_after_restart() {
 
     // Events committed before the tailer starts are caught up.
     for i in 0..3 {
-        append(
-            store.as_ref(),
-            &format!("resident-r{i}"),
-            "xingfu",
-            "2026-11-02",
-            registered(&format!("r{i}"), "h1", ResidenceType::Floating),
-        )
-        .await;
+        let registered = resident_registered(&format!("r{i}"), "h1", Floating);
+        append(store.as_ref(), "2026-11-02", registered).await;
     }
     let shutdown = CancellationToken::new();
     let tailer = spawn(&projection, &store, &shutdown);
@@ -93,22 +82,8 @@ async fn tailer_follows_the_store_and_resumes_after_restart() {
     });
 
     // New appends wake the tailer.
-    append(
-        store.as_ref(),
-        "resident-r0",
-        "xingfu",
-        "2026-11-05",
-        moved_out("r0"),
-    )
-    .await;
-    append(
-        store.as_ref(),
-        "household-h1",
-        "xingfu",
-        "2026-11-05",
-        household("h1"),
-    )
-    .await;
+    append(store.as_ref(), "2026-11-05", resident_moved_out("r0")).await;
+    append(store.as_ref(), "2026-11-05", household_registered("h1")).await;
     eventually!(async {
         let applied = projection.applied_events().await?;
         anyhow::ensure!(applied == 5, "applied {applied}");
@@ -123,14 +98,8 @@ async fn tailer_follows_the_store_and_resumes_after_restart() {
         .unwrap();
 
     // A restarted tailer (fresh handle on the same database) continues from the checkpoint.
-    append(
-        store.as_ref(),
-        "resident-r9",
-        "xingfu",
-        "2026-11-06",
-        registered("r9", "h1", ResidenceType::Permanent),
-    )
-    .await;
+    let registered = resident_registered("r9", "h1", Permanent);
+    append(store.as_ref(), "2026-11-06", registered).await;
     let reopened = Projection::open(&url).await.unwrap();
     assert_eq!(reopened.checkpoint("residents").await.unwrap().position, 5);
     let shutdown = CancellationToken::new();

@@ -6,203 +6,116 @@ mod common;
 
 use civitas_platform::auth::{Caller, Role};
 use civitas_platform::org::OrgTree;
-use civitas_projection::{Insights, Projection, Worklist};
+use civitas_projection::{Insights, Worklist};
 use civitas_proto::convert::timestamp;
 use civitas_proto::events::v1::{
     ActivityCategory as Ac, IncidentCategory as Ic, IncidentSeverity as Is,
 };
-use civitas_proto::insights::v1::insights_service_server::InsightsService;
+use civitas_proto::insights::v1::worklist_service_client::WorklistServiceClient;
 use civitas_proto::insights::v1::worklist_service_server::WorklistService;
 use civitas_proto::insights::v1::*;
 use common::areas::*;
 use common::*;
-use tonic::{Code, Request};
-
-fn as_(role: Role, org_unit: &str) -> Caller {
-    Caller {
-        subject: "tester".into(),
-        role,
-        org_unit: org_unit.into(),
-    }
-}
-
-fn request<T>(who: Caller, message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    request.extensions_mut().insert(who);
-    request
-}
+use tonic::{Code, Request, Status};
 
 fn staff() -> Caller {
-    as_(Role::Staff, "xingfu")
+    caller(Role::Staff, "xingfu")
 }
 
 fn district() -> Caller {
-    as_(Role::District, "gulou")
+    caller(Role::District, "gulou")
 }
 
 /// xingfu and heping (street huafeng) and chaoyang (street dongjie), each with an
 /// activity, a volunteer with a pending record, incidents and rectifications.
 async fn seeded(backend: Backend) -> (TestDb, Worklist, Insights) {
-    let db = backend.open().await;
     let mut log = Log::default();
     for (i, community) in ["xingfu", "heping", "chaoyang"].into_iter().enumerate() {
         let n = i + 1;
         let (a, v, inc, k) = (
-            format!("a{n}"),
-            format!("v{n}"),
-            format!("i{n}"),
-            format!("k{n}"),
+            &format!("a{n}"),
+            &format!("v{n}"),
+            &format!("i{n}"),
+            &format!("k{n}"),
         );
+        let mut push = |on, draft| log.push_in(community, on, draft);
         let start = format!("2026-12-0{n}T02:00:00Z");
-        log.push(
-            &format!("activity-{a}"),
-            community,
+        push(
             "2026-11-20",
-            scheduled(&a, Ac::FilmScreening, &start),
+            activity_scheduled(a, Ac::FilmScreening, &start),
         );
-        log.push(
-            &format!("activity-{a}"),
-            community,
-            "2026-11-21",
-            participant_registered(&a, "r1", 1),
-        );
-        log.push(
-            &format!("volunteer-{v}"),
-            community,
-            "2026-11-01",
-            volunteer_registered(&v),
-        );
-        log.push(
-            &format!("volunteer-{v}"),
-            community,
+        push("2026-11-21", participant_registered(a, "r1", 1));
+        push("2026-11-01", volunteer_registered(v));
+        let submitted_on = format!("2026-11-0{n}");
+        let minutes = 60 * n as u32;
+        push(
             "2026-11-02",
-            hours_submitted(
-                &v,
-                &format!("rec{n}"),
-                60 * n as u32,
-                &format!("2026-11-0{n}"),
-            ),
+            hours_submitted(v, &format!("rec{n}"), minutes, &submitted_on),
         );
-        log.push(
-            &format!("incident-{inc}"),
-            community,
+        let reported_at = format!("2026-11-10T0{n}:00:00Z");
+        push(
             "2026-11-10",
-            incident_reported(
-                &inc,
-                Ic::Fire,
-                Is::Serious,
-                &format!("2026-11-10T0{n}:00:00Z"),
-            ),
+            incident_reported(inc, Ic::Fire, Is::Serious, &reported_at),
         );
-        log.push(
-            &format!("rectification-{k}"),
-            community,
+        let deadline = format!("2026-11-1{n}");
+        push(
             "2026-11-05",
-            rectification_ordered(&k, "2026-11-05", &format!("2026-11-1{n}")),
+            rectification_ordered(k, "2026-11-05", &deadline),
         );
     }
     // xingfu: a closed film night, a resolved minor theft, a verified rectification,
     // approved hours and a star.
     log.push(
-        "activity-a9",
-        "xingfu",
         "2026-11-07",
-        scheduled("a9", Ac::FilmScreening, "2026-11-07T11:00:00Z"),
+        activity_scheduled("a9", Ac::FilmScreening, "2026-11-07T11:00:00Z"),
     );
+    log.push("2026-11-07", participant_registered("a9", "r1", 1));
+    log.push("2026-11-07", participant_registered("a9", "r2", 2));
+    log.push("2026-11-07", participant_checked_in("a9", "r1"));
+    log.push("2026-11-07", participant_checked_in("a9", ""));
     log.push(
-        "activity-a9",
-        "xingfu",
-        "2026-11-07",
-        participant_registered("a9", "r1", 1),
-    );
-    log.push(
-        "activity-a9",
-        "xingfu",
-        "2026-11-07",
-        participant_registered("a9", "r2", 2),
-    );
-    log.push(
-        "activity-a9",
-        "xingfu",
-        "2026-11-07",
-        checked_in("a9", "r1"),
-    );
-    log.push("activity-a9", "xingfu", "2026-11-07", checked_in("a9", ""));
-    log.push(
-        "activity-a9",
-        "xingfu",
         "2026-11-07",
         activity_closed("a9", Ac::FilmScreening, 2, 1, 1),
     );
     log.push(
-        "incident-i8",
-        "xingfu",
         "2026-11-11",
         incident_reported("i8", Ic::Theft, Is::Minor, "2026-11-11T01:00:00Z"),
     );
+    log.push("2026-11-11", incident_dispatched("i8"));
     log.push(
-        "incident-i8",
-        "xingfu",
-        "2026-11-11",
-        incident_dispatched("i8"),
-    );
-    log.push(
-        "incident-i9",
-        "xingfu",
         "2026-11-12",
         incident_reported("i9", Ic::Dispute, Is::Minor, "2026-11-12T01:00:00Z"),
     );
+    let resolved = incident_resolved("i9", "2026-11-12T01:00:00Z", "2026-11-12T05:00:00Z");
+    log.push("2026-11-12", resolved);
     log.push(
-        "incident-i9",
-        "xingfu",
-        "2026-11-12",
-        incident_resolved("i9", "2026-11-12T01:00:00Z", "2026-11-12T05:00:00Z"),
-    );
-    log.push(
-        "rectification-k9",
-        "xingfu",
         "2026-11-05",
         rectification_ordered("k9", "2026-11-05", "2026-11-08"),
     );
     log.push(
-        "rectification-k9",
-        "xingfu",
         "2026-11-07",
         rectification_verified("k9", "2026-11-07", "2026-11-08"),
     );
     log.push(
-        "volunteer-v1",
-        "xingfu",
         "2026-11-03",
         hours_submitted("v1", "rec9", 6000, "2026-11-03"),
     );
-    log.push(
-        "volunteer-v1",
-        "xingfu",
-        "2026-11-04",
-        hours_approved("v1", "rec9", 6000, "2026-11-03", "2026-11-04", 6000),
-    );
-    log.push(
-        "volunteer-v1",
-        "xingfu",
-        "2026-11-04",
-        star_changed("v1", 0, 1),
-    );
+    let approved = hours_approved("v1", "rec9", 6000, "2026-11-03", "2026-11-04", 6000);
+    log.push("2026-11-04", approved);
+    log.push("2026-11-04", star_level_changed("v1", 0, 1));
     // heping: a major incident escalated from serious, reported in December.
-    log.push(
-        "incident-i7",
-        "heping",
-        "2026-12-02",
-        incident_reported("i7", Ic::PublicOrder, Is::Major, "2026-12-02T01:00:00Z"),
-    );
-    db.projection
-        .apply_batch("all", &log.events, &NoGaps)
-        .await
-        .unwrap();
+    let major = incident_reported("i7", Ic::PublicOrder, Is::Major, "2026-12-02T01:00:00Z");
+    log.push_in("heping", "2026-12-02", major);
+    let db = applied(backend, "all", &log).await;
     let tree = OrgTree::demo();
     let worklist = Worklist::new(db.projection.clone(), tree.clone());
     let insights = Insights::new(db.projection.clone(), tree);
     (db, worklist, insights)
+}
+
+/// The code of an error that was expected.
+fn code<T: std::fmt::Debug>(result: Result<T, Status>) -> Code {
+    result.expect_err("an error").code()
 }
 
 async fn upcoming_activities_and_attendance(backend: Backend) {
@@ -212,18 +125,23 @@ async fn upcoming_activities_and_attendance(backend: Backend) {
         from: Some(timestamp(at("2026-12-01T00:00:00Z"))),
         to: Some(timestamp(at("2026-12-31T00:00:00Z"))),
     };
-    let r = service
-        .list_upcoming_activities(request(staff(), window("")))
-        .await
-        .unwrap()
-        .into_inner();
-    let ids: Vec<_> = r
-        .activities
-        .iter()
-        .map(|a| a.activity_id.as_str())
-        .collect();
-    assert_eq!(ids, ["a1"], "own community, scheduled, within the window");
-    let a1 = &r.activities[0];
+    let upcoming = |who: Caller, request| {
+        let service = service.clone();
+        async move {
+            let r = service.list_upcoming_activities(&who, request).await;
+            r.unwrap().activities
+        }
+    };
+    let ids = |list: &[WorklistActivity]| -> Vec<String> {
+        list.iter().map(|a| a.activity_id.clone()).collect()
+    };
+    let activities = upcoming(staff(), window("")).await;
+    assert_eq!(
+        ids(&activities),
+        ["a1"],
+        "own community, scheduled, within the window"
+    );
+    let a1 = &activities[0];
     assert_eq!(
         (
             a1.community.as_str(),
@@ -236,32 +154,21 @@ async fn upcoming_activities_and_attendance(backend: Backend) {
     );
     assert_eq!(a1.starts_at, Some(timestamp(at("2026-12-01T02:00:00Z"))));
 
-    let r = service
-        .list_upcoming_activities(request(district(), window("huafeng")))
-        .await
-        .unwrap()
-        .into_inner();
-    let ids: Vec<_> = r
-        .activities
-        .iter()
-        .map(|a| a.activity_id.as_str())
-        .collect();
+    let street = upcoming(district(), window("huafeng")).await;
     assert_eq!(
-        ids,
+        ids(&street),
         ["a1", "a2"],
         "the street's communities, earliest first"
     );
 
-    let att = service
-        .get_activity_attendance(request(
-            staff(),
-            GetActivityAttendanceRequest {
-                activity_id: "a9".into(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let attendance = |id: &str| {
+        let request = GetActivityAttendanceRequest {
+            activity_id: id.into(),
+        };
+        let service = service.clone();
+        async move { service.get_activity_attendance(&staff(), request).await }
+    };
+    let att = attendance("a9").await.unwrap();
     let activity = att.activity.as_ref().unwrap();
     assert_eq!(
         (
@@ -276,47 +183,23 @@ async fn upcoming_activities_and_attendance(backend: Backend) {
         (1, 1, 0.5)
     );
 
-    let err = service
-        .get_activity_attendance(request(
-            staff(),
-            GetActivityAttendanceRequest {
-                activity_id: "a3".into(),
-            },
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
-    let err = service
-        .get_activity_attendance(request(
-            staff(),
-            GetActivityAttendanceRequest {
-                activity_id: "nope".into(),
-            },
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::NotFound, "{err:?}");
+    assert_eq!(code(attendance("a3").await), Code::PermissionDenied);
+    assert_eq!(code(attendance("nope").await), Code::NotFound);
     let mut backwards = window("");
     std::mem::swap(&mut backwards.from, &mut backwards.to);
-    let err = service
-        .list_upcoming_activities(request(staff(), backwards))
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    let r = service.list_upcoming_activities(&staff(), backwards).await;
+    assert_eq!(code(r), Code::InvalidArgument);
 }
 
 async fn volunteer_lists(backend: Backend) {
     let (_db, service, _) = seeded(backend).await;
+    let request = ListPendingHourApprovalsRequest {
+        org_unit: "huafeng".into(),
+    };
     let pending = service
-        .list_pending_hour_approvals(request(
-            district(),
-            ListPendingHourApprovalsRequest {
-                org_unit: "huafeng".into(),
-            },
-        ))
+        .list_pending_hour_approvals(&district(), request)
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let rows: Vec<_> = pending
         .approvals
         .iter()
@@ -337,13 +220,16 @@ async fn volunteer_lists(backend: Backend) {
         ]
     );
 
-    let hours = service
-        .list_volunteer_hours(request(staff(), ListVolunteerHoursRequest::default()))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(hours.volunteers.len(), 1);
-    let v1 = &hours.volunteers[0];
+    let hours = |who: Caller| {
+        let service = service.clone();
+        async move {
+            let r = service.list_volunteer_hours(&who, Default::default()).await;
+            r.unwrap().volunteers
+        }
+    };
+    let volunteers = hours(staff()).await;
+    assert_eq!(volunteers.len(), 1);
+    let v1 = &volunteers[0];
     assert_eq!(
         (
             v1.volunteer_id.as_str(),
@@ -354,26 +240,17 @@ async fn volunteer_lists(backend: Backend) {
         ),
         ("v1", 6000, 100.0, 1, 1)
     );
-    let all = service
-        .list_volunteer_hours(request(district(), ListVolunteerHoursRequest::default()))
-        .await
-        .unwrap()
-        .into_inner();
-    let ids: Vec<_> = all
-        .volunteers
-        .iter()
-        .map(|v| v.volunteer_id.as_str())
-        .collect();
+    let all = hours(district()).await;
+    let ids: Vec<_> = all.iter().map(|v| v.volunteer_id.as_str()).collect();
     assert_eq!(ids, ["v1", "v2", "v3"], "most hours first");
 }
 
 async fn safety_lists(backend: Backend) {
     let (_db, service, _) = seeded(backend).await;
     let open = service
-        .list_open_incidents(request(staff(), ListOpenIncidentsRequest::default()))
+        .list_open_incidents(&staff(), Default::default())
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let rows: Vec<_> = open
         .incidents
         .iter()
@@ -394,15 +271,18 @@ async fn safety_lists(backend: Backend) {
         ]
     );
 
-    let overdue = |org_unit: &str, as_of: &str| ListOverdueRectificationsRequest {
-        org_unit: org_unit.into(),
-        as_of: date(as_of),
+    let overdue = |who: Caller, org_unit: &str, as_of: &str| {
+        let request = ListOverdueRectificationsRequest {
+            org_unit: org_unit.into(),
+            as_of: date(as_of),
+        };
+        let service = service.clone();
+        async move {
+            let r = service.list_overdue_rectifications(&who, request).await;
+            r.unwrap()
+        }
     };
-    let r = service
-        .list_overdue_rectifications(request(district(), overdue("gulou", "2026-11-13")))
-        .await
-        .unwrap()
-        .into_inner();
+    let r = overdue(district(), "gulou", "2026-11-13").await;
     let rows: Vec<_> = r
         .rectifications
         .iter()
@@ -420,103 +300,66 @@ async fn safety_lists(backend: Backend) {
         "deadline before as_of, open only (k9 was verified), most overdue first"
     );
     assert_eq!(r.as_of, date("2026-11-13"));
-    let r = service
-        .list_overdue_rectifications(request(staff(), overdue("", "2026-11-11")))
-        .await
-        .unwrap()
-        .into_inner();
+    let r = overdue(staff(), "", "2026-11-11").await;
     assert_eq!(
         r.rectifications.len(),
         0,
         "due on the 11th is not overdue that day"
     );
 
-    let alerts = |period: &str| ListAlertsRequest {
-        org_unit: String::new(),
-        period: period.into(),
+    let alerts = |period: &str| {
+        let request = ListAlertsRequest {
+            org_unit: String::new(),
+            period: period.into(),
+        };
+        let service = service.clone();
+        async move { service.list_alerts(&district(), request).await }
     };
-    let r = service
-        .list_alerts(request(district(), alerts("202611")))
-        .await
-        .unwrap()
-        .into_inner();
+    let r = alerts("202611").await.unwrap();
     let ids: Vec<_> = r.alerts.iter().map(|a| a.incident_id.as_str()).collect();
     assert_eq!(ids, ["i3", "i2", "i1"], "fires of November, newest first");
-    let r = service
-        .list_alerts(request(district(), alerts("202612")))
-        .await
-        .unwrap()
-        .into_inner();
+    let r = alerts("202612").await.unwrap();
     let rows: Vec<_> = r
         .alerts
         .iter()
         .map(|a| (a.incident_id.as_str(), a.severity.as_str()))
         .collect();
     assert_eq!(rows, [("i7", "major")]);
-    let err = service
-        .list_alerts(request(district(), alerts("2026M12")))
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert_eq!(code(alerts("2026M12").await), Code::InvalidArgument);
 }
 
 async fn lists_are_scoped_by_token(backend: Backend) {
     let (_db, service, _) = seeded(backend).await;
-    let err = service
-        .list_open_incidents(request(
-            staff(),
-            ListOpenIncidentsRequest {
-                org_unit: "heping".into(),
-            },
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
-    let err = service
-        .list_pending_hour_approvals(request(
-            staff(),
-            ListPendingHourApprovalsRequest {
-                org_unit: "huafeng".into(),
-            },
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
-    let err = service
-        .list_alerts(request(
-            as_(Role::District, "dongjie"),
-            ListAlertsRequest {
-                org_unit: "xingfu".into(),
-                period: "2026".into(),
-            },
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
-    let err = service
-        .list_volunteer_hours(request(
-            district(),
-            ListVolunteerHoursRequest {
-                org_unit: "atlantis".into(),
-            },
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::NotFound, "{err:?}");
-    let err = service
-        .list_open_incidents(Request::new(ListOpenIncidentsRequest::default()))
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
+    let heping = ListOpenIncidentsRequest {
+        org_unit: "heping".into(),
+    };
+    let r = service.list_open_incidents(&staff(), heping).await;
+    assert_eq!(code(r), Code::PermissionDenied);
+    let huafeng = ListPendingHourApprovalsRequest {
+        org_unit: "huafeng".into(),
+    };
+    let r = service.list_pending_hour_approvals(&staff(), huafeng).await;
+    assert_eq!(code(r), Code::PermissionDenied);
+    let xingfu_this_year = ListAlertsRequest {
+        org_unit: "xingfu".into(),
+        period: "2026".into(),
+    };
+    let dongjie = caller(Role::District, "dongjie");
+    let r = service.list_alerts(&dongjie, xingfu_this_year).await;
+    assert_eq!(code(r), Code::PermissionDenied);
+    let atlantis = ListVolunteerHoursRequest {
+        org_unit: "atlantis".into(),
+    };
+    let r = service.list_volunteer_hours(&district(), atlantis).await;
+    assert_eq!(code(r), Code::NotFound);
+    let anonymous = Request::new(ListOpenIncidentsRequest::default());
+    let r = WorklistService::list_open_incidents(&service, anonymous).await;
+    assert_eq!(code(r), Code::Unauthenticated);
 
     let street = service
-        .list_open_incidents(request(
-            as_(Role::District, "dongjie"),
-            ListOpenIncidentsRequest::default(),
-        ))
+        .list_open_incidents(&dongjie, Default::default())
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert!(
         street.incidents.iter().all(|i| i.community == "chaoyang"),
         "{street:?}"
@@ -524,26 +367,18 @@ async fn lists_are_scoped_by_token(backend: Backend) {
     assert_eq!(street.incidents.len(), 1);
 }
 
-fn value(unit: &OrgUnitKpis, element: &str) -> f64 {
-    unit.values
-        .iter()
-        .find(|v| v.element == element)
-        .unwrap_or_else(|| panic!("{element} missing in {}", unit.code))
-        .value
-}
-
 async fn new_elements_roll_up_the_tree(backend: Backend) {
     let (_db, _, insights) = seeded(backend).await;
     let kpis = |unit: &str, period: &str| {
-        let r = request(
-            as_(Role::District, "gulou"),
-            GetKpisRequest {
-                org_unit: unit.into(),
-                period: period.into(),
-            },
-        );
+        let request = GetKpisRequest {
+            org_unit: unit.into(),
+            period: period.into(),
+        };
         let insights = insights.clone();
-        async move { insights.get_kpis(r).await.unwrap().into_inner() }
+        async move {
+            let who = caller(Role::District, "gulou");
+            insights.get_kpis(&who, request).await.unwrap()
+        }
     };
     let elements = [
         "incidents.reported",
@@ -602,14 +437,21 @@ async fn new_elements_roll_up_the_tree(backend: Backend) {
     );
 }
 
-/// The server wrapper is what the binary mounts.
+/// What the binary mounts: the Worklist server behind the auth interceptor.
 #[tokio::test]
-async fn projection_builds_the_worklist_server() {
-    let dir = civitas_testkit::temp_dir();
-    let projection = Projection::open(&format!("sqlite://{}/p.db?mode=rwc", dir.path().display()))
+async fn projection_serves_the_worklist_behind_auth() {
+    let (server, _db) = served().await;
+    let channel = server.channel_as(Role::Staff, "xingfu").await;
+    let open = WorklistServiceClient::new(channel)
+        .list_open_incidents(ListOpenIncidentsRequest::default())
         .await
         .unwrap();
-    let _server = projection.worklist(OrgTree::demo());
+    assert_eq!(open.into_inner().incidents.len(), 0);
+    let err = WorklistServiceClient::new(server.channel_with(None).await)
+        .list_open_incidents(ListOpenIncidentsRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
 }
 
 on_both_backends!(

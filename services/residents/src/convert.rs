@@ -1,9 +1,10 @@
-//! Domain ⇄ protobuf: event payloads (the stored and published contract), enums and
-//! dates. Decoding a stored event checks every required field and names the one missing.
+//! Domain ⇄ protobuf for the event payloads (the stored and published contract).
+//! Category codes and dates convert through `civitas_proto` (one definition for every
+//! service); decoding a stored event checks every required field and names the one
+//! that is missing or bad.
 
-use chrono::{Datelike, NaiveDate};
 use civitas_kernel::{DecodeError, EventCodec};
-use civitas_proto::common::v1 as common;
+use civitas_proto::convert::{date_from_pb, date_to_pb};
 use civitas_proto::events::v1 as pb;
 use prost::Message;
 
@@ -18,46 +19,42 @@ impl EventCodec for HouseholdEvent {
     }
 
     fn encode(&self) -> Vec<u8> {
-        match self {
-            HouseholdEvent::Registered {
-                household_id,
-                community,
-                grid,
-                building,
-                address,
-            } => pb::HouseholdRegistered {
-                household_id: household_id.to_string(),
-                grid: grid.as_str().to_owned(),
-                building: building.as_str().to_owned(),
-                address: Some(sealed_to_pb(address)),
-                community: community.clone(),
-            }
-            .encode_to_vec(),
+        let HouseholdEvent::Registered {
+            household_id,
+            community,
+            grid,
+            building,
+            address,
+        } = self;
+        pb::HouseholdRegistered {
+            household_id: household_id.to_string(),
+            grid: grid.as_str().to_owned(),
+            building: building.as_str().to_owned(),
+            address: Some(sealed_to_pb(address)),
+            community: community.clone(),
         }
+        .encode_to_vec()
     }
 
     fn decode(event_type: &str, schema_version: u32, payload: &[u8]) -> Result<Self, DecodeError> {
-        let fail = |reason: String| DecodeError {
-            event_type: event_type.to_owned(),
+        let stored = Stored {
+            event_type,
             schema_version,
-            reason,
+            payload,
         };
         match event_type {
             "HouseholdRegistered" => {
-                let e =
-                    pb::HouseholdRegistered::decode(payload).map_err(|e| fail(e.to_string()))?;
+                let e: pb::HouseholdRegistered = stored.message()?;
                 Ok(HouseholdEvent::Registered {
-                    household_id: HouseholdId::parse("household_id", &e.household_id)
-                        .map_err(|v| fail(v.to_string()))?,
+                    household_id: stored
+                        .valid(HouseholdId::parse("household_id", &e.household_id))?,
                     community: e.community,
-                    grid: Grid::parse("grid", &e.grid).map_err(|v| fail(v.to_string()))?,
-                    building: Building::parse("building", &e.building)
-                        .map_err(|v| fail(v.to_string()))?,
-                    address: sealed_from_pb(e.address)
-                        .ok_or_else(|| fail("missing address".into()))?,
+                    grid: stored.valid(Grid::parse("grid", &e.grid))?,
+                    building: stored.valid(Building::parse("building", &e.building))?,
+                    address: stored.sealed(e.address, "address")?,
                 })
             }
-            other => Err(fail(format!("unknown household event {other}"))),
+            other => Err(stored.fail(format!("unknown household event {other}"))),
         }
     }
 }
@@ -80,8 +77,8 @@ impl EventCodec for ResidentEvent {
             } => pb::ResidentRegistered {
                 resident_id: resident_id.to_string(),
                 household_id: household_id.to_string(),
-                residence_type: residence_type_to_pb(*residence_type) as i32,
-                sex: sex_to_pb(*sex) as i32,
+                residence_type: residence_type.to_pb() as i32,
+                sex: sex.to_pb() as i32,
                 birth_year: *birth_year,
                 guardian_resident_id: guardian.map(|g| g.to_string()).unwrap_or_default(),
                 personal: Some(sealed_to_pb(personal)),
@@ -103,8 +100,8 @@ impl EventCodec for ResidentEvent {
                 to,
             } => pb::ResidenceTypeChanged {
                 resident_id: resident_id.to_string(),
-                from: residence_type_to_pb(*from) as i32,
-                to: residence_type_to_pb(*to) as i32,
+                from: from.to_pb() as i32,
+                to: to.to_pb() as i32,
             }
             .encode_to_vec(),
             ResidentEvent::FloatingResidenceVerified {
@@ -122,7 +119,7 @@ impl EventCodec for ResidentEvent {
                 category,
             } => pb::CareCategoryAssigned {
                 resident_id: resident_id.to_string(),
-                category: category_to_pb(*category) as i32,
+                category: category.to_pb() as i32,
             }
             .encode_to_vec(),
             ResidentEvent::CareCategoryRevoked {
@@ -131,7 +128,7 @@ impl EventCodec for ResidentEvent {
                 reason,
             } => pb::CareCategoryRevoked {
                 resident_id: resident_id.to_string(),
-                category: category_to_pb(*category) as i32,
+                category: category.to_pb() as i32,
                 reason: reason.clone(),
             }
             .encode_to_vec(),
@@ -143,87 +140,119 @@ impl EventCodec for ResidentEvent {
     }
 
     fn decode(event_type: &str, schema_version: u32, payload: &[u8]) -> Result<Self, DecodeError> {
-        let fail = |reason: String| DecodeError {
-            event_type: event_type.to_owned(),
+        let stored = Stored {
+            event_type,
             schema_version,
-            reason,
+            payload,
         };
-        let v = |e: ValidationError| fail(e.to_string());
-        let id = |s: &str| ResidentId::parse("resident_id", s).map_err(v);
+        let resident = |s: &str| stored.valid(ResidentId::parse("resident_id", s));
+        let household = |s: &str| stored.valid(HouseholdId::parse("household_id", s));
         let event = match event_type {
             "ResidentRegistered" => {
-                let e = pb::ResidentRegistered::decode(payload).map_err(|e| fail(e.to_string()))?;
+                let e: pb::ResidentRegistered = stored.message()?;
                 ResidentEvent::Registered {
-                    resident_id: id(&e.resident_id)?,
-                    household_id: HouseholdId::parse("household_id", &e.household_id).map_err(v)?,
-                    residence_type: residence_type_from_pb(e.residence_type, "residence_type")
-                        .map_err(v)?,
-                    sex: sex_from_pb(e.sex, "sex").map_err(v)?,
+                    resident_id: resident(&e.resident_id)?,
+                    household_id: household(&e.household_id)?,
+                    residence_type: stored
+                        .valid(ResidenceType::from_pb(e.residence_type, "residence_type"))?,
+                    sex: stored.valid(Sex::from_pb(e.sex, "sex"))?,
                     birth_year: e.birth_year,
                     guardian: match e.guardian_resident_id.as_str() {
                         "" => None,
-                        g => Some(ResidentId::parse("guardian_resident_id", g).map_err(v)?),
+                        g => Some(stored.valid(ResidentId::parse("guardian_resident_id", g))?),
                     },
-                    personal: sealed_from_pb(e.personal)
-                        .ok_or_else(|| fail("missing personal".into()))?,
+                    personal: stored.sealed(e.personal, "personal")?,
                 }
             }
             "ResidentMovedOut" => {
-                let e = pb::ResidentMovedOut::decode(payload).map_err(|e| fail(e.to_string()))?;
+                let e: pb::ResidentMovedOut = stored.message()?;
                 ResidentEvent::MovedOut {
-                    resident_id: id(&e.resident_id)?,
-                    household_id: HouseholdId::parse("household_id", &e.household_id).map_err(v)?,
+                    resident_id: resident(&e.resident_id)?,
+                    household_id: household(&e.household_id)?,
                     reason: e.reason,
                 }
             }
             "ResidenceTypeChanged" => {
-                let e =
-                    pb::ResidenceTypeChanged::decode(payload).map_err(|e| fail(e.to_string()))?;
+                let e: pb::ResidenceTypeChanged = stored.message()?;
                 ResidentEvent::ResidenceTypeChanged {
-                    resident_id: id(&e.resident_id)?,
-                    from: residence_type_from_pb(e.from, "from").map_err(v)?,
-                    to: residence_type_from_pb(e.to, "to").map_err(v)?,
+                    resident_id: resident(&e.resident_id)?,
+                    from: stored.valid(ResidenceType::from_pb(e.from, "from"))?,
+                    to: stored.valid(ResidenceType::from_pb(e.to, "to"))?,
                 }
             }
             "FloatingResidenceVerified" => {
-                let e = pb::FloatingResidenceVerified::decode(payload)
-                    .map_err(|e| fail(e.to_string()))?;
+                let e: pb::FloatingResidenceVerified = stored.message()?;
                 ResidentEvent::FloatingResidenceVerified {
-                    resident_id: id(&e.resident_id)?,
-                    verified_on: date_from_pb(e.verified_on, "verified_on").map_err(v)?,
-                    valid_until: date_from_pb(e.valid_until, "valid_until").map_err(v)?,
+                    resident_id: resident(&e.resident_id)?,
+                    verified_on: stored.valid(date_from_pb(e.verified_on, "verified_on"))?,
+                    valid_until: stored.valid(date_from_pb(e.valid_until, "valid_until"))?,
                 }
             }
             "CareCategoryAssigned" => {
-                let e =
-                    pb::CareCategoryAssigned::decode(payload).map_err(|e| fail(e.to_string()))?;
+                let e: pb::CareCategoryAssigned = stored.message()?;
                 ResidentEvent::CareCategoryAssigned {
-                    resident_id: id(&e.resident_id)?,
-                    category: category_from_pb(e.category, "category").map_err(v)?,
+                    resident_id: resident(&e.resident_id)?,
+                    category: stored.valid(CareCategory::from_pb(e.category, "category"))?,
                 }
             }
             "CareCategoryRevoked" => {
-                let e =
-                    pb::CareCategoryRevoked::decode(payload).map_err(|e| fail(e.to_string()))?;
+                let e: pb::CareCategoryRevoked = stored.message()?;
                 ResidentEvent::CareCategoryRevoked {
-                    resident_id: id(&e.resident_id)?,
-                    category: category_from_pb(e.category, "category").map_err(v)?,
+                    resident_id: resident(&e.resident_id)?,
+                    category: stored.valid(CareCategory::from_pb(e.category, "category"))?,
                     reason: e.reason,
                 }
             }
             "ResidentErased" => {
-                let e = pb::ResidentErased::decode(payload).map_err(|e| fail(e.to_string()))?;
+                let e: pb::ResidentErased = stored.message()?;
                 ResidentEvent::Erased {
-                    resident_id: id(&e.resident_id)?,
+                    resident_id: resident(&e.resident_id)?,
                 }
             }
-            other => return Err(fail(format!("unknown resident event {other}"))),
+            other => return Err(stored.fail(format!("unknown resident event {other}"))),
         };
         Ok(event)
     }
 }
 
-pub(crate) fn sealed_to_pb(s: &Sealed) -> pb::Sealed {
+/// One stored event being decoded: its payload, and how to say why it does not decode.
+struct Stored<'a> {
+    event_type: &'a str,
+    schema_version: u32,
+    payload: &'a [u8],
+}
+
+impl Stored<'_> {
+    fn fail(&self, reason: String) -> DecodeError {
+        DecodeError {
+            event_type: self.event_type.to_owned(),
+            schema_version: self.schema_version,
+            reason,
+        }
+    }
+
+    /// The payload as the protobuf message `M`.
+    fn message<M: Message + Default>(&self) -> Result<M, DecodeError> {
+        M::decode(self.payload).map_err(|e| self.fail(e.to_string()))
+    }
+
+    /// A field value, or the validation failure as the decode error.
+    fn valid<T>(&self, value: Result<T, ValidationError>) -> Result<T, DecodeError> {
+        value.map_err(|e| self.fail(e.to_string()))
+    }
+
+    /// A required sealed field.
+    fn sealed(&self, s: Option<pb::Sealed>, field: &str) -> Result<Sealed, DecodeError> {
+        let s = s.ok_or_else(|| self.fail(format!("missing {field}")))?;
+        Ok(Sealed {
+            key_id: s.key_id,
+            nonce: s.nonce,
+            ciphertext: s.ciphertext,
+        })
+    }
+}
+
+fn sealed_to_pb(s: &Sealed) -> pb::Sealed {
     pb::Sealed {
         key_id: s.key_id.clone(),
         nonce: s.nonce.clone(),
@@ -231,102 +260,12 @@ pub(crate) fn sealed_to_pb(s: &Sealed) -> pb::Sealed {
     }
 }
 
-fn sealed_from_pb(s: Option<pb::Sealed>) -> Option<Sealed> {
-    s.map(|s| Sealed {
-        key_id: s.key_id,
-        nonce: s.nonce,
-        ciphertext: s.ciphertext,
-    })
-}
-
-pub(crate) fn residence_type_to_pb(t: ResidenceType) -> pb::ResidenceType {
-    match t {
-        ResidenceType::Permanent => pb::ResidenceType::Permanent,
-        ResidenceType::Floating => pb::ResidenceType::Floating,
-    }
-}
-
-/// A required residence type from the wire; UNSPECIFIED or unknown values name `field`.
-pub(crate) fn residence_type_from_pb(
-    v: i32,
-    field: &'static str,
-) -> Result<ResidenceType, ValidationError> {
-    match pb::ResidenceType::try_from(v) {
-        Ok(pb::ResidenceType::Permanent) => Ok(ResidenceType::Permanent),
-        Ok(pb::ResidenceType::Floating) => Ok(ResidenceType::Floating),
-        _ => Err(ValidationError::new(field, "must be PERMANENT or FLOATING")),
-    }
-}
-
-pub(crate) fn sex_to_pb(s: Sex) -> pb::Sex {
-    match s {
-        Sex::Male => pb::Sex::Male,
-        Sex::Female => pb::Sex::Female,
-    }
-}
-
-pub(crate) fn sex_from_pb(v: i32, field: &'static str) -> Result<Sex, ValidationError> {
-    match pb::Sex::try_from(v) {
-        Ok(pb::Sex::Male) => Ok(Sex::Male),
-        Ok(pb::Sex::Female) => Ok(Sex::Female),
-        _ => Err(ValidationError::new(field, "must be MALE or FEMALE")),
-    }
-}
-
-pub(crate) fn category_to_pb(c: CareCategory) -> pb::CareCategory {
-    match c {
-        CareCategory::LivingAlone => pb::CareCategory::LivingAlone,
-        CareCategory::EmptyNest => pb::CareCategory::EmptyNest,
-        CareCategory::Over80WithoutPension => pb::CareCategory::Over80WithoutPension,
-        CareCategory::Disabled => pb::CareCategory::Disabled,
-        CareCategory::EntitledFamily => pb::CareCategory::EntitledFamily,
-        CareCategory::HouseholdInDifficulty => pb::CareCategory::HouseholdInDifficulty,
-        CareCategory::Minor => pb::CareCategory::Minor,
-    }
-}
-
-pub(crate) fn category_from_pb(
-    v: i32,
-    field: &'static str,
-) -> Result<CareCategory, ValidationError> {
-    let category = match pb::CareCategory::try_from(v) {
-        Ok(pb::CareCategory::LivingAlone) => CareCategory::LivingAlone,
-        Ok(pb::CareCategory::EmptyNest) => CareCategory::EmptyNest,
-        Ok(pb::CareCategory::Over80WithoutPension) => CareCategory::Over80WithoutPension,
-        Ok(pb::CareCategory::Disabled) => CareCategory::Disabled,
-        Ok(pb::CareCategory::EntitledFamily) => CareCategory::EntitledFamily,
-        Ok(pb::CareCategory::HouseholdInDifficulty) => CareCategory::HouseholdInDifficulty,
-        Ok(pb::CareCategory::Minor) => CareCategory::Minor,
-        _ => return Err(ValidationError::new(field, "must be a known care category")),
-    };
-    Ok(category)
-}
-
-pub(crate) fn date_to_pb(d: NaiveDate) -> common::Date {
-    common::Date {
-        year: d.year(),
-        month: d.month() as i32,
-        day: d.day() as i32,
-    }
-}
-
-/// A required date from the wire, naming `field` when absent or impossible.
-pub(crate) fn date_from_pb(
-    d: Option<common::Date>,
-    field: &'static str,
-) -> Result<NaiveDate, ValidationError> {
-    let d = d.ok_or_else(|| ValidationError::new(field, "is required"))?;
-    let (Ok(month), Ok(day)) = (u32::try_from(d.month), u32::try_from(d.day)) else {
-        return Err(ValidationError::new(field, "is not a calendar date"));
-    };
-    NaiveDate::from_ymd_opt(d.year, month, day)
-        .ok_or_else(|| ValidationError::new(field, "is not a calendar date"))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use chrono::NaiveDate;
     use uuid::Uuid;
+
+    use super::*;
 
     fn sealed() -> Sealed {
         Sealed {

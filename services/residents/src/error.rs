@@ -1,84 +1,41 @@
 //! The residents service's errors and their one mapping to gRPC statuses.
 
-use civitas_kernel::{AppendError, CommandError, DecodeError, StoreError};
-use civitas_platform::auth::AuthError;
 use civitas_platform::error as status;
+use civitas_platform::write::WriteError;
 use tonic::Status;
 
-use crate::domain::{HouseholdError, ResidentError, ValidationError};
+use crate::domain::{HouseholdError, ResidentError};
 use crate::keystore::KeyStoreError;
 
-/// Everything a residents RPC can fail with.
+/// Everything a residents RPC can fail with: the shared write failures, the deciders'
+/// refusals and the one rule only the key store can see.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error(transparent)]
-    Invalid(#[from] ValidationError),
-    #[error("missing {0}")]
-    Missing(&'static str),
+    Write(WriteError),
     #[error(transparent)]
     Resident(#[from] ResidentError),
     #[error(transparent)]
     Household(#[from] HouseholdError),
-    #[error("{what} {id} not found")]
-    NotFound { what: &'static str, id: String },
+    /// Another registered resident holds the ID number (by its lookup hash).
     #[error("a resident with this id_number is already registered")]
     IdNumberTaken,
-    #[error("{0}")]
-    Conflict(String),
-    #[error("idempotency key {0} was already used for a different request")]
-    IdempotencyKeyReused(String),
-    #[error(transparent)]
-    Auth(#[from] AuthError),
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
 }
 
-impl From<StoreError> for ServiceError {
-    fn from(e: StoreError) -> Self {
-        ServiceError::Unexpected(e.0.context("event store failure"))
-    }
-}
-
-impl From<DecodeError> for ServiceError {
-    fn from(e: DecodeError) -> Self {
-        ServiceError::Unexpected(anyhow::Error::new(e))
-    }
-}
+civitas_platform::service_error!(ServiceError);
 
 impl From<KeyStoreError> for ServiceError {
     fn from(e: KeyStoreError) -> Self {
-        ServiceError::Unexpected(anyhow::Error::new(e).context("key store failure"))
-    }
-}
-
-impl From<AppendError> for ServiceError {
-    fn from(e: AppendError) -> Self {
-        match e {
-            AppendError::Conflict { .. } => ServiceError::Conflict(e.to_string()),
-            AppendError::IdempotencyMismatch { key } => ServiceError::IdempotencyKeyReused(key),
-            AppendError::Store(e) => e.into(),
-        }
-    }
-}
-
-impl<E> From<CommandError<E>> for ServiceError
-where
-    E: std::error::Error + Into<ServiceError>,
-{
-    fn from(e: CommandError<E>) -> Self {
-        match e {
-            CommandError::Rejected(e) => e.into(),
-            CommandError::Append(e) => e.into(),
-            CommandError::Decode(e) => e.into(),
-        }
+        ServiceError::Write(WriteError::Unexpected(
+            anyhow::Error::new(e).context("key store failure"),
+        ))
     }
 }
 
 impl From<ServiceError> for Status {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::Invalid(v) => status::invalid_argument(v.field, v.message),
-            ServiceError::Missing(field) => status::invalid_argument(field, "is required"),
+            ServiceError::Write(e) => e.into(),
             ServiceError::Resident(r) => match r {
                 ResidentError::HouseholdNotFound => {
                     status::not_found("household", "in this community")
@@ -92,19 +49,7 @@ impl From<ServiceError> for Status {
                 },
             },
             ServiceError::Household(h) => status::failed_precondition(h.to_string()),
-            ServiceError::NotFound { what, id } => status::not_found(what, &id),
-            ServiceError::IdNumberTaken => status::already_exists(e_text("id_number")),
-            ServiceError::Conflict(m) => status::aborted(m),
-            ServiceError::IdempotencyKeyReused(_) => status::invalid_argument(
-                "options.idempotency_key",
-                "was already used for a different request",
-            ),
-            ServiceError::Auth(a) => a.into(),
-            ServiceError::Unexpected(e) => status::internal(&format!("{e:#}")),
+            taken @ ServiceError::IdNumberTaken => status::already_exists(taken.to_string()),
         }
     }
-}
-
-fn e_text(field: &str) -> String {
-    format!("a resident with this {field} is already registered")
 }

@@ -13,5 +13,32 @@ mod error;
 mod grpc;
 mod service;
 
+use std::sync::Arc;
+
+use civitas_kernel::EventStore;
+use civitas_platform::app::ServiceApp;
+use civitas_platform::org::OrgTree;
+
 pub use error::ServiceError;
 pub use service::Residents;
+
+/// The service's name: its NATS subject token, its schema and its event log's name.
+pub const NAME: &str = "residents";
+
+/// The residents service as the `civitas` binary composes it.
+pub type App = ServiceApp<Residents>;
+
+/// The service over an opened event store and key store, with the master key that
+/// wraps the data keys.
+pub fn app(
+    store: Arc<dyn EventStore>,
+    keys: keystore::KeyStore,
+    master: crypto::MasterKey,
+    tree: OrgTree,
+) -> App {
+    ServiceApp::new(
+        NAME,
+        store.clone(),
+        Residents::new(store, keys, master, tree),
+    )
+}

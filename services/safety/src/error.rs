@@ -1,20 +1,19 @@
 //! The safety service's errors and their one mapping to gRPC statuses.
 
-use civitas_kernel::{AppendError, CommandError, DecodeError, StoreError};
-use civitas_platform::auth::AuthError;
 use civitas_platform::error as status;
+use civitas_platform::write::WriteError;
 use tonic::Status;
 
-use crate::domain::{
-    IncidentError, InspectionError, PatrolError, RectificationError, ValidationError,
-};
+use crate::domain::{IncidentError, InspectionError, PatrolError, RectificationError};
 
-/// Everything a safety RPC can fail with.
+/// Everything a safety RPC can fail with: a shared write step, or a broken rule of one
+/// of the four aggregates.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    /// A malformed request value.
+    /// A malformed value, an unknown or foreign target, a conflict, a token problem or
+    /// a storage failure (see [`WriteError`]).
     #[error(transparent)]
-    Invalid(#[from] ValidationError),
+    Write(WriteError),
     #[error(transparent)]
     Incident(#[from] IncidentError),
     #[error(transparent)]
@@ -23,54 +22,9 @@ pub enum ServiceError {
     Inspection(#[from] InspectionError),
     #[error(transparent)]
     Rectification(#[from] RectificationError),
-    #[error("{what} {id} not found")]
-    NotFound { what: &'static str, id: String },
-    /// The stream moved on since the version the client expected.
-    #[error("{0}")]
-    Conflict(String),
-    #[error("idempotency key {0} was already used for a different request")]
-    IdempotencyKeyReused(String),
-    #[error(transparent)]
-    Auth(#[from] AuthError),
-    /// Storage or decoding failures; the detail reaches the log only.
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
 }
 
-impl From<StoreError> for ServiceError {
-    fn from(e: StoreError) -> Self {
-        ServiceError::Unexpected(e.0.context("event store failure"))
-    }
-}
-
-impl From<DecodeError> for ServiceError {
-    fn from(e: DecodeError) -> Self {
-        ServiceError::Unexpected(anyhow::Error::new(e).context("failed to decode a stored event"))
-    }
-}
-
-impl From<AppendError> for ServiceError {
-    fn from(e: AppendError) -> Self {
-        match e {
-            AppendError::Conflict { .. } => ServiceError::Conflict(e.to_string()),
-            AppendError::IdempotencyMismatch { key } => ServiceError::IdempotencyKeyReused(key),
-            AppendError::Store(e) => e.into(),
-        }
-    }
-}
-
-impl<E> From<CommandError<E>> for ServiceError
-where
-    E: std::error::Error + Into<ServiceError>,
-{
-    fn from(e: CommandError<E>) -> Self {
-        match e {
-            CommandError::Rejected(e) => e.into(),
-            CommandError::Append(e) => e.into(),
-            CommandError::Decode(e) => e.into(),
-        }
-    }
-}
+civitas_platform::service_error!(ServiceError);
 
 /// FAILED_PRECONDITION for a broken business rule, naming the field when one is to blame.
 fn rule(field: Option<&'static str>, message: String) -> Status {
@@ -83,7 +37,7 @@ fn rule(field: Option<&'static str>, message: String) -> Status {
 impl From<ServiceError> for Status {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::Invalid(v) => status::invalid_argument(v.field, v.message),
+            ServiceError::Write(e) => e.into(),
             ServiceError::Incident(e) => rule(e.field(), e.to_string()),
             ServiceError::Patrol(e) => rule(e.field(), e.to_string()),
             ServiceError::Inspection(e) => rule(e.field(), e.to_string()),
@@ -96,23 +50,17 @@ impl From<ServiceError> for Status {
                 }
                 other => rule(other.field(), other.to_string()),
             },
-            ServiceError::NotFound { what, id } => status::not_found(what, &id),
-            ServiceError::Conflict(m) => status::aborted(m),
-            ServiceError::IdempotencyKeyReused(_) => status::invalid_argument(
-                "options.idempotency_key",
-                "was already used for a different request",
-            ),
-            ServiceError::Auth(a) => a.into(),
-            ServiceError::Unexpected(e) => status::internal(&format!("{e:#}")),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use civitas_platform::auth::AuthError;
     use tonic::Code;
 
     use super::*;
+    use crate::domain::ValidationError;
 
     fn code(e: impl Into<ServiceError>) -> Code {
         Status::from(e.into()).code()
@@ -140,15 +88,15 @@ mod tests {
             Code::PermissionDenied
         );
         assert_eq!(
-            code(ServiceError::NotFound {
+            code(WriteError::NotFound {
                 what: "incident",
                 id: "x".into()
             }),
             Code::NotFound
         );
-        assert_eq!(code(ServiceError::Conflict("moved".into())), Code::Aborted);
+        assert_eq!(code(WriteError::Conflict("moved".into())), Code::Aborted);
         assert_eq!(
-            code(ServiceError::IdempotencyKeyReused("k".into())),
+            code(WriteError::IdempotencyKeyReused("k".into())),
             Code::InvalidArgument
         );
         assert_eq!(code(AuthError::MissingToken), Code::Unauthenticated);
@@ -156,7 +104,7 @@ mod tests {
             code(AuthError::PermissionDenied("no".into())),
             Code::PermissionDenied
         );
-        let internal = Status::from(ServiceError::Unexpected(anyhow::anyhow!("disk on fire")));
+        let internal = Status::from(ServiceError::from(anyhow::anyhow!("disk on fire")));
         assert_eq!(internal.code(), Code::Internal);
         assert_eq!(internal.message(), "internal error");
     }

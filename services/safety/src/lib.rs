@@ -4,7 +4,7 @@
 //!
 //! The domain is pure (see [`domain`]); the shell authorizes every write against the
 //! caller's community, loads the facts a decision needs and appends through the
-//! kernel's command shell. No personal data enters this service: places are grids,
+//! platform's write shell. No personal data enters this service: places are grids,
 //! buildings and short descriptions; teams are unit names; people are counted.
 
 pub mod domain;
@@ -14,5 +14,22 @@ mod error;
 mod grpc;
 mod service;
 
+use std::sync::Arc;
+
+use civitas_kernel::EventStore;
+use civitas_platform::app::ServiceApp;
+use civitas_platform::org::OrgTree;
+
 pub use error::ServiceError;
 pub use service::Safety;
+
+/// The service's name: its NATS subject token, its schema and its event log's name.
+pub const NAME: &str = "safety";
+
+/// The safety service as the `civitas` binary composes it.
+pub type App = ServiceApp<Safety>;
+
+/// The service over an opened event store.
+pub fn app(store: Arc<dyn EventStore>, tree: OrgTree) -> App {
+    ServiceApp::new(NAME, store.clone(), Safety::new(store, tree))
+}

@@ -13,52 +13,6 @@ use tonic::Code;
 
 use common::*;
 
-/// Aggregates created by staff of `xingfu`, the victims of every case.
-struct Fixtures {
-    incident_id: String,
-    patrol_id: String,
-    failed_inspection_id: String,
-    rectification_id: String,
-}
-
-impl Fixtures {
-    async fn create(owner: &mut Client) -> Fixtures {
-        let incident_id = owner
-            .report_incident(report(
-                ev::IncidentCategory::Theft,
-                ev::IncidentSeverity::Minor,
-            ))
-            .await
-            .expect("report")
-            .into_inner()
-            .incident_id;
-        let patrol_id = owner
-            .schedule_patrol(schedule_patrol())
-            .await
-            .expect("schedule")
-            .into_inner()
-            .patrol_id;
-        let failed_inspection_id = owner
-            .record_inspection(inspection(false, &["blocked exit"]))
-            .await
-            .expect("inspect")
-            .into_inner()
-            .inspection_id;
-        let rectification_id = owner
-            .order_rectification(order_for(&failed_inspection_id, 7))
-            .await
-            .expect("order")
-            .into_inner()
-            .rectification_id;
-        Fixtures {
-            incident_id,
-            patrol_id,
-            failed_inspection_id,
-            rectification_id,
-        }
-    }
-}
-
 /// The service's RPC names, from the descriptor set every client is generated from.
 fn rpc_names() -> Vec<String> {
     let set = prost_types::FileDescriptorSet::decode(civitas_proto::FILE_DESCRIPTOR_SET)
@@ -87,7 +41,7 @@ async fn cross_community(
     fn done<T>(r: Result<T, tonic::Status>) -> Option<Result<(), tonic::Status>> {
         Some(r.map(|_| ()))
     }
-    let incident = f.incident_id.clone();
+    let incident = f.incident_id.as_str();
     match rpc {
         "ReportIncident" => done(
             client
@@ -97,40 +51,12 @@ async fn cross_community(
                 })
                 .await,
         ),
-        "DispatchIncident" => done(
-            client
-                .dispatch_incident(api::DispatchIncidentRequest {
-                    options: None,
-                    incident_id: incident,
-                    assignee: "team".into(),
-                })
-                .await,
-        ),
-        "ResolveIncident" => done(
-            client
-                .resolve_incident(api::ResolveIncidentRequest {
-                    options: None,
-                    incident_id: incident,
-                    resolution: "done".into(),
-                })
-                .await,
-        ),
-        "CloseIncident" => done(
-            client
-                .close_incident(api::CloseIncidentRequest {
-                    options: None,
-                    incident_id: incident,
-                })
-                .await,
-        ),
+        "DispatchIncident" => done(client.dispatch_incident(dispatch(incident, "team")).await),
+        "ResolveIncident" => done(client.resolve_incident(resolve(incident, "done")).await),
+        "CloseIncident" => done(client.close_incident(close(incident)).await),
         "EscalateIncident" => done(
             client
-                .escalate_incident(api::EscalateIncidentRequest {
-                    options: None,
-                    incident_id: incident,
-                    target: ev::EscalationTarget::Street as i32,
-                    reason: "why not".into(),
-                })
+                .escalate_incident(escalate(incident, ev::EscalationTarget::Street, "why not"))
                 .await,
         ),
         "SchedulePatrol" => done(
@@ -157,10 +83,7 @@ async fn cross_community(
         ),
         "VerifyRectification" => done(
             client
-                .verify_rectification(api::VerifyRectificationRequest {
-                    options: None,
-                    rectification_id: f.rectification_id.clone(),
-                })
+                .verify_rectification(verify(&f.rectification_id))
                 .await,
         ),
         _ => None,
@@ -169,7 +92,7 @@ async fn cross_community(
 
 #[tokio::test]
 async fn every_write_is_refused_across_communities() {
-    let server = TestServer::start().await;
+    let server = SafetyServer::start().await;
     let mut xingfu = server.staff("xingfu").await;
     let fixtures = Fixtures::create(&mut xingfu).await;
     let mut heping = server.staff("heping").await;
@@ -213,31 +136,15 @@ async fn every_write_is_refused_across_communities() {
     );
 
     // Nothing was written to xingfu's aggregates by the refused calls.
-    let incident = xingfu
-        .get_incident(api::GetIncidentRequest {
-            incident_id: fixtures.incident_id.clone(),
-        })
-        .await
-        .expect("get")
-        .into_inner()
-        .incident
-        .expect("incident");
+    let incident = get_incident(&mut xingfu, &fixtures.incident_id).await;
     assert_eq!(incident.version, 1);
-    let rectification = xingfu
-        .get_rectification(api::GetRectificationRequest {
-            rectification_id: fixtures.rectification_id.clone(),
-        })
-        .await
-        .expect("get")
-        .into_inner()
-        .rectification
-        .expect("rectification");
+    let rectification = get_rectification(&mut xingfu, &fixtures.rectification_id).await;
     assert!(!rectification.verified);
 }
 
 #[tokio::test]
 async fn reads_need_a_token() {
-    let server = TestServer::start().await;
+    let server = SafetyServer::start().await;
     let mut anonymous = server.client_with(None).await;
     let err = anonymous
         .get_incident(api::GetIncidentRequest {

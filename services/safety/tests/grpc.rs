@@ -11,12 +11,13 @@ use tonic::Code;
 
 use common::*;
 
+use ev::EscalationTarget::Police;
 use ev::IncidentCategory as Category;
 use ev::IncidentSeverity as Severity;
 
 #[tokio::test]
 async fn an_incident_goes_from_report_to_closure() {
-    let server = TestServer::start().await;
+    let server = SafetyServer::start().await;
     let mut staff = server.staff("xingfu").await;
 
     let reported = staff
@@ -34,83 +35,47 @@ async fn an_incident_goes_from_report_to_closure() {
     let id = reported.incident_id;
 
     let err = staff
-        .resolve_incident(api::ResolveIncidentRequest {
-            options: None,
-            incident_id: id.clone(),
-            resolution: "returned".into(),
-        })
+        .resolve_incident(resolve(&id, "returned"))
         .await
         .expect_err("resolve before dispatch");
     assert_rule(&err, None);
 
     staff
-        .dispatch_incident(api::DispatchIncidentRequest {
-            options: None,
-            incident_id: id.clone(),
-            assignee: "patrol team 2".into(),
-        })
+        .dispatch_incident(dispatch(&id, "patrol team 2"))
         .await
         .expect("dispatch");
     staff
-        .escalate_incident(api::EscalateIncidentRequest {
-            options: None,
-            incident_id: id.clone(),
-            target: ev::EscalationTarget::Police as i32,
-            reason: "repeat offender".into(),
-        })
+        .escalate_incident(escalate(&id, Police, "repeat offender"))
         .await
         .expect("escalate");
     let err = staff
-        .escalate_incident(api::EscalateIncidentRequest {
-            options: None,
-            incident_id: id.clone(),
-            target: ev::EscalationTarget::Police as i32,
-            reason: "again".into(),
-        })
+        .escalate_incident(escalate(&id, Police, "again"))
         .await
         .expect_err("escalate twice");
     assert_rule(&err, Some("target"));
     staff
-        .resolve_incident(api::ResolveIncidentRequest {
-            options: None,
-            incident_id: id.clone(),
-            resolution: "bike returned, lock fitted".into(),
-        })
+        .resolve_incident(resolve(&id, "bike returned, lock fitted"))
         .await
         .expect("resolve");
     let closed = staff
-        .close_incident(api::CloseIncidentRequest {
-            options: None,
-            incident_id: id.clone(),
-        })
+        .close_incident(close(&id))
         .await
         .expect("close")
         .into_inner();
     assert_eq!(closed.result.expect("result").version, 5);
     let err = staff
-        .close_incident(api::CloseIncidentRequest {
-            options: None,
-            incident_id: id.clone(),
-        })
+        .close_incident(close(&id))
         .await
         .expect_err("nothing after closure");
     assert_rule(&err, None);
     assert!(err.message().contains("closed"), "{err:?}");
 
-    let incident = staff
-        .get_incident(api::GetIncidentRequest {
-            incident_id: id.clone(),
-        })
-        .await
-        .expect("get")
-        .into_inner()
-        .incident
-        .expect("incident");
+    let incident = get_incident(&mut staff, &id).await;
     assert_eq!(incident.status, api::IncidentStatus::Closed as i32);
     assert_eq!(incident.category, Category::Theft as i32);
     assert_eq!(incident.assignee, "patrol team 2");
     assert_eq!(incident.resolution, "bike returned, lock fitted");
-    assert_eq!(incident.escalated_to, [ev::EscalationTarget::Police as i32]);
+    assert_eq!(incident.escalated_to, [Police as i32]);
     assert_eq!(incident.org.expect("org").street, "huafeng");
     assert_eq!(incident.version, 5);
     assert!(incident.resolved_at.is_some());
@@ -118,7 +83,7 @@ async fn an_incident_goes_from_report_to_closure() {
 
 #[tokio::test]
 async fn fires_casualties_and_major_incidents_alert() {
-    let server = TestServer::start().await;
+    let server = SafetyServer::start().await;
     let mut staff = server.staff("xingfu").await;
     for (category, severity, alert) in [
         (Category::Fire, Severity::Minor, true),
@@ -132,15 +97,7 @@ async fn fires_casualties_and_major_incidents_alert() {
             .expect("report")
             .into_inner();
         assert_eq!(reported.alert, alert, "{category:?}/{severity:?}");
-        let incident = staff
-            .get_incident(api::GetIncidentRequest {
-                incident_id: reported.incident_id,
-            })
-            .await
-            .expect("get")
-            .into_inner()
-            .incident
-            .expect("incident");
+        let incident = get_incident(&mut staff, &reported.incident_id).await;
         assert_eq!(incident.alert, alert);
         assert_eq!(incident.status, api::IncidentStatus::Reported as i32);
     }
@@ -148,7 +105,7 @@ async fn fires_casualties_and_major_incidents_alert() {
 
 #[tokio::test]
 async fn malformed_reports_name_the_field() {
-    let server = TestServer::start().await;
+    let server = SafetyServer::start().await;
     let mut staff = server.staff("xingfu").await;
     let cases: Vec<(&str, api::ReportIncidentRequest)> = vec![
         (
@@ -199,20 +156,12 @@ async fn malformed_reports_name_the_field() {
         assert_invalid(&err, field);
     }
     let err = staff
-        .dispatch_incident(api::DispatchIncidentRequest {
-            options: None,
-            incident_id: "not-a-uuid".into(),
-            assignee: "team".into(),
-        })
+        .dispatch_incident(dispatch("not-a-uuid", "team"))
         .await
         .expect_err("bad id");
     assert_invalid(&err, "incident_id");
     let err = staff
-        .dispatch_incident(api::DispatchIncidentRequest {
-            options: None,
-            incident_id: uuid::Uuid::now_v7().to_string(),
-            assignee: "team".into(),
-        })
+        .dispatch_incident(dispatch(&uuid::Uuid::now_v7().to_string(), "team"))
         .await
         .expect_err("unknown incident");
     assert_eq!(err.code(), Code::NotFound, "{err:?}");
@@ -220,7 +169,7 @@ async fn malformed_reports_name_the_field() {
 
 #[tokio::test]
 async fn retries_replay_and_stale_versions_abort() {
-    let server = TestServer::start().await;
+    let server = SafetyServer::start().await;
     let mut staff = server.staff("xingfu").await;
     let request = api::ReportIncidentRequest {
         options: keyed("report-1"),
@@ -247,27 +196,20 @@ async fn retries_replay_and_stale_versions_abort() {
     let err = staff.report_incident(other).await.expect_err("reused key");
     assert_invalid(&err, "options.idempotency_key");
 
+    let at_version = |version| api::DispatchIncidentRequest {
+        options: Some(WriteOptions {
+            idempotency_key: String::new(),
+            expected_version: Some(version),
+        }),
+        ..dispatch(&first.incident_id, "team")
+    };
     let err = staff
-        .dispatch_incident(api::DispatchIncidentRequest {
-            options: Some(WriteOptions {
-                idempotency_key: String::new(),
-                expected_version: Some(7),
-            }),
-            incident_id: first.incident_id.clone(),
-            assignee: "team".into(),
-        })
+        .dispatch_incident(at_version(7))
         .await
         .expect_err("stale version");
     assert_eq!(err.code(), Code::Aborted, "{err:?}");
     let ok = staff
-        .dispatch_incident(api::DispatchIncidentRequest {
-            options: Some(WriteOptions {
-                idempotency_key: String::new(),
-                expected_version: Some(1),
-            }),
-            incident_id: first.incident_id,
-            assignee: "team".into(),
-        })
+        .dispatch_incident(at_version(1))
         .await
         .expect("current version")
         .into_inner();
@@ -276,7 +218,7 @@ async fn retries_replay_and_stale_versions_abort() {
 
 #[tokio::test]
 async fn a_patrol_is_scheduled_and_completed() {
-    let server = TestServer::start().await;
+    let server = SafetyServer::start().await;
     let mut staff = server.staff("heping").await;
     let patrol_id = staff
         .schedule_patrol(schedule_patrol())
@@ -361,7 +303,7 @@ async fn a_patrol_is_scheduled_and_completed() {
 
 #[tokio::test]
 async fn a_failed_inspection_is_rectified() {
-    let server = TestServer::start().await;
+    let server = SafetyServer::start().await;
     let mut staff = server.staff("minzhu").await;
 
     let err = staff
@@ -443,19 +385,13 @@ async fn a_failed_inspection_is_rectified() {
     assert_eq!(open.inspection_type, ev::InspectionType::FireSafety as i32);
 
     let verified = staff
-        .verify_rectification(api::VerifyRectificationRequest {
-            options: None,
-            rectification_id: rectification_id.clone(),
-        })
+        .verify_rectification(verify(&rectification_id))
         .await
         .expect("verify")
         .into_inner();
     assert!(verified.on_time);
     let err = staff
-        .verify_rectification(api::VerifyRectificationRequest {
-            options: None,
-            rectification_id: rectification_id.clone(),
-        })
+        .verify_rectification(verify(&rectification_id))
         .await
         .expect_err("twice");
     assert_rule(&err, None);
@@ -479,7 +415,7 @@ async fn a_failed_inspection_is_rectified() {
 
 #[tokio::test]
 async fn reads_follow_the_org_tree() {
-    let server = TestServer::start().await;
+    let server = SafetyServer::start().await;
     let mut xingfu = server.staff("xingfu").await;
     let id = xingfu
         .report_incident(report(Category::Hazard, Severity::Minor))
@@ -510,16 +446,4 @@ async fn reads_follow_the_org_tree() {
         .await
         .expect_err("unknown");
     assert_eq!(err.code(), Code::NotFound);
-}
-
-async fn get_rectification(client: &mut Client, id: &str) -> api::Rectification {
-    client
-        .get_rectification(api::GetRectificationRequest {
-            rectification_id: id.to_owned(),
-        })
-        .await
-        .expect("get rectification")
-        .into_inner()
-        .rectification
-        .expect("rectification")
 }

@@ -1,69 +1,26 @@
 //! The volunteering service's errors and their one mapping to gRPC statuses.
 
-use civitas_kernel::{AppendError, CommandError, DecodeError, StoreError};
-use civitas_platform::auth::AuthError;
 use civitas_platform::error as status;
+use civitas_platform::write::WriteError;
 use tonic::Status;
 
-use crate::domain::{OpportunityError, TeamError, ValidationError, VolunteerError};
+use crate::domain::{OpportunityError, TeamError, VolunteerError};
 
-/// Everything a volunteering RPC can fail with.
+/// Everything a volunteering RPC can fail with: the shared write steps' errors and the
+/// three deciders' refusals.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error(transparent)]
-    Invalid(#[from] ValidationError),
+    Write(WriteError),
     #[error(transparent)]
     Volunteer(#[from] VolunteerError),
     #[error(transparent)]
     Team(#[from] TeamError),
     #[error(transparent)]
     Opportunity(#[from] OpportunityError),
-    #[error("{what} {id} not found")]
-    NotFound { what: &'static str, id: String },
-    #[error("{0}")]
-    Conflict(String),
-    #[error("idempotency key {0} was already used for a different request")]
-    IdempotencyKeyReused(String),
-    #[error(transparent)]
-    Auth(#[from] AuthError),
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
 }
 
-impl From<StoreError> for ServiceError {
-    fn from(e: StoreError) -> Self {
-        ServiceError::Unexpected(e.0.context("event store failure"))
-    }
-}
-
-impl From<DecodeError> for ServiceError {
-    fn from(e: DecodeError) -> Self {
-        ServiceError::Unexpected(anyhow::Error::new(e))
-    }
-}
-
-impl From<AppendError> for ServiceError {
-    fn from(e: AppendError) -> Self {
-        match e {
-            AppendError::Conflict { .. } => ServiceError::Conflict(e.to_string()),
-            AppendError::IdempotencyMismatch { key } => ServiceError::IdempotencyKeyReused(key),
-            AppendError::Store(e) => e.into(),
-        }
-    }
-}
-
-impl<E> From<CommandError<E>> for ServiceError
-where
-    E: std::error::Error + Into<ServiceError>,
-{
-    fn from(e: CommandError<E>) -> Self {
-        match e {
-            CommandError::Rejected(e) => e.into(),
-            CommandError::Append(e) => e.into(),
-            CommandError::Decode(e) => e.into(),
-        }
-    }
-}
+civitas_platform::service_error!(ServiceError);
 
 /// FAILED_PRECONDITION, naming the field when one is to blame.
 fn rule(field: Option<&'static str>, message: String) -> Status {
@@ -80,7 +37,7 @@ fn other_community(what: &str) -> Status {
 impl From<ServiceError> for Status {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::Invalid(v) => status::invalid_argument(v.field, v.message),
+            ServiceError::Write(e) => e.into(),
             ServiceError::Volunteer(v) => match v {
                 VolunteerError::RecipientNotFound => status::not_found("volunteer", "to receive"),
                 VolunteerError::RecipientInOtherCommunity => other_community("recipient"),
@@ -98,20 +55,14 @@ impl From<ServiceError> for Status {
                 OpportunityError::TeamInOtherCommunity => other_community("team"),
                 other => rule(other.field(), other.to_string()),
             },
-            ServiceError::NotFound { what, id } => status::not_found(what, &id),
-            ServiceError::Conflict(m) => status::aborted(m),
-            ServiceError::IdempotencyKeyReused(_) => status::invalid_argument(
-                "options.idempotency_key",
-                "was already used for a different request",
-            ),
-            ServiceError::Auth(a) => a.into(),
-            ServiceError::Unexpected(e) => status::internal(&format!("{e:#}")),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use civitas_kernel::ValidationError;
+    use civitas_platform::auth::AuthError;
     use tonic::Code;
     use tonic_types::StatusExt;
 
@@ -155,15 +106,19 @@ mod tests {
                 Code::PermissionDenied,
             ),
             (
-                ServiceError::NotFound {
+                WriteError::NotFound {
                     what: "volunteer",
                     id: "v".into(),
-                },
+                }
+                .into(),
                 Code::NotFound,
             ),
-            (ServiceError::Conflict("moved on".into()), Code::Aborted),
             (
-                ServiceError::IdempotencyKeyReused("k".into()),
+                WriteError::Conflict("moved on".into()).into(),
+                Code::Aborted,
+            ),
+            (
+                WriteError::IdempotencyKeyReused("k".into()).into(),
                 Code::InvalidArgument,
             ),
             (AuthError::MissingToken.into(), Code::Unauthenticated),

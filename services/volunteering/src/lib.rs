@@ -12,5 +12,22 @@ mod error;
 mod grpc;
 mod service;
 
+use std::sync::Arc;
+
+use civitas_kernel::EventStore;
+use civitas_platform::app::ServiceApp;
+use civitas_platform::org::OrgTree;
+
 pub use error::ServiceError;
-pub use service::{Volunteering, VolunteeringConfig};
+pub use service::Volunteering;
+
+/// The service's name: its NATS subject token, its schema and its event log's name.
+pub const NAME: &str = "volunteering";
+
+/// The volunteering service as the `civitas` binary composes it.
+pub type App = ServiceApp<Volunteering>;
+
+/// The service over an opened event store.
+pub fn app(store: Arc<dyn EventStore>, tree: OrgTree) -> App {
+    ServiceApp::new(NAME, store.clone(), Volunteering::new(store, tree))
+}

@@ -1,6 +1,7 @@
 //! Every write RPC of `civitas.volunteering.v1.VolunteeringService`, enumerated from
 //! the compiled descriptor, refuses staff of another community: a new RPC without a
-//! cross-community case below fails this test until one is written.
+//! cross-community case below fails this test until one is written. Reads reach the
+//! caller's own org unit and the units below it only.
 
 mod support;
 
@@ -79,29 +80,13 @@ async fn cross_community(rpc: &str, client: &mut Client, x: &Xingfu) -> Option<S
                 ..Default::default()
             }
         ),
-        "VerifyVolunteer" => call!(
-            verify_volunteer,
-            api::VerifyVolunteerRequest {
-                volunteer_id: v(),
-                ..Default::default()
-            }
-        ),
-        "DeactivateVolunteer" => call!(
-            deactivate_volunteer,
-            api::DeactivateVolunteerRequest {
-                volunteer_id: v(),
-                reason: "left".into(),
-                ..Default::default()
-            }
-        ),
+        "VerifyVolunteer" => call!(verify_volunteer, verification(&v())),
+        "DeactivateVolunteer" => call!(deactivate_volunteer, deactivation(&v(), "left")),
         "FormTeam" => call!(
             form_team,
             api::FormTeamRequest {
-                name: "team".into(),
-                purpose: "help".into(),
-                category: Category::Repair as i32,
                 community: "xingfu".into(),
-                ..Default::default()
+                ..team_request()
             }
         ),
         "AddTeamMember" => call!(
@@ -123,14 +108,8 @@ async fn cross_community(rpc: &str, client: &mut Client, x: &Xingfu) -> Option<S
         "PublishOpportunity" => call!(
             publish_opportunity,
             api::PublishOpportunityRequest {
-                title: "t".into(),
-                role: "r".into(),
-                category: Category::Tutoring as i32,
-                spots: 1,
-                starts_at: timestamp_in(1),
-                ends_at: timestamp_in(2),
                 community: "xingfu".into(),
-                ..Default::default()
+                ..opportunity_request(1)
             }
         ),
         "AssignVolunteer" => call!(
@@ -291,9 +270,7 @@ async fn a_recipient_or_member_of_another_community_is_refused() {
 async fn district_tokens_cannot_write_and_no_token_is_unauthenticated() {
     let server = Server::start().await;
     let x = xingfu_fixture(&server).await;
-    let mut district = server
-        .client(Some(server.token(Role::District, "gulou")))
-        .await;
+    let mut district = server.client_as(Role::District, "gulou").await;
     let status = cross_community("VerifyVolunteer", &mut district, &x)
         .await
         .expect("case");
@@ -307,7 +284,7 @@ async fn district_tokens_cannot_write_and_no_token_is_unauthenticated() {
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
 
-    let mut anonymous = server.client(None).await;
+    let mut anonymous = server.anonymous().await;
     for rpc in rpc_names().iter().filter(|r| is_write(r)).take(3) {
         let status = cross_community(rpc, &mut anonymous, &x)
             .await
@@ -321,4 +298,19 @@ async fn district_tokens_cannot_write_and_no_token_is_unauthenticated() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
+}
+
+#[tokio::test]
+async fn district_offices_read_below_them_and_others_do_not() {
+    let server = Server::start().await;
+    let mut staff = server.staff("xingfu").await;
+    let v = register_resident(&mut staff).await;
+    let mut district = server.client_as(Role::District, "gulou").await;
+    assert_eq!(get(&mut district, &v).await.volunteer_id, v);
+    let mut other_street = server.client_as(Role::District, "dongjie").await;
+    let err = other_street
+        .get_volunteer(api::GetVolunteerRequest { volunteer_id: v })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
 }

@@ -3,10 +3,9 @@
 
 mod support;
 
-use civitas_proto::common::v1::WriteOptions;
+use civitas_proto::common::v1::{WriteOptions, WriteResult};
 use civitas_proto::events::v1::{VolunteerKind, VolunteerServiceCategory as Category};
 use civitas_proto::volunteering::v1 as api;
-use civitas_volunteering::VolunteeringConfig;
 use support::*;
 use tonic::Code;
 
@@ -37,10 +36,7 @@ async fn volunteers_register_verify_and_deactivate() {
         .volunteer_id;
 
     staff
-        .verify_volunteer(api::VerifyVolunteerRequest {
-            volunteer_id: v.volunteer_id.clone(),
-            ..Default::default()
-        })
+        .verify_volunteer(verification(&v.volunteer_id))
         .await
         .unwrap();
     let got = get(&mut staff, &v.volunteer_id).await;
@@ -56,29 +52,18 @@ async fn volunteers_register_verify_and_deactivate() {
     );
 
     let err = staff
-        .verify_volunteer(api::VerifyVolunteerRequest {
-            volunteer_id: v.volunteer_id.clone(),
-            ..Default::default()
-        })
+        .verify_volunteer(verification(&v.volunteer_id))
         .await
         .unwrap_err();
     assert_rule(&err, None);
 
     let err = staff
-        .deactivate_volunteer(api::DeactivateVolunteerRequest {
-            volunteer_id: external.clone(),
-            reason: " ".into(),
-            ..Default::default()
-        })
+        .deactivate_volunteer(deactivation(&external, " "))
         .await
         .unwrap_err();
     assert_invalid(&err, "reason");
     staff
-        .deactivate_volunteer(api::DeactivateVolunteerRequest {
-            volunteer_id: external.clone(),
-            reason: "semester over".into(),
-            ..Default::default()
-        })
+        .deactivate_volunteer(deactivation(&external, "semester over"))
         .await
         .unwrap();
     assert_eq!(
@@ -112,10 +97,7 @@ async fn registration_refusals_name_the_field() {
         .unwrap_err();
     assert_invalid(&err, "resident_id");
     let err = staff
-        .verify_volunteer(api::VerifyVolunteerRequest {
-            volunteer_id: uuid(),
-            ..Default::default()
-        })
+        .verify_volunteer(verification(&uuid()))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
@@ -164,253 +146,6 @@ async fn idempotency_keys_replay_and_expected_versions_conflict() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Aborted);
-}
-
-#[tokio::test]
-async fn hours_are_submitted_limited_approved_and_earn_stars() {
-    let server = Server::start().await;
-    let mut staff = server.staff("xingfu").await;
-    let v = register_resident(&mut staff).await;
-
-    let submit = |record_id: &str, service_date, minutes| api::SubmitHoursRequest {
-        volunteer_id: v.clone(),
-        record_id: record_id.into(),
-        service_date,
-        minutes,
-        ..Default::default()
-    };
-    let err = staff
-        .submit_hours(submit(&uuid(), past_day(1), 0))
-        .await
-        .unwrap_err();
-    assert_invalid(&err, "minutes");
-    let err = staff
-        .submit_hours(submit(&uuid(), past_day(-3), 60))
-        .await
-        .unwrap_err();
-    assert_rule(&err, Some("service_date"));
-    let err = staff
-        .submit_hours(submit(&uuid(), None, 60))
-        .await
-        .unwrap_err();
-    assert_invalid(&err, "service_date");
-
-    // 24 hours a day at most, counting submitted and approved minutes.
-    let first = submit_ok(&mut staff, submit(&uuid(), past_day(1), 1000)).await;
-    let err = staff
-        .submit_hours(submit(&uuid(), past_day(1), 441))
-        .await
-        .unwrap_err();
-    assert_rule(&err, Some("minutes"));
-    submit_ok(&mut staff, submit(&uuid(), past_day(1), 440)).await;
-    let err = staff
-        .submit_hours(submit(&first, past_day(2), 10))
-        .await
-        .unwrap_err();
-    assert_rule(&err, Some("record_id"));
-
-    let pending = get(&mut staff, &v).await.pending_records;
-    assert_eq!(pending.len(), 2);
-
-    // Decline needs a reason; only a submitted record can be approved.
-    let err = staff
-        .decline_hours(api::DeclineHoursRequest {
-            volunteer_id: v.clone(),
-            record_id: first.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
-    assert_invalid(&err, "reason");
-    let approve = |record_id: &str| api::ApproveHoursRequest {
-        volunteer_id: v.clone(),
-        record_id: record_id.into(),
-        ..Default::default()
-    };
-    staff.approve_hours(approve(&first)).await.unwrap();
-    let err = staff.approve_hours(approve(&first)).await.unwrap_err();
-    assert_rule(&err, Some("record_id"));
-    let err = staff.approve_hours(approve(&uuid())).await.unwrap_err();
-    assert_rule(&err, Some("record_id"));
-
-    // 1000 + 4 × 1250 = 6000 approved minutes = 100 h: the first star.
-    let mut star = 0;
-    for day in 2..6 {
-        star = approved(&mut staff, &v, day, 1250).await.1;
-    }
-    assert_eq!(star, 1);
-    let got = get(&mut staff, &v).await;
-    assert_eq!((got.approved_minutes, got.star_level), (6000, 1));
-    assert_eq!(got.pending_records.len(), 1);
-
-    // A reversal below 100 h takes the star back; the correction is a new entry.
-    staff
-        .reverse_hours(api::ReverseHoursRequest {
-            volunteer_id: v.clone(),
-            record_id: first.clone(),
-            reason: "was 100 minutes".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let got = get(&mut staff, &v).await;
-    assert_eq!((got.approved_minutes, got.star_level), (5000, 0));
-    let err = staff
-        .reverse_hours(api::ReverseHoursRequest {
-            volunteer_id: v.clone(),
-            record_id: first,
-            reason: "again".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
-    assert_rule(&err, Some("record_id"));
-}
-
-async fn submit_ok(client: &mut Client, request: api::SubmitHoursRequest) -> String {
-    let record_id = request.record_id.clone();
-    client.submit_hours(request).await.expect("submit hours");
-    record_id
-}
-
-#[tokio::test]
-async fn time_bank_deposits_redeems_and_donates_within_the_cap() {
-    let server = Server::start_with(VolunteeringConfig {
-        time_bank_cap_minutes: 1000,
-    })
-    .await;
-    let mut staff = server.staff("xingfu").await;
-    let donor = register_resident(&mut staff).await;
-    let recipient = register_resident(&mut staff).await;
-    let (r1, _) = approved(&mut staff, &donor, 1, 600).await;
-    let (r2, _) = approved(&mut staff, &donor, 2, 600).await;
-    let deposit = |v: &str, record_id: &str| api::DepositTimeCreditsRequest {
-        volunteer_id: v.into(),
-        record_id: record_id.into(),
-        ..Default::default()
-    };
-    staff
-        .deposit_time_credits(deposit(&donor, &r1))
-        .await
-        .unwrap();
-    let err = staff
-        .deposit_time_credits(deposit(&donor, &r1))
-        .await
-        .unwrap_err();
-    assert_rule(&err, Some("record_id"));
-    let err = staff
-        .deposit_time_credits(deposit(&donor, &r2))
-        .await
-        .unwrap_err();
-    assert_rule(&err, None); // 1200 > the 1000-minute cap
-    assert_eq!(get(&mut staff, &donor).await.balance_minutes, 600);
-
-    let redeem = |minutes| api::RedeemTimeCreditsRequest {
-        volunteer_id: donor.clone(),
-        redemption_id: uuid(),
-        minutes,
-        category: Category::Housekeeping as i32,
-        ..Default::default()
-    };
-    let err = staff.redeem_time_credits(redeem(601)).await.unwrap_err();
-    assert_rule(&err, Some("minutes"));
-    let err = staff
-        .redeem_time_credits(api::RedeemTimeCreditsRequest {
-            category: 0,
-            ..redeem(1)
-        })
-        .await
-        .unwrap_err();
-    assert_invalid(&err, "category");
-    staff.redeem_time_credits(redeem(100)).await.unwrap();
-
-    // Donation: debit the donor, credit the recipient; a retry changes nothing.
-    let donation = api::DonateTimeCreditsRequest {
-        options: key("donate-1"),
-        volunteer_id: donor.clone(),
-        donation_id: uuid(),
-        to_volunteer_id: recipient.clone(),
-        minutes: 200,
-    };
-    let done = staff
-        .donate_time_credits(donation.clone())
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(!done.recipient_result.unwrap().replayed);
-    let again = staff
-        .donate_time_credits(donation.clone())
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(again.result.unwrap().replayed);
-    assert!(again.recipient_result.unwrap().replayed);
-    assert_eq!(get(&mut staff, &donor).await.balance_minutes, 300);
-    assert_eq!(get(&mut staff, &recipient).await.balance_minutes, 200);
-
-    let err = staff
-        .donate_time_credits(api::DonateTimeCreditsRequest {
-            options: None,
-            ..donation.clone()
-        })
-        .await
-        .unwrap_err();
-    assert_rule(&err, Some("donation_id"));
-    let err = staff
-        .donate_time_credits(api::DonateTimeCreditsRequest {
-            options: None,
-            donation_id: uuid(),
-            to_volunteer_id: donor.clone(),
-            ..donation.clone()
-        })
-        .await
-        .unwrap_err();
-    assert_rule(&err, Some("to_volunteer_id"));
-    let err = staff
-        .donate_time_credits(api::DonateTimeCreditsRequest {
-            options: None,
-            donation_id: uuid(),
-            to_volunteer_id: uuid(),
-            ..donation
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::NotFound);
-}
-
-#[tokio::test]
-async fn a_donation_over_the_recipients_cap_is_refused() {
-    let server = Server::start_with(VolunteeringConfig {
-        time_bank_cap_minutes: 700,
-    })
-    .await;
-    let mut staff = server.staff("xingfu").await;
-    let donor = register_resident(&mut staff).await;
-    let recipient = register_resident(&mut staff).await;
-    for v in [&donor, &recipient] {
-        let (record_id, _) = approved(&mut staff, v, 1, 600).await;
-        staff
-            .deposit_time_credits(api::DepositTimeCreditsRequest {
-                volunteer_id: v.clone(),
-                record_id,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-    }
-    let err = staff
-        .donate_time_credits(api::DonateTimeCreditsRequest {
-            volunteer_id: donor.clone(),
-            donation_id: uuid(),
-            to_volunteer_id: recipient.clone(),
-            minutes: 101,
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
-    assert_rule(&err, Some("minutes"));
-    assert_eq!(get(&mut staff, &donor).await.balance_minutes, 600);
-    assert_eq!(get(&mut staff, &recipient).await.balance_minutes, 600);
 }
 
 #[tokio::test]
@@ -607,24 +342,90 @@ async fn opportunities_fill_spots_and_record_attendance() {
 }
 
 #[tokio::test]
-async fn district_offices_read_below_them_and_others_do_not() {
+async fn a_retry_replays_even_when_a_fact_no_longer_holds() {
     let server = Server::start().await;
     let mut staff = server.staff("xingfu").await;
     let v = register_resident(&mut staff).await;
-    let mut district = server
-        .client(Some(
-            server.token(civitas_platform::auth::Role::District, "gulou"),
-        ))
-        .await;
-    assert_eq!(get(&mut district, &v).await.volunteer_id, v);
-    let mut other_street = server
-        .client(Some(
-            server.token(civitas_platform::auth::Role::District, "dongjie"),
-        ))
-        .await;
-    let err = other_street
-        .get_volunteer(api::GetVolunteerRequest { volunteer_id: v })
+    let add = api::AddTeamMemberRequest {
+        options: key("add-1"),
+        team_id: form_team(&mut staff).await,
+        volunteer_id: v.clone(),
+    };
+    let assign = api::AssignVolunteerRequest {
+        options: key("assign-1"),
+        opportunity_id: publish(&mut staff, 1).await,
+        volunteer_id: v.clone(),
+        ..Default::default()
+    };
+    let added = staff.add_team_member(add.clone()).await.unwrap();
+    let assigned = staff.assign_volunteer(assign.clone()).await.unwrap();
+    staff
+        .deactivate_volunteer(deactivation(&v, "moved away"))
+        .await
+        .unwrap();
+
+    // The volunteer is no longer active: a new request is refused, a retry replays.
+    let err = staff
+        .add_team_member(api::AddTeamMemberRequest {
+            options: key("add-2"),
+            ..add.clone()
+        })
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Code::PermissionDenied);
+    assert_rule(&err, Some("volunteer_id"));
+    let again = staff.add_team_member(add).await.unwrap().into_inner();
+    let first = added.into_inner().result.unwrap();
+    assert_eq!(
+        again.result,
+        Some(WriteResult {
+            replayed: true,
+            ..first
+        })
+    );
+    let again = staff.assign_volunteer(assign).await.unwrap().into_inner();
+    let first = assigned.into_inner().result.unwrap();
+    assert_eq!(
+        again.result,
+        Some(WriteResult {
+            replayed: true,
+            ..first
+        })
+    );
+}
+
+#[tokio::test]
+async fn free_text_over_its_bound_is_refused_naming_the_field() {
+    let server = Server::start().await;
+    let mut staff = server.staff("xingfu").await;
+    let v = register_resident(&mut staff).await;
+    let huge = "长".repeat(500_000); // 1.5 MB of UTF-8
+    let err = staff
+        .deactivate_volunteer(deactivation(&v, &huge))
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "reason");
+    let err = staff
+        .register_volunteer(api::RegisterVolunteerRequest {
+            organisation: huge.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "organisation");
+    let err = staff
+        .form_team(api::FormTeamRequest {
+            purpose: huge.clone(),
+            ..team_request()
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "purpose");
+    let err = staff
+        .publish_opportunity(api::PublishOpportunityRequest {
+            title: huge,
+            ..opportunity_request(1)
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(&err, "title");
 }

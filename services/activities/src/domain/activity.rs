@@ -2,8 +2,8 @@
 //! a performance, ...), its registrations and check-ins, and how it ended: closed with
 //! its attendance, or cancelled.
 //!
-//! "Now", the check-in margin and whether a planned item is in the community's plan
-//! arrive in commands, so the rules below are plain functions of state and command.
+//! "Now" and whether a planned item is in the community's plan arrive in commands, so
+//! the rules below are plain functions of state and command.
 
 use std::collections::BTreeSet;
 
@@ -17,6 +17,10 @@ use super::values::{
 
 /// The activity decider.
 pub struct Activity;
+
+/// How long before an activity starts and after it ends check-in stays open: people
+/// arrive early and sign in on their way out.
+pub const CHECKIN_MARGIN: Duration = Duration::minutes(30);
 
 /// The planned item an activity says it delivers, as the shell found it in the plan of
 /// the activity's community and year.
@@ -52,42 +56,42 @@ pub struct ActivityPlan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActivityCommand {
     /// Schedules a new activity in the caller's community.
-    Schedule {
+    ScheduleActivity {
         activity_id: ActivityId,
         community: String,
         details: ActivityPlan,
         planned_item: Option<PlannedItemFact>,
     },
     /// Registers a resident.
-    Register { resident_id: ResidentId },
+    RegisterParticipant { resident_id: ResidentId },
     /// Withdraws a registration before check-in.
     CancelRegistration { resident_id: ResidentId },
-    /// Checks someone in at `now`; allowed within the window widened by `margin`.
-    CheckIn {
+    /// Checks someone in at `now`; allowed within the window widened by
+    /// [`CHECKIN_MARGIN`].
+    CheckInParticipant {
         attendee: Attendee,
         now: DateTime<Utc>,
-        margin: Duration,
     },
     /// Closes an ended activity; `attendance`, when given, must equal the check-ins.
-    Close {
+    CloseActivity {
         attendance: Option<u32>,
         report: Note,
         now: DateTime<Utc>,
     },
     /// Calls the activity off.
-    Cancel { reason: Reason },
+    CancelActivity { reason: Reason },
 }
 
 /// What happened to an activity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActivityEvent {
-    Scheduled {
+    ActivityScheduled {
         activity_id: ActivityId,
         community: String,
         details: ActivityPlan,
         planned_item: Option<PlannedItemId>,
     },
-    Registered {
+    ParticipantRegistered {
         activity_id: ActivityId,
         resident_id: ResidentId,
         registered_count: u32,
@@ -97,12 +101,12 @@ pub enum ActivityEvent {
         resident_id: ResidentId,
         registered_count: u32,
     },
-    CheckedIn {
+    ParticipantCheckedIn {
         activity_id: ActivityId,
         attendee: Attendee,
         at: DateTime<Utc>,
     },
-    Closed {
+    ActivityClosed {
         activity_id: ActivityId,
         category: ActivityCategory,
         attendance: u32,
@@ -112,7 +116,7 @@ pub enum ActivityEvent {
         report: Note,
         closed_at: DateTime<Utc>,
     },
-    Cancelled {
+    ActivityCancelled {
         activity_id: ActivityId,
         category: ActivityCategory,
         reason: Reason,
@@ -123,12 +127,12 @@ impl ActivityEvent {
     /// The envelope's `event_type` and the last token of the NATS subject.
     pub fn event_type(&self) -> &'static str {
         match self {
-            ActivityEvent::Scheduled { .. } => "ActivityScheduled",
-            ActivityEvent::Registered { .. } => "ParticipantRegistered",
+            ActivityEvent::ActivityScheduled { .. } => "ActivityScheduled",
+            ActivityEvent::ParticipantRegistered { .. } => "ParticipantRegistered",
             ActivityEvent::RegistrationCancelled { .. } => "RegistrationCancelled",
-            ActivityEvent::CheckedIn { .. } => "ParticipantCheckedIn",
-            ActivityEvent::Closed { .. } => "ActivityClosed",
-            ActivityEvent::Cancelled { .. } => "ActivityCancelled",
+            ActivityEvent::ParticipantCheckedIn { .. } => "ParticipantCheckedIn",
+            ActivityEvent::ActivityClosed { .. } => "ActivityClosed",
+            ActivityEvent::ActivityCancelled { .. } => "ActivityCancelled",
         }
     }
 }
@@ -161,9 +165,19 @@ pub struct ActivityState {
 }
 
 impl ActivityState {
+    /// Active registrations.
+    pub fn registered_count(&self) -> u32 {
+        count(self.registered.len())
+    }
+
+    /// Registered residents who checked in.
+    pub fn registered_attended(&self) -> u32 {
+        count(self.checked_in.len())
+    }
+
     /// Every check-in: registered residents and walk-ins.
     pub fn attendance(&self) -> u32 {
-        count(self.checked_in.len()).saturating_add(self.walk_ins)
+        self.registered_attended().saturating_add(self.walk_ins)
     }
 }
 
@@ -244,7 +258,7 @@ impl Decider for Activity {
         command: ActivityCommand,
     ) -> Result<Vec<ActivityEvent>, ActivityError> {
         let event = match command {
-            ActivityCommand::Schedule {
+            ActivityCommand::ScheduleActivity {
                 activity_id,
                 community,
                 details,
@@ -256,23 +270,23 @@ impl Decider for Activity {
                 if planned_item.is_some_and(|p| !p.in_plan) {
                     return Err(ActivityError::PlannedItemNotInPlan);
                 }
-                ActivityEvent::Scheduled {
+                ActivityEvent::ActivityScheduled {
                     activity_id,
                     community,
                     details,
                     planned_item: planned_item.map(|p| p.item_id),
                 }
             }
-            ActivityCommand::Register { resident_id } => {
+            ActivityCommand::RegisterParticipant { resident_id } => {
                 let (activity_id, details) = open(state)?;
                 if state.registered.contains(&resident_id) {
                     return Err(ActivityError::AlreadyRegistered);
                 }
                 let capacity = details.capacity.get();
-                if count(state.registered.len()) >= capacity {
+                if state.registered_count() >= capacity {
                     return Err(ActivityError::Full { capacity });
                 }
-                ActivityEvent::Registered {
+                ActivityEvent::ParticipantRegistered {
                     activity_id,
                     resident_id,
                     registered_count: count(state.registered.len() + 1),
@@ -292,14 +306,10 @@ impl Decider for Activity {
                     registered_count: count(state.registered.len() - 1),
                 }
             }
-            ActivityCommand::CheckIn {
-                attendee,
-                now,
-                margin,
-            } => {
+            ActivityCommand::CheckInParticipant { attendee, now } => {
                 let (activity_id, details) = open(state)?;
-                let opens = details.window.starts_at() - margin;
-                let closes = details.window.ends_at() + margin;
+                let opens = details.window.starts_at() - CHECKIN_MARGIN;
+                let closes = details.window.ends_at() + CHECKIN_MARGIN;
                 if now < opens || now > closes {
                     return Err(ActivityError::OutsideCheckInWindow { opens, closes });
                 }
@@ -311,13 +321,13 @@ impl Decider for Activity {
                         return Err(ActivityError::AlreadyCheckedIn);
                     }
                 }
-                ActivityEvent::CheckedIn {
+                ActivityEvent::ParticipantCheckedIn {
                     activity_id,
                     attendee,
                     at: now,
                 }
             }
-            ActivityCommand::Close {
+            ActivityCommand::CloseActivity {
                 attendance,
                 report,
                 now,
@@ -337,20 +347,20 @@ impl Decider for Activity {
                     }
                     _ => {}
                 }
-                ActivityEvent::Closed {
+                ActivityEvent::ActivityClosed {
                     activity_id,
                     category: details.category,
                     attendance: checked_in,
-                    registered: count(state.registered.len()),
-                    registered_attended: count(state.checked_in.len()),
+                    registered: state.registered_count(),
+                    registered_attended: state.registered_attended(),
                     walk_ins: state.walk_ins,
                     report,
                     closed_at: now,
                 }
             }
-            ActivityCommand::Cancel { reason } => {
+            ActivityCommand::CancelActivity { reason } => {
                 let (activity_id, details) = open(state)?;
-                ActivityEvent::Cancelled {
+                ActivityEvent::ActivityCancelled {
                     activity_id,
                     category: details.category,
                     reason,
@@ -362,7 +372,7 @@ impl Decider for Activity {
 
     fn evolve(mut state: ActivityState, event: &ActivityEvent) -> ActivityState {
         match event {
-            ActivityEvent::Scheduled {
+            ActivityEvent::ActivityScheduled {
                 activity_id,
                 community,
                 details,
@@ -374,23 +384,23 @@ impl Decider for Activity {
                 state.planned_item = *planned_item;
                 state.status = Some(ActivityStatus::Scheduled);
             }
-            ActivityEvent::Registered { resident_id, .. } => {
+            ActivityEvent::ParticipantRegistered { resident_id, .. } => {
                 state.registered.insert(*resident_id);
             }
             ActivityEvent::RegistrationCancelled { resident_id, .. } => {
                 state.registered.remove(resident_id);
             }
-            ActivityEvent::CheckedIn { attendee, .. } => match attendee {
+            ActivityEvent::ParticipantCheckedIn { attendee, .. } => match attendee {
                 Attendee::Registered(resident_id) => {
                     state.checked_in.insert(*resident_id);
                 }
                 Attendee::WalkIn => state.walk_ins = state.walk_ins.saturating_add(1),
             },
-            ActivityEvent::Closed { report, .. } => {
+            ActivityEvent::ActivityClosed { report, .. } => {
                 state.status = Some(ActivityStatus::Closed);
                 state.report = Some(report.clone());
             }
-            ActivityEvent::Cancelled { reason, .. } => {
+            ActivityEvent::ActivityCancelled { reason, .. } => {
                 state.status = Some(ActivityStatus::Cancelled);
                 state.cancel_reason = Some(reason.clone());
             }
@@ -398,3 +408,7 @@ impl Decider for Activity {
         state
     }
 }
+
+#[cfg(test)]
+#[path = "activity_tests.rs"]
+mod tests;

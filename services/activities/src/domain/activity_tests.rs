@@ -1,18 +1,10 @@
 //! Given/when/then tests of the `Activity` decider: every rule and every refusal.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::TimeZone;
 use civitas_kernel::aggregate::given;
-use civitas_kernel::Decider;
 use uuid::Uuid;
 
-use super::activity::{
-    Activity, ActivityCommand, ActivityError, ActivityEvent, ActivityPlan, ActivityStatus,
-    Attendee, PlannedItemFact,
-};
-use super::values::{
-    ActivityCategory, ActivityId, Capacity, Note, PlanYear, PlannedItemId, Reason, ResidentId,
-    TimeWindow, Title, Venue,
-};
+use super::*;
 
 fn at(hour: u32, minute: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 5, 16, hour, minute, 0).unwrap()
@@ -30,10 +22,6 @@ fn resident(n: u128) -> ResidentId {
     ResidentId::from_uuid(Uuid::from_u128(n))
 }
 
-fn margin() -> Duration {
-    Duration::minutes(30)
-}
-
 /// A film night from 11:00 to 13:00 UTC with `capacity` places.
 fn details(capacity: u32) -> ActivityPlan {
     ActivityPlan {
@@ -47,7 +35,7 @@ fn details(capacity: u32) -> ActivityPlan {
 }
 
 fn schedule(planned_item: Option<PlannedItemFact>) -> ActivityCommand {
-    ActivityCommand::Schedule {
+    ActivityCommand::ScheduleActivity {
         activity_id: id(),
         community: "xingfu".into(),
         details: details(2),
@@ -56,7 +44,7 @@ fn schedule(planned_item: Option<PlannedItemFact>) -> ActivityCommand {
 }
 
 fn scheduled_with(capacity: u32) -> ActivityEvent {
-    ActivityEvent::Scheduled {
+    ActivityEvent::ActivityScheduled {
         activity_id: id(),
         community: "xingfu".into(),
         details: details(capacity),
@@ -69,7 +57,7 @@ fn scheduled() -> ActivityEvent {
 }
 
 fn registered(n: u128, count: u32) -> ActivityEvent {
-    ActivityEvent::Registered {
+    ActivityEvent::ParticipantRegistered {
         activity_id: id(),
         resident_id: resident(n),
         registered_count: count,
@@ -77,7 +65,7 @@ fn registered(n: u128, count: u32) -> ActivityEvent {
 }
 
 fn checked_in(attendee: Attendee, when: DateTime<Utc>) -> ActivityEvent {
-    ActivityEvent::CheckedIn {
+    ActivityEvent::ParticipantCheckedIn {
         activity_id: id(),
         attendee,
         at: when,
@@ -85,11 +73,7 @@ fn checked_in(attendee: Attendee, when: DateTime<Utc>) -> ActivityEvent {
 }
 
 fn check_in(attendee: Attendee, now: DateTime<Utc>) -> ActivityCommand {
-    ActivityCommand::CheckIn {
-        attendee,
-        now,
-        margin: margin(),
-    }
+    ActivityCommand::CheckInParticipant { attendee, now }
 }
 
 fn report() -> Note {
@@ -97,7 +81,7 @@ fn report() -> Note {
 }
 
 fn close(attendance: Option<u32>, now: DateTime<Utc>) -> ActivityCommand {
-    ActivityCommand::Close {
+    ActivityCommand::CloseActivity {
         attendance,
         report: report(),
         now,
@@ -109,7 +93,7 @@ fn reason() -> Reason {
 }
 
 fn cancelled() -> ActivityEvent {
-    ActivityEvent::Cancelled {
+    ActivityEvent::ActivityCancelled {
         activity_id: id(),
         category: ActivityCategory::FilmScreening,
         reason: reason(),
@@ -117,7 +101,7 @@ fn cancelled() -> ActivityEvent {
 }
 
 fn closed(attendance: u32, registered: u32, attended: u32, walk_ins: u32) -> ActivityEvent {
-    ActivityEvent::Closed {
+    ActivityEvent::ActivityClosed {
         activity_id: id(),
         category: ActivityCategory::FilmScreening,
         attendance,
@@ -141,7 +125,7 @@ fn schedules_an_activity_with_or_without_a_planned_item() {
             item_id: item(),
             in_plan: true,
         })))
-        .then([ActivityEvent::Scheduled {
+        .then([ActivityEvent::ActivityScheduled {
             activity_id: id(),
             community: "xingfu".into(),
             details: details(2),
@@ -172,7 +156,7 @@ fn schedules_only_once() {
 #[test]
 fn nothing_happens_to_an_activity_never_scheduled() {
     for command in [
-        ActivityCommand::Register {
+        ActivityCommand::RegisterParticipant {
             resident_id: resident(1),
         },
         ActivityCommand::CancelRegistration {
@@ -180,7 +164,7 @@ fn nothing_happens_to_an_activity_never_scheduled() {
         },
         check_in(Attendee::WalkIn, at(12, 0)),
         close(None, at(14, 0)),
-        ActivityCommand::Cancel { reason: reason() },
+        ActivityCommand::CancelActivity { reason: reason() },
     ] {
         given::<Activity>([])
             .when(command)
@@ -193,17 +177,17 @@ fn nothing_happens_to_an_activity_never_scheduled() {
 #[test]
 fn registers_up_to_capacity() {
     given::<Activity>([scheduled()])
-        .when(ActivityCommand::Register {
+        .when(ActivityCommand::RegisterParticipant {
             resident_id: resident(1),
         })
         .then([registered(1, 1)]);
     given::<Activity>([scheduled(), registered(1, 1)])
-        .when(ActivityCommand::Register {
+        .when(ActivityCommand::RegisterParticipant {
             resident_id: resident(2),
         })
         .then([registered(2, 2)]);
     given::<Activity>([scheduled(), registered(1, 1), registered(2, 2)])
-        .when(ActivityCommand::Register {
+        .when(ActivityCommand::RegisterParticipant {
             resident_id: resident(3),
         })
         .then_error(ActivityError::Full { capacity: 2 });
@@ -232,13 +216,13 @@ fn a_cancelled_registration_frees_its_place() {
         registered(2, 2),
         freed.clone(),
     ])
-    .when(ActivityCommand::Register {
+    .when(ActivityCommand::RegisterParticipant {
         resident_id: resident(3),
     })
     .then([registered(3, 2)]);
     // The resident who cancelled may register again.
     given::<Activity>([scheduled(), registered(1, 1), freed])
-        .when(ActivityCommand::Register {
+        .when(ActivityCommand::RegisterParticipant {
             resident_id: resident(1),
         })
         .then([registered(1, 1)]);
@@ -247,7 +231,7 @@ fn a_cancelled_registration_frees_its_place() {
 #[test]
 fn no_registering_twice() {
     given::<Activity>([scheduled(), registered(1, 1)])
-        .when(ActivityCommand::Register {
+        .when(ActivityCommand::RegisterParticipant {
             resident_id: resident(1),
         })
         .then_error(ActivityError::AlreadyRegistered);
@@ -364,7 +348,7 @@ fn closing_refuses_a_wrong_attendance_or_an_unfinished_activity() {
         .when(close(None, at(12, 59)))
         .then_error(ActivityError::NotEnded { ends_at: at(13, 0) });
     // The end itself is enough.
-    let ActivityEvent::Closed { closed_at, .. } = given::<Activity>(busy_evening())
+    let ActivityEvent::ActivityClosed { closed_at, .. } = given::<Activity>(busy_evening())
         .when(close(None, at(13, 0)))
         .result()
         .unwrap()
@@ -378,7 +362,7 @@ fn closing_refuses_a_wrong_attendance_or_an_unfinished_activity() {
 #[test]
 fn cancels_with_a_reason() {
     given::<Activity>([scheduled(), registered(1, 1)])
-        .when(ActivityCommand::Cancel { reason: reason() })
+        .when(ActivityCommand::CancelActivity { reason: reason() })
         .then([cancelled()]);
 }
 
@@ -390,7 +374,7 @@ fn a_closed_or_cancelled_activity_takes_nothing_more() {
     ];
     for (end, error) in ended {
         for command in [
-            ActivityCommand::Register {
+            ActivityCommand::RegisterParticipant {
                 resident_id: resident(9),
             },
             ActivityCommand::CancelRegistration {
@@ -399,7 +383,7 @@ fn a_closed_or_cancelled_activity_takes_nothing_more() {
             check_in(Attendee::Registered(resident(1)), at(12, 0)),
             check_in(Attendee::WalkIn, at(12, 0)),
             close(None, at(14, 0)),
-            ActivityCommand::Cancel { reason: reason() },
+            ActivityCommand::CancelActivity { reason: reason() },
         ] {
             given::<Activity>([scheduled(), registered(1, 1), end.clone()])
                 .when(command)
@@ -421,6 +405,10 @@ fn state_follows_the_stream() {
     assert_eq!(state.checked_in.len(), 2);
     assert_eq!(state.walk_ins, 1);
     assert_eq!(state.attendance(), 3);
+    assert_eq!(
+        (state.registered_count(), state.registered_attended()),
+        (3, 2)
+    );
     assert_eq!(state.report, Some(report()));
     let state = Activity::fold(&[scheduled(), cancelled()]);
     assert_eq!(state.status, Some(ActivityStatus::Cancelled));

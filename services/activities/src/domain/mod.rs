@@ -1,8 +1,8 @@
 //! The pure domain of the activities service: validated values and the `AnnualPlan`,
 //! `Activity`, `PublicityBoard` and `Facility` deciders. Nothing here touches IO, a
-//! clock or randomness — "now", "today", ids, the check-in margin and facts about other
-//! streams (is a planned item in the plan?) arrive inside commands — so every rule is a
-//! plain function tested given/when/then.
+//! clock or randomness — "now", "today", ids and facts about other streams (is a planned
+//! item in the plan?) arrive inside commands — so every rule is a plain function tested
+//! given/when/then.
 //!
 //! There is no personal data in this area: residents appear only as pseudonymous
 //! [`ResidentId`]s, walk-ins only as a count.
@@ -15,7 +15,7 @@ pub mod values;
 
 pub use activity::{
     Activity, ActivityCommand, ActivityError, ActivityEvent, ActivityPlan, ActivityState,
-    ActivityStatus, Attendee, PlannedItemFact,
+    ActivityStatus, Attendee, PlannedItemFact, CHECKIN_MARGIN,
 };
 pub use board::{BoardCommand, BoardError, BoardEvent, BoardState, PublicityBoard};
 pub use facility::{
@@ -27,9 +27,6 @@ pub use plan::{
 };
 pub use values::{
     ActivityCategory, ActivityId, AreaSquareMeters, BoardId, Capacity, FacilityId, FacilityName,
-    FacilityType, Location, Month, Note, PastDate, PlanYear, PlannedItemId, Reason, ResidentId,
-    TargetParticipants, TimeWindow, Title, Topic, ValidationError, Venue,
+    FacilityType, Location, Month, Note, OrgUnitCode, PastDate, PlanYear, PlannedItemId, Reason,
+    ResidentId, TargetParticipants, TimeWindow, Title, Topic, ValidationError, Venue,
 };
-
-#[cfg(test)]
-mod activity_tests;

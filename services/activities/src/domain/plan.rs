@@ -33,30 +33,30 @@ pub struct PlannedItem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlanCommand {
     /// Adds an item to the draft version; the first item creates version 1.
-    AddItem {
+    AddPlannedItem {
         /// The caller's community, from the token scope.
         community: String,
         year: PlanYear,
         item: PlannedItem,
     },
     /// Publishes the current draft version.
-    Publish,
+    PublishAnnualPlan,
     /// Opens the next version of a published plan as a draft.
-    Amend { reason: Reason },
+    AmendAnnualPlan { reason: Reason },
 }
 
 /// What happened to a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlanEvent {
     /// An item was added to draft `version`.
-    ItemAdded {
+    PlannedItemAdded {
         community: String,
         year: PlanYear,
         version: u32,
         item: PlannedItem,
     },
     /// Draft `version` was published with `item_count` items in all.
-    Published {
+    AnnualPlanPublished {
         community: String,
         year: PlanYear,
         version: u32,
@@ -64,7 +64,7 @@ pub enum PlanEvent {
         target_total: u32,
     },
     /// Draft `version` was opened to amend the published plan.
-    Amended {
+    AnnualPlanAmended {
         community: String,
         year: PlanYear,
         version: u32,
@@ -76,9 +76,18 @@ impl PlanEvent {
     /// The envelope's `event_type` and the last token of the NATS subject.
     pub fn event_type(&self) -> &'static str {
         match self {
-            PlanEvent::ItemAdded { .. } => "PlannedItemAdded",
-            PlanEvent::Published { .. } => "AnnualPlanPublished",
-            PlanEvent::Amended { .. } => "AnnualPlanAmended",
+            PlanEvent::PlannedItemAdded { .. } => "PlannedItemAdded",
+            PlanEvent::AnnualPlanPublished { .. } => "AnnualPlanPublished",
+            PlanEvent::AnnualPlanAmended { .. } => "AnnualPlanAmended",
+        }
+    }
+
+    /// The plan version the event belongs to.
+    pub fn version(&self) -> u32 {
+        match self {
+            PlanEvent::PlannedItemAdded { version, .. }
+            | PlanEvent::AnnualPlanPublished { version, .. }
+            | PlanEvent::AnnualPlanAmended { version, .. } => *version,
         }
     }
 }
@@ -164,7 +173,7 @@ impl Decider for AnnualPlan {
 
     fn decide(state: &PlanState, command: PlanCommand) -> Result<Vec<PlanEvent>, PlanError> {
         match command {
-            PlanCommand::AddItem {
+            PlanCommand::AddPlannedItem {
                 community,
                 year,
                 item,
@@ -177,14 +186,14 @@ impl Decider for AnnualPlan {
                 if state.has_item(item.item_id) {
                     return Err(PlanError::DuplicateItem);
                 }
-                Ok(vec![PlanEvent::ItemAdded {
+                Ok(vec![PlanEvent::PlannedItemAdded {
                     community,
                     year,
                     version: state.version.max(1),
                     item,
                 }])
             }
-            PlanCommand::Publish => {
+            PlanCommand::PublishAnnualPlan => {
                 let year = state.year.ok_or(PlanError::NoPlan)?;
                 let version = state.version;
                 if state.published {
@@ -193,7 +202,7 @@ impl Decider for AnnualPlan {
                 if state.items_in_current_version() == 0 {
                     return Err(PlanError::NothingToPublish { version });
                 }
-                Ok(vec![PlanEvent::Published {
+                Ok(vec![PlanEvent::AnnualPlanPublished {
                     community: state.community.clone(),
                     year,
                     version,
@@ -205,14 +214,14 @@ impl Decider for AnnualPlan {
                         .fold(0u32, u32::saturating_add),
                 }])
             }
-            PlanCommand::Amend { reason } => {
+            PlanCommand::AmendAnnualPlan { reason } => {
                 let year = state.year.ok_or(PlanError::NoPlan)?;
                 if !state.published {
                     return Err(PlanError::NotPublished {
                         version: state.version,
                     });
                 }
-                Ok(vec![PlanEvent::Amended {
+                Ok(vec![PlanEvent::AnnualPlanAmended {
                     community: state.community.clone(),
                     year,
                     version: state.version + 1,
@@ -224,7 +233,7 @@ impl Decider for AnnualPlan {
 
     fn evolve(mut state: PlanState, event: &PlanEvent) -> PlanState {
         match event {
-            PlanEvent::ItemAdded {
+            PlanEvent::PlannedItemAdded {
                 community,
                 year,
                 version,
@@ -238,12 +247,12 @@ impl Decider for AnnualPlan {
                     added_in_version: *version,
                 });
             }
-            PlanEvent::Published { version, .. } => {
+            PlanEvent::AnnualPlanPublished { version, .. } => {
                 state.version = *version;
                 state.published = true;
                 state.published_version = *version;
             }
-            PlanEvent::Amended {
+            PlanEvent::AnnualPlanAmended {
                 version, reason, ..
             } => {
                 state.version = *version;
@@ -256,159 +265,5 @@ impl Decider for AnnualPlan {
 }
 
 #[cfg(test)]
-mod tests {
-    use civitas_kernel::aggregate::given;
-    use uuid::Uuid;
-
-    use super::*;
-
-    fn year() -> PlanYear {
-        PlanYear::parse("year", 2026).unwrap()
-    }
-
-    fn item(n: u128, target: u32) -> PlannedItem {
-        PlannedItem {
-            item_id: PlannedItemId::from_uuid(Uuid::from_u128(n)),
-            month: Month::parse("month", 3).unwrap(),
-            category: ActivityCategory::FilmScreening,
-            title: Title::parse("title", "周末电影").unwrap(),
-            target: TargetParticipants::parse("target_participants", target).unwrap(),
-        }
-    }
-
-    fn add(n: u128) -> PlanCommand {
-        PlanCommand::AddItem {
-            community: "xingfu".into(),
-            year: year(),
-            item: item(n, 40),
-        }
-    }
-
-    fn added(n: u128, version: u32) -> PlanEvent {
-        PlanEvent::ItemAdded {
-            community: "xingfu".into(),
-            year: year(),
-            version,
-            item: item(n, 40),
-        }
-    }
-
-    fn published(version: u32, item_count: u32) -> PlanEvent {
-        PlanEvent::Published {
-            community: "xingfu".into(),
-            year: year(),
-            version,
-            item_count,
-            target_total: 40 * item_count,
-        }
-    }
-
-    fn reason() -> Reason {
-        Reason::parse("reason", "add a Double Ninth visit").unwrap()
-    }
-
-    fn amended(version: u32) -> PlanEvent {
-        PlanEvent::Amended {
-            community: "xingfu".into(),
-            year: year(),
-            version,
-            reason: reason(),
-        }
-    }
-
-    #[test]
-    fn the_first_item_opens_version_one() {
-        given::<AnnualPlan>([]).when(add(1)).then([added(1, 1)]);
-        given::<AnnualPlan>([added(1, 1)])
-            .when(add(2))
-            .then([added(2, 1)]);
-    }
-
-    #[test]
-    fn publishing_counts_every_item_and_target() {
-        given::<AnnualPlan>([added(1, 1), added(2, 1)])
-            .when(PlanCommand::Publish)
-            .then([published(1, 2)]);
-    }
-
-    #[test]
-    fn a_published_version_takes_no_items() {
-        given::<AnnualPlan>([added(1, 1), published(1, 1)])
-            .when(add(2))
-            .then_error(PlanError::VersionPublished { version: 1 });
-    }
-
-    #[test]
-    fn amending_opens_the_next_version_for_items() {
-        given::<AnnualPlan>([added(1, 1), published(1, 1)])
-            .when(PlanCommand::Amend { reason: reason() })
-            .then([amended(2)]);
-        given::<AnnualPlan>([added(1, 1), published(1, 1), amended(2)])
-            .when(add(2))
-            .then([added(2, 2)]);
-        given::<AnnualPlan>([added(1, 1), published(1, 1), amended(2), added(2, 2)])
-            .when(PlanCommand::Publish)
-            .then([published(2, 2)]);
-    }
-
-    #[test]
-    fn refusals() {
-        given::<AnnualPlan>([])
-            .when(PlanCommand::Publish)
-            .then_error(PlanError::NoPlan);
-        given::<AnnualPlan>([])
-            .when(PlanCommand::Amend { reason: reason() })
-            .then_error(PlanError::NoPlan);
-        given::<AnnualPlan>([added(1, 1), published(1, 1)])
-            .when(PlanCommand::Publish)
-            .then_error(PlanError::AlreadyPublished { version: 1 });
-        given::<AnnualPlan>([added(1, 1)])
-            .when(PlanCommand::Amend { reason: reason() })
-            .then_error(PlanError::NotPublished { version: 1 });
-        given::<AnnualPlan>([added(1, 1), published(1, 1), amended(2)])
-            .when(PlanCommand::Amend { reason: reason() })
-            .then_error(PlanError::NotPublished { version: 2 });
-        given::<AnnualPlan>([added(1, 1), published(1, 1), amended(2)])
-            .when(PlanCommand::Publish)
-            .then_error(PlanError::NothingToPublish { version: 2 });
-        given::<AnnualPlan>([added(1, 1)])
-            .when(add(1))
-            .then_error(PlanError::DuplicateItem);
-    }
-
-    #[test]
-    fn errors_name_their_fields() {
-        assert_eq!(PlanError::NoPlan.field(), Some("year"));
-        assert_eq!(PlanError::DuplicateItem.field(), Some("item_id"));
-        assert_eq!(PlanError::NothingToPublish { version: 2 }.field(), None);
-        assert_eq!(
-            PlanError::VersionPublished { version: 1 }.to_string(),
-            "plan version 1 is published: amend the plan to change it"
-        );
-    }
-
-    #[test]
-    fn state_tracks_versions_and_items() {
-        let state = AnnualPlan::fold(&[added(1, 1), published(1, 1), amended(2), added(2, 2)]);
-        assert_eq!(state.community, "xingfu");
-        assert_eq!(state.year, Some(year()));
-        assert_eq!((state.version, state.published_version), (2, 1));
-        assert!(!state.published);
-        assert!(state.has_item(item(1, 40).item_id));
-        assert!(!state.has_item(item(3, 40).item_id));
-        assert_eq!(
-            state
-                .items
-                .iter()
-                .map(|e| e.added_in_version)
-                .collect::<Vec<_>>(),
-            [1, 2]
-        );
-        assert_eq!(state.amendment_reason, Some(reason()));
-        assert!(!PlanState::default().exists());
-        assert_eq!(plan_stream_id("xingfu", year()), "annualplan-xingfu-2026");
-        assert_eq!(added(1, 1).event_type(), "PlannedItemAdded");
-        assert_eq!(published(1, 1).event_type(), "AnnualPlanPublished");
-        assert_eq!(amended(2).event_type(), "AnnualPlanAmended");
-    }
-}
+#[path = "plan_tests.rs"]
+mod tests;

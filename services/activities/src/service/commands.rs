@@ -1,19 +1,21 @@
 //! Write handlers of the annual plan and activities: one per command RPC, each
-//! parse → load facts → decide → append.
+//! parse → build the command (with the facts it needs) → run it through the shell.
 
 use chrono::Datelike;
-use civitas_kernel::command::{execute, load};
-use civitas_kernel::Decider;
+use civitas_kernel::command::load;
+use civitas_kernel::AppendOutcome;
 use civitas_platform::auth::Caller;
-use civitas_platform::command::{district_day, required, write_result, WriteContext};
+use civitas_platform::command::{district_day, write_result, WriteContext};
+use civitas_platform::write::created_id;
 use civitas_proto::activities::v1 as api;
+use civitas_proto::common::v1::WriteOptions;
+use civitas_proto::convert::timestamp_from_pb;
 
-use super::{Activities, Target};
-use crate::convert::{category_from_pb, timestamp_from_pb};
+use super::{activity, community, resident, unexpected_event, Activities};
 use crate::domain::{
-    plan_stream_id, Activity, ActivityCommand, ActivityEvent, ActivityId, ActivityPlan, AnnualPlan,
-    Attendee, Capacity, Month, Note, PlanCommand, PlanEvent, PlanYear, PlannedItem,
-    PlannedItemFact, PlannedItemId, Reason, ResidentId, TargetParticipants, TimeWindow, Title,
+    plan_stream_id, Activity, ActivityCategory, ActivityCommand, ActivityEvent, ActivityId,
+    ActivityPlan, AnnualPlan, Attendee, Capacity, Month, Note, PlanCommand, PlanEvent, PlanYear,
+    PlannedItem, PlannedItemFact, PlannedItemId, Reason, TargetParticipants, TimeWindow, Title,
     ValidationError, Venue,
 };
 use crate::error::ServiceError;
@@ -27,56 +29,42 @@ impl Activities {
         caller: &Caller,
         req: api::AddPlannedItemRequest,
     ) -> Result<api::AddPlannedItemResponse, ServiceError> {
-        let org = self.write_scope(caller, &req.community)?;
-        let meta = WriteContext::new(
-            caller,
-            org.clone(),
-            req.options.as_ref(),
-            "AddPlannedItem",
-            &req,
-        )?;
-        let year = PlanYear::parse("year", req.year)?;
-        let stream_id = plan_stream_id(&org.community, year);
-        let outcome = match self.replayed(&meta).await? {
-            Some(replayed) => replayed,
-            None => {
-                let command = PlanCommand::AddItem {
-                    community: org.community.clone(),
-                    year,
-                    item: PlannedItem {
-                        item_id: PlannedItemId::from_uuid(uuid::Uuid::now_v7()),
-                        month: Month::parse("month", req.month)?,
-                        category: category_from_pb(req.category, "category")?,
-                        title: Title::parse("title", &req.title)?,
-                        target: TargetParticipants::parse(
-                            "target_participants",
-                            req.target_participants,
-                        )?,
-                    },
-                };
-                execute::<AnnualPlan, _>(&*self.store, &stream_id, meta.command, |state| {
-                    AnnualPlan::decide(state, command.clone())
-                })
-                .await?
-            }
-        };
+        let (outcome, event) = self
+            .on_plan(
+                caller,
+                "AddPlannedItem",
+                &req.community,
+                req.options.as_ref(),
+                &req,
+                req.year,
+                |ctx, year| {
+                    Ok(PlanCommand::AddPlannedItem {
+                        community: ctx.org().community.clone(),
+                        year,
+                        item: PlannedItem {
+                            item_id: PlannedItemId::from_uuid(uuid::Uuid::now_v7()),
+                            month: Month::parse("month", req.month)?,
+                            category: ActivityCategory::from_pb(req.category, "category")?,
+                            title: Title::parse("title", &req.title)?,
+                            target: TargetParticipants::parse(
+                                "target_participants",
+                                req.target_participants,
+                            )?,
+                        },
+                    })
+                },
+            )
+            .await?;
         // The item id is the one the (possibly replayed) append wrote.
-        let item_id = match self
-            .event_at::<PlanEvent>(&outcome.stream_id, outcome.version)
-            .await?
-        {
-            PlanEvent::ItemAdded { item, .. } => item.item_id.to_string(),
-            other => {
-                return Err(anyhow::anyhow!(
-                    "expected PlannedItemAdded at {stream_id} v{}, found {}",
-                    outcome.version,
-                    other.event_type()
-                )
-                .into())
-            }
+        let PlanEvent::PlannedItemAdded { item, .. } = event else {
+            return Err(unexpected_event(
+                "PlannedItemAdded",
+                &outcome,
+                event.event_type(),
+            ));
         };
         Ok(api::AddPlannedItemResponse {
-            item_id,
+            item_id: item.item_id.to_string(),
             result: Some(write_result(&outcome)),
         })
     }
@@ -87,7 +75,7 @@ impl Activities {
         caller: &Caller,
         req: api::PublishAnnualPlanRequest,
     ) -> Result<api::PublishAnnualPlanResponse, ServiceError> {
-        let (plan_version, result) = self
+        let (outcome, event) = self
             .on_plan(
                 caller,
                 "PublishAnnualPlan",
@@ -95,12 +83,12 @@ impl Activities {
                 req.options.as_ref(),
                 &req,
                 req.year,
-                || Ok(PlanCommand::Publish),
+                |_, _| Ok(PlanCommand::PublishAnnualPlan),
             )
             .await?;
         Ok(api::PublishAnnualPlanResponse {
-            plan_version,
-            result: Some(result),
+            plan_version: event.version(),
+            result: Some(write_result(&outcome)),
         })
     }
 
@@ -110,7 +98,7 @@ impl Activities {
         caller: &Caller,
         req: api::AmendAnnualPlanRequest,
     ) -> Result<api::AmendAnnualPlanResponse, ServiceError> {
-        let (plan_version, result) = self
+        let (outcome, event) = self
             .on_plan(
                 caller,
                 "AmendAnnualPlan",
@@ -118,54 +106,52 @@ impl Activities {
                 req.options.as_ref(),
                 &req,
                 req.year,
-                || {
-                    Ok(PlanCommand::Amend {
+                |_, _| {
+                    Ok(PlanCommand::AmendAnnualPlan {
                         reason: Reason::parse("reason", &req.reason)?,
                     })
                 },
             )
             .await?;
         Ok(api::AmendAnnualPlanResponse {
-            plan_version,
-            result: Some(result),
+            plan_version: event.version(),
+            result: Some(write_result(&outcome)),
         })
     }
 
-    /// Publish or amend: commands on an existing plan, answering the version they wrote.
+    /// A command on the plan of the caller's community for `year` (whose stream exists
+    /// or not): begin, replay, parse, run; answers the event the append wrote, which
+    /// holds what the response reports.
     #[allow(clippy::too_many_arguments)]
     async fn on_plan(
         &self,
         caller: &Caller,
         rpc: &str,
-        community: &str,
-        options: Option<&civitas_proto::common::v1::WriteOptions>,
+        requested: &str,
+        options: Option<&WriteOptions>,
         request: &impl prost::Message,
         year: i32,
-        command: impl FnOnce() -> Result<PlanCommand, ServiceError>,
-    ) -> Result<(u32, civitas_proto::common::v1::WriteResult), ServiceError> {
-        let org = self.write_scope(caller, community)?;
-        let meta = WriteContext::new(caller, org.clone(), options, rpc, request)?;
-        let year = PlanYear::parse("year", year)?;
-        let stream_id = plan_stream_id(&org.community, year);
-        let outcome = match self.replayed(&meta).await? {
+        command: impl FnOnce(&WriteContext, PlanYear) -> Result<PlanCommand, ServiceError>,
+    ) -> Result<(AppendOutcome, PlanEvent), ServiceError> {
+        let ctx = self
+            .shell
+            .begin(caller, &community(requested)?, options, rpc, request)?;
+        let outcome = match self.shell.replayed(&ctx).await? {
             Some(replayed) => replayed,
             None => {
-                let command = command()?;
-                execute::<AnnualPlan, _>(&*self.store, &stream_id, meta.command, |state| {
-                    AnnualPlan::decide(state, command.clone())
-                })
-                .await?
+                let year = PlanYear::parse("year", year)?;
+                let stream_id = plan_stream_id(&ctx.org().community, year);
+                let command = command(&ctx, year)?;
+                self.shell
+                    .run::<AnnualPlan, ServiceError>(&stream_id, ctx, command)
+                    .await?
             }
         };
-        let version = match self
+        let event = self
+            .shell
             .event_at::<PlanEvent>(&outcome.stream_id, outcome.version)
-            .await?
-        {
-            PlanEvent::Published { version, .. }
-            | PlanEvent::Amended { version, .. }
-            | PlanEvent::ItemAdded { version, .. } => version,
-        };
-        Ok((version, write_result(&outcome)))
+            .await?;
+        Ok((outcome, event))
     }
 
     // ------------------------------------------------------------ activities
@@ -177,24 +163,38 @@ impl Activities {
         caller: &Caller,
         req: api::ScheduleActivityRequest,
     ) -> Result<api::ScheduleActivityResponse, ServiceError> {
-        let org = self.write_scope(caller, &req.community)?;
-        let meta = WriteContext::new(
+        let ctx = self.shell.begin(
             caller,
-            org.clone(),
+            &community(&req.community)?,
             req.options.as_ref(),
             "ScheduleActivity",
             &req,
         )?;
-        if let Some(replayed) = self.replayed(&meta).await? {
-            return Ok(api::ScheduleActivityResponse {
-                activity_id: replayed
-                    .stream_id
-                    .trim_start_matches("activity-")
-                    .to_owned(),
-                result: Some(write_result(&replayed)),
-            });
-        }
-        let category = category_from_pb(req.category, "category")?;
+        let outcome = match self.shell.replayed(&ctx).await? {
+            Some(replayed) => replayed,
+            None => {
+                let activity_id = ActivityId::from_uuid(uuid::Uuid::now_v7());
+                let command = self.schedule_command(&ctx, &req, activity_id).await?;
+                self.shell
+                    .run::<Activity, ServiceError>(&activity_id.stream_id(), ctx, command)
+                    .await?
+            }
+        };
+        Ok(api::ScheduleActivityResponse {
+            activity_id: created_id(&outcome.stream_id, "activity"),
+            result: Some(write_result(&outcome)),
+        })
+    }
+
+    /// Parses a schedule request and finds whether the planned item it names is in the
+    /// plan of the activity's year.
+    async fn schedule_command(
+        &self,
+        ctx: &WriteContext,
+        req: &api::ScheduleActivityRequest,
+        activity_id: ActivityId,
+    ) -> Result<ActivityCommand, ServiceError> {
+        let category = ActivityCategory::from_pb(req.category, "category")?;
         let title = Title::parse("title", &req.title)?;
         let venue = Venue::parse("venue", &req.venue)?;
         let starts_at = timestamp_from_pb(req.starts_at, "starts_at")?;
@@ -203,24 +203,22 @@ impl Activities {
         let capacity = Capacity::parse("capacity", req.capacity)?;
         // The plan an activity counts in is the one of its start day in the district.
         let plan_year = PlanYear::parse("starts_at", district_day(starts_at).year())?;
+        let community = &ctx.org().community;
         let planned_item = match req.planned_item_id.trim() {
             "" => None,
             id => {
                 let item_id = PlannedItemId::parse("planned_item_id", id)?;
-                let plan =
-                    load::<AnnualPlan>(&*self.store, &plan_stream_id(&org.community, plan_year))
-                        .await?
-                        .state;
+                let plan_stream = plan_stream_id(community, plan_year);
+                let plan = load::<AnnualPlan>(self.shell.store(), &plan_stream).await?;
                 Some(PlannedItemFact {
                     item_id,
-                    in_plan: plan.has_item(item_id),
+                    in_plan: plan.state.has_item(item_id),
                 })
             }
         };
-        let activity_id = ActivityId::from_uuid(uuid::Uuid::now_v7());
-        let command = ActivityCommand::Schedule {
+        Ok(ActivityCommand::ScheduleActivity {
             activity_id,
-            community: org.community.clone(),
+            community: community.clone(),
             details: ActivityPlan {
                 category,
                 title,
@@ -230,17 +228,6 @@ impl Activities {
                 plan_year,
             },
             planned_item,
-        };
-        let outcome = execute::<Activity, _>(
-            &*self.store,
-            &activity_id.stream_id(),
-            meta.command,
-            |state| Activity::decide(state, command.clone()),
-        )
-        .await?;
-        Ok(api::ScheduleActivityResponse {
-            activity_id: outcome.stream_id.trim_start_matches("activity-").to_owned(),
-            result: Some(write_result(&outcome)),
         })
     }
 
@@ -251,14 +238,15 @@ impl Activities {
         req: api::RegisterParticipantRequest,
     ) -> Result<api::RegisterParticipantResponse, ServiceError> {
         let outcome = self
-            .on_existing::<Activity>(
+            .shell
+            .on_existing::<Activity, ServiceError>(
                 caller,
                 "RegisterParticipant",
                 req.options.as_ref(),
                 &req,
                 || activity(&req.activity_id),
                 |_| {
-                    Ok(ActivityCommand::Register {
+                    Ok(ActivityCommand::RegisterParticipant {
                         resident_id: resident(&req.resident_id)?,
                     })
                 },
@@ -276,7 +264,8 @@ impl Activities {
         req: api::CancelRegistrationRequest,
     ) -> Result<api::CancelRegistrationResponse, ServiceError> {
         let outcome = self
-            .on_existing::<Activity>(
+            .shell
+            .on_existing::<Activity, ServiceError>(
                 caller,
                 "CancelRegistration",
                 req.options.as_ref(),
@@ -300,16 +289,15 @@ impl Activities {
         caller: &Caller,
         req: api::CheckInParticipantRequest,
     ) -> Result<api::CheckInParticipantResponse, ServiceError> {
-        let margin = chrono::Duration::from_std(self.config.checkin_margin)
-            .map_err(|e| anyhow::Error::new(e).context("check-in margin out of range"))?;
         let outcome = self
-            .on_existing::<Activity>(
+            .shell
+            .on_existing::<Activity, ServiceError>(
                 caller,
                 "CheckInParticipant",
                 req.options.as_ref(),
                 &req,
                 || activity(&req.activity_id),
-                |meta| {
+                |ctx| {
                     let attendee = match (req.walk_in, req.resident_id.trim()) {
                         (true, "") => Attendee::WalkIn,
                         (true, _) => {
@@ -321,10 +309,9 @@ impl Activities {
                         }
                         (false, id) => Attendee::Registered(resident(id)?),
                     };
-                    Ok(ActivityCommand::CheckIn {
+                    Ok(ActivityCommand::CheckInParticipant {
                         attendee,
-                        now: meta.now,
-                        margin,
+                        now: ctx.now,
                     })
                 },
             )
@@ -341,35 +328,33 @@ impl Activities {
         req: api::CloseActivityRequest,
     ) -> Result<api::CloseActivityResponse, ServiceError> {
         let outcome = self
-            .on_existing::<Activity>(
+            .shell
+            .on_existing::<Activity, ServiceError>(
                 caller,
                 "CloseActivity",
                 req.options.as_ref(),
                 &req,
                 || activity(&req.activity_id),
-                |meta| {
-                    Ok(ActivityCommand::Close {
+                |ctx| {
+                    Ok(ActivityCommand::CloseActivity {
                         attendance: req.attendance,
                         report: Note::parse("report", &req.report)?,
-                        now: meta.now,
+                        now: ctx.now,
                     })
                 },
             )
             .await?;
-        let attendance = match self
+        // The attendance is the one the (possibly replayed) append wrote.
+        let event = self
+            .shell
             .event_at::<ActivityEvent>(&outcome.stream_id, outcome.version)
-            .await?
-        {
-            ActivityEvent::Closed { attendance, .. } => attendance,
-            other => {
-                return Err(anyhow::anyhow!(
-                    "expected ActivityClosed at {} v{}, found {}",
-                    outcome.stream_id,
-                    outcome.version,
-                    other.event_type()
-                )
-                .into())
-            }
+            .await?;
+        let ActivityEvent::ActivityClosed { attendance, .. } = event else {
+            return Err(unexpected_event(
+                "ActivityClosed",
+                &outcome,
+                event.event_type(),
+            ));
         };
         Ok(api::CloseActivityResponse {
             attendance,
@@ -384,14 +369,15 @@ impl Activities {
         req: api::CancelActivityRequest,
     ) -> Result<api::CancelActivityResponse, ServiceError> {
         let outcome = self
-            .on_existing::<Activity>(
+            .shell
+            .on_existing::<Activity, ServiceError>(
                 caller,
                 "CancelActivity",
                 req.options.as_ref(),
                 &req,
                 || activity(&req.activity_id),
                 |_| {
-                    Ok(ActivityCommand::Cancel {
+                    Ok(ActivityCommand::CancelActivity {
                         reason: Reason::parse("reason", &req.reason)?,
                     })
                 },
@@ -401,19 +387,4 @@ impl Activities {
             result: Some(write_result(&outcome)),
         })
     }
-}
-
-/// The activity a command names.
-fn activity(raw: &str) -> Result<Target, ValidationError> {
-    let id = ActivityId::parse("activity_id", required(raw, "activity_id")?)?;
-    Ok(Target {
-        what: "activity",
-        id: id.to_string(),
-        stream_id: id.stream_id(),
-    })
-}
-
-/// A required pseudonymous resident id.
-fn resident(raw: &str) -> Result<ResidentId, ValidationError> {
-    ResidentId::parse("resident_id", required(raw, "resident_id")?)
 }

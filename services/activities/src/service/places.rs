@@ -1,16 +1,15 @@
 //! Write handlers for the community's places: publicity boards and facilities.
 
-use civitas_kernel::command::execute;
-use civitas_kernel::Decider;
 use civitas_platform::auth::Caller;
-use civitas_platform::command::{required, write_result, WriteContext};
+use civitas_platform::command::{required, write_result};
+use civitas_platform::write::Target;
 use civitas_proto::activities::v1 as api;
+use civitas_proto::convert::date_from_pb;
 
-use super::{Activities, Target};
-use crate::convert::{date_from_pb, facility_type_from_pb};
+use super::{community, Activities};
 use crate::domain::{
     AreaSquareMeters, BoardCommand, BoardId, Facility, FacilityCommand, FacilityDetails,
-    FacilityId, FacilityName, Location, Note, PastDate, PublicityBoard, Topic,
+    FacilityId, FacilityName, FacilityType, Location, Note, PastDate, PublicityBoard, Topic,
 };
 use crate::error::ServiceError;
 
@@ -21,38 +20,29 @@ impl Activities {
         caller: &Caller,
         req: api::RegisterPublicityBoardRequest,
     ) -> Result<api::RegisterPublicityBoardResponse, ServiceError> {
-        let org = self.write_scope(caller, &req.community)?;
-        let meta = WriteContext::new(
-            caller,
-            org.clone(),
-            req.options.as_ref(),
-            "RegisterPublicityBoard",
-            &req,
-        )?;
-        let outcome = match self.replayed(&meta).await? {
-            Some(replayed) => replayed,
-            None => {
-                let board_id = BoardId::from_uuid(uuid::Uuid::now_v7());
-                let command = BoardCommand::Register {
-                    board_id,
-                    community: org.community.clone(),
-                    location: Location::parse("location", &req.location)?,
-                };
-                execute::<PublicityBoard, _>(
-                    &*self.store,
-                    &board_id.stream_id(),
-                    meta.command,
-                    |state| PublicityBoard::decide(state, command.clone()),
-                )
-                .await?
-            }
-        };
+        let created = self
+            .shell
+            .create::<PublicityBoard, ServiceError>(
+                caller,
+                "RegisterPublicityBoard",
+                &community(&req.community)?,
+                req.options.as_ref(),
+                &req,
+                "publicityboard",
+                |ctx| {
+                    let board_id = BoardId::from_uuid(uuid::Uuid::now_v7());
+                    let command = BoardCommand::RegisterPublicityBoard {
+                        board_id,
+                        community: ctx.org().community.clone(),
+                        location: Location::parse("location", &req.location)?,
+                    };
+                    Ok((board_id.stream_id(), command))
+                },
+            )
+            .await?;
         Ok(api::RegisterPublicityBoardResponse {
-            board_id: outcome
-                .stream_id
-                .trim_start_matches("publicityboard-")
-                .to_owned(),
-            result: Some(write_result(&outcome)),
+            board_id: created.id,
+            result: Some(write_result(&created.outcome)),
         })
     }
 
@@ -62,26 +52,22 @@ impl Activities {
         caller: &Caller,
         req: api::RecordBoardUpdateRequest,
     ) -> Result<api::RecordBoardUpdateResponse, ServiceError> {
-        let target = || {
-            let id = BoardId::parse("board_id", required(&req.board_id, "board_id")?)?;
-            Ok(Target {
-                what: "publicity board",
-                id: id.to_string(),
-                stream_id: id.stream_id(),
-            })
-        };
         let outcome = self
-            .on_existing::<PublicityBoard>(
+            .shell
+            .on_existing::<PublicityBoard, ServiceError>(
                 caller,
                 "RecordBoardUpdate",
                 req.options.as_ref(),
                 &req,
-                target,
-                |meta| {
+                || {
+                    let id = BoardId::parse("board_id", required(&req.board_id, "board_id")?)?;
+                    Ok(Target::new("publicity board", id, id.stream_id()))
+                },
+                |ctx| {
                     let updated_on = date_from_pb(req.updated_on, "updated_on")?;
-                    Ok(BoardCommand::RecordUpdate {
+                    Ok(BoardCommand::RecordBoardUpdate {
                         topic: Topic::parse("topic", &req.topic)?,
-                        updated_on: PastDate::parse("updated_on", updated_on, meta.today())?,
+                        updated_on: PastDate::parse("updated_on", updated_on, ctx.today())?,
                     })
                 },
             )
@@ -97,42 +83,39 @@ impl Activities {
         caller: &Caller,
         req: api::RegisterFacilityRequest,
     ) -> Result<api::RegisterFacilityResponse, ServiceError> {
-        let org = self.write_scope(caller, &req.community)?;
-        let meta = WriteContext::new(
-            caller,
-            org.clone(),
-            req.options.as_ref(),
-            "RegisterFacility",
-            &req,
-        )?;
-        let outcome = match self.replayed(&meta).await? {
-            Some(replayed) => replayed,
-            None => {
-                let facility_id = FacilityId::from_uuid(uuid::Uuid::now_v7());
-                let command = FacilityCommand::Register {
-                    facility_id,
-                    community: org.community.clone(),
-                    details: FacilityDetails {
-                        facility_type: facility_type_from_pb(req.facility_type, "facility_type")?,
-                        name: FacilityName::parse("name", &req.name)?,
-                        area: AreaSquareMeters::parse(
-                            "area_square_meters",
-                            req.area_square_meters,
-                        )?,
-                    },
-                };
-                execute::<Facility, _>(
-                    &*self.store,
-                    &facility_id.stream_id(),
-                    meta.command,
-                    |state| Facility::decide(state, command.clone()),
-                )
-                .await?
-            }
-        };
+        let created = self
+            .shell
+            .create::<Facility, ServiceError>(
+                caller,
+                "RegisterFacility",
+                &community(&req.community)?,
+                req.options.as_ref(),
+                &req,
+                "facility",
+                |ctx| {
+                    let facility_id = FacilityId::from_uuid(uuid::Uuid::now_v7());
+                    let command = FacilityCommand::RegisterFacility {
+                        facility_id,
+                        community: ctx.org().community.clone(),
+                        details: FacilityDetails {
+                            facility_type: FacilityType::from_pb(
+                                req.facility_type,
+                                "facility_type",
+                            )?,
+                            name: FacilityName::parse("name", &req.name)?,
+                            area: AreaSquareMeters::parse(
+                                "area_square_meters",
+                                req.area_square_meters,
+                            )?,
+                        },
+                    };
+                    Ok((facility_id.stream_id(), command))
+                },
+            )
+            .await?;
         Ok(api::RegisterFacilityResponse {
-            facility_id: outcome.stream_id.trim_start_matches("facility-").to_owned(),
-            result: Some(write_result(&outcome)),
+            facility_id: created.id,
+            result: Some(write_result(&created.outcome)),
         })
     }
 
@@ -142,28 +125,25 @@ impl Activities {
         caller: &Caller,
         req: api::RecordFacilityMaintenanceRequest,
     ) -> Result<api::RecordFacilityMaintenanceResponse, ServiceError> {
-        let target = || {
-            let id = FacilityId::parse("facility_id", required(&req.facility_id, "facility_id")?)?;
-            Ok(Target {
-                what: "facility",
-                id: id.to_string(),
-                stream_id: id.stream_id(),
-            })
-        };
         let outcome = self
-            .on_existing::<Facility>(
+            .shell
+            .on_existing::<Facility, ServiceError>(
                 caller,
                 "RecordFacilityMaintenance",
                 req.options.as_ref(),
                 &req,
-                target,
-                |meta| {
+                || {
+                    let raw = required(&req.facility_id, "facility_id")?;
+                    let id = FacilityId::parse("facility_id", raw)?;
+                    Ok(Target::new("facility", id, id.stream_id()))
+                },
+                |ctx| {
                     let maintained_on = date_from_pb(req.maintained_on, "maintained_on")?;
-                    Ok(FacilityCommand::RecordMaintenance {
+                    Ok(FacilityCommand::RecordFacilityMaintenance {
                         maintained_on: PastDate::parse(
                             "maintained_on",
                             maintained_on,
-                            meta.today(),
+                            ctx.today(),
                         )?,
                         note: Note::parse("note", &req.note)?,
                     })

@@ -1,91 +1,48 @@
-//! A real activities server on 127.0.0.1:0 over a fresh SQLite store, and clients that
-//! carry a bearer token for a role and org unit.
+//! A real activities server on 127.0.0.1:0 over a fresh SQLite store, served by the
+//! platform's assembly, and clients that carry a bearer token for a role and org unit.
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use civitas_activities::Activities;
+use chrono::{Datelike, Duration, Utc};
 use civitas_kernel::store::SqliteEventStore;
-use civitas_platform::auth::{AuthInterceptor, Role, TokenKeys};
-use civitas_platform::grpc::ServerLimits;
+use civitas_platform::app::WriteApp;
+use civitas_platform::auth::Role;
+use civitas_platform::command::district_day;
 use civitas_platform::org::OrgTree;
+use civitas_proto::activities::v1 as api;
 use civitas_proto::activities::v1::activities_service_client::ActivitiesServiceClient;
-use civitas_proto::common::v1::WriteOptions;
-use tonic::metadata::MetadataValue;
-use tonic::service::interceptor::InterceptedService;
-use tonic::service::Interceptor;
-use tonic::transport::{Channel, Server};
-use tonic::{Code, Request, Status};
+use civitas_proto::common::v1::{Date, WriteOptions};
+use civitas_proto::convert::timestamp;
+use civitas_proto::events::v1::{ActivityCategory, FacilityType};
+use civitas_testkit::{AuthChannel, TestServer};
+use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
-pub const SECRET: &[u8] = b"test-secret-32-bytes-long.......";
-
-/// A running server; dropping it leaves the task to die with the test runtime.
-pub struct App {
-    pub addr: SocketAddr,
-    keys: Arc<TokenKeys>,
+/// A running server and the store it writes; both go when it drops.
+pub struct TestApp {
+    server: TestServer,
     _dir: tempfile::TempDir,
 }
 
-pub type Client = ActivitiesServiceClient<InterceptedService<Channel, Bearer>>;
+pub type Client = ActivitiesServiceClient<AuthChannel>;
 
-/// Adds `authorization: Bearer <token>` when there is a token.
-#[derive(Clone)]
-pub struct Bearer(Option<String>);
-
-impl Interceptor for Bearer {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        if let Some(token) = &self.0 {
-            let value = MetadataValue::try_from(format!("Bearer {token}"))
-                .map_err(|_| Status::internal("bad token"))?;
-            request.metadata_mut().insert("authorization", value);
-        }
-        Ok(request)
-    }
-}
-
-impl App {
+impl TestApp {
     /// Starts a server with a fresh store.
-    pub async fn spawn() -> App {
+    pub async fn spawn() -> TestApp {
         let dir = civitas_testkit::temp_dir();
         let store = SqliteEventStore::open(&dir.path().join("activities.db"))
             .await
             .expect("open store");
-        let service = Activities::new(Arc::new(store), OrgTree::demo());
-        let keys = Arc::new(TokenKeys::new(SECRET));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let server = service.server(&ServerLimits::default(), AuthInterceptor::new(keys.clone()));
-        tokio::spawn(async move {
-            Server::builder()
-                .add_service(server)
-                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
-                .await
-                .expect("serve");
-        });
-        App {
-            addr,
-            keys,
-            _dir: dir,
-        }
+        let app = civitas_activities::app(Arc::new(store), OrgTree::demo());
+        let server =
+            TestServer::start(|services, limits, auth| app.add_to(services, limits, auth)).await;
+        TestApp { server, _dir: dir }
     }
 
     /// A client with a token for `role` over `org`.
     pub async fn client(&self, role: Role, org: &str) -> Client {
-        let token = self
-            .keys
-            .issue(
-                &format!("{org}-tester"),
-                role,
-                org,
-                Duration::from_secs(600),
-            )
-            .expect("token");
-        self.client_with(Some(token)).await
+        ActivitiesServiceClient::new(self.server.channel_as(role, org).await)
     }
 
     /// Staff of a community.
@@ -94,14 +51,100 @@ impl App {
     }
 
     /// A client with this token, or none.
-    pub async fn client_with(&self, token: Option<String>) -> Client {
-        let channel = Channel::from_shared(format!("http://{}", self.addr))
-            .expect("uri")
-            .connect()
-            .await
-            .expect("connect");
-        ActivitiesServiceClient::with_interceptor(channel, Bearer(token))
+    pub async fn client_with(&self, token: Option<&str>) -> Client {
+        ActivitiesServiceClient::new(self.server.channel_with(token).await)
     }
+}
+
+/// A registered resident's pseudonymous id.
+pub const RESIDENT: &str = "0190f0a2-7b3c-7d4e-8f10-111213141516";
+
+/// One aggregate of each kind, created by a community's own staff: a plan item for the
+/// current year, an activity that ended five minutes ago with [`RESIDENT`] registered,
+/// a publicity board and a facility.
+pub struct Aggregates {
+    pub year: i32,
+    pub activity_id: String,
+    pub board_id: String,
+    pub facility_id: String,
+}
+
+impl Aggregates {
+    pub async fn create(app: &TestApp, community: &str) -> Aggregates {
+        let mut staff = app.staff(community).await;
+        let now = Utc::now();
+        let year = district_day(now).year();
+        staff
+            .add_planned_item(api::AddPlannedItemRequest {
+                options: None,
+                year,
+                month: 5,
+                category: ActivityCategory::CitizenSchoolClass as i32,
+                title: "市民学校".into(),
+                target_participants: 30,
+                community: String::new(),
+            })
+            .await
+            .expect("plan");
+        let activity_id = staff
+            .schedule_activity(api::ScheduleActivityRequest {
+                category: ActivityCategory::Performance as i32,
+                title: "家庭才艺表演".into(),
+                venue: "广场".into(),
+                starts_at: Some(timestamp(now - Duration::hours(2))),
+                ends_at: Some(timestamp(now - Duration::minutes(5))),
+                capacity: 50,
+                ..Default::default()
+            })
+            .await
+            .expect("activity")
+            .into_inner()
+            .activity_id;
+        staff
+            .register_participant(api::RegisterParticipantRequest {
+                options: None,
+                activity_id: activity_id.clone(),
+                resident_id: RESIDENT.into(),
+            })
+            .await
+            .expect("registration");
+        let board_id = staff
+            .register_publicity_board(api::RegisterPublicityBoardRequest {
+                location: "北门".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("board")
+            .into_inner()
+            .board_id;
+        let facility_id = staff
+            .register_facility(api::RegisterFacilityRequest {
+                facility_type: FacilityType::CulturalRoom as i32,
+                name: "文化活动室".into(),
+                area_square_meters: 80,
+                ..Default::default()
+            })
+            .await
+            .expect("facility")
+            .into_inner()
+            .facility_id;
+        Aggregates {
+            year,
+            activity_id,
+            board_id,
+            facility_id,
+        }
+    }
+}
+
+/// The wire form of a calendar date.
+pub fn date(d: chrono::NaiveDate) -> Date {
+    civitas_proto::convert::date_to_pb(d)
+}
+
+/// Today in the district, on the wire.
+pub fn today() -> Option<Date> {
+    Some(date(district_day(Utc::now())))
 }
 
 /// Write options with an idempotency key.

@@ -1,13 +1,20 @@
 //! Storage of the read-model rows the rules keep: one load and one save per row type,
 //! and a delete by key for rows a batch removed.
+//!
+//! Category columns hold the category's code, empty for none (see [`code_text`]); a
+//! code this build does not know reads as none.
 
 use async_trait::async_trait;
+use civitas_proto::codes::{
+    ActivityCategory, CareCategory, IncidentCategory, ResidenceType, Severity,
+};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::error::ProjectionError;
 use crate::rules::{
-    ActivityRow, IncidentRow, PendingApproval, PlanRow, RectificationRow, ResidentRow, VolunteerRow,
+    code_text, ActivityRow, IncidentRow, PendingApproval, PlanRow, RectificationRow, ResidentRow,
+    VolunteerRow,
 };
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
@@ -82,32 +89,29 @@ impl Stored for ResidentRow {
     ];
 
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        let residence_type: String = row.try_get(2)?;
         let care: String = row.try_get(3)?;
         Ok(ResidentRow {
             community: row.try_get(0)?,
             household_id: row.try_get(1)?,
-            residence_type: row.try_get(2)?,
+            residence_type: ResidenceType::from_code(&residence_type),
             care: care
                 .split(',')
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned)
+                .filter_map(CareCategory::from_code)
                 .collect(),
             active: row.try_get::<i64, _>(4)? != 0,
         })
     }
 
     fn bind<'q>(&'q self, query: Query<'q>) -> Query<'q> {
-        let care = self
-            .care
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(",");
+        // Codes in alphabetical order, so the text does not depend on the enum's order.
+        let mut care: Vec<&str> = self.care.iter().map(|c| c.code()).collect();
+        care.sort_unstable();
         query
             .bind(&self.community)
             .bind(&self.household_id)
-            .bind(&self.residence_type)
-            .bind(care)
+            .bind(code_text(self.residence_type))
+            .bind(care.join(","))
             .bind(i64::from(self.active))
     }
 }
@@ -130,9 +134,10 @@ impl Stored for ActivityRow {
     ];
 
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        let category: String = row.try_get(1)?;
         Ok(ActivityRow {
             community: row.try_get(0)?,
-            category: row.try_get(1)?,
+            category: ActivityCategory::from_code(&category),
             title: row.try_get(2)?,
             starts_at: row.try_get(3)?,
             ends_at: row.try_get(4)?,
@@ -147,7 +152,7 @@ impl Stored for ActivityRow {
     fn bind<'q>(&'q self, query: Query<'q>) -> Query<'q> {
         query
             .bind(&self.community)
-            .bind(&self.category)
+            .bind(code_text(self.category))
             .bind(&self.title)
             .bind(&self.starts_at)
             .bind(&self.ends_at)
@@ -262,10 +267,11 @@ impl Stored for IncidentRow {
     ];
 
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        let (category, severity): (String, String) = (row.try_get(1)?, row.try_get(2)?);
         Ok(IncidentRow {
             community: row.try_get(0)?,
-            category: row.try_get(1)?,
-            severity: row.try_get(2)?,
+            category: IncidentCategory::from_code(&category),
+            severity: Severity::from_code(&severity),
             state: row.try_get(3)?,
             reported_at: row.try_get(4)?,
             reported_day: row.try_get(5)?,
@@ -276,8 +282,8 @@ impl Stored for IncidentRow {
     fn bind<'q>(&'q self, query: Query<'q>) -> Query<'q> {
         query
             .bind(&self.community)
-            .bind(&self.category)
-            .bind(&self.severity)
+            .bind(code_text(self.category))
+            .bind(code_text(self.severity))
             .bind(&self.state)
             .bind(&self.reported_at)
             .bind(&self.reported_day)

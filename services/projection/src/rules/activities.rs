@@ -5,18 +5,24 @@
 //! "held" when it is closed); the plan's published item count is a stock that a
 //! re-publication of an amended plan replaces.
 
+use civitas_proto::codes::ActivityCategory;
 use civitas_proto::events::v1 as pb;
 use prost::Message;
 
 use super::{add, instant_text, Deltas, RowKey, Views};
-use crate::catalog::ACTIVITIES_HELD_BY_CATEGORY;
+use crate::catalog::{
+    held_element, ACTIVITIES_ATTENDANCE, ACTIVITIES_CANCELLED, ACTIVITIES_FILM_SCREENINGS,
+    ACTIVITIES_HELD, ACTIVITIES_MINORS_REACHED, ACTIVITIES_REGISTERED_ATTENDED,
+    ACTIVITIES_REGISTERED_AT_CLOSE, FACILITIES_AREA_M2, PLAN_ITEMS_PUBLISHED,
+    PUBLICITY_BOARD_UPDATES,
+};
 
 /// An activity as staff lists show it; no personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ActivityRow {
     pub community: String,
-    /// Category code, e.g. `film_screening`; empty when unspecified.
-    pub category: String,
+    /// `None` when unspecified.
+    pub category: Option<ActivityCategory>,
     pub title: String,
     /// RFC 3339 in UTC.
     pub starts_at: String,
@@ -47,39 +53,45 @@ pub struct PlanRow {
 /// An activities event reduced to the fields the projection uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fact {
-    PlanPublished {
+    AnnualPlanPublished {
         year: i32,
         version: u32,
         item_count: u32,
     },
-    Scheduled {
+    ActivityScheduled {
         activity_id: String,
-        category: String,
+        category: Option<ActivityCategory>,
         title: String,
         starts_at: String,
         ends_at: String,
         capacity: u32,
     },
-    RegistrationsChanged {
+    /// `registered` is the activity's registration count after the event.
+    ParticipantRegistered {
         activity_id: String,
         registered: u32,
     },
-    CheckedIn {
+    /// `registered` is the activity's registration count after the event.
+    RegistrationCancelled {
+        activity_id: String,
+        registered: u32,
+    },
+    ParticipantCheckedIn {
         activity_id: String,
         walk_in: bool,
     },
-    Closed {
+    ActivityClosed {
         activity_id: String,
-        category: String,
+        category: Option<ActivityCategory>,
         attendance: u32,
         registered: u32,
         registered_attended: u32,
         walk_ins: u32,
     },
-    Cancelled {
+    ActivityCancelled {
         activity_id: String,
     },
-    BoardUpdated,
+    PublicityBoardUpdated,
     FacilityRegistered {
         area_m2: u32,
     },
@@ -90,7 +102,7 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
     let fact = match event_type {
         "AnnualPlanPublished" => {
             let e = pb::AnnualPlanPublished::decode(p)?;
-            Fact::PlanPublished {
+            Fact::AnnualPlanPublished {
                 year: e.year,
                 version: e.version,
                 item_count: e.item_count,
@@ -98,8 +110,8 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
         }
         "ActivityScheduled" => {
             let e = pb::ActivityScheduled::decode(p)?;
-            Fact::Scheduled {
-                category: category(e.category).to_owned(),
+            Fact::ActivityScheduled {
+                category: ActivityCategory::from_wire(e.category),
                 starts_at: instant_text(e.starts_at.map(|t| (t.seconds, t.nanos))),
                 ends_at: instant_text(e.ends_at.map(|t| (t.seconds, t.nanos))),
                 activity_id: e.activity_id,
@@ -109,29 +121,29 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
         }
         "ParticipantRegistered" => {
             let e = pb::ParticipantRegistered::decode(p)?;
-            Fact::RegistrationsChanged {
+            Fact::ParticipantRegistered {
                 activity_id: e.activity_id,
                 registered: e.registered_count,
             }
         }
         "RegistrationCancelled" => {
             let e = pb::RegistrationCancelled::decode(p)?;
-            Fact::RegistrationsChanged {
+            Fact::RegistrationCancelled {
                 activity_id: e.activity_id,
                 registered: e.registered_count,
             }
         }
         "ParticipantCheckedIn" => {
             let e = pb::ParticipantCheckedIn::decode(p)?;
-            Fact::CheckedIn {
+            Fact::ParticipantCheckedIn {
                 activity_id: e.activity_id,
                 walk_in: e.walk_in,
             }
         }
         "ActivityClosed" => {
             let e = pb::ActivityClosed::decode(p)?;
-            Fact::Closed {
-                category: category(e.category).to_owned(),
+            Fact::ActivityClosed {
+                category: ActivityCategory::from_wire(e.category),
                 activity_id: e.activity_id,
                 attendance: e.attendance,
                 registered: e.registered,
@@ -139,12 +151,12 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
                 walk_ins: e.walk_ins,
             }
         }
-        "ActivityCancelled" => Fact::Cancelled {
+        "ActivityCancelled" => Fact::ActivityCancelled {
             activity_id: pb::ActivityCancelled::decode(p)?.activity_id,
         },
         "PublicityBoardUpdated" => {
             pb::PublicityBoardUpdated::decode(p)?;
-            Fact::BoardUpdated
+            Fact::PublicityBoardUpdated
         }
         "FacilityRegistered" => Fact::FacilityRegistered {
             area_m2: pb::FacilityRegistered::decode(p)?.area_square_meters,
@@ -160,24 +172,6 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
     Ok(Some(super::Fact::Activities(fact)))
 }
 
-/// The element code suffix of an activity category; empty for unspecified or unknown.
-pub fn category(value: i32) -> &'static str {
-    use pb::ActivityCategory as C;
-    match C::try_from(value) {
-        Ok(C::CitizenSchoolClass) => "citizen_school_class",
-        Ok(C::FilmScreening) => "film_screening",
-        Ok(C::Performance) => "performance",
-        Ok(C::Exhibition) => "exhibition",
-        Ok(C::Publicity) => "publicity",
-        Ok(C::MinorsEducation) => "minors_education",
-        Ok(C::PartyBuilding) => "party_building",
-        Ok(C::Environment) => "environment",
-        Ok(C::ElderlyCare) => "elderly_care",
-        Ok(C::Other) => "other",
-        Ok(C::Unspecified) | Err(_) => "",
-    }
-}
-
 /// The plan row key: one plan per community and year.
 fn plan_key(community: &str, year: i32) -> String {
     format!("{community}/{year}")
@@ -186,21 +180,24 @@ fn plan_key(community: &str, year: i32) -> String {
 impl Fact {
     fn activity_id(&self) -> Option<&str> {
         match self {
-            Fact::Scheduled { activity_id, .. }
-            | Fact::RegistrationsChanged { activity_id, .. }
-            | Fact::CheckedIn { activity_id, .. }
-            | Fact::Closed { activity_id, .. }
-            | Fact::Cancelled { activity_id } => Some(activity_id),
-            Fact::PlanPublished { .. } | Fact::BoardUpdated | Fact::FacilityRegistered { .. } => {
-                None
-            }
+            Fact::ActivityScheduled { activity_id, .. }
+            | Fact::ParticipantRegistered { activity_id, .. }
+            | Fact::RegistrationCancelled { activity_id, .. }
+            | Fact::ParticipantCheckedIn { activity_id, .. }
+            | Fact::ActivityClosed { activity_id, .. }
+            | Fact::ActivityCancelled { activity_id } => Some(activity_id),
+            Fact::AnnualPlanPublished { .. }
+            | Fact::PublicityBoardUpdated
+            | Fact::FacilityRegistered { .. } => None,
         }
     }
 
     /// The rows this fact reads or writes; the plan's key needs the event's community.
     pub(super) fn rows(&self, community: &str) -> Vec<RowKey> {
         match self {
-            Fact::PlanPublished { year, .. } => vec![RowKey::Plan(plan_key(community, *year))],
+            Fact::AnnualPlanPublished { year, .. } => {
+                vec![RowKey::Plan(plan_key(community, *year))]
+            }
             _ => self
                 .activity_id()
                 .map(|id| RowKey::Activity(id.to_owned()))
@@ -212,12 +209,14 @@ impl Fact {
 
 /// Applies one fact that happened in `community` on `day`.
 pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas: &mut Deltas) {
+    // Everything counts in the event's community.
+    let mut count = |element, delta| add(deltas, element, community, day, delta);
     let row = fact
         .activity_id()
         .map(|id| views.activities.entry(id.to_owned()).or_default());
     match (fact, row) {
         (
-            Fact::PlanPublished {
+            Fact::AnnualPlanPublished {
                 year,
                 version,
                 item_count,
@@ -227,13 +226,7 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
             let plan = views.plans.entry(plan_key(community, *year)).or_default();
             let before = plan.as_ref().map_or(0, |p| p.item_count);
             let after = i64::from(*item_count);
-            add(
-                deltas,
-                "plan.items_published",
-                community,
-                day,
-                after - before,
-            );
+            count(&PLAN_ITEMS_PUBLISHED, after - before);
             *plan = Some(PlanRow {
                 community: community.to_owned(),
                 year: i64::from(*year),
@@ -242,7 +235,7 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
             });
         }
         (
-            Fact::Scheduled {
+            Fact::ActivityScheduled {
                 category,
                 title,
                 starts_at,
@@ -254,7 +247,7 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
         ) => {
             *row = Some(ActivityRow {
                 community: community.to_owned(),
-                category: category.clone(),
+                category: *category,
                 title: title.clone(),
                 starts_at: starts_at.clone(),
                 ends_at: ends_at.clone(),
@@ -265,15 +258,19 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
                 status: SCHEDULED.to_owned(),
             });
         }
-        (Fact::RegistrationsChanged { registered, .. }, Some(Some(row))) => {
+        (
+            Fact::ParticipantRegistered { registered, .. }
+            | Fact::RegistrationCancelled { registered, .. },
+            Some(Some(row)),
+        ) => {
             row.registered = i64::from(*registered);
         }
-        (Fact::CheckedIn { walk_in, .. }, Some(Some(row))) => {
+        (Fact::ParticipantCheckedIn { walk_in, .. }, Some(Some(row))) => {
             row.checked_in += 1;
             row.walk_ins += i64::from(*walk_in);
         }
         (
-            Fact::Closed {
+            Fact::ActivityClosed {
                 category,
                 attendance,
                 registered,
@@ -289,37 +286,22 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
                 return;
             }
             let attendance = i64::from(*attendance);
-            add(deltas, "activities.held", community, day, 1);
-            if !category.is_empty() {
-                let code = format!("{ACTIVITIES_HELD_BY_CATEGORY}{category}");
-                add(deltas, code, community, day, 1);
-            }
-            add(deltas, "activities.attendance", community, day, attendance);
             let registered = i64::from(*registered);
-            add(
-                deltas,
-                "activities.registered_at_close",
-                community,
-                day,
-                registered,
+            count(&ACTIVITIES_HELD, 1);
+            if let Some(category) = category {
+                count(held_element(*category), 1);
+            }
+            count(&ACTIVITIES_ATTENDANCE, attendance);
+            count(&ACTIVITIES_REGISTERED_AT_CLOSE, registered);
+            count(
+                &ACTIVITIES_REGISTERED_ATTENDED,
+                i64::from(*registered_attended),
             );
-            let attended = i64::from(*registered_attended);
-            add(
-                deltas,
-                "activities.registered_attended",
-                community,
-                day,
-                attended,
-            );
-            match category.as_str() {
-                "film_screening" => add(deltas, "activities.film_screenings", community, day, 1),
-                "minors_education" => add(
-                    deltas,
-                    "activities.minors_reached",
-                    community,
-                    day,
-                    attendance,
-                ),
+            match category {
+                Some(ActivityCategory::FilmScreening) => count(&ACTIVITIES_FILM_SCREENINGS, 1),
+                Some(ActivityCategory::MinorsEducation) => {
+                    count(&ACTIVITIES_MINORS_REACHED, attendance)
+                }
                 _ => {}
             }
             if let Some(row) = row {
@@ -329,27 +311,28 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
                 row.status = CLOSED.to_owned();
             }
         }
-        (Fact::Cancelled { .. }, row) => {
+        (Fact::ActivityCancelled { .. }, row) => {
             let row = row.and_then(Option::as_mut);
             if row.as_ref().is_some_and(|r| r.status != SCHEDULED) {
                 return;
             }
-            add(deltas, "activities.cancelled", community, day, 1);
+            count(&ACTIVITIES_CANCELLED, 1);
             if let Some(row) = row {
                 row.status = CANCELLED.to_owned();
             }
         }
-        (Fact::BoardUpdated, _) => add(deltas, "publicity.board_updates", community, day, 1),
-        (Fact::FacilityRegistered { area_m2 }, _) => add(
-            deltas,
-            "facilities.area_m2",
-            community,
-            day,
-            i64::from(*area_m2),
-        ),
+        (Fact::PublicityBoardUpdated, _) => count(&PUBLICITY_BOARD_UPDATES, 1),
+        (Fact::FacilityRegistered { area_m2 }, _) => {
+            count(&FACILITIES_AREA_M2, i64::from(*area_m2))
+        }
         // Events about an activity the projection never saw scheduled change no row.
-        (Fact::Scheduled { .. }, None)
-        | (Fact::RegistrationsChanged { .. } | Fact::CheckedIn { .. }, _) => {}
+        (Fact::ActivityScheduled { .. }, None)
+        | (
+            Fact::ParticipantRegistered { .. }
+            | Fact::RegistrationCancelled { .. }
+            | Fact::ParticipantCheckedIn { .. },
+            _,
+        ) => {}
     }
 }
 

@@ -2,14 +2,17 @@ use super::super::testing::{pairs, run};
 use super::super::Fact as Any;
 use super::*;
 
+use crate::catalog::{element, held_element};
+use ActivityCategory::{FilmScreening, MinorsEducation, Performance};
+
 fn fact(f: Fact) -> Any {
     Any::Activities(f)
 }
 
-fn scheduled(id: &str, category: &str) -> Any {
-    fact(Fact::Scheduled {
+fn scheduled(id: &str, category: ActivityCategory) -> Any {
+    fact(Fact::ActivityScheduled {
         activity_id: id.into(),
-        category: category.into(),
+        category: Some(category),
         title: "Film night".into(),
         starts_at: "2026-11-28T11:00:00Z".into(),
         ends_at: "2026-11-28T13:00:00Z".into(),
@@ -17,10 +20,16 @@ fn scheduled(id: &str, category: &str) -> Any {
     })
 }
 
-fn closed(id: &str, category: &str, attendance: u32, registered: u32, attended: u32) -> Any {
-    fact(Fact::Closed {
+fn closed(
+    id: &str,
+    category: ActivityCategory,
+    attendance: u32,
+    registered: u32,
+    attended: u32,
+) -> Any {
+    fact(Fact::ActivityClosed {
         activity_id: id.into(),
-        category: category.into(),
+        category: Some(category),
         attendance,
         registered,
         registered_attended: attended,
@@ -31,16 +40,20 @@ fn closed(id: &str, category: &str, attendance: u32, registered: u32, attended: 
 #[test]
 fn closing_counts_held_attendance_and_show_up() {
     let (views, net) = run(&[
-        scheduled("a1", "film_screening"),
-        fact(Fact::RegistrationsChanged {
+        scheduled("a1", FilmScreening),
+        fact(Fact::ParticipantRegistered {
+            activity_id: "a1".into(),
+            registered: 11,
+        }),
+        fact(Fact::RegistrationCancelled {
             activity_id: "a1".into(),
             registered: 10,
         }),
-        fact(Fact::CheckedIn {
+        fact(Fact::ParticipantCheckedIn {
             activity_id: "a1".into(),
             walk_in: true,
         }),
-        closed("a1", "film_screening", 9, 10, 7),
+        closed("a1", FilmScreening, 9, 10, 7),
     ]);
     assert_eq!(
         net,
@@ -68,9 +81,9 @@ fn closing_counts_held_attendance_and_show_up() {
 #[test]
 fn minors_education_reaches_its_attendance_and_closing_twice_counts_once() {
     let (_, net) = run(&[
-        scheduled("a1", "minors_education"),
-        closed("a1", "minors_education", 12, 0, 0),
-        closed("a1", "minors_education", 12, 0, 0),
+        scheduled("a1", MinorsEducation),
+        closed("a1", MinorsEducation, 12, 0, 0),
+        closed("a1", MinorsEducation, 12, 0, 0),
     ]);
     assert_eq!(
         net,
@@ -86,11 +99,11 @@ fn minors_education_reaches_its_attendance_and_closing_twice_counts_once() {
 #[test]
 fn cancelled_activities_deliver_nothing() {
     let (views, net) = run(&[
-        scheduled("a1", "performance"),
-        fact(Fact::Cancelled {
+        scheduled("a1", Performance),
+        fact(Fact::ActivityCancelled {
             activity_id: "a1".into(),
         }),
-        closed("a1", "performance", 5, 5, 5),
+        closed("a1", Performance, 5, 5, 5),
     ]);
     assert_eq!(net, pairs(&[("activities.cancelled", 1)]));
     assert_eq!(views.activities["a1"].as_ref().unwrap().status, CANCELLED);
@@ -99,7 +112,7 @@ fn cancelled_activities_deliver_nothing() {
 #[test]
 fn a_republished_plan_replaces_its_item_count() {
     let publish = |version, item_count| {
-        fact(Fact::PlanPublished {
+        fact(Fact::AnnualPlanPublished {
             year: 2026,
             version,
             item_count,
@@ -108,7 +121,7 @@ fn a_republished_plan_replaces_its_item_count() {
     let (views, net) = run(&[publish(1, 12), publish(2, 15)]);
     assert_eq!(net, pairs(&[("plan.items_published", 15)]));
     assert_eq!(views.plans["c1/2026"].as_ref().unwrap().version, 2);
-    let next_year = fact(Fact::PlanPublished {
+    let next_year = fact(Fact::AnnualPlanPublished {
         year: 2027,
         version: 1,
         item_count: 3,
@@ -124,8 +137,8 @@ fn a_republished_plan_replaces_its_item_count() {
 #[test]
 fn boards_and_facilities() {
     let (_, net) = run(&[
-        fact(Fact::BoardUpdated),
-        fact(Fact::BoardUpdated),
+        fact(Fact::PublicityBoardUpdated),
+        fact(Fact::PublicityBoardUpdated),
         fact(Fact::FacilityRegistered { area_m2: 200 }),
         fact(Fact::FacilityRegistered { area_m2: 50 }),
     ]);
@@ -136,13 +149,12 @@ fn boards_and_facilities() {
 }
 
 #[test]
-fn every_category_code_is_a_catalog_element() {
+fn every_category_on_the_wire_is_a_catalog_element() {
     for value in 1..=10 {
-        let code = category(value);
-        assert!(!code.is_empty(), "{value}");
-        let element = format!("{ACTIVITIES_HELD_BY_CATEGORY}{code}");
-        assert!(crate::catalog::element(&element).is_some(), "{element}");
+        let category = ActivityCategory::from_wire(value).expect("a known category");
+        let held = held_element(category);
+        assert_eq!(element(held.code), Some(held));
     }
-    assert_eq!(category(0), "");
-    assert_eq!(category(99), "");
+    assert_eq!(ActivityCategory::from_wire(0), None);
+    assert_eq!(ActivityCategory::from_wire(99), None);
 }

@@ -5,11 +5,12 @@
 
 use std::collections::BTreeSet;
 
+use civitas_proto::codes::{CareCategory, ResidenceType};
 use civitas_proto::events::v1 as pb;
 use prost::Message;
 
 use super::{add, Deltas, RowKey, Views};
-use crate::catalog::{HOUSEHOLDS, RESIDENTS, RESIDENTS_BY_CARE, RESIDENTS_BY_TYPE};
+use crate::catalog::{care_element, residence_element, HOUSEHOLDS, RESIDENTS};
 
 /// What the projection keeps about a resident: pseudonymous ids and codes, never
 /// personal data.
@@ -17,10 +18,10 @@ use crate::catalog::{HOUSEHOLDS, RESIDENTS, RESIDENTS_BY_CARE, RESIDENTS_BY_TYPE
 pub struct ResidentRow {
     pub community: String,
     pub household_id: String,
-    /// `permanent`, `floating`, or empty when unspecified.
-    pub residence_type: String,
-    /// Care category codes, e.g. `minor`.
-    pub care: BTreeSet<String>,
+    /// `None` when unspecified.
+    pub residence_type: Option<ResidenceType>,
+    /// The care registers the resident is on.
+    pub care: BTreeSet<CareCategory>,
     pub active: bool,
 }
 
@@ -31,22 +32,22 @@ pub enum Fact {
     ResidentRegistered {
         resident_id: String,
         household_id: String,
-        residence_type: String,
+        residence_type: Option<ResidenceType>,
     },
     ResidentMovedOut {
         resident_id: String,
     },
     ResidenceTypeChanged {
         resident_id: String,
-        to: String,
+        to: Option<ResidenceType>,
     },
     CareCategoryAssigned {
         resident_id: String,
-        category: String,
+        category: Option<CareCategory>,
     },
     CareCategoryRevoked {
         resident_id: String,
-        category: String,
+        category: Option<CareCategory>,
     },
     ResidentErased {
         resident_id: String,
@@ -63,7 +64,7 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
         "ResidentRegistered" => {
             let e = pb::ResidentRegistered::decode(p)?;
             Fact::ResidentRegistered {
-                residence_type: residence_type(e.residence_type).to_owned(),
+                residence_type: ResidenceType::from_wire(e.residence_type),
                 resident_id: e.resident_id,
                 household_id: e.household_id,
             }
@@ -74,21 +75,21 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
         "ResidenceTypeChanged" => {
             let e = pb::ResidenceTypeChanged::decode(p)?;
             Fact::ResidenceTypeChanged {
-                to: residence_type(e.to).to_owned(),
+                to: ResidenceType::from_wire(e.to),
                 resident_id: e.resident_id,
             }
         }
         "CareCategoryAssigned" => {
             let e = pb::CareCategoryAssigned::decode(p)?;
             Fact::CareCategoryAssigned {
-                category: care_category(e.category).to_owned(),
+                category: CareCategory::from_wire(e.category),
                 resident_id: e.resident_id,
             }
         }
         "CareCategoryRevoked" => {
             let e = pb::CareCategoryRevoked::decode(p)?;
             Fact::CareCategoryRevoked {
-                category: care_category(e.category).to_owned(),
+                category: CareCategory::from_wire(e.category),
                 resident_id: e.resident_id,
             }
         }
@@ -125,29 +126,6 @@ impl Fact {
     }
 }
 
-/// The element code suffix of a residence type; empty for unspecified or unknown.
-fn residence_type(value: i32) -> &'static str {
-    match pb::ResidenceType::try_from(value) {
-        Ok(pb::ResidenceType::Permanent) => "permanent",
-        Ok(pb::ResidenceType::Floating) => "floating",
-        Ok(pb::ResidenceType::Unspecified) | Err(_) => "",
-    }
-}
-
-/// The element code suffix of a care category; empty for unspecified or unknown.
-fn care_category(value: i32) -> &'static str {
-    match pb::CareCategory::try_from(value) {
-        Ok(pb::CareCategory::LivingAlone) => "living_alone",
-        Ok(pb::CareCategory::EmptyNest) => "empty_nest",
-        Ok(pb::CareCategory::Over80WithoutPension) => "over_80_without_pension",
-        Ok(pb::CareCategory::Disabled) => "disabled",
-        Ok(pb::CareCategory::EntitledFamily) => "entitled_family",
-        Ok(pb::CareCategory::HouseholdInDifficulty) => "household_in_difficulty",
-        Ok(pb::CareCategory::Minor) => "minor",
-        Ok(pb::CareCategory::Unspecified) | Err(_) => "",
-    }
-}
-
 /// Applies one fact that happened in `community` on `day` to the resident's row and
 /// records the resulting deltas.
 pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas: &mut Deltas) {
@@ -159,6 +137,13 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
     apply_to(fact, community, day, resident, deltas);
 }
 
+/// Counts `row`'s residence type, if it has one, by `delta` on `day`.
+fn count_type(row: &ResidentRow, day: &str, deltas: &mut Deltas, delta: i64) {
+    if let Some(t) = row.residence_type {
+        add(deltas, residence_element(t), &row.community, day, delta);
+    }
+}
+
 /// [`apply`] on the resident's row (`None` if the projection has never seen them).
 fn apply_to(
     fact: &Fact,
@@ -168,7 +153,7 @@ fn apply_to(
     deltas: &mut Deltas,
 ) {
     match fact {
-        Fact::HouseholdRegistered => add(deltas, HOUSEHOLDS, community, day, 1),
+        Fact::HouseholdRegistered => add(deltas, &HOUSEHOLDS, community, day, 1),
         Fact::ResidentRegistered {
             household_id,
             residence_type,
@@ -181,44 +166,22 @@ fn apply_to(
             let row = ResidentRow {
                 community: community.to_owned(),
                 household_id: household_id.clone(),
-                residence_type: residence_type.clone(),
+                residence_type: *residence_type,
                 care: BTreeSet::new(),
                 active: true,
             };
-            add(deltas, RESIDENTS, community, day, 1);
-            if !row.residence_type.is_empty() {
-                add(
-                    deltas,
-                    format!("{RESIDENTS_BY_TYPE}{}", row.residence_type),
-                    community,
-                    day,
-                    1,
-                );
-            }
+            add(deltas, &RESIDENTS, community, day, 1);
+            count_type(&row, day, deltas, 1);
             *resident = Some(row);
         }
         Fact::ResidentMovedOut { .. } | Fact::ResidentErased { .. } => {
             let Some(row) = resident.as_mut().filter(|r| r.active) else {
                 return;
             };
-            add(deltas, RESIDENTS, &row.community, day, -1);
-            if !row.residence_type.is_empty() {
-                add(
-                    deltas,
-                    format!("{RESIDENTS_BY_TYPE}{}", row.residence_type),
-                    &row.community,
-                    day,
-                    -1,
-                );
-            }
-            for code in &row.care {
-                add(
-                    deltas,
-                    format!("{RESIDENTS_BY_CARE}{code}"),
-                    &row.community,
-                    day,
-                    -1,
-                );
+            add(deltas, &RESIDENTS, &row.community, day, -1);
+            count_type(row, day, deltas, -1);
+            for category in &row.care {
+                add(deltas, care_element(*category), &row.community, day, -1);
             }
             row.active = false;
         }
@@ -226,241 +189,31 @@ fn apply_to(
             let Some(row) = resident.as_mut() else { return };
             if row.active && row.residence_type != *to {
                 // The row's type, not the event's `from`, is what this resident was counted as.
-                if !row.residence_type.is_empty() {
-                    add(
-                        deltas,
-                        format!("{RESIDENTS_BY_TYPE}{}", row.residence_type),
-                        &row.community,
-                        day,
-                        -1,
-                    );
-                }
-                if !to.is_empty() {
-                    add(
-                        deltas,
-                        format!("{RESIDENTS_BY_TYPE}{to}"),
-                        &row.community,
-                        day,
-                        1,
-                    );
-                }
+                count_type(row, day, deltas, -1);
+                row.residence_type = *to;
+                count_type(row, day, deltas, 1);
             }
-            row.residence_type.clone_from(to);
+            row.residence_type = *to;
         }
         Fact::CareCategoryAssigned { category, .. } => {
-            let Some(row) = resident.as_mut().filter(|_| !category.is_empty()) else {
+            let (Some(row), Some(category)) = (resident.as_mut(), category) else {
                 return;
             };
-            if row.care.insert(category.clone()) && row.active {
-                add(
-                    deltas,
-                    format!("{RESIDENTS_BY_CARE}{category}"),
-                    &row.community,
-                    day,
-                    1,
-                );
+            if row.care.insert(*category) && row.active {
+                add(deltas, care_element(*category), &row.community, day, 1);
             }
         }
         Fact::CareCategoryRevoked { category, .. } => {
-            let Some(row) = resident.as_mut() else { return };
+            let (Some(row), Some(category)) = (resident.as_mut(), category) else {
+                return;
+            };
             if row.care.remove(category) && row.active {
-                add(
-                    deltas,
-                    format!("{RESIDENTS_BY_CARE}{category}"),
-                    &row.community,
-                    day,
-                    -1,
-                );
+                add(deltas, care_element(*category), &row.community, day, -1);
             }
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const DAY: &str = "2026-11-28";
-
-    fn registered(kind: &str) -> Fact {
-        Fact::ResidentRegistered {
-            resident_id: "r1".into(),
-            household_id: "h1".into(),
-            residence_type: kind.into(),
-        }
-    }
-
-    /// Applies facts in order to one resident in community `c1`, returning the row and
-    /// the non-zero net deltas as (element, value).
-    fn run(facts: &[Fact]) -> (Option<ResidentRow>, Vec<(String, i64)>) {
-        let mut row = None;
-        let mut deltas = Deltas::new();
-        for f in facts {
-            apply_to(f, "c1", DAY, &mut row, &mut deltas);
-        }
-        let net = deltas
-            .into_iter()
-            .filter(|(_, v)| *v != 0)
-            .map(|((e, _, _), v)| (e, v))
-            .collect();
-        (row, net)
-    }
-
-    fn pairs(list: &[(&str, i64)]) -> Vec<(String, i64)> {
-        list.iter().map(|(e, v)| (e.to_string(), *v)).collect()
-    }
-
-    fn care(code: &str, assign: bool) -> Fact {
-        let (resident_id, category) = ("r1".to_owned(), code.to_owned());
-        if assign {
-            Fact::CareCategoryAssigned {
-                resident_id,
-                category,
-            }
-        } else {
-            Fact::CareCategoryRevoked {
-                resident_id,
-                category,
-            }
-        }
-    }
-
-    #[test]
-    fn registration_counts_resident_and_type() {
-        let (row, net) = run(&[registered("floating")]);
-        assert_eq!(net, pairs(&[("residents", 1), ("residents.floating", 1)]));
-        let row = row.unwrap();
-        assert!(row.active);
-        assert_eq!(
-            (row.community.as_str(), row.household_id.as_str()),
-            ("c1", "h1")
-        );
-    }
-
-    #[test]
-    fn duplicate_registration_counts_once() {
-        let (_, net) = run(&[registered("permanent"), registered("permanent")]);
-        assert_eq!(net, pairs(&[("residents", 1), ("residents.permanent", 1)]));
-    }
-
-    #[test]
-    fn move_out_removes_resident_type_and_categories() {
-        let rid = || "r1".to_owned();
-        let (row, net) = run(&[
-            registered("permanent"),
-            care("minor", true),
-            care("disabled", true),
-            Fact::ResidentMovedOut { resident_id: rid() },
-        ]);
-        assert_eq!(net, vec![]);
-        assert!(!row.unwrap().active);
-    }
-
-    #[test]
-    fn type_change_moves_the_count() {
-        let change = Fact::ResidenceTypeChanged {
-            resident_id: "r1".into(),
-            to: "permanent".into(),
-        };
-        let (row, net) = run(&[registered("floating"), change.clone()]);
-        assert_eq!(net, pairs(&[("residents", 1), ("residents.permanent", 1)]));
-        assert_eq!(row.unwrap().residence_type, "permanent");
-        let (_, net) = run(&[registered("floating"), change.clone(), change]);
-        assert_eq!(
-            net,
-            pairs(&[("residents", 1), ("residents.permanent", 1)]),
-            "repeated change is not counted twice"
-        );
-    }
-
-    #[test]
-    fn categories_are_counted_once_and_revoked() {
-        let (row, net) = run(&[
-            registered(""),
-            care("minor", true),
-            care("minor", true),
-            care("empty_nest", true),
-            care("minor", false),
-        ]);
-        assert_eq!(
-            net,
-            pairs(&[("residents", 1), ("residents.care.empty_nest", 1)])
-        );
-        assert_eq!(
-            row.unwrap().care.into_iter().collect::<Vec<_>>(),
-            vec!["empty_nest".to_owned()]
-        );
-        let (_, net) = run(&[registered("permanent"), care("minor", false)]);
-        assert_eq!(
-            net,
-            pairs(&[("residents", 1), ("residents.permanent", 1)]),
-            "revoking an unheld category changes nothing"
-        );
-    }
-
-    #[test]
-    fn erasure_uncounts_an_active_resident_and_nothing_after_move_out() {
-        let erased = Fact::ResidentErased {
-            resident_id: "r1".into(),
-        };
-        let (row, net) = run(&[
-            registered("floating"),
-            care("living_alone", true),
-            erased.clone(),
-        ]);
-        assert_eq!(net, vec![]);
-        assert!(!row.unwrap().active);
-
-        let mut row = None;
-        let mut deltas = Deltas::new();
-        apply_to(&registered("floating"), "c1", DAY, &mut row, &mut deltas);
-        apply_to(
-            &Fact::ResidentMovedOut {
-                resident_id: "r1".into(),
-            },
-            "c1",
-            DAY,
-            &mut row,
-            &mut deltas,
-        );
-        let before = deltas.clone();
-        apply_to(&erased, "c1", DAY, &mut row, &mut deltas);
-        apply_to(&care("minor", true), "c1", DAY, &mut row, &mut deltas);
-        assert_eq!(
-            deltas, before,
-            "events about an inactive resident change no count"
-        );
-    }
-
-    #[test]
-    fn events_about_unknown_residents_change_nothing() {
-        let (row, net) = run(&[
-            care("minor", true),
-            Fact::ResidentMovedOut {
-                resident_id: "r1".into(),
-            },
-        ]);
-        assert_eq!((row, net), (None, vec![]));
-    }
-
-    #[test]
-    fn decodes_payloads_by_event_type() {
-        let payload = pb::ResidentRegistered {
-            resident_id: "r9".into(),
-            household_id: "h9".into(),
-            residence_type: pb::ResidenceType::Floating as i32,
-            ..Default::default()
-        }
-        .encode_to_vec();
-        let fact = decode("ResidentRegistered", &payload).unwrap().unwrap();
-        let expected = Fact::ResidentRegistered {
-            resident_id: "r9".into(),
-            household_id: "h9".into(),
-            residence_type: "floating".into(),
-        };
-        assert_eq!(fact, super::super::Fact::Residents(expected.clone()));
-        assert_eq!(expected.resident_id(), Some("r9"));
-        assert_eq!(decode("ActivityClosed", &payload).unwrap(), None);
-        assert!(decode("ResidentRegistered", &[0xff, 0xff, 0xff]).is_err());
-    }
-}
+#[path = "residents_tests.rs"]
+mod tests;

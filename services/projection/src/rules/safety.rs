@@ -4,20 +4,26 @@
 //! of its resolution; one that is major at report or escalated to major later counts
 //! once in `incidents.major` and stays on the alert list.
 
+use civitas_proto::codes::{IncidentCategory, Severity};
 use civitas_proto::events::v1 as pb;
 use prost::Message;
 
 use super::{add, date_text, instant, instant_text, Deltas, RowKey, Views};
-use crate::catalog::{INCIDENTS_BY_CATEGORY, INCIDENTS_BY_SEVERITY};
+use crate::catalog::{
+    reported_element, severity_element, INCIDENTS_MAJOR, INCIDENTS_REPORTED, INCIDENTS_RESOLVED,
+    INCIDENTS_RESOLVED_WITHIN_48H, INSPECTIONS_FAILED, INSPECTIONS_PASSED, PATROLS_COMPLETED,
+    PATROLS_MINUTES, PATROLS_PARTICIPANTS, RECTIFICATIONS_OPEN, RECTIFICATIONS_ORDERED,
+    RECTIFICATIONS_VERIFIED, RECTIFICATIONS_VERIFIED_ON_TIME,
+};
 
 /// An incident as staff lists and the alert list show it; no personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct IncidentRow {
     pub community: String,
-    /// Category code, e.g. `theft`; empty when unspecified.
-    pub category: String,
-    /// `minor`, `serious`, `major`; empty when unspecified.
-    pub severity: String,
+    /// `None` when unspecified.
+    pub category: Option<IncidentCategory>,
+    /// `None` when unspecified.
+    pub severity: Option<Severity>,
     /// `reported`, `dispatched`, `escalated`, `resolved` or `closed`.
     pub state: String,
     /// RFC 3339 in UTC.
@@ -33,7 +39,7 @@ pub const ESCALATED: &str = "escalated";
 pub const RESOLVED: &str = "resolved";
 pub const INCIDENT_CLOSED: &str = "closed";
 
-const MAJOR: &str = "major";
+const MAJOR: Option<Severity> = Some(Severity::Major);
 
 /// Resolutions within this many hours of the report count as on time.
 const ON_TIME_RESOLUTION_HOURS: i64 = 48;
@@ -64,8 +70,8 @@ pub const VERIFIED: &str = "verified";
 pub enum Fact {
     IncidentReported {
         incident_id: String,
-        category: String,
-        severity: String,
+        category: Option<IncidentCategory>,
+        severity: Option<Severity>,
         /// RFC 3339 in UTC.
         reported_at: String,
         alert: bool,
@@ -75,7 +81,7 @@ pub enum Fact {
     },
     IncidentEscalated {
         incident_id: String,
-        severity: String,
+        severity: Option<Severity>,
     },
     IncidentResolved {
         incident_id: String,
@@ -109,8 +115,8 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
         "IncidentReported" => {
             let e = pb::IncidentReported::decode(p)?;
             Fact::IncidentReported {
-                category: category(e.category).to_owned(),
-                severity: severity(e.severity).to_owned(),
+                category: IncidentCategory::from_wire(e.category),
+                severity: Severity::from_wire(e.severity),
                 reported_at: instant_text(e.reported_at.map(|t| (t.seconds, t.nanos))),
                 incident_id: e.incident_id,
                 alert: e.alert,
@@ -122,7 +128,7 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
         "IncidentEscalated" => {
             let e = pb::IncidentEscalated::decode(p)?;
             Fact::IncidentEscalated {
-                severity: severity(e.severity).to_owned(),
+                severity: Severity::from_wire(e.severity),
                 incident_id: e.incident_id,
             }
         }
@@ -173,35 +179,6 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
     Ok(Some(super::Fact::Safety(fact)))
 }
 
-/// The element code suffix of an incident category; empty for unspecified or unknown.
-pub fn category(value: i32) -> &'static str {
-    use pb::IncidentCategory as C;
-    match C::try_from(value) {
-        Ok(C::Theft) => "theft",
-        Ok(C::Fire) => "fire",
-        Ok(C::Casualty) => "casualty",
-        Ok(C::Dispute) => "dispute",
-        Ok(C::Drugs) => "drugs",
-        Ok(C::Gambling) => "gambling",
-        Ok(C::Pornography) => "pornography",
-        Ok(C::PublicOrder) => "public_order",
-        Ok(C::Hazard) => "hazard",
-        Ok(C::Other) => "other",
-        Ok(C::Unspecified) | Err(_) => "",
-    }
-}
-
-/// The element code suffix of a severity; empty for unspecified or unknown.
-pub fn severity(value: i32) -> &'static str {
-    use pb::IncidentSeverity as S;
-    match S::try_from(value) {
-        Ok(S::Minor) => "minor",
-        Ok(S::Serious) => "serious",
-        Ok(S::Major) => MAJOR,
-        Ok(S::Unspecified) | Err(_) => "",
-    }
-}
-
 impl Fact {
     pub(super) fn rows(&self) -> Vec<RowKey> {
         match self {
@@ -240,36 +217,24 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
                 tracing::debug!(community, "incident reported twice, counted once");
                 return;
             }
-            add(deltas, "incidents.reported", community, day, 1);
-            if !category.is_empty() {
-                add(
-                    deltas,
-                    format!("{INCIDENTS_BY_CATEGORY}{category}"),
-                    community,
-                    day,
-                    1,
-                );
+            add(deltas, &INCIDENTS_REPORTED, community, day, 1);
+            if let Some(category) = category {
+                add(deltas, reported_element(*category), community, day, 1);
             }
-            if !severity.is_empty() {
-                add(
-                    deltas,
-                    format!("{INCIDENTS_BY_SEVERITY}{severity}"),
-                    community,
-                    day,
-                    1,
-                );
+            if let Some(severity) = severity {
+                add(deltas, severity_element(*severity), community, day, 1);
             }
-            if severity == MAJOR {
-                add(deltas, "incidents.major", community, day, 1);
+            if *severity == MAJOR {
+                add(deltas, &INCIDENTS_MAJOR, community, day, 1);
             }
             *row = Some(IncidentRow {
                 community: community.to_owned(),
-                category: category.clone(),
-                severity: severity.clone(),
+                category: *category,
+                severity: *severity,
                 state: REPORTED.to_owned(),
                 reported_at: reported_at.clone(),
                 reported_day: day.to_owned(),
-                alert: *alert || severity == MAJOR,
+                alert: *alert || *severity == MAJOR,
             });
         }
         Fact::IncidentDispatched { incident_id } => {
@@ -284,12 +249,12 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
             let Some(row) = incident(views, incident_id).filter(|r| r.open()) else {
                 return;
             };
-            if severity == MAJOR && row.severity != MAJOR {
-                add(deltas, "incidents.major", &row.community, day, 1);
+            if *severity == MAJOR && row.severity != MAJOR {
+                add(deltas, &INCIDENTS_MAJOR, &row.community, day, 1);
                 row.alert = true;
             }
-            if !severity.is_empty() {
-                row.severity.clone_from(severity);
+            if severity.is_some() {
+                row.severity = *severity;
             }
             row.state = ESCALATED.to_owned();
         }
@@ -301,9 +266,9 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
             if row.as_ref().is_some_and(|r| !r.open()) {
                 return;
             }
-            add(deltas, "incidents.resolved", community, day, 1);
+            add(deltas, &INCIDENTS_RESOLVED, community, day, 1);
             if seconds_to_resolve.is_some_and(|s| s <= ON_TIME_RESOLUTION_HOURS * 3600) {
-                add(deltas, "incidents.resolved_within_48h", community, day, 1);
+                add(deltas, &INCIDENTS_RESOLVED_WITHIN_48H, community, day, 1);
             }
             if let Some(row) = row {
                 row.state = RESOLVED.to_owned();
@@ -318,27 +283,22 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
             participants,
             minutes,
         } => {
-            add(deltas, "patrols.completed", community, day, 1);
+            add(deltas, &PATROLS_COMPLETED, community, day, 1);
             add(
                 deltas,
-                "patrols.minutes",
+                &PATROLS_MINUTES,
                 community,
                 day,
                 i64::from(*minutes),
             );
-            add(
-                deltas,
-                "patrols.participants",
-                community,
-                day,
-                i64::from(*participants),
-            );
+            let participants = i64::from(*participants);
+            add(deltas, &PATROLS_PARTICIPANTS, community, day, participants);
         }
         Fact::InspectionRecorded { passed } => {
             let element = if *passed {
-                "inspections.passed"
+                &INSPECTIONS_PASSED
             } else {
-                "inspections.failed"
+                &INSPECTIONS_FAILED
             };
             add(deltas, element, community, day, 1);
         }
@@ -354,8 +314,8 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
             if row.is_some() {
                 return;
             }
-            add(deltas, "rectifications.ordered", community, day, 1);
-            add(deltas, "rectifications.open", community, day, 1);
+            add(deltas, &RECTIFICATIONS_ORDERED, community, day, 1);
+            add(deltas, &RECTIFICATIONS_OPEN, community, day, 1);
             *row = Some(RectificationRow {
                 community: community.to_owned(),
                 ordered_on: ordered_on.clone(),
@@ -374,17 +334,12 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
             let Some(row) = row.as_mut().filter(|r| r.state == OPEN) else {
                 return;
             };
-            add(deltas, "rectifications.verified", &row.community, day, 1);
+            add(deltas, &RECTIFICATIONS_VERIFIED, &row.community, day, 1);
             if *on_time {
-                add(
-                    deltas,
-                    "rectifications.verified_on_time",
-                    &row.community,
-                    day,
-                    1,
-                );
+                let element = &RECTIFICATIONS_VERIFIED_ON_TIME;
+                add(deltas, element, &row.community, day, 1);
             }
-            add(deltas, "rectifications.open", &row.community, day, -1);
+            add(deltas, &RECTIFICATIONS_OPEN, &row.community, day, -1);
             row.state = VERIFIED.to_owned();
         }
     }

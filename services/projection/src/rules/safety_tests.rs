@@ -2,15 +2,19 @@ use super::super::testing::{pairs, run};
 use super::super::Fact as Any;
 use super::*;
 
+use crate::catalog::{element, reported_element, severity_element};
+use IncidentCategory::{Dispute, Fire, Theft};
+use Severity::{Major, Minor, Serious};
+
 fn fact(f: Fact) -> Any {
     Any::Safety(f)
 }
 
-fn reported(id: &str, category: &str, severity: &str, alert: bool) -> Any {
+fn reported(id: &str, category: IncidentCategory, severity: Severity, alert: bool) -> Any {
     fact(Fact::IncidentReported {
         incident_id: id.into(),
-        category: category.into(),
-        severity: severity.into(),
+        category: Some(category),
+        severity: Some(severity),
         reported_at: "2026-11-28T02:00:00Z".into(),
         alert,
     })
@@ -26,9 +30,9 @@ fn resolved(id: &str, hours: i64) -> Any {
 #[test]
 fn reports_count_by_category_and_severity_and_major_ones_alert() {
     let (views, net) = run(&[
-        reported("i1", "theft", "minor", false),
-        reported("i2", "fire", "major", true),
-        reported("i2", "fire", "major", true),
+        reported("i1", Theft, Minor, false),
+        reported("i2", Fire, Major, true),
+        reported("i2", Fire, Major, true),
     ]);
     assert_eq!(
         net,
@@ -54,11 +58,11 @@ fn escalation_to_major_counts_once_and_raises_an_alert() {
     let escalate = || {
         fact(Fact::IncidentEscalated {
             incident_id: "i1".into(),
-            severity: "major".into(),
+            severity: Some(Major),
         })
     };
     let (views, net) = run(&[
-        reported("i1", "dispute", "serious", false),
+        reported("i1", Dispute, Serious, false),
         escalate(),
         escalate(),
     ]);
@@ -73,17 +77,14 @@ fn escalation_to_major_counts_once_and_raises_an_alert() {
     );
     let row = views.incidents["i1"].clone().unwrap();
     assert!(row.alert);
-    assert_eq!(
-        (row.severity.as_str(), row.state.as_str()),
-        ("major", ESCALATED)
-    );
+    assert_eq!((row.severity, row.state.as_str()), (Some(Major), ESCALATED));
 }
 
 #[test]
 fn resolution_within_48_hours_is_on_time_and_counted_once() {
     let (views, net) = run(&[
-        reported("i1", "theft", "minor", false),
-        reported("i2", "theft", "minor", false),
+        reported("i1", Theft, Minor, false),
+        reported("i2", Theft, Minor, false),
         fact(Fact::IncidentDispatched {
             incident_id: "i1".into(),
         }),
@@ -173,14 +174,21 @@ fn rectifications_stay_open_until_verified() {
 }
 
 #[test]
-fn every_category_and_severity_code_is_a_catalog_element() {
+fn every_category_and_severity_on_the_wire_is_a_catalog_element() {
     for value in 1..=10 {
-        let element = format!("{INCIDENTS_BY_CATEGORY}{}", category(value));
-        assert!(crate::catalog::element(&element).is_some(), "{element}");
+        let category = IncidentCategory::from_wire(value).expect("a known category");
+        let reported = reported_element(category);
+        assert_eq!(element(reported.code), Some(reported));
     }
     for value in 1..=3 {
-        let element = format!("{INCIDENTS_BY_SEVERITY}{}", severity(value));
-        assert!(crate::catalog::element(&element).is_some(), "{element}");
+        let severity = Severity::from_wire(value).expect("a known severity");
+        assert_eq!(
+            element(severity_element(severity).code),
+            Some(severity_element(severity))
+        );
     }
-    assert_eq!((category(0), severity(0)), ("", ""));
+    assert_eq!(
+        (IncidentCategory::from_wire(0), Severity::from_wire(0)),
+        (None, None)
+    );
 }

@@ -9,7 +9,11 @@ use civitas_proto::events::v1 as pb;
 use prost::Message;
 
 use super::{add, date_text, days_between, Deltas, RowKey, Views};
-use crate::catalog::VOLUNTEERS_BY_STARS;
+use crate::catalog::{
+    stars_element, DataElement, MAX_STARS, VOLUNTEERING_APPROVALS,
+    VOLUNTEERING_APPROVALS_WITHIN_7_DAYS, VOLUNTEERING_APPROVED_MINUTES, VOLUNTEERS_REGISTERED,
+    VOLUNTEERS_VERIFIED,
+};
 
 /// A volunteer as staff lists show them: pseudonymous id and counts only.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -28,15 +32,17 @@ pub const REGISTERED: &str = "registered";
 pub const VERIFIED: &str = "verified";
 pub const DEACTIVATED: &str = "deactivated";
 
-/// The highest star level (1500 approved hours).
-pub const MAX_STARS: i64 = 5;
-
 /// Approvals within this many days of submission count as timely.
 const TIMELY_APPROVAL_DAYS: i64 = 7;
 
 impl VolunteerRow {
     fn active(&self) -> bool {
         self.status != DEACTIVATED
+    }
+
+    /// The star-level element this volunteer counts in while active.
+    fn stars(&self) -> &'static DataElement {
+        stars_element(self.star_level)
     }
 }
 
@@ -54,13 +60,13 @@ pub struct PendingApproval {
 /// A volunteering event reduced to the fields the projection uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fact {
-    Registered {
+    VolunteerRegistered {
         volunteer_id: String,
     },
-    Verified {
+    VolunteerVerified {
         volunteer_id: String,
     },
-    Deactivated {
+    VolunteerDeactivated {
         volunteer_id: String,
     },
     HoursSubmitted {
@@ -97,13 +103,13 @@ pub enum Fact {
 pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::DecodeError> {
     use super::ignored;
     let fact = match event_type {
-        "VolunteerRegistered" => Fact::Registered {
+        "VolunteerRegistered" => Fact::VolunteerRegistered {
             volunteer_id: pb::VolunteerRegistered::decode(p)?.volunteer_id,
         },
-        "VolunteerVerified" => Fact::Verified {
+        "VolunteerVerified" => Fact::VolunteerVerified {
             volunteer_id: pb::VolunteerVerified::decode(p)?.volunteer_id,
         },
-        "VolunteerDeactivated" => Fact::Deactivated {
+        "VolunteerDeactivated" => Fact::VolunteerDeactivated {
             volunteer_id: pb::VolunteerDeactivated::decode(p)?.volunteer_id,
         },
         "HoursSubmitted" => {
@@ -170,9 +176,9 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
 impl Fact {
     fn volunteer_id(&self) -> &str {
         match self {
-            Fact::Registered { volunteer_id }
-            | Fact::Verified { volunteer_id }
-            | Fact::Deactivated { volunteer_id }
+            Fact::VolunteerRegistered { volunteer_id }
+            | Fact::VolunteerVerified { volunteer_id }
+            | Fact::VolunteerDeactivated { volunteer_id }
             | Fact::HoursSubmitted { volunteer_id, .. }
             | Fact::HoursApproved { volunteer_id, .. }
             | Fact::HoursDeclined { volunteer_id, .. }
@@ -197,10 +203,6 @@ impl Fact {
     }
 }
 
-fn stars(level: i64) -> String {
-    format!("{VOLUNTEERS_BY_STARS}{}", level.clamp(0, MAX_STARS))
-}
-
 /// Applies one fact that happened in `community` on `day`.
 pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas: &mut Deltas) {
     let volunteer = views
@@ -210,33 +212,35 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
     let pending = fact
         .record_id()
         .map(|id| views.pending.entry(id.to_owned()).or_default());
+    // Counts in the event's community; a known volunteer's stocks move in their row's.
+    let mut count = |element, delta| add(deltas, element, community, day, delta);
     match fact {
-        Fact::Registered { .. } => {
+        Fact::VolunteerRegistered { .. } => {
             if volunteer.as_ref().is_some_and(VolunteerRow::active) {
                 tracing::debug!(community, "volunteer registered twice, counted once");
                 return;
             }
-            add(deltas, "volunteers.registered", community, day, 1);
-            add(deltas, stars(0), community, day, 1);
+            count(&VOLUNTEERS_REGISTERED, 1);
+            count(stars_element(0), 1);
             *volunteer = Some(VolunteerRow {
                 community: community.to_owned(),
                 status: REGISTERED.to_owned(),
                 ..Default::default()
             });
         }
-        Fact::Verified { .. } => {
+        Fact::VolunteerVerified { .. } => {
             let Some(row) = volunteer.as_mut().filter(|r| r.status == REGISTERED) else {
                 return;
             };
-            add(deltas, "volunteers.verified", &row.community, day, 1);
+            add(deltas, &VOLUNTEERS_VERIFIED, &row.community, day, 1);
             row.status = VERIFIED.to_owned();
         }
-        Fact::Deactivated { .. } => {
+        Fact::VolunteerDeactivated { .. } => {
             let Some(row) = volunteer.as_mut().filter(|r| r.active()) else {
                 return;
             };
-            add(deltas, "volunteers.registered", &row.community, day, -1);
-            add(deltas, stars(row.star_level), &row.community, day, -1);
+            add(deltas, &VOLUNTEERS_REGISTERED, &row.community, day, -1);
+            add(deltas, row.stars(), &row.community, day, -1);
             row.status = DEACTIVATED.to_owned();
         }
         Fact::HoursSubmitted {
@@ -268,26 +272,12 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
             ..
         } => {
             settle(volunteer, pending);
-            add(
-                deltas,
-                "volunteering.approved_minutes",
-                community,
-                day,
-                i64::from(*minutes),
-            );
-            add(deltas, "volunteering.approvals", community, day, 1);
+            count(&VOLUNTEERING_APPROVED_MINUTES, i64::from(*minutes));
+            count(&VOLUNTEERING_APPROVALS, 1);
             if days_between(submitted_on, approved_on).is_some_and(|d| d <= TIMELY_APPROVAL_DAYS) {
-                add(
-                    deltas,
-                    "volunteering.approvals_within_7_days",
-                    community,
-                    day,
-                    1,
-                );
+                count(&VOLUNTEERING_APPROVALS_WITHIN_7_DAYS, 1);
             }
-            if let Some(row) = volunteer.as_mut() {
-                row.approved_minutes = i64::try_from(*approved_minutes_total).unwrap_or(i64::MAX);
-            }
+            approved_in_total(volunteer, *approved_minutes_total);
         }
         Fact::HoursDeclined { .. } => settle(volunteer, pending),
         Fact::HoursReversed {
@@ -295,16 +285,8 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
             approved_minutes_total,
             ..
         } => {
-            add(
-                deltas,
-                "volunteering.approved_minutes",
-                community,
-                day,
-                -i64::from(*minutes),
-            );
-            if let Some(row) = volunteer.as_mut() {
-                row.approved_minutes = i64::try_from(*approved_minutes_total).unwrap_or(i64::MAX);
-            }
+            count(&VOLUNTEERING_APPROVED_MINUTES, -i64::from(*minutes));
+            approved_in_total(volunteer, *approved_minutes_total);
         }
         Fact::StarLevelChanged { to_level, .. } => {
             let Some(row) = volunteer.as_mut() else {
@@ -313,11 +295,18 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
             let to = i64::from(*to_level).min(MAX_STARS);
             // The row's level, not the event's `from`, is what this volunteer was counted as.
             if row.active() && row.star_level != to {
-                add(deltas, stars(row.star_level), &row.community, day, -1);
-                add(deltas, stars(to), &row.community, day, 1);
+                add(deltas, row.stars(), &row.community, day, -1);
+                add(deltas, stars_element(to), &row.community, day, 1);
             }
             row.star_level = to;
         }
+    }
+}
+
+/// The service's running total of a volunteer's approved minutes, as of this event.
+fn approved_in_total(volunteer: &mut Option<VolunteerRow>, total: u64) {
+    if let Some(row) = volunteer.as_mut() {
+        row.approved_minutes = i64::try_from(total).unwrap_or(i64::MAX);
     }
 }
 

@@ -7,7 +7,7 @@ fn fact(f: Fact) -> Any {
 }
 
 fn registered() -> Any {
-    fact(Fact::Registered {
+    fact(Fact::VolunteerRegistered {
         volunteer_id: "v1".into(),
     })
 }
@@ -43,7 +43,7 @@ fn stars(to_level: u32) -> Any {
 #[test]
 fn registration_counts_at_star_level_zero_and_verification_once() {
     let verified = || {
-        fact(Fact::Verified {
+        fact(Fact::VolunteerVerified {
             volunteer_id: "v1".into(),
         })
     };
@@ -135,7 +135,7 @@ fn star_levels_move_the_volunteer_and_deactivation_removes_them() {
     );
     assert_eq!(views.volunteers["v1"].as_ref().unwrap().star_level, 1);
 
-    let deactivated = fact(Fact::Deactivated {
+    let deactivated = fact(Fact::VolunteerDeactivated {
         volunteer_id: "v1".into(),
     });
     let (_, net) = run(&[

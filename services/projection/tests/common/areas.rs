@@ -1,13 +1,12 @@
-//! Payloads of the activities, volunteering and safety events, with the fields the
-//! projection reads and defaults for the rest.
+//! Builders of the activities, volunteering and safety events, with the fields the
+//! projection reads and defaults for the rest, each on its aggregate's stream.
 
 use chrono::{DateTime, Utc};
 use civitas_proto::common::v1::Date;
 use civitas_proto::convert::timestamp;
 use civitas_proto::events::v1 as pb;
-use prost::Message;
 
-use super::Payload;
+use super::Draft;
 
 /// A proto date from `YYYY-MM-DD`.
 pub fn date(s: &str) -> Option<Date> {
@@ -25,7 +24,7 @@ pub fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("RFC 3339")
 }
 
-pub fn plan_published(community: &str, year: i32, version: u32, items: u32) -> Payload {
+pub fn annual_plan_published(community: &str, year: i32, version: u32, items: u32) -> Draft {
     let msg = pb::AnnualPlanPublished {
         community: community.into(),
         year,
@@ -33,20 +32,30 @@ pub fn plan_published(community: &str, year: i32, version: u32, items: u32) -> P
         item_count: items,
         target_participants_total: items * 10,
     };
-    ("AnnualPlanPublished", msg.encode_to_vec())
+    Draft::new(
+        "annualplan",
+        &format!("{community}-{year}"),
+        "AnnualPlanPublished",
+        msg,
+    )
 }
 
-pub fn plan_amended(community: &str, year: i32, version: u32) -> Payload {
+pub fn annual_plan_amended(community: &str, year: i32, version: u32) -> Draft {
     let msg = pb::AnnualPlanAmended {
         community: community.into(),
         year,
         version,
         reason: "more film nights".into(),
     };
-    ("AnnualPlanAmended", msg.encode_to_vec())
+    Draft::new(
+        "annualplan",
+        &format!("{community}-{year}"),
+        "AnnualPlanAmended",
+        msg,
+    )
 }
 
-pub fn scheduled(id: &str, category: pb::ActivityCategory, starts_at: &str) -> Payload {
+pub fn activity_scheduled(id: &str, category: pb::ActivityCategory, starts_at: &str) -> Draft {
     let start = at(starts_at);
     let msg = pb::ActivityScheduled {
         activity_id: id.into(),
@@ -58,26 +67,26 @@ pub fn scheduled(id: &str, category: pb::ActivityCategory, starts_at: &str) -> P
         capacity: 30,
         ..Default::default()
     };
-    ("ActivityScheduled", msg.encode_to_vec())
+    Draft::new("activity", id, "ActivityScheduled", msg)
 }
 
-pub fn participant_registered(activity: &str, resident: &str, count: u32) -> Payload {
+pub fn participant_registered(activity: &str, resident: &str, count: u32) -> Draft {
     let msg = pb::ParticipantRegistered {
         activity_id: activity.into(),
         resident_id: resident.into(),
         registered_count: count,
     };
-    ("ParticipantRegistered", msg.encode_to_vec())
+    Draft::new("activity", activity, "ParticipantRegistered", msg)
 }
 
-pub fn checked_in(activity: &str, resident: &str) -> Payload {
+pub fn participant_checked_in(activity: &str, resident: &str) -> Draft {
     let msg = pb::ParticipantCheckedIn {
         activity_id: activity.into(),
         resident_id: resident.into(),
         walk_in: resident.is_empty(),
         checked_in_at: None,
     };
-    ("ParticipantCheckedIn", msg.encode_to_vec())
+    Draft::new("activity", activity, "ParticipantCheckedIn", msg)
 }
 
 pub fn activity_closed(
@@ -86,7 +95,7 @@ pub fn activity_closed(
     registered: u32,
     registered_attended: u32,
     walk_ins: u32,
-) -> Payload {
+) -> Draft {
     let msg = pb::ActivityClosed {
         activity_id: activity.into(),
         category: category as i32,
@@ -96,64 +105,64 @@ pub fn activity_closed(
         walk_ins,
         ..Default::default()
     };
-    ("ActivityClosed", msg.encode_to_vec())
+    Draft::new("activity", activity, "ActivityClosed", msg)
 }
 
-pub fn activity_cancelled(activity: &str, category: pb::ActivityCategory) -> Payload {
+pub fn activity_cancelled(activity: &str, category: pb::ActivityCategory) -> Draft {
     let msg = pb::ActivityCancelled {
         activity_id: activity.into(),
         category: category as i32,
         reason: "rain".into(),
     };
-    ("ActivityCancelled", msg.encode_to_vec())
+    Draft::new("activity", activity, "ActivityCancelled", msg)
 }
 
-pub fn board_updated(board: &str, on: &str) -> Payload {
+pub fn publicity_board_updated(board: &str, on: &str) -> Draft {
     let msg = pb::PublicityBoardUpdated {
         board_id: board.into(),
         topic: "waste sorting".into(),
         updated_on: date(on),
     };
-    ("PublicityBoardUpdated", msg.encode_to_vec())
+    Draft::new("publicityboard", board, "PublicityBoardUpdated", msg)
 }
 
-pub fn facility_registered(id: &str, area: u32) -> Payload {
+pub fn facility_registered(id: &str, area: u32) -> Draft {
     let msg = pb::FacilityRegistered {
         facility_id: id.into(),
         facility_type: pb::FacilityType::ServiceStation as i32,
         area_square_meters: area,
         ..Default::default()
     };
-    ("FacilityRegistered", msg.encode_to_vec())
+    Draft::new("facility", id, "FacilityRegistered", msg)
 }
 
-pub fn volunteer_registered(id: &str) -> Payload {
+pub fn volunteer_registered(id: &str) -> Draft {
     let msg = pb::VolunteerRegistered {
         volunteer_id: id.into(),
         kind: pb::VolunteerKind::External as i32,
         organisation: "university".into(),
         ..Default::default()
     };
-    ("VolunteerRegistered", msg.encode_to_vec())
+    Draft::new("volunteer", id, "VolunteerRegistered", msg)
 }
 
-pub fn volunteer_verified(id: &str) -> Payload {
+pub fn volunteer_verified(id: &str) -> Draft {
     let msg = pb::VolunteerVerified {
         volunteer_id: id.into(),
         verified_on: None,
     };
-    ("VolunteerVerified", msg.encode_to_vec())
+    Draft::new("volunteer", id, "VolunteerVerified", msg)
 }
 
-pub fn volunteer_deactivated(id: &str) -> Payload {
+pub fn volunteer_deactivated(id: &str) -> Draft {
     let msg = pb::VolunteerDeactivated {
         volunteer_id: id.into(),
         ..Default::default()
     };
-    ("VolunteerDeactivated", msg.encode_to_vec())
+    Draft::new("volunteer", id, "VolunteerDeactivated", msg)
 }
 
-pub fn hours_submitted(volunteer: &str, record: &str, minutes: u32, submitted_on: &str) -> Payload {
+pub fn hours_submitted(volunteer: &str, record: &str, minutes: u32, submitted_on: &str) -> Draft {
     let msg = pb::HoursSubmitted {
         volunteer_id: volunteer.into(),
         record_id: record.into(),
@@ -162,7 +171,7 @@ pub fn hours_submitted(volunteer: &str, record: &str, minutes: u32, submitted_on
         submitted_on: date(submitted_on),
         opportunity_id: String::new(),
     };
-    ("HoursSubmitted", msg.encode_to_vec())
+    Draft::new("volunteer", volunteer, "HoursSubmitted", msg)
 }
 
 pub fn hours_approved(
@@ -172,7 +181,7 @@ pub fn hours_approved(
     submitted_on: &str,
     approved_on: &str,
     total: u64,
-) -> Payload {
+) -> Draft {
     let msg = pb::HoursApproved {
         volunteer_id: volunteer.into(),
         record_id: record.into(),
@@ -182,10 +191,10 @@ pub fn hours_approved(
         approved_on: date(approved_on),
         approved_minutes_total: total,
     };
-    ("HoursApproved", msg.encode_to_vec())
+    Draft::new("volunteer", volunteer, "HoursApproved", msg)
 }
 
-pub fn hours_reversed(volunteer: &str, record: &str, minutes: u32, total: u64) -> Payload {
+pub fn hours_reversed(volunteer: &str, record: &str, minutes: u32, total: u64) -> Draft {
     let msg = pb::HoursReversed {
         volunteer_id: volunteer.into(),
         record_id: record.into(),
@@ -193,17 +202,17 @@ pub fn hours_reversed(volunteer: &str, record: &str, minutes: u32, total: u64) -
         approved_minutes_total: total,
         ..Default::default()
     };
-    ("HoursReversed", msg.encode_to_vec())
+    Draft::new("volunteer", volunteer, "HoursReversed", msg)
 }
 
-pub fn star_changed(volunteer: &str, from: u32, to: u32) -> Payload {
+pub fn star_level_changed(volunteer: &str, from: u32, to: u32) -> Draft {
     let msg = pb::StarLevelChanged {
         volunteer_id: volunteer.into(),
         from_level: from,
         to_level: to,
         approved_minutes: 0,
     };
-    ("StarLevelChanged", msg.encode_to_vec())
+    Draft::new("volunteer", volunteer, "StarLevelChanged", msg)
 }
 
 pub fn incident_reported(
@@ -211,7 +220,7 @@ pub fn incident_reported(
     category: pb::IncidentCategory,
     severity: pb::IncidentSeverity,
     reported_at: &str,
-) -> Payload {
+) -> Draft {
     let alert = severity == pb::IncidentSeverity::Major
         || matches!(
             category,
@@ -227,18 +236,18 @@ pub fn incident_reported(
         alert,
         ..Default::default()
     };
-    ("IncidentReported", msg.encode_to_vec())
+    Draft::new("incident", id, "IncidentReported", msg)
 }
 
-pub fn incident_dispatched(id: &str) -> Payload {
+pub fn incident_dispatched(id: &str) -> Draft {
     let msg = pb::IncidentDispatched {
         incident_id: id.into(),
         assignee: "patrol team".into(),
     };
-    ("IncidentDispatched", msg.encode_to_vec())
+    Draft::new("incident", id, "IncidentDispatched", msg)
 }
 
-pub fn incident_resolved(id: &str, reported_at: &str, resolved_at: &str) -> Payload {
+pub fn incident_resolved(id: &str, reported_at: &str, resolved_at: &str) -> Draft {
     let msg = pb::IncidentResolved {
         incident_id: id.into(),
         resolution: "done".into(),
@@ -246,10 +255,10 @@ pub fn incident_resolved(id: &str, reported_at: &str, resolved_at: &str) -> Payl
         resolved_at: Some(timestamp(at(resolved_at))),
         ..Default::default()
     };
-    ("IncidentResolved", msg.encode_to_vec())
+    Draft::new("incident", id, "IncidentResolved", msg)
 }
 
-pub fn patrol_completed(id: &str, participants: u32, minutes: u32) -> Payload {
+pub fn patrol_completed(id: &str, participants: u32, minutes: u32) -> Draft {
     let msg = pb::PatrolCompleted {
         patrol_id: id.into(),
         participants,
@@ -257,10 +266,10 @@ pub fn patrol_completed(id: &str, participants: u32, minutes: u32) -> Payload {
         grids_covered: vec!["g1".into()],
         planned_grid_count: 1,
     };
-    ("PatrolCompleted", msg.encode_to_vec())
+    Draft::new("patrol", id, "PatrolCompleted", msg)
 }
 
-pub fn inspection(id: &str, passed: bool) -> Payload {
+pub fn inspection_recorded(id: &str, passed: bool) -> Draft {
     let msg = pb::InspectionRecorded {
         inspection_id: id.into(),
         inspection_type: pb::InspectionType::FireSafety as i32,
@@ -268,10 +277,10 @@ pub fn inspection(id: &str, passed: bool) -> Payload {
         score: if passed { 90 } else { 40 },
         ..Default::default()
     };
-    ("InspectionRecorded", msg.encode_to_vec())
+    Draft::new("inspection", id, "InspectionRecorded", msg)
 }
 
-pub fn rectification_ordered(id: &str, ordered_on: &str, deadline: &str) -> Payload {
+pub fn rectification_ordered(id: &str, ordered_on: &str, deadline: &str) -> Draft {
     let msg = pb::RectificationOrdered {
         rectification_id: id.into(),
         hazard: "blocked exit".into(),
@@ -279,10 +288,10 @@ pub fn rectification_ordered(id: &str, ordered_on: &str, deadline: &str) -> Payl
         deadline: date(deadline),
         ..Default::default()
     };
-    ("RectificationOrdered", msg.encode_to_vec())
+    Draft::new("rectification", id, "RectificationOrdered", msg)
 }
 
-pub fn rectification_verified(id: &str, verified_on: &str, deadline: &str) -> Payload {
+pub fn rectification_verified(id: &str, verified_on: &str, deadline: &str) -> Draft {
     let msg = pb::RectificationVerified {
         rectification_id: id.into(),
         verified_on: date(verified_on),
@@ -290,5 +299,5 @@ pub fn rectification_verified(id: &str, verified_on: &str, deadline: &str) -> Pa
         on_time: verified_on <= deadline,
         inspection_id: String::new(),
     };
-    ("RectificationVerified", msg.encode_to_vec())
+    Draft::new("rectification", id, "RectificationVerified", msg)
 }

@@ -1,5 +1,6 @@
-//! Shared test support: a projection on either backend, and a log of residents events
-//! with stream versions and checkpoints assigned like a store would.
+//! Shared test support: a projection on either backend, events as a store would record
+//! them, residents event builders (the other areas' are in [`areas`]), and the reads
+//! the tests assert on.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -7,9 +8,14 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use civitas_kernel::{Checkpoint, OrgPath, RecordedEvent};
+use civitas_platform::auth::{Caller, Role};
+use civitas_platform::org::OrgTree;
 use civitas_projection::{GapFiller, Projection};
 use civitas_proto::events::v1 as pb;
+use civitas_proto::insights::v1::OrgUnitKpis;
+use civitas_testkit::TestServer;
 use prost::Message;
+use sqlx::Row;
 
 pub mod areas;
 
@@ -30,34 +36,27 @@ pub struct TestDb {
 
 impl Backend {
     pub async fn open(self) -> TestDb {
-        match self {
+        let (url, dir, pg) = match self {
             Backend::Sqlite => {
                 let dir = civitas_testkit::temp_dir();
                 let url = format!("sqlite://{}/projection.db?mode=rwc", dir.path().display());
-                let projection = Projection::open(&url)
-                    .await
-                    .expect("open sqlite projection");
-                TestDb {
-                    projection,
-                    url,
-                    _dir: Some(dir),
-                    _pg: None,
-                }
+                (url, Some(dir), None)
             }
             Backend::Postgres => {
                 let db = civitas_testkit::fresh_postgres_db()
                     .await
                     .unwrap_or_else(|e| panic!("{e:#}"));
-                let projection = Projection::open(&db.url)
-                    .await
-                    .expect("open postgres projection");
-                TestDb {
-                    projection,
-                    url: db.url.clone(),
-                    _dir: None,
-                    _pg: Some(db),
-                }
+                (db.url.clone(), None, Some(db))
             }
+        };
+        let projection = Projection::open(&url)
+            .await
+            .unwrap_or_else(|e| panic!("open {self:?} projection: {e:#}"));
+        TestDb {
+            projection,
+            url,
+            _dir: dir,
+            _pg: pg,
         }
     }
 }
@@ -91,75 +90,27 @@ pub fn noon(s: &str) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-/// An event's type name and payload.
-pub type Payload = (&'static str, Vec<u8>);
+/// An event before it is recorded: its stream, type name and payload.
+pub struct Draft {
+    pub stream: String,
+    pub event_type: &'static str,
+    pub payload: Vec<u8>,
+}
 
-pub fn household(id: &str) -> Payload {
-    (
-        "HouseholdRegistered",
-        pb::HouseholdRegistered {
-            household_id: id.into(),
-            ..Default::default()
+impl Draft {
+    /// An event of the stream `<kind>-<id>`, named like its message.
+    pub fn new(kind: &str, id: &str, event_type: &'static str, message: impl Message) -> Draft {
+        Draft::raw(&format!("{kind}-{id}"), event_type, message.encode_to_vec())
+    }
+
+    /// An event with any payload, e.g. one the projection cannot decode.
+    pub fn raw(stream: &str, event_type: &'static str, payload: Vec<u8>) -> Draft {
+        Draft {
+            stream: stream.to_owned(),
+            event_type,
+            payload,
         }
-        .encode_to_vec(),
-    )
-}
-
-pub fn registered(resident: &str, household: &str, kind: pb::ResidenceType) -> Payload {
-    let msg = pb::ResidentRegistered {
-        resident_id: resident.into(),
-        household_id: household.into(),
-        residence_type: kind as i32,
-        ..Default::default()
-    };
-    ("ResidentRegistered", msg.encode_to_vec())
-}
-
-pub fn moved_out(resident: &str) -> Payload {
-    (
-        "ResidentMovedOut",
-        pb::ResidentMovedOut {
-            resident_id: resident.into(),
-            ..Default::default()
-        }
-        .encode_to_vec(),
-    )
-}
-
-pub fn type_changed(resident: &str, from: pb::ResidenceType, to: pb::ResidenceType) -> Payload {
-    let msg = pb::ResidenceTypeChanged {
-        resident_id: resident.into(),
-        from: from as i32,
-        to: to as i32,
-    };
-    ("ResidenceTypeChanged", msg.encode_to_vec())
-}
-
-pub fn assigned(resident: &str, category: pb::CareCategory) -> Payload {
-    let msg = pb::CareCategoryAssigned {
-        resident_id: resident.into(),
-        category: category as i32,
-    };
-    ("CareCategoryAssigned", msg.encode_to_vec())
-}
-
-pub fn revoked(resident: &str, category: pb::CareCategory) -> Payload {
-    let msg = pb::CareCategoryRevoked {
-        resident_id: resident.into(),
-        category: category as i32,
-        ..Default::default()
-    };
-    ("CareCategoryRevoked", msg.encode_to_vec())
-}
-
-pub fn erased(resident: &str) -> Payload {
-    (
-        "ResidentErased",
-        pb::ResidentErased {
-            resident_id: resident.into(),
-        }
-        .encode_to_vec(),
-    )
+    }
 }
 
 /// Events in commit order, numbered like an event store numbers them.
@@ -170,22 +121,23 @@ pub struct Log {
 }
 
 impl Log {
-    /// Appends the next event of `stream`, which happened in `community` at noon on `on`.
-    pub fn push(
-        &mut self,
-        stream: &str,
-        community: &str,
-        on: &str,
-        (event_type, payload): Payload,
-    ) -> RecordedEvent {
-        let version = self.versions.entry(stream.to_owned()).or_default();
+    /// Appends the next event of the draft's stream, which happened in xingfu (where
+    /// most tests stage their events) at noon on `on`.
+    pub fn push(&mut self, on: &str, draft: Draft) {
+        self.push_in("xingfu", on, draft);
+    }
+
+    /// Appends the next event of the draft's stream, which happened in `community` at
+    /// noon on `on`.
+    pub fn push_in(&mut self, community: &str, on: &str, draft: Draft) {
+        let version = self.versions.entry(draft.stream.clone()).or_default();
         *version += 1;
         let at = noon(on);
-        let event = RecordedEvent {
+        self.events.push(RecordedEvent {
             event_id: uuid::Uuid::now_v7(),
-            stream_id: stream.to_owned(),
+            stream_id: draft.stream,
             stream_version: *version,
-            event_type: event_type.to_owned(),
+            event_type: draft.event_type.to_owned(),
             schema_version: 1,
             org: OrgPath {
                 district: "gulou".into(),
@@ -198,16 +150,81 @@ impl Log {
             correlation_id: String::new(),
             causation_id: String::new(),
             traceparent: String::new(),
-            payload,
+            payload: draft.payload,
             checkpoint: Checkpoint {
                 xid: 0,
                 position: self.events.len() as u64 + 1,
             },
-        };
-        self.events.push(event.clone());
-        event
+        });
     }
 }
+
+// ------------------------------------------------------------------- residents
+
+pub fn household_registered(id: &str) -> Draft {
+    let msg = pb::HouseholdRegistered {
+        household_id: id.into(),
+        ..Default::default()
+    };
+    Draft::new("household", id, "HouseholdRegistered", msg)
+}
+
+pub fn resident_registered(resident: &str, household: &str, kind: pb::ResidenceType) -> Draft {
+    let msg = pb::ResidentRegistered {
+        resident_id: resident.into(),
+        household_id: household.into(),
+        residence_type: kind as i32,
+        ..Default::default()
+    };
+    Draft::new("resident", resident, "ResidentRegistered", msg)
+}
+
+pub fn resident_moved_out(resident: &str) -> Draft {
+    let msg = pb::ResidentMovedOut {
+        resident_id: resident.into(),
+        ..Default::default()
+    };
+    Draft::new("resident", resident, "ResidentMovedOut", msg)
+}
+
+pub fn residence_type_changed(
+    resident: &str,
+    from: pb::ResidenceType,
+    to: pb::ResidenceType,
+) -> Draft {
+    let msg = pb::ResidenceTypeChanged {
+        resident_id: resident.into(),
+        from: from as i32,
+        to: to as i32,
+    };
+    Draft::new("resident", resident, "ResidenceTypeChanged", msg)
+}
+
+pub fn care_category_assigned(resident: &str, category: pb::CareCategory) -> Draft {
+    let msg = pb::CareCategoryAssigned {
+        resident_id: resident.into(),
+        category: category as i32,
+    };
+    Draft::new("resident", resident, "CareCategoryAssigned", msg)
+}
+
+pub fn care_category_revoked(resident: &str, category: pb::CareCategory) -> Draft {
+    let msg = pb::CareCategoryRevoked {
+        resident_id: resident.into(),
+        category: category as i32,
+        ..Default::default()
+    };
+    Draft::new("resident", resident, "CareCategoryRevoked", msg)
+}
+
+pub fn resident_erased(resident: &str) -> Draft {
+    let msg = pb::ResidentErased {
+        resident_id: resident.into(),
+    };
+    Draft::new("resident", resident, "ResidentErased", msg)
+}
+
+// ----------------------------------------------------------------- gap fillers
 
 /// A gap filler that serves a fixed set of events and counts its calls.
 #[derive(Default)]
@@ -245,4 +262,106 @@ impl GapFiller for NoGaps {
     ) -> anyhow::Result<Vec<RecordedEvent>> {
         anyhow::bail!("unexpected gap in {stream_id} after {after_version}")
     }
+}
+
+// ----------------------------------------------------------------------- reads
+
+/// The non-zero values of `communities` for the period `first..=last`.
+pub async fn values(
+    p: &Projection,
+    communities: &[&str],
+    first: &str,
+    last: &str,
+) -> Vec<(String, f64)> {
+    let communities: Vec<String> = communities.iter().map(|c| c.to_string()).collect();
+    let all = p
+        .values(&communities, day(first), day(last))
+        .await
+        .expect("values");
+    all.into_iter().filter(|(_, v)| *v != 0.0).collect()
+}
+
+/// Expected (element, value) pairs, in element order like [`values`].
+pub fn expect(list: &[(&str, f64)]) -> Vec<(String, f64)> {
+    let mut v: Vec<(String, f64)> = list.iter().map(|(e, n)| (e.to_string(), *n)).collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+/// Every delta row, as `element|community|day|value`, in key order.
+pub const KPI_ROWS: &str = "SELECT element || '|' || community || '|' || day || '|' || CAST(value AS TEXT) FROM kpi_facts ORDER BY element, community, day";
+
+/// The first column of every row of each query in `sql`, as text, one after another.
+pub async fn rows(url: &str, sql: &[&str]) -> Vec<String> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    let mut out = Vec::new();
+    for sql in sql {
+        for row in sqlx::query(sql).fetch_all(&pool).await.unwrap() {
+            out.push(row.get::<String, _>(0));
+        }
+    }
+    pool.close().await;
+    out
+}
+
+/// A fresh projection with `log` applied from `source` in one batch.
+pub async fn applied(backend: Backend, source: &str, log: &Log) -> TestDb {
+    let db = backend.open().await;
+    db.projection
+        .apply_batch(source, &log.events, &NoGaps)
+        .await
+        .unwrap();
+    db
+}
+
+/// Applies `log` to a fresh projection in one batch and, on another, one event per
+/// batch, and returns what `dump` reads from each.
+pub async fn rebuilt_both_ways(
+    backend: Backend,
+    log: &Log,
+    dump: &[&str],
+) -> (Vec<String>, Vec<String>) {
+    let whole = applied(backend, "all", log).await;
+    let single = backend.open().await;
+    for event in &log.events {
+        single
+            .projection
+            .apply_batch("all", std::slice::from_ref(event), &NoGaps)
+            .await
+            .unwrap();
+    }
+    (rows(&whole.url, dump).await, rows(&single.url, dump).await)
+}
+
+// ------------------------------------------------------------------------ gRPC
+
+/// A verified caller, as the auth interceptor leaves it.
+pub fn caller(role: Role, org_unit: &str) -> Caller {
+    Caller {
+        subject: "tester".into(),
+        role,
+        org_unit: org_unit.into(),
+    }
+}
+
+/// An element's value in a unit's KPI row.
+pub fn value(unit: &OrgUnitKpis, element: &str) -> f64 {
+    unit.values
+        .iter()
+        .find(|v| v.element == element)
+        .unwrap_or_else(|| panic!("{element} missing in {}", unit.code))
+        .value
+}
+
+/// The projection's Insights and Worklist servers over the demo tree, as the binary
+/// serves them, on an empty SQLite projection.
+pub async fn served() -> (TestServer, TestDb) {
+    let db = Backend::Sqlite.open().await;
+    let projection = db.projection.clone();
+    let server = TestServer::start(|services, limits, auth| {
+        projection.add_to(services, limits, auth, OrgTree::demo())
+    })
+    .await;
+    (server, db)
 }

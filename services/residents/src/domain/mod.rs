@@ -19,8 +19,5 @@ pub use resident::{
 };
 pub use values::{
     Address, BirthDate, Building, CareCategory, Grid, HouseholdId, IdNumber, PersonName, Phone,
-    ResidenceType, ResidentId, Sealed, Sex, ValidationError,
+    Reason, ResidenceType, ResidentId, Sealed, Sex, ValidationError,
 };
-
-#[cfg(test)]
-mod tests;

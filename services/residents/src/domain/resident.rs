@@ -12,7 +12,9 @@ use std::collections::BTreeSet;
 use chrono::{Datelike, NaiveDate};
 use civitas_kernel::Decider;
 
-use super::values::{BirthDate, CareCategory, HouseholdId, ResidenceType, ResidentId, Sealed, Sex};
+use super::values::{
+    BirthDate, CareCategory, HouseholdId, Reason, ResidenceType, ResidentId, Sealed, Sex,
+};
 
 /// Residents younger than this on the day they register must name a guardian.
 pub const GUARDIAN_REQUIRED_UNDER: u32 = 14;
@@ -61,8 +63,11 @@ pub enum ResidentCommand {
         /// Name, ID number, phone and birth date, sealed by the shell.
         personal: Sealed,
     },
-    /// Records that the resident has left the community.
-    MoveOut { reason: String, today: NaiveDate },
+    /// Records that the resident has left the community; a reason is required.
+    MoveOut {
+        reason: Option<Reason>,
+        today: NaiveDate,
+    },
     /// Switches between permanent and floating residence.
     ChangeResidenceType { to: ResidenceType },
     /// Records that a floating resident's residence was checked, valid until a later day.
@@ -75,10 +80,10 @@ pub enum ResidentCommand {
         category: CareCategory,
         today: NaiveDate,
     },
-    /// Takes the resident off a care register.
+    /// Takes the resident off a care register; a reason is required.
     RevokeCareCategory {
         category: CareCategory,
-        reason: String,
+        reason: Option<Reason>,
     },
     /// Forgets the person; the shell also deletes their key (crypto-shredding).
     Erase,
@@ -280,12 +285,11 @@ fn active(state: &ResidentState) -> Result<Registered, ResidentError> {
     Ok(resident)
 }
 
-fn non_empty_reason(reason: &str) -> Result<String, ResidentError> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(ResidentError::EmptyReason);
-    }
-    Ok(reason.to_owned())
+/// The reason's text; a command without one is refused.
+fn required_reason(reason: Option<Reason>) -> Result<String, ResidentError> {
+    reason
+        .map(|r| r.as_str().to_owned())
+        .ok_or(ResidentError::EmptyReason)
 }
 
 /// Age rules use the birth year only: events never carry the full date.
@@ -356,7 +360,7 @@ impl Decider for Resident {
             }
             C::MoveOut { reason, today: _ } => {
                 let r = active(state)?;
-                let reason = non_empty_reason(&reason)?;
+                let reason = required_reason(reason)?;
                 Ev::MovedOut {
                     resident_id: r.resident_id,
                     household_id: r.household_id,
@@ -406,7 +410,7 @@ impl Decider for Resident {
                 if !state.care_categories.contains(&category) {
                     return Err(E::CategoryNotAssigned);
                 }
-                let reason = non_empty_reason(&reason)?;
+                let reason = required_reason(reason)?;
                 Ev::CareCategoryRevoked {
                     resident_id: r.resident_id,
                     category,
@@ -460,3 +464,7 @@ impl Decider for Resident {
         state
     }
 }
+
+#[cfg(test)]
+#[path = "resident_tests/mod.rs"]
+mod tests;

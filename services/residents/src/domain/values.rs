@@ -4,6 +4,9 @@
 //! Types that hold personal data (`PersonName`, `IdNumber`, `Phone`, `Address`,
 //! `BirthDate`) have no `Display` and a `Debug` that prints `***`: reading the value takes
 //! an explicit `as_str()` / `date()`, and a stray `{:?}` in a log line leaks nothing.
+//!
+//! The category codes (residence type, sex, care category) are the workspace's one
+//! definition in `civitas_proto::codes`, re-exported here.
 
 mod id_number;
 mod phone;
@@ -17,6 +20,7 @@ pub use phone::Phone;
 
 pub use civitas_kernel::values::ValidationError;
 use civitas_kernel::{text_value, uuid_id};
+pub use civitas_proto::codes::{CareCategory, ResidenceType, Sex};
 
 uuid_id!(
     /// A resident's pseudonymous id: the only way other services and events refer to a person.
@@ -51,6 +55,27 @@ text_value!(
     Building,
     max = 40
 );
+
+text_value!(
+    /// Why a resident moved out or left a care register. It travels in clear in events,
+    /// so it is bounded like every other text a request carries.
+    Reason,
+    max = 200
+);
+
+impl Reason {
+    /// A reason the domain may require: blank is `None` (the decider refuses a missing
+    /// reason as a broken rule), anything else must parse.
+    pub fn parse_optional(
+        field: &'static str,
+        input: &str,
+    ) -> Result<Option<Self>, ValidationError> {
+        match input.trim() {
+            "" => Ok(None),
+            text => Self::parse(field, text).map(Some),
+        }
+    }
+}
 
 /// A birth date checked against the `today` the command carries.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -101,82 +126,6 @@ impl fmt::Debug for BirthDate {
         f.write_str("BirthDate(***)")
     }
 }
-
-macro_rules! code_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $code:literal,)+ }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant,)+
-        }
-
-        impl $name {
-            /// Every variant, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            /// The stable snake_case code used in storage and as a KPI element suffix.
-            pub fn code(self) -> &'static str {
-                match self {
-                    $($name::$variant => $code,)+
-                }
-            }
-
-            /// The variant with this code, if any.
-            pub fn from_code(code: &str) -> Option<Self> {
-                match code {
-                    $($code => Some($name::$variant),)+
-                    _ => None,
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.code())
-            }
-        }
-    };
-}
-
-code_enum!(
-    /// Whether a resident's household registration (户籍) is here or elsewhere.
-    ResidenceType {
-        /// Registered in this community.
-        Permanent => "permanent",
-        /// Living here with registration elsewhere; the residence must be re-verified.
-        Floating => "floating",
-    }
-);
-
-code_enum!(
-    /// Sex as recorded on the resident ID card.
-    Sex {
-        /// Male.
-        Male => "male",
-        /// Female.
-        Female => "female",
-    }
-);
-
-code_enum!(
-    /// The care registers a resident can be on; each drives care visits and KPIs.
-    CareCategory {
-        /// Elderly person living alone.
-        LivingAlone => "living_alone",
-        /// Elderly household whose children live elsewhere.
-        EmptyNest => "empty_nest",
-        /// Aged 80 or over with no pension.
-        Over80WithoutPension => "over_80_without_pension",
-        /// Person with a disability.
-        Disabled => "disabled",
-        /// Entitled group: military and martyrs' families.
-        EntitledFamily => "entitled_family",
-        /// Household in financial or other difficulty.
-        HouseholdInDifficulty => "household_in_difficulty",
-        /// Minor followed by the minors' education programme.
-        Minor => "minor",
-    }
-);
 
 /// Personal data encrypted by the shell under a per-resident key. The domain carries it
 /// opaquely; deleting the key (erasure) makes it unreadable everywhere at once.
@@ -290,6 +239,20 @@ mod tests {
         assert_eq!(
             Building::parse("building", "3 栋").unwrap().as_str(),
             "3 栋"
+        );
+    }
+
+    #[test]
+    fn reasons_are_optional_but_bounded() {
+        assert_eq!(Reason::parse_optional("reason", " \t "), Ok(None));
+        let reason = Reason::parse_optional("reason", " 搬往外地 ").unwrap();
+        assert_eq!(reason.map(|r| r.to_string()).as_deref(), Some("搬往外地"));
+        assert!(Reason::parse_optional("reason", &"因".repeat(200)).is_ok());
+        let huge = "x".repeat(1_500_000);
+        let err = Reason::parse_optional("reason", &huge).unwrap_err();
+        assert_eq!(
+            err,
+            ValidationError::new("reason", "must be at most 200 characters")
         );
     }
 

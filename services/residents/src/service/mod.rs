@@ -1,28 +1,34 @@
 //! The imperative shell of the residents service: authorize, parse, seal personal data,
-//! load the facts a decision needs, decide, append. Handlers here take parsed requests
-//! and the caller; `grpc.rs` only adapts them to tonic.
+//! load the facts a decision needs, decide, append — the shared steps through
+//! [`Shell`], the key store and its master key being this service's own. Handlers take
+//! the request and the verified caller; `grpc.rs` only wires them to tonic.
+//!
+//! - [`registration`]: the two writes that create a subject, its data key and its
+//!   sealed personal data;
+//! - [`commands`]: the register changes on an existing resident, erasure included;
+//! - [`queries`]: reads, opening personal data only for the resident's own staff.
 
 mod commands;
 mod queries;
+mod registration;
 
 use std::sync::Arc;
 
-use civitas_kernel::{EventStore, OrgPath};
-use civitas_platform::auth::Caller;
-use civitas_platform::command::write_scope;
+use civitas_kernel::EventStore;
 use civitas_platform::org::OrgTree;
+use civitas_platform::write::{Shell, Target};
 
 use crate::crypto::MasterKey;
-use crate::error::ServiceError;
+use crate::domain::{ResidentId, ValidationError};
 use crate::keystore::KeyStore;
 
-/// The residents service: its event store, its key store and the org tree.
+/// The residents service: the write shell over its event store and the org tree, and
+/// the key store with the master key that wraps its data keys.
 #[derive(Clone)]
 pub struct Residents {
-    store: Arc<dyn EventStore>,
+    shell: Shell,
     keys: KeyStore,
     master: Arc<MasterKey>,
-    tree: OrgTree,
 }
 
 impl Residents {
@@ -34,20 +40,20 @@ impl Residents {
         tree: OrgTree,
     ) -> Self {
         Self {
-            store,
+            shell: Shell::new(store, tree),
             keys,
             master: Arc::new(master),
-            tree,
         }
     }
+}
 
-    /// The event store (for the event log and in-process tailers).
-    pub fn store(&self) -> Arc<dyn EventStore> {
-        self.store.clone()
-    }
+/// The resident a request names, as the target of a command or a read.
+fn resident_target(id: &ResidentId) -> Target {
+    Target::new("resident", id, id.stream_id())
+}
 
-    /// The community a staff caller writes to (see [`write_scope`]).
-    fn write_scope(&self, caller: &Caller, requested: &str) -> Result<OrgPath, ServiceError> {
-        Ok(write_scope(caller, &self.tree, requested)?)
-    }
+/// The required `resident_id` of a request.
+fn parse_resident_id(input: &str) -> Result<ResidentId, ValidationError> {
+    civitas_platform::command::required(input, "resident_id")
+        .and_then(|s| ResidentId::parse("resident_id", s))
 }

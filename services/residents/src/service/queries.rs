@@ -3,14 +3,15 @@
 //! erased resident shows as erased to everyone.
 
 use civitas_kernel::command::decode_all;
-use civitas_kernel::{Decider, OrgPath, RecordedEvent};
+use civitas_kernel::{Decider, OrgPath};
 use civitas_platform::auth::{Caller, Role};
+use civitas_platform::write::{Target, WriteError};
 use civitas_proto::common::v1 as common;
+use civitas_proto::convert::date_to_pb;
 use civitas_proto::residents::v1 as api;
 use prost::Message;
 
-use super::Residents;
-use crate::convert::{category_to_pb, date_to_pb, residence_type_to_pb, sex_to_pb};
+use super::{resident_target, Residents};
 use crate::crypto;
 use crate::domain::{
     Household, HouseholdEvent, HouseholdId, IdNumber, Resident, ResidentEvent, ResidentId, Sealed,
@@ -41,8 +42,8 @@ impl Residents {
         req: api::GetHouseholdRequest,
     ) -> Result<api::GetHouseholdResponse, ServiceError> {
         let id = HouseholdId::parse("household_id", req.household_id.trim())?;
-        let recorded = self.store.read_stream(&id.stream_id()).await?;
-        let org = self.authorize_stream_read(caller, &recorded, "household", &id.to_string())?;
+        let target = Target::new("household", id, id.stream_id());
+        let (recorded, org) = self.shell.read_authorized(caller, &target).await?;
         let events: Vec<HouseholdEvent> = decode_all(&recorded)?;
         let state = Household::fold(events.iter());
         let sealed = events
@@ -60,12 +61,11 @@ impl Residents {
         let resident_ids = self.keys.residents_of_household(&id.to_string()).await?;
         let mut residents = Vec::with_capacity(resident_ids.len());
         for rid in &resident_ids {
-            let rid = ResidentId::parse("resident_id", rid)
-                .map_err(|e| ServiceError::Unexpected(e.into()))?;
+            let rid = ResidentId::parse("resident_id", rid).map_err(anyhow::Error::new)?;
             match self.resident_view(caller, &rid).await {
                 Ok(r) => residents.push(r),
                 // A key whose registration never committed: not a resident.
-                Err(ServiceError::NotFound { .. }) => {}
+                Err(ServiceError::Write(WriteError::NotFound { .. })) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -94,7 +94,7 @@ impl Residents {
     /// Finds a resident of the caller's own community by ID number (staff only). A
     /// resident of another community is reported as not found, so the lookup cannot
     /// probe where a person lives.
-    pub async fn find_by_id_number(
+    pub async fn find_resident_by_id_number(
         &self,
         caller: &Caller,
         req: api::FindResidentByIdNumberRequest,
@@ -102,7 +102,7 @@ impl Residents {
         caller.authorize_write(&caller.org_unit)?;
         let id_number = IdNumber::parse("id_number", &req.id_number)?;
         let hash = crypto::id_lookup_hash(&self.master, id_number.as_str());
-        let not_found = || ServiceError::NotFound {
+        let not_found = || WriteError::NotFound {
             what: "resident",
             id: "with this id_number".to_owned(),
         };
@@ -111,12 +111,11 @@ impl Residents {
             .find_by_id_hash(&hash)
             .await?
             .ok_or_else(not_found)?;
-        let id = ResidentId::parse("resident_id", &subject)
-            .map_err(|e| ServiceError::Unexpected(e.into()))?;
-        let recorded = self.store.read_stream(&id.stream_id()).await?;
+        let id = ResidentId::parse("resident_id", &subject).map_err(anyhow::Error::new)?;
+        let recorded = self.shell.store().read_stream(&id.stream_id()).await?;
         match recorded.first() {
             Some(first) if first.org.community == caller.org_unit => {}
-            _ => return Err(not_found()),
+            _ => return Err(not_found().into()),
         }
         Ok(api::FindResidentByIdNumberResponse {
             resident: Some(self.resident_view(caller, &id).await?),
@@ -128,8 +127,10 @@ impl Residents {
         caller: &Caller,
         id: &ResidentId,
     ) -> Result<api::Resident, ServiceError> {
-        let recorded = self.store.read_stream(&id.stream_id()).await?;
-        let org = self.authorize_stream_read(caller, &recorded, "resident", &id.to_string())?;
+        let (recorded, org) = self
+            .shell
+            .read_authorized(caller, &resident_target(id))
+            .await?;
         let events: Vec<ResidentEvent> = decode_all(&recorded)?;
         let state = Resident::fold(events.iter());
         let sealed = events.iter().find_map(|e| match e {
@@ -154,15 +155,13 @@ impl Residents {
                 .map(|h| h.to_string())
                 .unwrap_or_default(),
             org: Some(org_to_pb(&org)),
-            residence_type: state
-                .residence_type
-                .map_or(0, |t| residence_type_to_pb(t) as i32),
-            sex: state.sex.map_or(0, |s| sex_to_pb(s) as i32),
+            residence_type: state.residence_type.map_or(0, |t| t.to_pb() as i32),
+            sex: state.sex.map_or(0, |s| s.to_pb() as i32),
             birth_year: state.birth_year.unwrap_or_default(),
             care_categories: state
                 .care_categories
                 .iter()
-                .map(|c| category_to_pb(*c) as i32)
+                .map(|c| c.to_pb() as i32)
                 .collect(),
             moved_out: state.moved_out,
             erased: state.erased,
@@ -172,22 +171,6 @@ impl Residents {
             personal,
             version: recorded.last().map_or(0, |e| e.stream_version),
         })
-    }
-
-    /// The stream's org path, after checking the caller may read below it.
-    fn authorize_stream_read(
-        &self,
-        caller: &Caller,
-        recorded: &[RecordedEvent],
-        what: &'static str,
-        id: &str,
-    ) -> Result<OrgPath, ServiceError> {
-        let first = recorded.first().ok_or_else(|| ServiceError::NotFound {
-            what,
-            id: id.to_owned(),
-        })?;
-        caller.authorize_read(&first.org.community, &self.tree)?;
-        Ok(first.org.clone())
     }
 
     /// Opens sealed personal data for staff of `org`'s community, otherwise says why not.
@@ -209,9 +192,7 @@ impl Residents {
                 let plain =
                     crypto::open(&key, subject.as_bytes(), &sealed.nonce, &sealed.ciphertext)
                         .map_err(|e| {
-                            ServiceError::Unexpected(
-                                anyhow::Error::new(e).context("failed to open personal data"),
-                            )
+                            anyhow::Error::new(e).context("failed to open personal data")
                         })?;
                 Ok(Opened::Visible(plain))
             }
@@ -227,7 +208,9 @@ enum Opened {
 
 fn decode_personal<M: Message + Default>(bytes: &[u8]) -> Result<M, ServiceError> {
     M::decode(bytes).map_err(|e| {
-        ServiceError::Unexpected(anyhow::Error::new(e).context("corrupt personal data"))
+        anyhow::Error::new(e)
+            .context("corrupt personal data")
+            .into()
     })
 }
 

@@ -61,18 +61,8 @@ pub enum IncidentCommand {
 /// What happened to an incident.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IncidentEvent {
-    /// The incident was reported; `alert` follows [`is_alert`].
-    Reported {
-        incident_id: IncidentId,
-        category: IncidentCategory,
-        severity: Severity,
-        grid: Grid,
-        building: Option<Building>,
-        location: Location,
-        occurred_at: DateTime<Utc>,
-        reported_at: DateTime<Utc>,
-        alert: bool,
-    },
+    /// The incident was reported.
+    Reported(IncidentReport),
     /// The incident was handed to a team or unit.
     Dispatched {
         incident_id: IncidentId,
@@ -102,7 +92,7 @@ impl IncidentEvent {
     /// The envelope's `event_type` and the last token of the NATS subject.
     pub fn event_type(&self) -> &'static str {
         match self {
-            IncidentEvent::Reported { .. } => "IncidentReported",
+            IncidentEvent::Reported(_) => "IncidentReported",
             IncidentEvent::Dispatched { .. } => "IncidentDispatched",
             IncidentEvent::Resolved { .. } => "IncidentResolved",
             IncidentEvent::Closed { .. } => "IncidentClosed",
@@ -113,8 +103,8 @@ impl IncidentEvent {
     /// The incident the event belongs to.
     pub fn incident_id(&self) -> IncidentId {
         match self {
-            IncidentEvent::Reported { incident_id, .. }
-            | IncidentEvent::Dispatched { incident_id, .. }
+            IncidentEvent::Reported(report) => report.incident_id,
+            IncidentEvent::Dispatched { incident_id, .. }
             | IncidentEvent::Resolved { incident_id, .. }
             | IncidentEvent::Closed { incident_id }
             | IncidentEvent::Escalated { incident_id, .. } => *incident_id,
@@ -131,7 +121,8 @@ pub enum IncidentStatus {
     Closed,
 }
 
-/// The facts of the report, fixed for the incident's life.
+/// The facts of the report, fixed for the incident's life: the `Reported` event's
+/// content. `alert` follows [`is_alert`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IncidentReport {
     pub incident_id: IncidentId,
@@ -229,7 +220,7 @@ impl Decider for Incident {
                 if state.report.is_some() {
                     return Err(E::AlreadyReported);
                 }
-                Ev::Reported {
+                Ev::Reported(IncidentReport {
                     incident_id,
                     category,
                     severity,
@@ -239,7 +230,7 @@ impl Decider for Incident {
                     occurred_at: occurred_at.instant(),
                     reported_at: now,
                     alert: is_alert(category, severity),
-                }
+                })
             }
             C::Dispatch { assignee } => match open(state)? {
                 (report, S::Reported) => Ev::Dispatched {
@@ -285,28 +276,8 @@ impl Decider for Incident {
 
     fn evolve(mut state: IncidentState, event: &IncidentEvent) -> IncidentState {
         match event {
-            IncidentEvent::Reported {
-                incident_id,
-                category,
-                severity,
-                grid,
-                building,
-                location,
-                occurred_at,
-                reported_at,
-                alert,
-            } => {
-                state.report = Some(IncidentReport {
-                    incident_id: *incident_id,
-                    category: *category,
-                    severity: *severity,
-                    grid: grid.clone(),
-                    building: building.clone(),
-                    location: location.clone(),
-                    occurred_at: *occurred_at,
-                    reported_at: *reported_at,
-                    alert: *alert,
-                });
+            IncidentEvent::Reported(report) => {
+                state.report = Some(report.clone());
                 state.status = Some(IncidentStatus::Reported);
             }
             IncidentEvent::Dispatched { assignee, .. } => {

@@ -18,21 +18,9 @@ fn id() -> IncidentId {
     IncidentId::from_uuid(Uuid::from_u128(7))
 }
 
-fn report_as(category: IncidentCategory, severity: Severity) -> IncidentCommand {
-    IncidentCommand::Report {
-        incident_id: id(),
-        category,
-        severity,
-        grid: Grid::parse("grid", "G-03").unwrap(),
-        building: Some(Building::parse("building", "5栋").unwrap()),
-        location: Location::parse("location", "east gate bike shed").unwrap(),
-        occurred_at: OccurredAt::parse("occurred_at", at(8), at(9)).unwrap(),
-        now: at(9),
-    }
-}
-
-fn reported_as(category: IncidentCategory, severity: Severity, alert: bool) -> IncidentEvent {
-    IncidentEvent::Reported {
+/// The report every test files: a theft or whatever `category` says, at the east gate.
+fn report_of(category: IncidentCategory, severity: Severity, alert: bool) -> IncidentReport {
+    IncidentReport {
         incident_id: id(),
         category,
         severity,
@@ -43,6 +31,24 @@ fn reported_as(category: IncidentCategory, severity: Severity, alert: bool) -> I
         reported_at: at(9),
         alert,
     }
+}
+
+fn report_as(category: IncidentCategory, severity: Severity) -> IncidentCommand {
+    let report = report_of(category, severity, false);
+    IncidentCommand::Report {
+        incident_id: report.incident_id,
+        category,
+        severity,
+        grid: report.grid,
+        building: report.building,
+        location: report.location,
+        occurred_at: OccurredAt::parse("occurred_at", at(8), at(9)).unwrap(),
+        now: at(9),
+    }
+}
+
+fn reported_as(category: IncidentCategory, severity: Severity, alert: bool) -> IncidentEvent {
+    IncidentEvent::Reported(report_of(category, severity, alert))
 }
 
 fn reported() -> IncidentEvent {

@@ -13,17 +13,9 @@ pub struct Inspection;
 /// What can be asked of an inspection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InspectionCommand {
-    /// Records an inspection in the caller's community.
-    Record {
-        inspection_id: InspectionId,
-        inspection_type: InspectionType,
-        target: InspectionTarget,
-        score: Score,
-        passed: bool,
-        hazards: Vec<Hazard>,
-        /// The district's calendar day when the command was received.
-        today: NaiveDate,
-    },
+    /// Records an inspection in the caller's community; `inspected_on` is the
+    /// district's calendar day when the command was received.
+    Record(InspectionRecord),
 }
 
 /// What happened to an inspection.
@@ -89,30 +81,14 @@ impl Decider for Inspection {
         state: &InspectionState,
         command: InspectionCommand,
     ) -> Result<Vec<InspectionEvent>, InspectionError> {
-        let InspectionCommand::Record {
-            inspection_id,
-            inspection_type,
-            target,
-            score,
-            passed,
-            hazards,
-            today,
-        } = command;
+        let InspectionCommand::Record(record) = command;
         if state.record.is_some() {
             return Err(InspectionError::AlreadyRecorded);
         }
-        if !passed && hazards.is_empty() {
+        if !record.passed && record.hazards.is_empty() {
             return Err(InspectionError::FailWithoutHazard);
         }
-        Ok(vec![InspectionEvent::Recorded(InspectionRecord {
-            inspection_id,
-            inspection_type,
-            target,
-            score,
-            passed,
-            hazards,
-            inspected_on: today,
-        })])
+        Ok(vec![InspectionEvent::Recorded(record)])
     }
 
     fn evolve(_state: InspectionState, event: &InspectionEvent) -> InspectionState {
@@ -142,15 +118,8 @@ mod tests {
     }
 
     fn record(passed: bool, found: &[&str]) -> InspectionCommand {
-        InspectionCommand::Record {
-            inspection_id: InspectionId::from_uuid(Uuid::from_u128(5)),
-            inspection_type: InspectionType::FireSafety,
-            target: InspectionTarget::parse("target", "building 5 stairwell").unwrap(),
-            score: Score::parse("score", if passed { 92 } else { 41 }).unwrap(),
-            passed,
-            hazards: hazards(found),
-            today: today(),
-        }
+        let InspectionEvent::Recorded(record) = recorded(passed, found);
+        InspectionCommand::Record(record)
     }
 
     fn recorded(passed: bool, found: &[&str]) -> InspectionEvent {

@@ -4,12 +4,13 @@
 //! Nothing here is personal: places are grids, buildings and short descriptions, teams
 //! are unit names, people on a patrol are a count.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 
 pub use civitas_kernel::values::ValidationError;
 use civitas_kernel::{text_value, uuid_id};
+
+// The categories, each defined once for every service with its code and wire form.
+pub use civitas_proto::codes::{EscalationTarget, IncidentCategory, InspectionType, Severity};
 
 uuid_id!(
     /// An incident's id; its stream is `incident-<uuid>`.
@@ -86,83 +87,6 @@ pub const MAX_HAZARDS: usize = 20;
 pub const MAX_PATROL_MINUTES: u32 = 24 * 60;
 /// The most people accepted on one patrol.
 pub const MAX_PARTICIPANTS: u32 = 500;
-
-/// Defines a closed set of codes with a stable snake_case `code()`.
-macro_rules! code_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $code:literal,)+ }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant,)+
-        }
-
-        impl $name {
-            /// Every variant, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            /// The stable snake_case code used in logs and as a KPI element suffix.
-            pub fn code(self) -> &'static str {
-                match self {
-                    $($name::$variant => $code,)+
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.code())
-            }
-        }
-    };
-}
-
-code_enum!(
-    /// What kind of incident was reported.
-    IncidentCategory {
-        Theft => "theft",
-        Fire => "fire",
-        /// Injury or death.
-        Casualty => "casualty",
-        Dispute => "dispute",
-        Drugs => "drugs",
-        Gambling => "gambling",
-        Pornography => "pornography",
-        PublicOrder => "public_order",
-        /// A safety hazard before anything happened.
-        Hazard => "hazard",
-        Other => "other",
-    }
-);
-
-code_enum!(
-    /// How grave an incident is.
-    Severity {
-        Minor => "minor",
-        Serious => "serious",
-        /// Counts against the "no major theft, fire or casualty" target.
-        Major => "major",
-    }
-);
-
-code_enum!(
-    /// Who an incident is handed up to.
-    EscalationTarget {
-        Police => "police",
-        Street => "street",
-    }
-);
-
-code_enum!(
-    /// What an inspection looked at.
-    InspectionType {
-        Sanitation => "sanitation",
-        /// 门前三包: shops keep the pavement in front of them clean, green and orderly.
-        DoorFrontDuties => "door_front_duties",
-        Pests => "pests",
-        IllegalBuilding => "illegal_building",
-        FireSafety => "fire_safety",
-    }
-);
 
 /// When an incident happened: checked against the `now` the command carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

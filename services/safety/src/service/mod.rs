@@ -1,108 +1,85 @@
-//! The imperative shell of the safety service: authorize, parse, load the facts a
-//! decision needs, decide, append. Handlers here take parsed requests and the caller;
-//! `grpc.rs` only adapts them to tonic.
+//! The imperative shell of the safety service: every write goes through the platform's
+//! [`Shell`] (authorize against the caller's community, replay a retried idempotency
+//! key, parse, decide, append); reads fold one aggregate for a caller whose scope covers
+//! it. `grpc.rs` only wires these handlers to tonic.
 
 mod commands;
 mod queries;
 
+use std::fmt::Display;
 use std::sync::Arc;
 
-use civitas_kernel::{AppendOutcome, EventStore, OrgPath, RecordedEvent};
-use civitas_platform::auth::{AuthError, Caller};
-use civitas_platform::command::{write_scope, WriteContext};
+use civitas_kernel::EventStore;
+use civitas_platform::command::required;
 use civitas_platform::org::OrgTree;
+use civitas_platform::write::{Shell, Target};
 
-use crate::error::ServiceError;
+use crate::domain::{IncidentId, InspectionId, PatrolId, RectificationId, ValidationError};
 
-/// The safety service: its event store and the org tree.
+/// The safety service: the write shell over its event store and the org tree.
 #[derive(Clone)]
 pub struct Safety {
-    store: Arc<dyn EventStore>,
-    tree: OrgTree,
-}
-
-/// An existing aggregate a command acts on or a query reads.
-struct Target {
-    /// What it is, for messages: "incident", "patrol", ...
-    what: &'static str,
-    id: String,
-    stream_id: String,
-}
-
-impl Target {
-    fn new(what: &'static str, id: String, stream_id: String) -> Self {
-        Self {
-            what,
-            id,
-            stream_id,
-        }
-    }
+    shell: Shell,
 }
 
 impl Safety {
     /// A service over an opened event store.
     pub fn new(store: Arc<dyn EventStore>, tree: OrgTree) -> Self {
-        Self { store, tree }
-    }
-
-    /// The event store (for the event log and in-process tailers).
-    pub fn store(&self) -> Arc<dyn EventStore> {
-        self.store.clone()
-    }
-
-    /// The community a staff caller writes to (see [`write_scope`]).
-    fn write_scope(&self, caller: &Caller, requested: &str) -> Result<OrgPath, ServiceError> {
-        Ok(write_scope(caller, &self.tree, requested)?)
-    }
-
-    /// The stored outcome when this request is a retry of an earlier one. Checked
-    /// before any parsing so a retry succeeds even when a date rule no longer would.
-    async fn replayed(&self, meta: &WriteContext) -> Result<Option<AppendOutcome>, ServiceError> {
-        match &meta.command.idempotency {
-            None => Ok(None),
-            Some(idem) => Ok(self.store.idempotent_outcome(idem).await?),
+        Self {
+            shell: Shell::new(store, tree),
         }
     }
+}
 
-    /// The target's events and the org path its first event was written in; NOT_FOUND
-    /// when it has none.
-    async fn read_existing(
-        &self,
-        target: &Target,
-    ) -> Result<(Vec<RecordedEvent>, OrgPath), ServiceError> {
-        let recorded = self.store.read_stream(&target.stream_id).await?;
-        let Some(first) = recorded.first() else {
-            return Err(ServiceError::NotFound {
-                what: target.what,
-                id: target.id.clone(),
-            });
-        };
-        let org = first.org.clone();
-        Ok((recorded, org))
-    }
+/// The aggregate a required id field names, refused naming `field` when empty or not
+/// an id.
+fn target<I: Display>(
+    what: &'static str,
+    field: &'static str,
+    raw: &str,
+    parse: fn(&'static str, &str) -> Result<I, ValidationError>,
+    stream_id: fn(&I) -> String,
+) -> Result<Target, ValidationError> {
+    let id = required(raw, field).and_then(|v| parse(field, v))?;
+    Ok(Target::new(what, &id, stream_id(&id)))
+}
 
-    /// NOT_FOUND unless the target exists; PERMISSION_DENIED when it belongs to
-    /// another community than the one the caller writes to.
-    async fn require_in(&self, target: &Target, community: &str) -> Result<(), ServiceError> {
-        let (_, org) = self.read_existing(target).await?;
-        if org.community != community {
-            return Err(AuthError::PermissionDenied(format!(
-                "{} {} belongs to another community",
-                target.what, target.id
-            ))
-            .into());
-        }
-        Ok(())
-    }
+fn incident(raw: &str) -> Result<Target, ValidationError> {
+    target(
+        "incident",
+        "incident_id",
+        raw,
+        IncidentId::parse,
+        IncidentId::stream_id,
+    )
+}
 
-    /// The target's events and org path, after checking the caller may read it.
-    async fn read_authorized(
-        &self,
-        caller: &Caller,
-        target: &Target,
-    ) -> Result<(Vec<RecordedEvent>, OrgPath), ServiceError> {
-        let (recorded, org) = self.read_existing(target).await?;
-        caller.authorize_read(&org.community, &self.tree)?;
-        Ok((recorded, org))
-    }
+fn patrol(raw: &str) -> Result<Target, ValidationError> {
+    target(
+        "patrol",
+        "patrol_id",
+        raw,
+        PatrolId::parse,
+        PatrolId::stream_id,
+    )
+}
+
+fn inspection(raw: &str) -> Result<Target, ValidationError> {
+    target(
+        "inspection",
+        "inspection_id",
+        raw,
+        InspectionId::parse,
+        InspectionId::stream_id,
+    )
+}
+
+fn rectification(raw: &str) -> Result<Target, ValidationError> {
+    target(
+        "rectification",
+        "rectification_id",
+        raw,
+        RectificationId::parse,
+        RectificationId::stream_id,
+    )
 }

@@ -5,18 +5,16 @@
 use civitas_kernel::command::decode_all;
 use civitas_kernel::{Decider, OrgPath, RecordedEvent};
 use civitas_platform::auth::Caller;
-use civitas_platform::command::{district_day, required};
+use civitas_platform::command::district_day;
+use civitas_platform::write::{Target, WriteError};
 use civitas_proto::common::v1 as common;
+use civitas_proto::convert::{date_to_pb, timestamp};
 use civitas_proto::safety::v1 as api;
 
-use super::{Safety, Target};
-use crate::convert::{
-    category_to_pb, date_to_pb, inspection_type_to_pb, severity_to_pb, target_to_pb,
-    timestamp_to_pb,
-};
+use super::{incident, inspection, patrol, rectification, Safety};
 use crate::domain::{
-    Incident, IncidentEvent, IncidentId, IncidentStatus, Inspection, InspectionEvent, InspectionId,
-    Patrol, PatrolEvent, PatrolId, Rectification, RectificationEvent, RectificationId,
+    Incident, IncidentEvent, IncidentStatus, Inspection, InspectionEvent, Patrol, PatrolEvent,
+    Rectification, RectificationEvent,
 };
 use crate::error::ServiceError;
 
@@ -27,10 +25,8 @@ impl Safety {
         caller: &Caller,
         req: api::GetIncidentRequest,
     ) -> Result<api::GetIncidentResponse, ServiceError> {
-        let id = required(&req.incident_id, "incident_id")
-            .and_then(|s| IncidentId::parse("incident_id", s))?;
-        let target = Target::new("incident", id.to_string(), id.stream_id());
-        let (recorded, org) = self.read_authorized(caller, &target).await?;
+        let target = incident(&req.incident_id)?;
+        let (recorded, org) = self.shell.read_authorized(caller, &target).await?;
         let state = Incident::fold(decode_all::<IncidentEvent>(&recorded)?.iter());
         let report = state.report.ok_or_else(|| not_found(&target))?;
         let status = match state.status {
@@ -42,24 +38,24 @@ impl Safety {
         };
         Ok(api::GetIncidentResponse {
             incident: Some(api::Incident {
-                incident_id: id.to_string(),
+                incident_id: target.id,
                 org: Some(org_to_pb(&org)),
-                category: category_to_pb(report.category) as i32,
-                severity: severity_to_pb(report.severity) as i32,
+                category: report.category.to_pb() as i32,
+                severity: report.severity.to_pb() as i32,
                 status: status as i32,
                 grid: report.grid.to_string(),
                 building: report.building.map(|b| b.to_string()).unwrap_or_default(),
                 location: report.location.to_string(),
-                occurred_at: Some(timestamp_to_pb(report.occurred_at)),
-                reported_at: Some(timestamp_to_pb(report.reported_at)),
+                occurred_at: Some(timestamp(report.occurred_at)),
+                reported_at: Some(timestamp(report.reported_at)),
                 alert: report.alert,
                 assignee: state.assignee.map(|a| a.to_string()).unwrap_or_default(),
                 resolution: state.resolution.map(|r| r.to_string()).unwrap_or_default(),
-                resolved_at: state.resolved_at.map(timestamp_to_pb),
+                resolved_at: state.resolved_at.map(timestamp),
                 escalated_to: state
                     .escalated_to
                     .iter()
-                    .map(|t| target_to_pb(*t) as i32)
+                    .map(|t| t.to_pb() as i32)
                     .collect(),
                 version: version(&recorded),
             }),
@@ -72,10 +68,8 @@ impl Safety {
         caller: &Caller,
         req: api::GetPatrolRequest,
     ) -> Result<api::GetPatrolResponse, ServiceError> {
-        let id =
-            required(&req.patrol_id, "patrol_id").and_then(|s| PatrolId::parse("patrol_id", s))?;
-        let target = Target::new("patrol", id.to_string(), id.stream_id());
-        let (recorded, org) = self.read_authorized(caller, &target).await?;
+        let target = patrol(&req.patrol_id)?;
+        let (recorded, org) = self.shell.read_authorized(caller, &target).await?;
         let state = Patrol::fold(decode_all::<PatrolEvent>(&recorded)?.iter());
         let plan = state.plan.ok_or_else(|| not_found(&target))?;
         let status = match state.outcome {
@@ -85,11 +79,11 @@ impl Safety {
         let outcome = state.outcome;
         Ok(api::GetPatrolResponse {
             patrol: Some(api::Patrol {
-                patrol_id: id.to_string(),
+                patrol_id: target.id,
                 org: Some(org_to_pb(&org)),
                 status: status as i32,
                 route: plan.route.to_string(),
-                planned_start: Some(timestamp_to_pb(plan.planned_start)),
+                planned_start: Some(timestamp(plan.planned_start)),
                 planned_grids: plan.planned_grids.to_strings(),
                 participants: outcome.as_ref().map_or(0, |o| o.participants.get()),
                 minutes: outcome.as_ref().map_or(0, |o| o.minutes.get()),
@@ -107,17 +101,15 @@ impl Safety {
         caller: &Caller,
         req: api::GetInspectionRequest,
     ) -> Result<api::GetInspectionResponse, ServiceError> {
-        let id = required(&req.inspection_id, "inspection_id")
-            .and_then(|s| InspectionId::parse("inspection_id", s))?;
-        let target = Target::new("inspection", id.to_string(), id.stream_id());
-        let (recorded, org) = self.read_authorized(caller, &target).await?;
+        let target = inspection(&req.inspection_id)?;
+        let (recorded, org) = self.shell.read_authorized(caller, &target).await?;
         let state = Inspection::fold(decode_all::<InspectionEvent>(&recorded)?.iter());
         let record = state.record.ok_or_else(|| not_found(&target))?;
         Ok(api::GetInspectionResponse {
             inspection: Some(api::Inspection {
-                inspection_id: id.to_string(),
+                inspection_id: target.id,
                 org: Some(org_to_pb(&org)),
-                inspection_type: inspection_type_to_pb(record.inspection_type) as i32,
+                inspection_type: record.inspection_type.to_pb() as i32,
                 target: record.target.to_string(),
                 score: record.score.get(),
                 passed: record.passed,
@@ -134,24 +126,20 @@ impl Safety {
         caller: &Caller,
         req: api::GetRectificationRequest,
     ) -> Result<api::GetRectificationResponse, ServiceError> {
-        let id = required(&req.rectification_id, "rectification_id")
-            .and_then(|s| RectificationId::parse("rectification_id", s))?;
-        let target = Target::new("rectification", id.to_string(), id.stream_id());
-        let (recorded, org) = self.read_authorized(caller, &target).await?;
+        let target = rectification(&req.rectification_id)?;
+        let (recorded, org) = self.shell.read_authorized(caller, &target).await?;
         let state = Rectification::fold(decode_all::<RectificationEvent>(&recorded)?.iter());
         let overdue = state.is_overdue(district_day(chrono::Utc::now()));
         let order = state.order.ok_or_else(|| not_found(&target))?;
         Ok(api::GetRectificationResponse {
             rectification: Some(api::Rectification {
-                rectification_id: id.to_string(),
+                rectification_id: target.id,
                 org: Some(org_to_pb(&org)),
                 inspection_id: order
                     .inspection
                     .map(|(i, _)| i.to_string())
                     .unwrap_or_default(),
-                inspection_type: order
-                    .inspection
-                    .map_or(0, |(_, t)| inspection_type_to_pb(t) as i32),
+                inspection_type: order.inspection.map_or(0, |(_, t)| t.to_pb() as i32),
                 hazard: order.hazard.map(|h| h.to_string()).unwrap_or_default(),
                 ordered_on: Some(date_to_pb(order.ordered_on)),
                 deadline: Some(date_to_pb(order.deadline)),
@@ -166,8 +154,8 @@ impl Safety {
 }
 
 /// A stream whose events never created the aggregate: treated as absent.
-fn not_found(target: &Target) -> ServiceError {
-    ServiceError::NotFound {
+fn not_found(target: &Target) -> WriteError {
+    WriteError::NotFound {
         what: target.what,
         id: target.id.clone(),
     }

@@ -4,75 +4,47 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use chrono::{Datelike, Utc};
+use chrono::Utc;
 use civitas_kernel::store::SqliteEventStore;
-use civitas_platform::auth::{AuthInterceptor, Role, TokenKeys};
-use civitas_platform::grpc::ServerLimits;
+use civitas_platform::app::WriteApp;
+use civitas_platform::auth::Role;
 use civitas_platform::org::OrgTree;
 use civitas_proto::common::v1::{Date, WriteOptions};
 use civitas_proto::events::v1 as ev;
 use civitas_proto::safety::v1 as api;
 use civitas_proto::safety::v1::safety_service_client::SafetyServiceClient;
-use civitas_safety::Safety;
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Server};
-use tonic::{Code, Request, Status};
+use civitas_testkit::{AuthChannel, TestServer};
+use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
-/// A client that sends a bearer token (or none).
-pub type Client = SafetyServiceClient<InterceptedService<Channel, Bearer>>;
+pub use civitas_proto::convert::timestamp;
 
-/// A running safety server and what tests need to talk to it.
-pub struct TestServer {
-    pub addr: String,
-    keys: Arc<TokenKeys>,
+/// A client that sends a bearer token (or none).
+pub type Client = SafetyServiceClient<AuthChannel>;
+
+/// The safety service served over a fresh SQLite store; both go when it drops.
+pub struct SafetyServer {
+    server: TestServer,
     _dir: tempfile::TempDir,
-    _task: tokio::task::JoinHandle<()>,
 }
 
-impl TestServer {
+impl SafetyServer {
     /// Starts the service on a free port over an empty store.
-    pub async fn start() -> TestServer {
+    pub async fn start() -> SafetyServer {
         let dir = civitas_testkit::temp_dir();
         let store = SqliteEventStore::open(&dir.path().join("safety.db"))
             .await
             .expect("open the event store");
-        let safety = Safety::new(Arc::new(store), OrgTree::demo());
-        let keys = Arc::new(TokenKeys::new(b"test-secret-32-bytes-long......."));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = format!("http://{}", listener.local_addr().expect("addr"));
-        let service = safety.server(&ServerLimits::default(), AuthInterceptor::new(keys.clone()));
-        let task = tokio::spawn(async move {
-            Server::builder()
-                .add_service(service)
-                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
-                .await
-                .expect("serve");
-        });
-        TestServer {
-            addr,
-            keys,
-            _dir: dir,
-            _task: task,
-        }
+        let app = civitas_safety::app(Arc::new(store), OrgTree::demo());
+        let server =
+            TestServer::start(|services, limits, auth| app.add_to(services, limits, auth)).await;
+        SafetyServer { server, _dir: dir }
     }
 
     /// A client with a token for `role` in `org`.
     pub async fn client(&self, role: Role, org: &str) -> Client {
-        let token = self
-            .keys
-            .issue(
-                &format!("{role}-{org}"),
-                role,
-                org,
-                Duration::from_secs(600),
-            )
-            .expect("issue token");
-        self.client_with(Some(token)).await
+        SafetyServiceClient::new(self.server.channel_as(role, org).await)
     }
 
     /// A client for community staff.
@@ -81,29 +53,8 @@ impl TestServer {
     }
 
     /// A client with this token, or none.
-    pub async fn client_with(&self, token: Option<String>) -> Client {
-        let channel = Channel::from_shared(self.addr.clone())
-            .expect("uri")
-            .connect()
-            .await
-            .expect("connect");
-        SafetyServiceClient::with_interceptor(channel, Bearer(token))
-    }
-}
-
-/// Adds `authorization: Bearer <token>` to every request (or nothing).
-#[derive(Clone)]
-pub struct Bearer(pub Option<String>);
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        if let Some(token) = &self.0 {
-            let value = format!("Bearer {token}")
-                .parse()
-                .map_err(|_| Status::internal("bad token"))?;
-            request.metadata_mut().insert("authorization", value);
-        }
-        Ok(request)
+    pub async fn client_with(&self, token: Option<&str>) -> Client {
+        SafetyServiceClient::new(self.server.channel_with(token).await)
     }
 }
 
@@ -136,21 +87,10 @@ pub fn assert_rule(status: &Status, field: Option<&str>) {
     }
 }
 
-pub fn timestamp(at: chrono::DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: 0,
-    }
-}
-
 /// A date `days` from today in the district (UTC+8).
 pub fn date_in(days: i64) -> Date {
     let day = civitas_platform::command::district_day(Utc::now()) + chrono::Duration::days(days);
-    Date {
-        year: day.year(),
-        month: day.month() as i32,
-        day: day.day() as i32,
-    }
+    civitas_proto::convert::date_to_pb(day)
 }
 
 pub fn keyed(key: &str) -> Option<WriteOptions> {
@@ -215,5 +155,120 @@ pub fn order_for(inspection_id: &str, deadline_in_days: i64) -> api::OrderRectif
         hazard: String::new(),
         deadline: Some(date_in(deadline_in_days)),
         community: String::new(),
+    }
+}
+
+pub fn dispatch(incident_id: &str, assignee: &str) -> api::DispatchIncidentRequest {
+    api::DispatchIncidentRequest {
+        options: None,
+        incident_id: incident_id.into(),
+        assignee: assignee.into(),
+    }
+}
+
+pub fn resolve(incident_id: &str, resolution: &str) -> api::ResolveIncidentRequest {
+    api::ResolveIncidentRequest {
+        options: None,
+        incident_id: incident_id.into(),
+        resolution: resolution.into(),
+    }
+}
+
+pub fn close(incident_id: &str) -> api::CloseIncidentRequest {
+    api::CloseIncidentRequest {
+        options: None,
+        incident_id: incident_id.into(),
+    }
+}
+
+pub fn escalate(
+    incident_id: &str,
+    target: ev::EscalationTarget,
+    reason: &str,
+) -> api::EscalateIncidentRequest {
+    api::EscalateIncidentRequest {
+        options: None,
+        incident_id: incident_id.into(),
+        target: target as i32,
+        reason: reason.into(),
+    }
+}
+
+pub fn verify(rectification_id: &str) -> api::VerifyRectificationRequest {
+    api::VerifyRectificationRequest {
+        options: None,
+        rectification_id: rectification_id.into(),
+    }
+}
+
+/// The incident as `client` reads it; panics when the read is refused.
+pub async fn get_incident(client: &mut Client, id: &str) -> api::Incident {
+    client
+        .get_incident(api::GetIncidentRequest {
+            incident_id: id.to_owned(),
+        })
+        .await
+        .expect("get incident")
+        .into_inner()
+        .incident
+        .expect("incident")
+}
+
+/// The rectification as `client` reads it; panics when the read is refused.
+pub async fn get_rectification(client: &mut Client, id: &str) -> api::Rectification {
+    client
+        .get_rectification(api::GetRectificationRequest {
+            rectification_id: id.to_owned(),
+        })
+        .await
+        .expect("get rectification")
+        .into_inner()
+        .rectification
+        .expect("rectification")
+}
+
+/// One aggregate of each kind, created by `owner`.
+pub struct Fixtures {
+    pub incident_id: String,
+    pub patrol_id: String,
+    pub failed_inspection_id: String,
+    pub rectification_id: String,
+}
+
+impl Fixtures {
+    pub async fn create(owner: &mut Client) -> Fixtures {
+        let incident_id = owner
+            .report_incident(report(
+                ev::IncidentCategory::Theft,
+                ev::IncidentSeverity::Minor,
+            ))
+            .await
+            .expect("report")
+            .into_inner()
+            .incident_id;
+        let patrol_id = owner
+            .schedule_patrol(schedule_patrol())
+            .await
+            .expect("schedule")
+            .into_inner()
+            .patrol_id;
+        let failed_inspection_id = owner
+            .record_inspection(inspection(false, &["blocked exit"]))
+            .await
+            .expect("inspect")
+            .into_inner()
+            .inspection_id;
+        let rectification_id = owner
+            .order_rectification(order_for(&failed_inspection_id, 7))
+            .await
+            .expect("order")
+            .into_inner()
+            .rectification_id;
+        Fixtures {
+            incident_id,
+            patrol_id,
+            failed_inspection_id,
+            rectification_id,
+        }
     }
 }

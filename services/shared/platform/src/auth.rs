@@ -69,6 +69,16 @@ impl From<AuthError> for Status {
     }
 }
 
+/// An org unit code as error messages quote it: a client's value is echoed at most
+/// 64 characters long, so an oversized field cannot blow up the response headers.
+fn shown(code: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 64;
+    match code.char_indices().nth(MAX) {
+        None => code.into(),
+        Some((cut, _)) => format!("{}…", &code[..cut]).into(),
+    }
+}
+
 /// What a token holder may do; see [`Caller::authorize_read`] and
 /// [`Caller::authorize_write`].
 #[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
@@ -217,11 +227,13 @@ impl Caller {
         match self.role {
             Role::Staff if self.org_unit == community => Ok(()),
             Role::Staff => Err(AuthError::PermissionDenied(format!(
-                "staff of {} may not write to community {community}",
-                self.org_unit
+                "staff of {} may not write to community {}",
+                self.org_unit,
+                shown(community)
             ))),
             role => Err(AuthError::PermissionDenied(format!(
-                "role {role} may not write to community {community}"
+                "role {role} may not write to community {}",
+                shown(community)
             ))),
         }
     }
@@ -241,8 +253,10 @@ impl Caller {
             Ok(())
         } else {
             Err(AuthError::PermissionDenied(format!(
-                "role {} of {} may not read {org_unit}",
-                self.role, self.org_unit
+                "role {} of {} may not read {}",
+                self.role,
+                self.org_unit,
+                shown(org_unit)
             )))
         }
     }

@@ -112,16 +112,12 @@ pub async fn serve(
 
     // Both reflection versions: grpcurl and many tools still ask v1alpha first.
     let reflection = || {
-        services
-            .names
-            .iter()
-            .chain(STANDARD_SERVICES.iter())
-            .fold(
-                tonic_reflection::server::Builder::configure()
-                    .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-                    .register_encoded_file_descriptor_set(civitas_proto::FILE_DESCRIPTOR_SET),
-                |builder, name| builder.with_service_name(*name),
-            )
+        services.names.iter().chain(STANDARD_SERVICES.iter()).fold(
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(civitas_proto::FILE_DESCRIPTOR_SET),
+            |builder, name| builder.with_service_name(*name),
+        )
     };
     let reflection_v1 = reflection()
         .build_v1()
@@ -174,11 +170,25 @@ macro_rules! grpc_service_server {
                 &self,
                 limits: &$crate::grpc::ServerLimits,
                 auth: $crate::auth::AuthInterceptor,
-            ) -> ::tonic::codegen::InterceptedService<$server<$service>, $crate::auth::AuthInterceptor> {
+            ) -> ::tonic::codegen::InterceptedService<
+                $server<$service>,
+                $crate::auth::AuthInterceptor,
+            > {
                 let server = $server::new(self.clone())
                     .max_decoding_message_size(limits.max_message_bytes)
                     .max_encoding_message_size(limits.max_message_bytes);
                 ::tonic::codegen::InterceptedService::new(server, auth)
+            }
+        }
+
+        impl $crate::app::GrpcServer for $service {
+            fn add_to(
+                &self,
+                services: &mut $crate::grpc::Services,
+                limits: &$crate::grpc::ServerLimits,
+                auth: $crate::auth::AuthInterceptor,
+            ) {
+                services.add(self.server(limits, auth));
             }
         }
     };

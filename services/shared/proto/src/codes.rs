@@ -206,10 +206,16 @@ mod tests {
             assert_eq!(CareCategory::from_code(c.code()), Some(*c));
         }
         for c in ActivityCategory::ALL {
-            assert_eq!(ActivityCategory::from_pb(c.to_pb() as i32, "category"), Ok(*c));
+            assert_eq!(
+                ActivityCategory::from_pb(c.to_pb() as i32, "category"),
+                Ok(*c)
+            );
         }
         let err = Severity::from_pb(0, "severity").expect_err("unspecified");
-        assert_eq!((err.field, err.message.as_str()), ("severity", "must be a known severity"));
+        assert_eq!(
+            (err.field, err.message.as_str()),
+            ("severity", "must be a known severity")
+        );
         assert_eq!(ServiceCategory::from_wire(999), None);
         assert_eq!(InspectionType::DoorFrontDuties.code(), "door_front_duties");
     }

@@ -4,8 +4,8 @@
 //! is missing or bad.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use civitas_kernel::{Checkpoint, OrgPath, RecordedEvent};
 pub use civitas_kernel::ValidationError;
+use civitas_kernel::{Checkpoint, OrgPath, RecordedEvent};
 
 use crate::common::v1 as common;
 use crate::events::v1::Envelope;
@@ -104,7 +104,8 @@ pub fn timestamp_from_pb(
     ts: Option<prost_types::Timestamp>,
     field: &'static str,
 ) -> Result<DateTime<Utc>, ValidationError> {
-    from_timestamp(ts, field).map_err(|e| ValidationError::new(field, e.problem))
+    let ts = ts.ok_or_else(|| ValidationError::new(field, "is required"))?;
+    from_timestamp(Some(ts), field).map_err(|e| ValidationError::new(field, e.problem))
 }
 
 /// The wire form of a calendar date.
@@ -209,7 +210,10 @@ mod tests {
             "day",
         )
         .expect_err("no 30 February");
-        assert_eq!((err.field, err.message.as_str()), ("day", "is not a calendar date"));
+        assert_eq!(
+            (err.field, err.message.as_str()),
+            ("day", "is not a calendar date")
+        );
         let err = date_from_pb(
             Some(common::Date {
                 year: 2026,
@@ -220,7 +224,10 @@ mod tests {
         )
         .expect_err("negative month");
         assert_eq!(err.field, "day");
-        assert_eq!(date_from_pb(None, "day").expect_err("absent").message, "is required");
+        assert_eq!(
+            date_from_pb(None, "day").expect_err("absent").message,
+            "is required"
+        );
         assert_eq!(optional_date_from_pb(None, "day"), Ok(None));
 
         let at = Utc::now();

@@ -4,12 +4,12 @@ use civitas_kernel::{DecodeError, EventCodec};
 use civitas_proto::events::v1 as pb;
 use prost::Message;
 
-use super::{
-    category_from_pb, category_to_pb, optional, optional_reason, reason_to_pb, timestamp_from_pb,
-    timestamp_to_pb, Decoding,
-};
+use civitas_proto::convert::{timestamp, timestamp_from_pb};
+
+use super::{optional, optional_reason, reason_to_pb, Decoding};
 use crate::domain::{
-    OpportunityEvent, OpportunityId, RoleName, Spots, TeamId, TimeWindow, Title, VolunteerId,
+    Needs, OpportunityEvent, OpportunityId, RoleName, ServiceCategory, Spots, TeamId, TimeWindow,
+    Title, VolunteerId,
 };
 
 impl EventCodec for OpportunityEvent {
@@ -21,26 +21,10 @@ impl EventCodec for OpportunityEvent {
         use OpportunityEvent as Ev;
         match self {
             Ev::Published {
-                opportunity_id,
                 community,
-                title,
-                role,
-                category,
-                spots,
-                window,
+                needs,
                 team,
-            } => pb::OpportunityPublished {
-                opportunity_id: opportunity_id.to_string(),
-                community: community.clone(),
-                title: title.to_string(),
-                role: role.to_string(),
-                category: category_to_pb(*category) as i32,
-                spots: spots.get(),
-                starts_at: Some(timestamp_to_pb(window.starts_at())),
-                ends_at: Some(timestamp_to_pb(window.ends_at())),
-                team_id: team.map(|t| t.to_string()).unwrap_or_default(),
-            }
-            .encode_to_vec(),
+            } => published_to_pb(community, needs, *team).encode_to_vec(),
             Ev::Assigned {
                 opportunity_id,
                 volunteer_id,
@@ -70,7 +54,7 @@ impl EventCodec for OpportunityEvent {
             } => pb::VolunteerCheckedIn {
                 opportunity_id: opportunity_id.to_string(),
                 volunteer_id: volunteer_id.to_string(),
-                at: Some(timestamp_to_pb(*at)),
+                at: Some(timestamp(*at)),
             }
             .encode_to_vec(),
             Ev::CheckedOut {
@@ -81,7 +65,7 @@ impl EventCodec for OpportunityEvent {
             } => pb::VolunteerCheckedOut {
                 opportunity_id: opportunity_id.to_string(),
                 volunteer_id: volunteer_id.to_string(),
-                at: Some(timestamp_to_pb(*at)),
+                at: Some(timestamp(*at)),
                 minutes_on_site: *minutes_on_site,
             }
             .encode_to_vec(),
@@ -99,14 +83,17 @@ impl EventCodec for OpportunityEvent {
                 let e: pb::OpportunityPublished = d.message(payload)?;
                 let starts_at = d.field(timestamp_from_pb(e.starts_at, "starts_at"))?;
                 let ends_at = d.field(timestamp_from_pb(e.ends_at, "ends_at"))?;
-                Ev::Published {
+                let needs = Needs {
                     opportunity_id: opportunity(&e.opportunity_id)?,
-                    community: e.community,
                     title: d.field(Title::parse("title", &e.title))?,
                     role: d.field(RoleName::parse("role", &e.role))?,
-                    category: d.field(category_from_pb(e.category, "category"))?,
+                    category: d.field(ServiceCategory::from_pb(e.category, "category"))?,
                     spots: d.field(Spots::parse("spots", e.spots))?,
                     window: d.field(TimeWindow::parse("ends_at", starts_at, ends_at))?,
+                };
+                Ev::Published {
+                    community: e.community,
+                    needs,
                     team: d.field(optional(&e.team_id, |v| TeamId::parse("team_id", v)))?,
                 }
             }
@@ -149,13 +136,32 @@ impl EventCodec for OpportunityEvent {
     }
 }
 
+/// The wire form of an opportunity's publication; `GetOpportunity` answers from it too.
+pub(crate) fn published_to_pb(
+    community: &str,
+    needs: &Needs,
+    team: Option<TeamId>,
+) -> pb::OpportunityPublished {
+    pb::OpportunityPublished {
+        opportunity_id: needs.opportunity_id.to_string(),
+        community: community.to_owned(),
+        title: needs.title.to_string(),
+        role: needs.role.to_string(),
+        category: needs.category.to_pb() as i32,
+        spots: needs.spots.get(),
+        starts_at: Some(timestamp(needs.window.starts_at())),
+        ends_at: Some(timestamp(needs.window.ends_at())),
+        team_id: team.map(|t| t.to_string()).unwrap_or_default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{DateTime, Utc};
     use uuid::Uuid;
 
     use super::*;
-    use crate::domain::{Reason, ServiceCategory};
+    use crate::domain::Reason;
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -172,13 +178,15 @@ mod tests {
         )
         .unwrap();
         let published = |team| OpportunityEvent::Published {
-            opportunity_id: o,
             community: "xingfu".into(),
-            title: Title::parse("title", "楼道清扫").unwrap(),
-            role: RoleName::parse("role", "cleaner").unwrap(),
-            category: ServiceCategory::StairwellCleaning,
-            spots: Spots::parse("spots", 4).unwrap(),
-            window,
+            needs: Needs {
+                opportunity_id: o,
+                title: Title::parse("title", "楼道清扫").unwrap(),
+                role: RoleName::parse("role", "cleaner").unwrap(),
+                category: ServiceCategory::StairwellCleaning,
+                spots: Spots::parse("spots", 4).unwrap(),
+                window,
+            },
             team,
         };
         let events = vec![

@@ -4,8 +4,10 @@ use civitas_kernel::{DecodeError, EventCodec};
 use civitas_proto::events::v1 as pb;
 use prost::Message;
 
-use super::{category_from_pb, category_to_pb, optional_reason, reason_to_pb, Decoding};
-use crate::domain::{Purpose, TeamEvent, TeamId, TeamName, VolunteerId};
+use super::{optional_reason, reason_to_pb, Decoding};
+use crate::domain::{
+    Purpose, ServiceCategory, TeamEvent, TeamId, TeamName, TeamProfile, VolunteerId,
+};
 
 impl EventCodec for TeamEvent {
     fn event_type(&self) -> &'static str {
@@ -17,15 +19,13 @@ impl EventCodec for TeamEvent {
             TeamEvent::Formed {
                 team_id,
                 community,
-                name,
-                purpose,
-                category,
+                profile,
             } => pb::TeamFormed {
                 team_id: team_id.to_string(),
                 community: community.clone(),
-                name: name.to_string(),
-                purpose: purpose.to_string(),
-                category: category_to_pb(*category) as i32,
+                name: profile.name.to_string(),
+                purpose: profile.purpose.to_string(),
+                category: profile.category.to_pb() as i32,
             }
             .encode_to_vec(),
             TeamEvent::MemberAdded {
@@ -59,9 +59,11 @@ impl EventCodec for TeamEvent {
                 TeamEvent::Formed {
                     team_id: team(&e.team_id)?,
                     community: e.community,
-                    name: d.field(TeamName::parse("name", &e.name))?,
-                    purpose: d.field(Purpose::parse("purpose", &e.purpose))?,
-                    category: d.field(category_from_pb(e.category, "category"))?,
+                    profile: TeamProfile {
+                        name: d.field(TeamName::parse("name", &e.name))?,
+                        purpose: d.field(Purpose::parse("purpose", &e.purpose))?,
+                        category: d.field(ServiceCategory::from_pb(e.category, "category"))?,
+                    },
                 }
             }
             "TeamMemberAdded" => {
@@ -89,7 +91,7 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::domain::{Reason, ServiceCategory};
+    use crate::domain::Reason;
 
     #[test]
     fn every_team_event_round_trips() {
@@ -99,9 +101,11 @@ mod tests {
             TeamEvent::Formed {
                 team_id: t,
                 community: "xingfu".into(),
-                name: TeamName::parse("name", "维修队").unwrap(),
-                purpose: Purpose::parse("purpose", "computer repair").unwrap(),
-                category: ServiceCategory::Repair,
+                profile: TeamProfile {
+                    name: TeamName::parse("name", "维修队").unwrap(),
+                    purpose: Purpose::parse("purpose", "computer repair").unwrap(),
+                    category: ServiceCategory::Repair,
+                },
             },
             TeamEvent::MemberAdded {
                 team_id: t,

@@ -1,7 +1,7 @@
 //! The pure domain of the volunteering service: validated values and the `Volunteer`,
 //! `Team` and `Opportunity` deciders. Nothing here touches IO, a clock or randomness —
-//! "today", instants, ids, the time-bank cap and facts about other streams arrive inside
-//! commands — so every rule is a plain function tested given/when/then.
+//! "today", instants, ids and facts about other streams arrive inside commands — so
+//! every rule is a plain function tested given/when/then.
 //!
 //! People appear only as pseudonymous ids (volunteer, resident); external volunteers are
 //! described by their organisation, never by name or phone.
@@ -15,7 +15,7 @@ pub use opportunity::{
     Assignment, Needs, Opportunity, OpportunityCommand, OpportunityError, OpportunityEvent,
     OpportunityState, TeamFacts,
 };
-pub use team::{Team, TeamCommand, TeamError, TeamEvent, TeamState};
+pub use team::{Team, TeamCommand, TeamError, TeamEvent, TeamProfile, TeamState};
 pub use values::{
     DonationId, Minutes, OpportunityId, Organisation, Purpose, Reason, RecordId, RedemptionId,
     ResidentId, RoleName, ServiceCategory, Spots, StarLevel, TeamId, TeamName, TimeWindow, Title,
@@ -23,7 +23,7 @@ pub use values::{
 };
 pub use volunteer::{
     Donation, RecordStatus, ServiceRecord, Volunteer, VolunteerCommand, VolunteerError,
-    VolunteerEvent, VolunteerFacts, VolunteerState,
+    VolunteerEvent, VolunteerFacts, VolunteerState, TIME_BANK_CAP_MINUTES,
 };
 
 #[cfg(test)]

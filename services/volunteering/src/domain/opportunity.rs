@@ -27,14 +27,9 @@ pub struct TeamFacts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpportunityCommand {
     Publish {
-        opportunity_id: OpportunityId,
         /// From the caller's token scope.
         community: String,
-        title: Title,
-        role: RoleName,
-        category: ServiceCategory,
-        spots: Spots,
-        window: TimeWindow,
+        needs: Needs,
         team: Option<TeamFacts>,
     },
     /// Assigns a volunteer (by staff, or as a self sign-up) while spots remain.
@@ -61,13 +56,8 @@ pub enum OpportunityCommand {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpportunityEvent {
     Published {
-        opportunity_id: OpportunityId,
         community: String,
-        title: Title,
-        role: RoleName,
-        category: ServiceCategory,
-        spots: Spots,
-        window: TimeWindow,
+        needs: Needs,
         team: Option<TeamId>,
     },
     Assigned {
@@ -126,7 +116,6 @@ pub struct Needs {
     pub category: ServiceCategory,
     pub spots: Spots,
     pub window: TimeWindow,
-    pub team: Option<TeamId>,
 }
 
 /// An opportunity as its events leave it; `Default` is one never published.
@@ -134,6 +123,8 @@ pub struct Needs {
 pub struct OpportunityState {
     pub needs: Option<Needs>,
     pub community: String,
+    /// The team it was published for, if any.
+    pub team: Option<TeamId>,
     /// Every volunteer ever assigned; a cancelled one may be assigned again.
     pub assignments: BTreeMap<VolunteerId, Assignment>,
 }
@@ -231,13 +222,8 @@ impl Decider for Opportunity {
         use OpportunityEvent as Ev;
         let event = match command {
             C::Publish {
-                opportunity_id,
                 community,
-                title,
-                role,
-                category,
-                spots,
-                window,
+                needs,
                 team,
             } => {
                 if state.needs.is_some() {
@@ -249,13 +235,8 @@ impl Decider for Opportunity {
                     _ => {}
                 }
                 Ev::Published {
-                    opportunity_id,
                     community,
-                    title,
-                    role,
-                    category,
-                    spots,
-                    window,
+                    needs,
                     team: team.map(|t| t.team_id),
                 }
             }
@@ -341,25 +322,13 @@ impl Decider for Opportunity {
         use OpportunityEvent as Ev;
         match event {
             Ev::Published {
-                opportunity_id,
                 community,
-                title,
-                role,
-                category,
-                spots,
-                window,
+                needs,
                 team,
             } => {
                 state.community = community.clone();
-                state.needs = Some(Needs {
-                    opportunity_id: *opportunity_id,
-                    title: title.clone(),
-                    role: role.clone(),
-                    category: *category,
-                    spots: *spots,
-                    window: *window,
-                    team: *team,
-                });
+                state.needs = Some(needs.clone());
+                state.team = *team;
             }
             Ev::Assigned {
                 volunteer_id,
@@ -377,25 +346,26 @@ impl Decider for Opportunity {
                 );
             }
             Ev::AssignmentCancelled { volunteer_id, .. } => {
-                if let Some(a) = state.assignments.get_mut(volunteer_id) {
-                    a.cancelled = true;
-                }
+                update(&mut state, volunteer_id, |a| a.cancelled = true)
             }
             Ev::CheckedIn {
                 volunteer_id, at, ..
-            } => {
-                if let Some(a) = state.assignments.get_mut(volunteer_id) {
-                    a.checked_in_at = Some(*at);
-                }
-            }
+            } => update(&mut state, volunteer_id, |a| a.checked_in_at = Some(*at)),
             Ev::CheckedOut {
                 volunteer_id, at, ..
-            } => {
-                if let Some(a) = state.assignments.get_mut(volunteer_id) {
-                    a.checked_out_at = Some(*at);
-                }
-            }
+            } => update(&mut state, volunteer_id, |a| a.checked_out_at = Some(*at)),
         }
         state
+    }
+}
+
+/// Changes the assignment of `volunteer_id`, if there is one.
+fn update(
+    state: &mut OpportunityState,
+    volunteer_id: &VolunteerId,
+    change: impl FnOnce(&mut Assignment),
+) {
+    if let Some(a) = state.assignments.get_mut(volunteer_id) {
+        change(a);
     }
 }

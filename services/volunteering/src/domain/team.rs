@@ -12,6 +12,14 @@ use super::volunteer::VolunteerFacts;
 /// The team decider.
 pub struct Team;
 
+/// What a team is: its name, what it is for and the kind of service it gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamProfile {
+    pub name: TeamName,
+    pub purpose: Purpose,
+    pub category: ServiceCategory,
+}
+
 /// What can be asked of a team.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TeamCommand {
@@ -19,9 +27,7 @@ pub enum TeamCommand {
         team_id: TeamId,
         /// From the caller's token scope.
         community: String,
-        name: TeamName,
-        purpose: Purpose,
-        category: ServiceCategory,
+        profile: TeamProfile,
     },
     AddMember {
         volunteer: VolunteerFacts,
@@ -38,9 +44,7 @@ pub enum TeamEvent {
     Formed {
         team_id: TeamId,
         community: String,
-        name: TeamName,
-        purpose: Purpose,
-        category: ServiceCategory,
+        profile: TeamProfile,
     },
     MemberAdded {
         team_id: TeamId,
@@ -69,9 +73,7 @@ impl TeamEvent {
 pub struct TeamState {
     pub team_id: Option<TeamId>,
     pub community: String,
-    pub name: Option<TeamName>,
-    pub purpose: Option<Purpose>,
-    pub category: Option<ServiceCategory>,
+    pub profile: Option<TeamProfile>,
     pub members: BTreeSet<VolunteerId>,
 }
 
@@ -115,9 +117,7 @@ impl Decider for Team {
             TeamCommand::Form {
                 team_id,
                 community,
-                name,
-                purpose,
-                category,
+                profile,
             } => {
                 if state.team_id.is_some() {
                     return Err(TeamError::AlreadyFormed);
@@ -125,9 +125,7 @@ impl Decider for Team {
                 TeamEvent::Formed {
                     team_id,
                     community,
-                    name,
-                    purpose,
-                    category,
+                    profile,
                 }
             }
             TeamCommand::AddMember { volunteer } => {
@@ -172,15 +170,11 @@ impl Decider for Team {
             TeamEvent::Formed {
                 team_id,
                 community,
-                name,
-                purpose,
-                category,
+                profile,
             } => {
                 state.team_id = Some(*team_id);
                 state.community = community.clone();
-                state.name = Some(name.clone());
-                state.purpose = Some(purpose.clone());
-                state.category = Some(*category);
+                state.profile = Some(profile.clone());
             }
             TeamEvent::MemberAdded { volunteer_id, .. } => {
                 state.members.insert(*volunteer_id);

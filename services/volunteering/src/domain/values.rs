@@ -8,6 +8,9 @@ use chrono::{DateTime, Utc};
 use civitas_kernel::{text_value, uuid_id};
 
 pub use civitas_kernel::values::ValidationError;
+/// What kind of service an opportunity, team or redemption is about: the one
+/// definition of the codes, shared with the wire and the projection.
+pub use civitas_proto::codes::ServiceCategory;
 
 uuid_id!(
     /// A volunteer's id: the stream `volunteer-<uuid>` holds registration, service
@@ -179,29 +182,6 @@ pub enum VolunteerKind {
     Resident(ResidentId),
     /// Someone from an outside organisation; only the organisation is recorded.
     External(Organisation),
-}
-
-/// What kind of service an opportunity, team or redemption is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ServiceCategory {
-    Tutoring,
-    Repair,
-    Housekeeping,
-    StairwellCleaning,
-    EmptyNestCare,
-    Other,
-}
-
-impl ServiceCategory {
-    /// Every category, in declaration order.
-    pub const ALL: &'static [ServiceCategory] = &[
-        ServiceCategory::Tutoring,
-        ServiceCategory::Repair,
-        ServiceCategory::Housekeeping,
-        ServiceCategory::StairwellCleaning,
-        ServiceCategory::EmptyNestCare,
-        ServiceCategory::Other,
-    ];
 }
 
 /// Star level by approved hours: 1★ 100 h, 2★ 300 h, 3★ 600 h, 4★ 1000 h, 5★ 1500 h.

@@ -1,7 +1,9 @@
-//! The `Volunteer` aggregate: registration, real-name verification and deactivation,
-//! and — in the same stream, so their rules hold without cross-stream coordination —
-//! the volunteer's service records (per-day limit, approval, star level) and time bank
-//! (deposits, redemptions, donations, cap).
+//! The `Volunteer` aggregate: its commands, events, state and refusals, and the decider
+//! that hands each command and event to the part of the volunteer it concerns:
+//! [`registration`] (registration, real-name verification, deactivation) and — in the
+//! same stream, so their rules hold without cross-stream coordination — the service
+//! [`records`] (per-day limit, approval, star level) and the [`time_bank`] (deposits,
+//! redemptions, donations, cap).
 //!
 //! A donation spans two streams: `DonateCredits` debits the donor here, then the shell
 //! runs `ReceiveCredits` on the recipient's stream (idempotently, keyed by the donation
@@ -14,10 +16,15 @@ use civitas_kernel::Decider;
 
 use super::values::{
     DonationId, Minutes, OpportunityId, Reason, RecordId, RedemptionId, ServiceCategory, StarLevel,
-    VolunteerId, VolunteerKind, MINUTES_PER_DAY,
+    VolunteerId, VolunteerKind,
 };
 
+mod records;
+mod registration;
 mod time_bank;
+
+pub use records::{RecordStatus, ServiceRecord};
+pub use time_bank::{Donation, TIME_BANK_CAP_MINUTES};
 
 /// The volunteer decider.
 pub struct Volunteer;
@@ -75,10 +82,7 @@ pub enum VolunteerCommand {
         today: NaiveDate,
     },
     /// Turns an approved record into time credits, once.
-    DepositCredits {
-        record_id: RecordId,
-        cap_minutes: u64,
-    },
+    DepositCredits { record_id: RecordId },
     RedeemCredits {
         redemption_id: RedemptionId,
         minutes: Minutes,
@@ -90,14 +94,12 @@ pub enum VolunteerCommand {
         donation_id: DonationId,
         recipient: VolunteerFacts,
         minutes: Minutes,
-        cap_minutes: u64,
     },
     /// Step 2 of a donation: credits this volunteer.
     ReceiveCredits {
         donation_id: DonationId,
         from: VolunteerId,
         minutes: Minutes,
-        cap_minutes: u64,
     },
     /// Compensates step 1 when step 2 was refused.
     ReturnDonation {
@@ -222,35 +224,38 @@ impl VolunteerEvent {
             CreditsReturned { .. } => "TimeCreditsReturned",
         }
     }
-}
 
-/// Where a service record stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RecordStatus {
-    Submitted,
-    Approved,
-    Declined,
-    Reversed,
-}
-
-/// One service record as the events leave it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceRecord {
-    pub service_date: NaiveDate,
-    pub minutes: Minutes,
-    pub submitted_on: NaiveDate,
-    pub opportunity: Option<OpportunityId>,
-    pub status: RecordStatus,
-    /// Whether its credits went into the time bank.
-    pub deposited: bool,
-}
-
-/// A donation this volunteer made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Donation {
-    pub to: VolunteerId,
-    pub minutes: Minutes,
-    pub returned: bool,
+    /// The time-bank balance after the event, for the events that move it.
+    pub fn balance_after(&self) -> Option<u64> {
+        use VolunteerEvent::*;
+        match self {
+            HoursReversed {
+                balance_minutes: b, ..
+            }
+            | CreditsDeposited {
+                balance_minutes: b, ..
+            }
+            | CreditsRedeemed {
+                balance_minutes: b, ..
+            }
+            | CreditsDonated {
+                balance_minutes: b, ..
+            }
+            | CreditsReceived {
+                balance_minutes: b, ..
+            }
+            | CreditsReturned {
+                balance_minutes: b, ..
+            } => Some(*b),
+            Registered { .. }
+            | Verified { .. }
+            | Deactivated { .. }
+            | HoursSubmitted { .. }
+            | HoursApproved { .. }
+            | HoursDeclined { .. }
+            | StarLevelChanged { .. } => None,
+        }
+    }
 }
 
 /// A volunteer as its events leave it; `Default` is a volunteer never registered.
@@ -268,23 +273,6 @@ pub struct VolunteerState {
     pub redemptions: BTreeSet<RedemptionId>,
     pub donations_made: BTreeMap<DonationId, Donation>,
     pub donations_received: BTreeSet<DonationId>,
-}
-
-impl VolunteerState {
-    /// Registered and not deactivated.
-    pub fn is_active(&self) -> bool {
-        self.volunteer_id.is_some() && !self.deactivated
-    }
-
-    /// Minutes submitted or approved for `day`: what the 24-hour limit counts.
-    pub fn minutes_on(&self, day: NaiveDate) -> u32 {
-        self.records
-            .values()
-            .filter(|r| r.service_date == day)
-            .filter(|r| matches!(r.status, RecordStatus::Submitted | RecordStatus::Approved))
-            .map(|r| r.minutes.get())
-            .sum()
-    }
 }
 
 /// A refused volunteer command: a broken business rule, not a malformed value.
@@ -362,43 +350,6 @@ impl VolunteerError {
     }
 }
 
-/// A registered volunteer (deactivated or not).
-fn existing(state: &VolunteerState) -> Result<VolunteerId, VolunteerError> {
-    state.volunteer_id.ok_or(VolunteerError::NotRegistered)
-}
-
-/// A registered, not deactivated volunteer.
-fn active(state: &VolunteerState) -> Result<VolunteerId, VolunteerError> {
-    let id = existing(state)?;
-    if state.deactivated {
-        return Err(VolunteerError::Deactivated);
-    }
-    Ok(id)
-}
-
-fn record(state: &VolunteerState, id: RecordId) -> Result<&ServiceRecord, VolunteerError> {
-    state.records.get(&id).ok_or(VolunteerError::RecordNotFound)
-}
-
-fn within_cap(balance: u64, minutes: Minutes, cap: u64) -> Option<u64> {
-    let after = balance + u64::from(minutes.get());
-    (after <= cap).then_some(after)
-}
-
-/// The star change, if any, when approved minutes move from `before` to `after`.
-fn star_change(id: VolunteerId, before: u64, after: u64) -> Option<VolunteerEvent> {
-    let (from, to) = (
-        StarLevel::for_minutes(before),
-        StarLevel::for_minutes(after),
-    );
-    (from != to).then_some(VolunteerEvent::StarLevelChanged {
-        volunteer_id: id,
-        from,
-        to,
-        approved_minutes: after,
-    })
-}
-
 impl Decider for Volunteer {
     type State = VolunteerState;
     type Command = VolunteerCommand;
@@ -410,279 +361,76 @@ impl Decider for Volunteer {
         command: VolunteerCommand,
     ) -> Result<Vec<VolunteerEvent>, VolunteerError> {
         use VolunteerCommand as C;
-        use VolunteerError as E;
-        use VolunteerEvent as Ev;
-        let events = match command {
+        match command {
             C::Register {
                 volunteer_id,
                 community,
                 kind,
                 today,
-            } => {
-                if state.volunteer_id.is_some() {
-                    return Err(E::AlreadyRegistered);
-                }
-                vec![Ev::Registered {
-                    volunteer_id,
-                    community,
-                    kind,
-                    registered_on: today,
-                }]
-            }
-            C::Verify { today } => {
-                let volunteer_id = active(state)?;
-                if state.verified_on.is_some() {
-                    return Err(E::AlreadyVerified);
-                }
-                vec![Ev::Verified {
-                    volunteer_id,
-                    verified_on: today,
-                }]
-            }
-            C::Deactivate { reason, today } => vec![Ev::Deactivated {
-                volunteer_id: active(state)?,
-                reason,
-                deactivated_on: today,
-            }],
+            } => registration::register(state, volunteer_id, community, kind, today),
+            C::Verify { today } => registration::verify(state, today),
+            C::Deactivate { reason, today } => registration::deactivate(state, reason, today),
             C::SubmitHours {
                 record_id,
                 service_date,
                 minutes,
                 opportunity,
                 today,
-            } => {
-                let volunteer_id = active(state)?;
-                if state.records.contains_key(&record_id) {
-                    return Err(E::RecordAlreadyExists);
-                }
-                if service_date > today {
-                    return Err(E::ServiceDateInFuture);
-                }
-                if state.minutes_on(service_date) + minutes.get() > MINUTES_PER_DAY {
-                    return Err(E::DailyLimitExceeded);
-                }
-                vec![Ev::HoursSubmitted {
-                    volunteer_id,
-                    record_id,
-                    service_date,
-                    minutes,
-                    submitted_on: today,
-                    opportunity,
-                }]
-            }
-            C::ApproveHours { record_id, today } => {
-                // Settling earlier work stays possible after deactivation.
-                let volunteer_id = existing(state)?;
-                let r = record(state, record_id)?;
-                if r.status != RecordStatus::Submitted {
-                    return Err(E::RecordNotSubmitted);
-                }
-                let total = state.approved_minutes + u64::from(r.minutes.get());
-                let mut events = vec![Ev::HoursApproved {
-                    volunteer_id,
-                    record_id,
-                    minutes: r.minutes,
-                    service_date: r.service_date,
-                    submitted_on: r.submitted_on,
-                    approved_on: today,
-                    approved_minutes_total: total,
-                }];
-                events.extend(star_change(volunteer_id, state.approved_minutes, total));
-                events
-            }
+            } => records::submit(state, record_id, service_date, minutes, opportunity, today),
+            C::ApproveHours { record_id, today } => records::approve(state, record_id, today),
             C::DeclineHours {
                 record_id,
                 reason,
                 today,
-            } => {
-                let volunteer_id = existing(state)?;
-                let r = record(state, record_id)?;
-                if r.status != RecordStatus::Submitted {
-                    return Err(E::RecordNotSubmitted);
-                }
-                vec![Ev::HoursDeclined {
-                    volunteer_id,
-                    record_id,
-                    minutes: r.minutes,
-                    reason,
-                    declined_on: today,
-                }]
-            }
+            } => records::decline(state, record_id, reason, today),
             C::ReverseHours {
                 record_id,
                 reason,
                 today,
-            } => {
-                let volunteer_id = existing(state)?;
-                let r = record(state, record_id)?;
-                if r.status != RecordStatus::Approved {
-                    return Err(E::RecordNotApproved);
-                }
-                let withdrawn = if r.deposited { r.minutes.get() } else { 0 };
-                let balance = state
-                    .balance_minutes
-                    .checked_sub(u64::from(withdrawn))
-                    .ok_or(E::CreditsAlreadySpent)?;
-                let total = state.approved_minutes - u64::from(r.minutes.get());
-                let mut events = vec![Ev::HoursReversed {
-                    volunteer_id,
-                    record_id,
-                    minutes: r.minutes,
-                    service_date: r.service_date,
-                    reason,
-                    reversed_on: today,
-                    approved_minutes_total: total,
-                    credits_withdrawn_minutes: withdrawn,
-                    balance_minutes: balance,
-                }];
-                events.extend(star_change(volunteer_id, state.approved_minutes, total));
-                events
-            }
-            C::DepositCredits {
-                record_id,
-                cap_minutes,
-            } => time_bank::deposit(state, record_id, cap_minutes)?,
+            } => records::reverse(state, record_id, reason, today),
+            C::DepositCredits { record_id } => time_bank::deposit(state, record_id),
             C::RedeemCredits {
                 redemption_id,
                 minutes,
                 category,
                 today,
-            } => time_bank::redeem(state, redemption_id, minutes, category, today)?,
+            } => time_bank::redeem(state, redemption_id, minutes, category, today),
             C::DonateCredits {
                 donation_id,
                 recipient,
                 minutes,
-                cap_minutes,
-            } => time_bank::donate(state, donation_id, recipient, minutes, cap_minutes)?,
+            } => time_bank::donate(state, donation_id, recipient, minutes),
             C::ReceiveCredits {
                 donation_id,
                 from,
                 minutes,
-                cap_minutes,
-            } => time_bank::receive(state, donation_id, from, minutes, cap_minutes)?,
+            } => time_bank::receive(state, donation_id, from, minutes),
             C::ReturnDonation {
                 donation_id,
                 reason,
-            } => time_bank::return_donation(state, donation_id, reason)?,
-        };
-        Ok(events)
+            } => time_bank::return_donation(state, donation_id, reason),
+        }
     }
 
     fn evolve(mut state: VolunteerState, event: &VolunteerEvent) -> VolunteerState {
         use VolunteerEvent as Ev;
-        let set_status = |state: &mut VolunteerState, id: &RecordId, status| {
-            if let Some(r) = state.records.get_mut(id) {
-                r.status = status;
-            }
-        };
+        if let Some(balance) = event.balance_after() {
+            state.balance_minutes = balance;
+        }
         match event {
-            Ev::Registered {
-                volunteer_id,
-                community,
-                kind,
-                ..
-            } => {
-                state.volunteer_id = Some(*volunteer_id);
-                state.community = community.clone();
-                state.kind = Some(kind.clone());
+            Ev::Registered { .. } | Ev::Verified { .. } | Ev::Deactivated { .. } => {
+                registration::evolve(&mut state, event)
             }
-            Ev::Verified { verified_on, .. } => state.verified_on = Some(*verified_on),
-            Ev::Deactivated { .. } => state.deactivated = true,
-            Ev::HoursSubmitted {
-                record_id,
-                service_date,
-                minutes,
-                submitted_on,
-                opportunity,
-                ..
-            } => {
-                state.records.insert(
-                    *record_id,
-                    ServiceRecord {
-                        service_date: *service_date,
-                        minutes: *minutes,
-                        submitted_on: *submitted_on,
-                        opportunity: *opportunity,
-                        status: RecordStatus::Submitted,
-                        deposited: false,
-                    },
-                );
-            }
-            Ev::HoursApproved {
-                record_id,
-                approved_minutes_total,
-                ..
-            } => {
-                set_status(&mut state, record_id, RecordStatus::Approved);
-                state.approved_minutes = *approved_minutes_total;
-            }
-            Ev::HoursDeclined { record_id, .. } => {
-                set_status(&mut state, record_id, RecordStatus::Declined)
-            }
-            Ev::HoursReversed {
-                record_id,
-                approved_minutes_total,
-                balance_minutes,
-                ..
-            } => {
-                set_status(&mut state, record_id, RecordStatus::Reversed);
-                state.approved_minutes = *approved_minutes_total;
-                state.balance_minutes = *balance_minutes;
-            }
-            Ev::StarLevelChanged { to, .. } => state.star_level = *to,
-            Ev::CreditsDeposited {
-                record_id,
-                balance_minutes,
-                ..
-            } => {
-                if let Some(r) = state.records.get_mut(record_id) {
-                    r.deposited = true;
-                }
-                state.balance_minutes = *balance_minutes;
-            }
-            Ev::CreditsRedeemed {
-                redemption_id,
-                balance_minutes,
-                ..
-            } => {
-                state.redemptions.insert(*redemption_id);
-                state.balance_minutes = *balance_minutes;
-            }
-            Ev::CreditsDonated {
-                donation_id,
-                to,
-                minutes,
-                balance_minutes,
-                ..
-            } => {
-                state.donations_made.insert(
-                    *donation_id,
-                    Donation {
-                        to: *to,
-                        minutes: *minutes,
-                        returned: false,
-                    },
-                );
-                state.balance_minutes = *balance_minutes;
-            }
-            Ev::CreditsReceived {
-                donation_id,
-                balance_minutes,
-                ..
-            } => {
-                state.donations_received.insert(*donation_id);
-                state.balance_minutes = *balance_minutes;
-            }
-            Ev::CreditsReturned {
-                donation_id,
-                balance_minutes,
-                ..
-            } => {
-                if let Some(d) = state.donations_made.get_mut(donation_id) {
-                    d.returned = true;
-                }
-                state.balance_minutes = *balance_minutes;
-            }
+            Ev::HoursSubmitted { .. }
+            | Ev::HoursApproved { .. }
+            | Ev::HoursDeclined { .. }
+            | Ev::HoursReversed { .. }
+            | Ev::StarLevelChanged { .. } => records::evolve(&mut state, event),
+            Ev::CreditsDeposited { .. }
+            | Ev::CreditsRedeemed { .. }
+            | Ev::CreditsDonated { .. }
+            | Ev::CreditsReceived { .. }
+            | Ev::CreditsReturned { .. } => time_bank::evolve(&mut state, event),
         }
         state
     }

@@ -1,29 +1,20 @@
-//! Write handlers for volunteers, teams and opportunities: each parse → load facts →
-//! decide → append.
+//! Write handlers for volunteers' registration, teams and opportunities.
 
-use civitas_kernel::command::load;
 use civitas_platform::auth::Caller;
-use civitas_platform::command::{required, write_result};
+use civitas_platform::command::write_result;
+use civitas_platform::write::created_id;
+use civitas_proto::convert::timestamp_from_pb;
 use civitas_proto::volunteering::v1 as api;
 use uuid::Uuid;
 
-use super::{id_of, Volunteering};
-use crate::convert::{category_from_pb, optional_reason, timestamp_from_pb};
+use super::{id, opportunity_target, team_target, Volunteering};
+use crate::convert::optional_reason;
 use crate::domain::{
-    Opportunity, OpportunityCommand, OpportunityId, Organisation, Purpose, Reason, ResidentId,
-    RoleName, Spots, Team, TeamCommand, TeamFacts, TeamId, TeamName, TimeWindow, Title,
-    ValidationError, Volunteer, VolunteerCommand, VolunteerId, VolunteerKind,
+    Needs, Opportunity, OpportunityCommand, OpportunityId, Organisation, Purpose, Reason,
+    ResidentId, RoleName, ServiceCategory, Spots, Team, TeamCommand, TeamId, TeamName, TeamProfile,
+    TimeWindow, Title, ValidationError, Volunteer, VolunteerCommand, VolunteerId, VolunteerKind,
 };
 use crate::error::ServiceError;
-
-/// A required id field.
-pub(super) fn id<T>(
-    value: &str,
-    field: &'static str,
-    parse: fn(&'static str, &str) -> Result<T, ValidationError>,
-) -> Result<T, ValidationError> {
-    required(value, field).and_then(|v| parse(field, v))
-}
 
 impl Volunteering {
     /// Registers a resident (by pseudonymous id) or an external volunteer (by
@@ -33,46 +24,30 @@ impl Volunteering {
         caller: &Caller,
         req: api::RegisterVolunteerRequest,
     ) -> Result<api::RegisterVolunteerResponse, ServiceError> {
-        let (org, meta) = self.begin(
-            caller,
-            &req.community,
-            req.options.as_ref(),
-            "RegisterVolunteer",
-            &req,
-        )?;
-        let kind = match (req.resident_id.trim(), req.organisation.trim()) {
-            ("", "") => {
-                return Err(ValidationError::new(
-                    "resident_id",
-                    "either resident_id or organisation is required",
-                )
-                .into())
-            }
-            (resident, "") => VolunteerKind::Resident(ResidentId::parse("resident_id", resident)?),
-            ("", organisation) => {
-                VolunteerKind::External(Organisation::parse("organisation", organisation)?)
-            }
-            _ => {
-                return Err(ValidationError::new(
-                    "organisation",
-                    "must be empty when resident_id is set",
-                )
-                .into())
-            }
-        };
-        let volunteer_id = VolunteerId::from_uuid(Uuid::now_v7());
-        let command = VolunteerCommand::Register {
-            volunteer_id,
-            community: org.community.clone(),
-            kind,
-            today: meta.today(),
-        };
-        let outcome = self
-            .run::<Volunteer>(&volunteer_id.stream_id(), meta.command, command)
+        let created = self
+            .shell
+            .create::<Volunteer, ServiceError>(
+                caller,
+                "RegisterVolunteer",
+                &req.community,
+                req.options.as_ref(),
+                &req,
+                "volunteer",
+                |ctx| {
+                    let volunteer_id = VolunteerId::from_uuid(Uuid::now_v7());
+                    let command = VolunteerCommand::Register {
+                        volunteer_id,
+                        community: ctx.org().community.clone(),
+                        kind: kind_of(&req.resident_id, &req.organisation)?,
+                        today: ctx.today(),
+                    };
+                    Ok((volunteer_id.stream_id(), command))
+                },
+            )
             .await?;
         Ok(api::RegisterVolunteerResponse {
-            volunteer_id: id_of(&outcome.stream_id, "volunteer"),
-            result: Some(write_result(&outcome)),
+            volunteer_id: created.id,
+            result: Some(write_result(&created.outcome)),
         })
     }
 
@@ -82,16 +57,15 @@ impl Volunteering {
         caller: &Caller,
         req: api::VerifyVolunteerRequest,
     ) -> Result<api::VerifyVolunteerResponse, ServiceError> {
-        let (org, meta) = self.begin(caller, "", req.options.as_ref(), "VerifyVolunteer", &req)?;
-        let volunteer_id = id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?;
-        let stream = volunteer_id.stream_id();
-        self.require_in("volunteer", &stream, &volunteer_id, &org.community)
-            .await?;
-        let command = VolunteerCommand::Verify {
-            today: meta.today(),
-        };
         let outcome = self
-            .run::<Volunteer>(&stream, meta.command, command)
+            .on_volunteer(
+                caller,
+                "VerifyVolunteer",
+                req.options.as_ref(),
+                &req,
+                &req.volunteer_id,
+                |ctx| Ok(VolunteerCommand::Verify { today: ctx.today() }),
+            )
             .await?;
         Ok(api::VerifyVolunteerResponse {
             result: Some(write_result(&outcome)),
@@ -103,24 +77,20 @@ impl Volunteering {
         caller: &Caller,
         req: api::DeactivateVolunteerRequest,
     ) -> Result<api::DeactivateVolunteerResponse, ServiceError> {
-        let (org, meta) = self.begin(
-            caller,
-            "",
-            req.options.as_ref(),
-            "DeactivateVolunteer",
-            &req,
-        )?;
-        let volunteer_id = id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?;
-        let reason = Reason::parse("reason", &req.reason)?;
-        let stream = volunteer_id.stream_id();
-        self.require_in("volunteer", &stream, &volunteer_id, &org.community)
-            .await?;
-        let command = VolunteerCommand::Deactivate {
-            reason,
-            today: meta.today(),
-        };
         let outcome = self
-            .run::<Volunteer>(&stream, meta.command, command)
+            .on_volunteer(
+                caller,
+                "DeactivateVolunteer",
+                req.options.as_ref(),
+                &req,
+                &req.volunteer_id,
+                |ctx| {
+                    Ok(VolunteerCommand::Deactivate {
+                        reason: Reason::parse("reason", &req.reason)?,
+                        today: ctx.today(),
+                    })
+                },
+            )
             .await?;
         Ok(api::DeactivateVolunteerResponse {
             result: Some(write_result(&outcome)),
@@ -132,27 +102,34 @@ impl Volunteering {
         caller: &Caller,
         req: api::FormTeamRequest,
     ) -> Result<api::FormTeamResponse, ServiceError> {
-        let (org, meta) = self.begin(
-            caller,
-            &req.community,
-            req.options.as_ref(),
-            "FormTeam",
-            &req,
-        )?;
-        let team_id = TeamId::from_uuid(Uuid::now_v7());
-        let command = TeamCommand::Form {
-            team_id,
-            community: org.community.clone(),
-            name: TeamName::parse("name", &req.name)?,
-            purpose: Purpose::parse("purpose", &req.purpose)?,
-            category: category_from_pb(req.category, "category")?,
-        };
-        let outcome = self
-            .run::<Team>(&team_id.stream_id(), meta.command, command)
+        let created = self
+            .shell
+            .create::<Team, ServiceError>(
+                caller,
+                "FormTeam",
+                &req.community,
+                req.options.as_ref(),
+                &req,
+                "team",
+                |ctx| {
+                    let team_id = TeamId::from_uuid(Uuid::now_v7());
+                    let profile = TeamProfile {
+                        name: TeamName::parse("name", &req.name)?,
+                        purpose: Purpose::parse("purpose", &req.purpose)?,
+                        category: ServiceCategory::from_pb(req.category, "category")?,
+                    };
+                    let command = TeamCommand::Form {
+                        team_id,
+                        community: ctx.org().community.clone(),
+                        profile,
+                    };
+                    Ok((team_id.stream_id(), command))
+                },
+            )
             .await?;
         Ok(api::FormTeamResponse {
-            team_id: id_of(&outcome.stream_id, "team"),
-            result: Some(write_result(&outcome)),
+            team_id: created.id,
+            result: Some(write_result(&created.outcome)),
         })
     }
 
@@ -162,19 +139,23 @@ impl Volunteering {
         caller: &Caller,
         req: api::AddTeamMemberRequest,
     ) -> Result<api::AddTeamMemberResponse, ServiceError> {
-        let (org, meta) = self.begin(caller, "", req.options.as_ref(), "AddTeamMember", &req)?;
-        let team_id = id(&req.team_id, "team_id", TeamId::parse)?;
-        let volunteer_id = id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?;
-        self.require_in("team", &team_id.stream_id(), &team_id, &org.community)
-            .await?;
-        let volunteer = self.volunteer_facts(volunteer_id, &org.community).await?;
-        let outcome = self
-            .run::<Team>(
-                &team_id.stream_id(),
-                meta.command,
-                TeamCommand::AddMember { volunteer },
-            )
-            .await?;
+        let ctx = self
+            .shell
+            .begin(caller, "", req.options.as_ref(), "AddTeamMember", &req)?;
+        let outcome = match self.shell.replayed(&ctx).await? {
+            Some(replayed) => replayed,
+            None => {
+                let team = id(&req.team_id, "team_id", TeamId::parse).map(team_target)?;
+                let volunteer_id = id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?;
+                let community = &ctx.org().community;
+                self.shell.require_in(&team, community).await?;
+                let volunteer = self.volunteer_facts(volunteer_id, community).await?;
+                let command = TeamCommand::AddMember { volunteer };
+                self.shell
+                    .run::<Team, ServiceError>(&team.stream_id, ctx, command)
+                    .await?
+            }
+        };
         Ok(api::AddTeamMemberResponse {
             result: Some(write_result(&outcome)),
         })
@@ -185,16 +166,21 @@ impl Volunteering {
         caller: &Caller,
         req: api::RemoveTeamMemberRequest,
     ) -> Result<api::RemoveTeamMemberResponse, ServiceError> {
-        let (org, meta) = self.begin(caller, "", req.options.as_ref(), "RemoveTeamMember", &req)?;
-        let team_id = id(&req.team_id, "team_id", TeamId::parse)?;
-        let command = TeamCommand::RemoveMember {
-            volunteer_id: id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?,
-            reason: optional_reason(&req.reason, "reason")?,
-        };
-        self.require_in("team", &team_id.stream_id(), &team_id, &org.community)
-            .await?;
         let outcome = self
-            .run::<Team>(&team_id.stream_id(), meta.command, command)
+            .shell
+            .on_existing::<Team, ServiceError>(
+                caller,
+                "RemoveTeamMember",
+                req.options.as_ref(),
+                &req,
+                || id(&req.team_id, "team_id", TeamId::parse).map(team_target),
+                |_| {
+                    Ok(TeamCommand::RemoveMember {
+                        volunteer_id: id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?,
+                        reason: optional_reason(&req.reason, "reason")?,
+                    })
+                },
+            )
             .await?;
         Ok(api::RemoveTeamMemberResponse {
             result: Some(write_result(&outcome)),
@@ -207,54 +193,48 @@ impl Volunteering {
         caller: &Caller,
         req: api::PublishOpportunityRequest,
     ) -> Result<api::PublishOpportunityResponse, ServiceError> {
-        let (org, meta) = self.begin(
+        let ctx = self.shell.begin(
             caller,
             &req.community,
             req.options.as_ref(),
             "PublishOpportunity",
             &req,
         )?;
-        let title = Title::parse("title", &req.title)?;
-        let role = RoleName::parse("role", &req.role)?;
-        let category = category_from_pb(req.category, "category")?;
-        let spots = Spots::parse("spots", req.spots)?;
-        let window = TimeWindow::parse(
-            "ends_at",
-            timestamp_from_pb(req.starts_at, "starts_at")?,
-            timestamp_from_pb(req.ends_at, "ends_at")?,
-        )?;
-        let team = match req.team_id.trim() {
-            "" => None,
-            t => {
-                let team_id = TeamId::parse("team_id", t)?;
-                self.require_in("team", &team_id.stream_id(), &team_id, &org.community)
-                    .await?;
-                let state = load::<Team>(&*self.store, &team_id.stream_id())
+        let outcome = match self.shell.replayed(&ctx).await? {
+            Some(replayed) => replayed,
+            None => {
+                let opportunity_id = OpportunityId::from_uuid(Uuid::now_v7());
+                let needs = Needs {
+                    opportunity_id,
+                    title: Title::parse("title", &req.title)?,
+                    role: RoleName::parse("role", &req.role)?,
+                    category: ServiceCategory::from_pb(req.category, "category")?,
+                    spots: Spots::parse("spots", req.spots)?,
+                    window: TimeWindow::parse(
+                        "ends_at",
+                        timestamp_from_pb(req.starts_at, "starts_at")?,
+                        timestamp_from_pb(req.ends_at, "ends_at")?,
+                    )?,
+                };
+                let team = match req.team_id.trim() {
+                    "" => None,
+                    t => Some(
+                        self.team_facts(TeamId::parse("team_id", t)?, &ctx.org().community)
+                            .await?,
+                    ),
+                };
+                let command = OpportunityCommand::Publish {
+                    community: ctx.org().community.clone(),
+                    needs,
+                    team,
+                };
+                self.shell
+                    .run::<Opportunity, ServiceError>(&opportunity_id.stream_id(), ctx, command)
                     .await?
-                    .state;
-                Some(TeamFacts {
-                    team_id,
-                    exists: state.team_id.is_some(),
-                    community: state.community,
-                })
             }
         };
-        let opportunity_id = OpportunityId::from_uuid(Uuid::now_v7());
-        let command = OpportunityCommand::Publish {
-            opportunity_id,
-            community: org.community.clone(),
-            title,
-            role,
-            category,
-            spots,
-            window,
-            team,
-        };
-        let outcome = self
-            .run::<Opportunity>(&opportunity_id.stream_id(), meta.command, command)
-            .await?;
         Ok(api::PublishOpportunityResponse {
-            opportunity_id: id_of(&outcome.stream_id, "opportunity"),
+            opportunity_id: created_id(&outcome.stream_id, "opportunity"),
             result: Some(write_result(&outcome)),
         })
     }
@@ -265,21 +245,27 @@ impl Volunteering {
         caller: &Caller,
         req: api::AssignVolunteerRequest,
     ) -> Result<api::AssignVolunteerResponse, ServiceError> {
-        let (org, meta) = self.begin(caller, "", req.options.as_ref(), "AssignVolunteer", &req)?;
-        let opportunity_id = id(&req.opportunity_id, "opportunity_id", OpportunityId::parse)?;
-        let volunteer_id = id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?;
-        let stream = opportunity_id.stream_id();
-        self.require_in("opportunity", &stream, &opportunity_id, &org.community)
-            .await?;
-        let volunteer = self.volunteer_facts(volunteer_id, &org.community).await?;
-        let command = OpportunityCommand::Assign {
-            volunteer,
-            self_sign_up: req.self_sign_up,
-            now: meta.now,
+        let ctx = self
+            .shell
+            .begin(caller, "", req.options.as_ref(), "AssignVolunteer", &req)?;
+        let outcome = match self.shell.replayed(&ctx).await? {
+            Some(replayed) => replayed,
+            None => {
+                let opportunity = id(&req.opportunity_id, "opportunity_id", OpportunityId::parse)
+                    .map(opportunity_target)?;
+                let volunteer_id = id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?;
+                let community = &ctx.org().community;
+                self.shell.require_in(&opportunity, community).await?;
+                let command = OpportunityCommand::Assign {
+                    volunteer: self.volunteer_facts(volunteer_id, community).await?,
+                    self_sign_up: req.self_sign_up,
+                    now: ctx.now,
+                };
+                self.shell
+                    .run::<Opportunity, ServiceError>(&opportunity.stream_id, ctx, command)
+                    .await?
+            }
         };
-        let outcome = self
-            .run::<Opportunity>(&stream, meta.command, command)
-            .await?;
         Ok(api::AssignVolunteerResponse {
             result: Some(write_result(&outcome)),
         })
@@ -290,14 +276,20 @@ impl Volunteering {
         caller: &Caller,
         req: api::CancelAssignmentRequest,
     ) -> Result<api::CancelAssignmentResponse, ServiceError> {
-        let (org, meta) = self.begin(caller, "", req.options.as_ref(), "CancelAssignment", &req)?;
-        let opportunity_id = id(&req.opportunity_id, "opportunity_id", OpportunityId::parse)?;
-        let command = OpportunityCommand::CancelAssignment {
-            volunteer_id: id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?,
-            reason: optional_reason(&req.reason, "reason")?,
-        };
         let outcome = self
-            .on_opportunity(opportunity_id, &org.community, meta.command, command)
+            .on_opportunity(
+                caller,
+                "CancelAssignment",
+                req.options.as_ref(),
+                &req,
+                &req.opportunity_id,
+                |_| {
+                    Ok(OpportunityCommand::CancelAssignment {
+                        volunteer_id: id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?,
+                        reason: optional_reason(&req.reason, "reason")?,
+                    })
+                },
+            )
             .await?;
         Ok(api::CancelAssignmentResponse {
             result: Some(write_result(&outcome)),
@@ -310,17 +302,20 @@ impl Volunteering {
         caller: &Caller,
         req: api::CheckInVolunteerRequest,
     ) -> Result<api::CheckInVolunteerResponse, ServiceError> {
-        let (org, meta) = self.begin(caller, "", req.options.as_ref(), "CheckInVolunteer", &req)?;
-        let opportunity_id = id(&req.opportunity_id, "opportunity_id", OpportunityId::parse)?;
-        let command = OpportunityCommand::CheckIn {
-            volunteer_id: id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?,
-            at: match req.at {
-                None => meta.now,
-                at => timestamp_from_pb(at, "at")?,
-            },
-        };
         let outcome = self
-            .on_opportunity(opportunity_id, &org.community, meta.command, command)
+            .on_opportunity(
+                caller,
+                "CheckInVolunteer",
+                req.options.as_ref(),
+                &req,
+                &req.opportunity_id,
+                |ctx| {
+                    Ok(OpportunityCommand::CheckIn {
+                        volunteer_id: id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?,
+                        at: at_or_now(req.at, ctx.now)?,
+                    })
+                },
+            )
             .await?;
         Ok(api::CheckInVolunteerResponse {
             result: Some(write_result(&outcome)),
@@ -333,35 +328,53 @@ impl Volunteering {
         caller: &Caller,
         req: api::CheckOutVolunteerRequest,
     ) -> Result<api::CheckOutVolunteerResponse, ServiceError> {
-        let (org, meta) =
-            self.begin(caller, "", req.options.as_ref(), "CheckOutVolunteer", &req)?;
-        let opportunity_id = id(&req.opportunity_id, "opportunity_id", OpportunityId::parse)?;
-        let command = OpportunityCommand::CheckOut {
-            volunteer_id: id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?,
-            at: match req.at {
-                None => meta.now,
-                at => timestamp_from_pb(at, "at")?,
-            },
-        };
         let outcome = self
-            .on_opportunity(opportunity_id, &org.community, meta.command, command)
+            .on_opportunity(
+                caller,
+                "CheckOutVolunteer",
+                req.options.as_ref(),
+                &req,
+                &req.opportunity_id,
+                |ctx| {
+                    Ok(OpportunityCommand::CheckOut {
+                        volunteer_id: id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?,
+                        at: at_or_now(req.at, ctx.now)?,
+                    })
+                },
+            )
             .await?;
         Ok(api::CheckOutVolunteerResponse {
             result: Some(write_result(&outcome)),
         })
     }
+}
 
-    /// Runs a command on an opportunity of `community`.
-    async fn on_opportunity(
-        &self,
-        opportunity_id: OpportunityId,
-        community: &str,
-        context: civitas_kernel::CommandContext,
-        command: OpportunityCommand,
-    ) -> Result<civitas_kernel::AppendOutcome, ServiceError> {
-        let stream = opportunity_id.stream_id();
-        self.require_in("opportunity", &stream, &opportunity_id, community)
-            .await?;
-        self.run::<Opportunity>(&stream, context, command).await
+/// Who a volunteer is: a resident by pseudonymous id or an organisation, never both.
+fn kind_of(resident_id: &str, organisation: &str) -> Result<VolunteerKind, ValidationError> {
+    match (resident_id.trim(), organisation.trim()) {
+        ("", "") => Err(ValidationError::new(
+            "resident_id",
+            "either resident_id or organisation is required",
+        )),
+        (resident, "") => Ok(VolunteerKind::Resident(ResidentId::parse(
+            "resident_id",
+            resident,
+        )?)),
+        ("", organisation) => Ok(VolunteerKind::External(Organisation::parse(
+            "organisation",
+            organisation,
+        )?)),
+        _ => Err(ValidationError::new(
+            "organisation",
+            "must be empty when resident_id is set",
+        )),
     }
+}
+
+/// An attendance instant: the request's `at`, or the time of the request when unset.
+fn at_or_now(
+    at: Option<prost_types::Timestamp>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>, ValidationError> {
+    at.map_or(Ok(now), |at| timestamp_from_pb(Some(at), "at"))
 }

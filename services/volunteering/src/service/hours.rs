@@ -1,5 +1,5 @@
 //! Write handlers for service records and the time bank, which live in the volunteer's
-//! stream: each parse → load facts → decide → append.
+//! stream.
 //!
 //! A donation touches two streams and so two appends. Step 1 appends
 //! `TimeCreditsDonated` to the donor under the request's idempotency key; step 2 appends
@@ -9,17 +9,15 @@
 //! recipient refuses in step 2 (deactivated or at its cap since step 1 checked), step 3
 //! appends `TimeCreditsReturned` to the donor, again under a derived key.
 
-use civitas_kernel::command::load;
-use civitas_kernel::{AppendOutcome, CommandContext, Idempotency};
+use civitas_kernel::Idempotency;
 use civitas_platform::auth::Caller;
 use civitas_platform::command::write_result;
+use civitas_proto::convert::date_from_pb;
 use civitas_proto::volunteering::v1 as api;
 
-use super::commands::id;
-use super::Volunteering;
-use crate::convert::{category_from_pb, date_from_pb};
+use super::{id, opportunity_target, volunteer_target, Volunteering};
 use crate::domain::{
-    DonationId, Minutes, OpportunityId, Reason, RecordId, RedemptionId, Volunteer,
+    DonationId, Minutes, OpportunityId, Reason, RecordId, RedemptionId, ServiceCategory, Volunteer,
     VolunteerCommand, VolunteerError, VolunteerId,
 };
 use crate::error::ServiceError;
@@ -31,30 +29,39 @@ impl Volunteering {
         caller: &Caller,
         req: api::SubmitHoursRequest,
     ) -> Result<api::SubmitHoursResponse, ServiceError> {
-        let (org, meta) = self.begin(caller, "", req.options.as_ref(), "SubmitHours", &req)?;
-        let volunteer_id = id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?;
-        let record_id = id(&req.record_id, "record_id", RecordId::parse)?;
-        let service_date = date_from_pb(req.service_date, "service_date")?;
-        let minutes = Minutes::served("minutes", req.minutes)?;
-        let opportunity = match req.opportunity_id.trim() {
-            "" => None,
-            o => {
-                let o = OpportunityId::parse("opportunity_id", o)?;
-                self.require_in("opportunity", &o.stream_id(), &o, &org.community)
-                    .await?;
-                Some(o)
+        let ctx = self
+            .shell
+            .begin(caller, "", req.options.as_ref(), "SubmitHours", &req)?;
+        let outcome = match self.shell.replayed(&ctx).await? {
+            Some(replayed) => replayed,
+            None => {
+                let volunteer = id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)
+                    .map(volunteer_target)?;
+                let record_id = id(&req.record_id, "record_id", RecordId::parse)?;
+                let service_date = date_from_pb(req.service_date, "service_date")?;
+                let minutes = Minutes::served("minutes", req.minutes)?;
+                let opportunity = match req.opportunity_id.trim() {
+                    "" => None,
+                    o => Some(OpportunityId::parse("opportunity_id", o)?),
+                };
+                let command = VolunteerCommand::SubmitHours {
+                    record_id,
+                    service_date,
+                    minutes,
+                    opportunity,
+                    today: ctx.today(),
+                };
+                let community = &ctx.org().community;
+                if let Some(o) = opportunity {
+                    let opportunity = opportunity_target(o);
+                    self.shell.require_in(&opportunity, community).await?;
+                }
+                self.shell.require_in(&volunteer, community).await?;
+                self.shell
+                    .run::<Volunteer, ServiceError>(&volunteer.stream_id, ctx, command)
+                    .await?
             }
         };
-        let command = VolunteerCommand::SubmitHours {
-            record_id,
-            service_date,
-            minutes,
-            opportunity,
-            today: meta.today(),
-        };
-        let outcome = self
-            .on_volunteer(volunteer_id, &org.community, meta.command, command)
-            .await?;
         Ok(api::SubmitHoursResponse {
             result: Some(write_result(&outcome)),
         })
@@ -66,18 +73,22 @@ impl Volunteering {
         caller: &Caller,
         req: api::ApproveHoursRequest,
     ) -> Result<api::ApproveHoursResponse, ServiceError> {
-        let (org, meta) = self.begin(caller, "", req.options.as_ref(), "ApproveHours", &req)?;
-        let volunteer_id = id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?;
-        let command = VolunteerCommand::ApproveHours {
-            record_id: id(&req.record_id, "record_id", RecordId::parse)?,
-            today: meta.today(),
-        };
         let outcome = self
-            .on_volunteer(volunteer_id, &org.community, meta.command, command)
+            .on_volunteer(
+                caller,
+                "ApproveHours",
+                req.options.as_ref(),
+                &req,
+                &req.volunteer_id,
+                |ctx| {
+                    Ok(VolunteerCommand::ApproveHours {
+                        record_id: id(&req.record_id, "record_id", RecordId::parse)?,
+                        today: ctx.today(),
+                    })
+                },
+            )
             .await?;
-        let state = load::<Volunteer>(&*self.store, &volunteer_id.stream_id())
-            .await?
-            .state;
+        let state = self.state_of::<Volunteer>(&outcome.stream_id).await?;
         Ok(api::ApproveHoursResponse {
             result: Some(write_result(&outcome)),
             star_level: u32::from(state.star_level.get()),
@@ -89,15 +100,21 @@ impl Volunteering {
         caller: &Caller,
         req: api::DeclineHoursRequest,
     ) -> Result<api::DeclineHoursResponse, ServiceError> {
-        let (org, meta) = self.begin(caller, "", req.options.as_ref(), "DeclineHours", &req)?;
-        let volunteer_id = id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?;
-        let command = VolunteerCommand::DeclineHours {
-            record_id: id(&req.record_id, "record_id", RecordId::parse)?,
-            reason: Reason::parse("reason", &req.reason)?,
-            today: meta.today(),
-        };
         let outcome = self
-            .on_volunteer(volunteer_id, &org.community, meta.command, command)
+            .on_volunteer(
+                caller,
+                "DeclineHours",
+                req.options.as_ref(),
+                &req,
+                &req.volunteer_id,
+                |ctx| {
+                    Ok(VolunteerCommand::DeclineHours {
+                        record_id: id(&req.record_id, "record_id", RecordId::parse)?,
+                        reason: Reason::parse("reason", &req.reason)?,
+                        today: ctx.today(),
+                    })
+                },
+            )
             .await?;
         Ok(api::DeclineHoursResponse {
             result: Some(write_result(&outcome)),
@@ -110,15 +127,21 @@ impl Volunteering {
         caller: &Caller,
         req: api::ReverseHoursRequest,
     ) -> Result<api::ReverseHoursResponse, ServiceError> {
-        let (org, meta) = self.begin(caller, "", req.options.as_ref(), "ReverseHours", &req)?;
-        let volunteer_id = id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?;
-        let command = VolunteerCommand::ReverseHours {
-            record_id: id(&req.record_id, "record_id", RecordId::parse)?,
-            reason: Reason::parse("reason", &req.reason)?,
-            today: meta.today(),
-        };
         let outcome = self
-            .on_volunteer(volunteer_id, &org.community, meta.command, command)
+            .on_volunteer(
+                caller,
+                "ReverseHours",
+                req.options.as_ref(),
+                &req,
+                &req.volunteer_id,
+                |ctx| {
+                    Ok(VolunteerCommand::ReverseHours {
+                        record_id: id(&req.record_id, "record_id", RecordId::parse)?,
+                        reason: Reason::parse("reason", &req.reason)?,
+                        today: ctx.today(),
+                    })
+                },
+            )
             .await?;
         Ok(api::ReverseHoursResponse {
             result: Some(write_result(&outcome)),
@@ -131,15 +154,19 @@ impl Volunteering {
         caller: &Caller,
         req: api::DepositTimeCreditsRequest,
     ) -> Result<api::DepositTimeCreditsResponse, ServiceError> {
-        let (org, meta) =
-            self.begin(caller, "", req.options.as_ref(), "DepositTimeCredits", &req)?;
-        let volunteer_id = id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?;
-        let command = VolunteerCommand::DepositCredits {
-            record_id: id(&req.record_id, "record_id", RecordId::parse)?,
-            cap_minutes: self.config.time_bank_cap_minutes,
-        };
         let outcome = self
-            .on_volunteer(volunteer_id, &org.community, meta.command, command)
+            .on_volunteer(
+                caller,
+                "DepositTimeCredits",
+                req.options.as_ref(),
+                &req,
+                &req.volunteer_id,
+                |_| {
+                    Ok(VolunteerCommand::DepositCredits {
+                        record_id: id(&req.record_id, "record_id", RecordId::parse)?,
+                    })
+                },
+            )
             .await?;
         Ok(api::DepositTimeCreditsResponse {
             result: Some(write_result(&outcome)),
@@ -151,17 +178,26 @@ impl Volunteering {
         caller: &Caller,
         req: api::RedeemTimeCreditsRequest,
     ) -> Result<api::RedeemTimeCreditsResponse, ServiceError> {
-        let (org, meta) =
-            self.begin(caller, "", req.options.as_ref(), "RedeemTimeCredits", &req)?;
-        let volunteer_id = id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?;
-        let command = VolunteerCommand::RedeemCredits {
-            redemption_id: id(&req.redemption_id, "redemption_id", RedemptionId::parse)?,
-            minutes: Minutes::credits("minutes", req.minutes)?,
-            category: category_from_pb(req.category, "category")?,
-            today: meta.today(),
-        };
         let outcome = self
-            .on_volunteer(volunteer_id, &org.community, meta.command, command)
+            .on_volunteer(
+                caller,
+                "RedeemTimeCredits",
+                req.options.as_ref(),
+                &req,
+                &req.volunteer_id,
+                |ctx| {
+                    Ok(VolunteerCommand::RedeemCredits {
+                        redemption_id: id(
+                            &req.redemption_id,
+                            "redemption_id",
+                            RedemptionId::parse,
+                        )?,
+                        minutes: Minutes::credits("minutes", req.minutes)?,
+                        category: ServiceCategory::from_pb(req.category, "category")?,
+                        today: ctx.today(),
+                    })
+                },
+            )
             .await?;
         Ok(api::RedeemTimeCreditsResponse {
             result: Some(write_result(&outcome)),
@@ -174,43 +210,45 @@ impl Volunteering {
         caller: &Caller,
         req: api::DonateTimeCreditsRequest,
     ) -> Result<api::DonateTimeCreditsResponse, ServiceError> {
-        let (org, meta) =
-            self.begin(caller, "", req.options.as_ref(), "DonateTimeCredits", &req)?;
+        let ctx = self
+            .shell
+            .begin(caller, "", req.options.as_ref(), "DonateTimeCredits", &req)?;
+        let replayed = self.shell.replayed(&ctx).await?;
         let donor = id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?;
         let donation_id = id(&req.donation_id, "donation_id", DonationId::parse)?;
         let to = id(&req.to_volunteer_id, "to_volunteer_id", VolunteerId::parse)?;
         let minutes = Minutes::credits("minutes", req.minutes)?;
-        self.require_in("volunteer", &donor.stream_id(), &donor, &org.community)
-            .await?;
-        let recipient = self.volunteer_facts(to, &org.community).await?;
-        let cap_minutes = self.config.time_bank_cap_minutes;
-        let derived = |step: &str| CommandContext {
-            idempotency: Some(Idempotency {
-                key: format!("{}/donation/{donation_id}/{step}", org.community),
+        let community = ctx.org().community.clone();
+        let derived = |step: &str| {
+            let mut derived = ctx.clone();
+            derived.command.idempotency = Some(Idempotency {
+                key: format!("{community}/donation/{donation_id}/{step}"),
                 fingerprint: format!("{step} {donor} {to} {}", minutes.get()),
-            }),
-            expected_version: None,
-            ..meta.command.clone()
+            });
+            derived.command.expected_version = None;
+            derived
         };
 
         // Step 1: debit the donor.
-        let donated = self
-            .run::<Volunteer>(
-                &donor.stream_id(),
-                meta.command.clone(),
-                VolunteerCommand::DonateCredits {
+        let donated = match replayed {
+            Some(replayed) => replayed,
+            None => {
+                self.shell
+                    .require_in(&volunteer_target(donor), &community)
+                    .await?;
+                let command = VolunteerCommand::DonateCredits {
                     donation_id,
-                    recipient,
+                    recipient: self.volunteer_facts(to, &community).await?,
                     minutes,
-                    cap_minutes,
-                },
-            )
-            .await?;
+                };
+                self.shell
+                    .run::<Volunteer, ServiceError>(&donor.stream_id(), ctx.clone(), command)
+                    .await?
+            }
+        };
         if donated.replayed {
             // A retry must not credit a donation that was already handed back.
-            let state = load::<Volunteer>(&*self.store, &donor.stream_id())
-                .await?
-                .state;
+            let state = self.state_of::<Volunteer>(&donor.stream_id()).await?;
             if state
                 .donations_made
                 .get(&donation_id)
@@ -225,10 +263,10 @@ impl Volunteering {
             donation_id,
             from: donor,
             minutes,
-            cap_minutes,
         };
         match self
-            .run::<Volunteer>(&to.stream_id(), derived("received"), receive)
+            .shell
+            .run::<Volunteer, ServiceError>(&to.stream_id(), derived("received"), receive)
             .await
         {
             Ok(received) => Ok(api::DonateTimeCreditsResponse {
@@ -239,42 +277,20 @@ impl Volunteering {
                 // Step 3: the recipient refused after all; hand the credits back.
                 tracing::warn!(donation = %donation_id, %refusal, "donation refused by recipient, returning credits");
                 let reason = Reason::parse("reason", &format!("recipient refused: {refusal}"))?;
-                self.run::<Volunteer>(
-                    &donor.stream_id(),
-                    derived("returned"),
-                    VolunteerCommand::ReturnDonation {
-                        donation_id,
-                        reason,
-                    },
-                )
-                .await?;
-                Err(recipient_refusal(refusal).into())
+                let give_back = VolunteerCommand::ReturnDonation {
+                    donation_id,
+                    reason,
+                };
+                self.shell
+                    .run::<Volunteer, ServiceError>(
+                        &donor.stream_id(),
+                        derived("returned"),
+                        give_back,
+                    )
+                    .await?;
+                Err(refusal.as_recipient().into())
             }
             Err(other) => Err(other),
         }
-    }
-
-    /// Runs a command on a volunteer of `community`.
-    async fn on_volunteer(
-        &self,
-        volunteer_id: VolunteerId,
-        community: &str,
-        context: CommandContext,
-        command: VolunteerCommand,
-    ) -> Result<AppendOutcome, ServiceError> {
-        let stream = volunteer_id.stream_id();
-        self.require_in("volunteer", &stream, &volunteer_id, community)
-            .await?;
-        self.run::<Volunteer>(&stream, context, command).await
-    }
-}
-
-/// The recipient's own refusal, told from the donor's side.
-fn recipient_refusal(refusal: VolunteerError) -> VolunteerError {
-    match refusal {
-        VolunteerError::CapExceeded => VolunteerError::RecipientCapExceeded,
-        VolunteerError::Deactivated => VolunteerError::RecipientInactive,
-        VolunteerError::NotRegistered => VolunteerError::RecipientNotFound,
-        other => other,
     }
 }

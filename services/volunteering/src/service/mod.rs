@@ -1,6 +1,9 @@
-//! The imperative shell of the volunteering service: authorize, parse, load the facts a
-//! decision needs, decide, append. Handlers take parsed requests and the caller;
-//! `grpc.rs` only adapts them to tonic.
+//! The imperative shell of the volunteering service. Every write handler follows the
+//! shared order of [`Shell`]: begin (the caller's community and the command's context)
+//! → replayed (a retried idempotency key answers with the first outcome) → parse → load
+//! the facts a decision needs → run (decide and append). `commands.rs` holds
+//! registration, teams and opportunities, `hours.rs` service records and the time bank,
+//! `queries.rs` the reads; `grpc.rs` only adapts them to tonic.
 
 mod commands;
 mod hours;
@@ -8,124 +11,43 @@ mod queries;
 
 use std::sync::Arc;
 
-use civitas_kernel::command::{execute, load};
-use civitas_kernel::{AppendOutcome, CommandContext, Decider, EventCodec, EventStore, OrgPath};
-use civitas_platform::auth::{AuthError, Caller};
-use civitas_platform::command::{write_scope, WriteContext};
+use civitas_kernel::command::decode_all;
+use civitas_kernel::{
+    AppendOutcome, Decider, EventCodec, EventStore, RecordedEvent, ValidationError,
+};
+use civitas_platform::auth::Caller;
+use civitas_platform::command::{required, WriteContext};
 use civitas_platform::org::OrgTree;
+use civitas_platform::write::{Shell, Target, WriteError};
 use civitas_proto::common::v1::WriteOptions;
 
-use crate::domain::{Volunteer, VolunteerFacts, VolunteerId};
+use crate::domain::{
+    Opportunity, OpportunityCommand, OpportunityId, Team, TeamFacts, TeamId, Volunteer,
+    VolunteerCommand, VolunteerFacts, VolunteerId,
+};
 use crate::error::ServiceError;
 
-/// Settings of the volunteering service.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct VolunteeringConfig {
-    /// The most time credits one volunteer may hold, in minutes (default 1500 h).
-    pub time_bank_cap_minutes: u64,
-}
-
-impl Default for VolunteeringConfig {
-    fn default() -> Self {
-        Self {
-            time_bank_cap_minutes: 1500 * 60,
-        }
-    }
-}
-
-/// The volunteering service: its event store, the org tree and its settings.
+/// The volunteering service: the write shell over its event store and the org tree.
 #[derive(Clone)]
 pub struct Volunteering {
-    store: Arc<dyn EventStore>,
-    tree: OrgTree,
-    config: VolunteeringConfig,
+    shell: Shell,
 }
 
 impl Volunteering {
-    /// A service over an opened event store, with default settings.
+    /// A service over an opened event store.
     pub fn new(store: Arc<dyn EventStore>, tree: OrgTree) -> Self {
-        Self::with_config(store, tree, VolunteeringConfig::default())
-    }
-
-    /// A service with explicit settings.
-    pub fn with_config(
-        store: Arc<dyn EventStore>,
-        tree: OrgTree,
-        config: VolunteeringConfig,
-    ) -> Self {
         Self {
-            store,
-            tree,
-            config,
+            shell: Shell::new(store, tree),
         }
     }
 
-    /// The event store (for the event log and in-process tailers).
-    pub fn store(&self) -> Arc<dyn EventStore> {
-        self.store.clone()
-    }
-
-    /// The settings in force.
-    pub fn config(&self) -> &VolunteeringConfig {
-        &self.config
-    }
-
-    /// The community a staff caller writes to and the command's context. A community
-    /// named in the body (`requested`) may only repeat the caller's own.
-    fn begin(
-        &self,
-        caller: &Caller,
-        requested: &str,
-        options: Option<&WriteOptions>,
-        rpc: &str,
-        request: &impl prost::Message,
-    ) -> Result<(OrgPath, WriteContext), ServiceError> {
-        let org = write_scope(caller, &self.tree, requested)?;
-        let meta = WriteContext::new(caller, org.clone(), options, rpc, request)?;
-        Ok((org, meta))
-    }
-
-    /// Runs one command against one stream (replaying a retried idempotency key).
-    async fn run<D>(
-        &self,
-        stream_id: &str,
-        context: CommandContext,
-        command: D::Command,
-    ) -> Result<AppendOutcome, ServiceError>
+    /// The state of the aggregate in `stream_id` (its default when the stream is empty).
+    async fn state_of<D>(&self, stream_id: &str) -> Result<D::State, WriteError>
     where
         D: Decider,
-        D::Command: Clone,
         D::Event: EventCodec,
-        D::Error: Into<ServiceError>,
     {
-        Ok(execute::<D, _>(&*self.store, stream_id, context, |state| {
-            D::decide(state, command.clone())
-        })
-        .await?)
-    }
-
-    /// NOT_FOUND unless the stream exists; PERMISSION_DENIED when its first event was
-    /// recorded in another community than `community`.
-    async fn require_in(
-        &self,
-        what: &'static str,
-        stream_id: &str,
-        id: &(dyn std::fmt::Display + Sync),
-        community: &str,
-    ) -> Result<(), ServiceError> {
-        let stream = self.store.read_stream(stream_id).await?;
-        match stream.first() {
-            None => Err(ServiceError::NotFound {
-                what,
-                id: id.to_string(),
-            }),
-            Some(first) if first.org.community != community => Err(AuthError::PermissionDenied(
-                format!("{what} {id} belongs to another community"),
-            )
-            .into()),
-            Some(_) => Ok(()),
-        }
+        fold::<D>(&self.shell.store().read_stream(stream_id).await?)
     }
 
     /// A volunteer of `community` as a decision about another stream needs it.
@@ -134,38 +56,96 @@ impl Volunteering {
         id: VolunteerId,
         community: &str,
     ) -> Result<VolunteerFacts, ServiceError> {
-        self.require_in("volunteer", &id.stream_id(), &id, community)
+        let recorded = self
+            .shell
+            .require_in(&volunteer_target(id), community)
             .await?;
-        let state = load::<Volunteer>(&*self.store, &id.stream_id())
-            .await?
-            .state;
+        let state = fold::<Volunteer>(&recorded)?;
         Ok(VolunteerFacts {
             volunteer_id: id,
             exists: state.volunteer_id.is_some(),
             active: state.is_active(),
-            community: state.community.clone(),
+            community: state.community,
             balance_minutes: state.balance_minutes,
         })
     }
-}
 
-/// The id part of a `<prefix>-<uuid>` stream id (for creations answered from a replay).
-fn id_of(stream_id: &str, prefix: &str) -> String {
-    stream_id
-        .strip_prefix(prefix)
-        .and_then(|s| s.strip_prefix('-'))
-        .unwrap_or(stream_id)
-        .to_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_cap_is_1500_hours_and_ids_come_from_stream_ids() {
-        assert_eq!(VolunteeringConfig::default().time_bank_cap_minutes, 90_000);
-        assert_eq!(id_of("volunteer-abc", "volunteer"), "abc");
-        assert_eq!(id_of("team-x-y", "team"), "x-y");
+    /// A team of `community` as an opportunity naming it needs it.
+    async fn team_facts(&self, id: TeamId, community: &str) -> Result<TeamFacts, ServiceError> {
+        let recorded = self.shell.require_in(&team_target(id), community).await?;
+        let state = fold::<Team>(&recorded)?;
+        Ok(TeamFacts {
+            team_id: id,
+            exists: state.team_id.is_some(),
+            community: state.community,
+        })
     }
+
+    /// The shell's whole path for a command on the volunteer a request's
+    /// `volunteer_id` names.
+    async fn on_volunteer(
+        &self,
+        caller: &Caller,
+        rpc: &str,
+        options: Option<&WriteOptions>,
+        request: &impl prost::Message,
+        volunteer_id: &str,
+        command: impl FnOnce(&WriteContext) -> Result<VolunteerCommand, ServiceError>,
+    ) -> Result<AppendOutcome, ServiceError> {
+        let target = || id(volunteer_id, "volunteer_id", VolunteerId::parse).map(volunteer_target);
+        self.shell
+            .on_existing::<Volunteer, ServiceError>(caller, rpc, options, request, target, command)
+            .await
+    }
+
+    /// The shell's whole path for a command on the opportunity a request's
+    /// `opportunity_id` names.
+    async fn on_opportunity(
+        &self,
+        caller: &Caller,
+        rpc: &str,
+        options: Option<&WriteOptions>,
+        request: &impl prost::Message,
+        opportunity_id: &str,
+        command: impl FnOnce(&WriteContext) -> Result<OpportunityCommand, ServiceError>,
+    ) -> Result<AppendOutcome, ServiceError> {
+        let target =
+            || id(opportunity_id, "opportunity_id", OpportunityId::parse).map(opportunity_target);
+        self.shell
+            .on_existing::<Opportunity, ServiceError>(
+                caller, rpc, options, request, target, command,
+            )
+            .await
+    }
+}
+
+/// Folds one stream's recorded events into its aggregate's state.
+fn fold<D>(recorded: &[RecordedEvent]) -> Result<D::State, WriteError>
+where
+    D: Decider,
+    D::Event: EventCodec,
+{
+    let events: Vec<D::Event> = decode_all(recorded)?;
+    Ok(D::fold(events.iter()))
+}
+
+/// A required id field.
+fn id<T>(
+    value: &str,
+    field: &'static str,
+    parse: fn(&'static str, &str) -> Result<T, ValidationError>,
+) -> Result<T, ValidationError> {
+    required(value, field).and_then(|v| parse(field, v))
+}
+
+fn volunteer_target(id: VolunteerId) -> Target {
+    Target::new("volunteer", id, id.stream_id())
+}
+
+fn team_target(id: TeamId) -> Target {
+    Target::new("team", id, id.stream_id())
+}
+
+fn opportunity_target(id: OpportunityId) -> Target {
+    Target::new("opportunity", id, id.stream_id())
 }

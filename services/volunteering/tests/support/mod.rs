@@ -4,100 +4,52 @@
 #![allow(dead_code)]
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use civitas_kernel::store::SqliteEventStore;
-use civitas_platform::auth::{AuthInterceptor, Role, TokenKeys};
-use civitas_platform::grpc::ServerLimits;
+use civitas_platform::app::WriteApp;
+use civitas_platform::auth::Role;
 use civitas_platform::org::OrgTree;
 use civitas_proto::common::v1::{Date, WriteOptions};
+use civitas_proto::events::v1::VolunteerServiceCategory as Category;
 use civitas_proto::volunteering::v1 as api;
 use civitas_proto::volunteering::v1::volunteering_service_client::VolunteeringServiceClient;
-use civitas_volunteering::{Volunteering, VolunteeringConfig};
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
+use civitas_testkit::{AuthChannel, TestServer};
+use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
-pub type Client = VolunteeringServiceClient<InterceptedService<Channel, Bearer>>;
+pub type Client = VolunteeringServiceClient<AuthChannel>;
 
-/// A running volunteering server and what tests need to talk to it.
+/// A running volunteering server over its own SQLite store.
 pub struct Server {
-    pub addr: String,
-    pub keys: Arc<TokenKeys>,
+    server: TestServer,
     _dir: tempfile::TempDir,
-    _task: tokio::task::JoinHandle<()>,
 }
 
 impl Server {
     pub async fn start() -> Server {
-        Server::start_with(VolunteeringConfig::default()).await
-    }
-
-    pub async fn start_with(config: VolunteeringConfig) -> Server {
         let dir = civitas_testkit::temp_dir();
         let store = SqliteEventStore::open(&dir.path().join("volunteering.db"))
             .await
             .expect("open store");
-        let service = Volunteering::with_config(Arc::new(store), OrgTree::demo(), config);
-        let keys = Arc::new(TokenKeys::new(b"test-secret-32-bytes-long......."));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = format!("http://{}", listener.local_addr().expect("addr"));
-        let server = service.server(&ServerLimits::default(), AuthInterceptor::new(keys.clone()));
-        let task = tokio::spawn(async move {
-            tonic::transport::Server::builder()
-                .add_service(server)
-                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
-                .await
-                .expect("serve");
-        });
-        Server {
-            addr,
-            keys,
-            _dir: dir,
-            _task: task,
-        }
+        let app = civitas_volunteering::app(Arc::new(store), OrgTree::demo());
+        let server =
+            TestServer::start(|services, limits, auth| app.add_to(services, limits, auth)).await;
+        Server { server, _dir: dir }
     }
 
-    pub fn token(&self, role: Role, org: &str) -> String {
-        self.keys
-            .issue(
-                &format!("{role}-{org}"),
-                role,
-                org,
-                Duration::from_secs(600),
-            )
-            .expect("issue token")
-    }
-
-    pub async fn client(&self, token: Option<String>) -> Client {
-        let channel = Channel::from_shared(self.addr.clone())
-            .expect("uri")
-            .connect()
-            .await
-            .expect("connect");
-        VolunteeringServiceClient::with_interceptor(channel, Bearer(token))
+    /// A client with a token of `role` at `org`.
+    pub async fn client_as(&self, role: Role, org: &str) -> Client {
+        VolunteeringServiceClient::new(self.server.channel_as(role, org).await)
     }
 
     /// A client for staff of `community`.
     pub async fn staff(&self, community: &str) -> Client {
-        self.client(Some(self.token(Role::Staff, community))).await
+        self.client_as(Role::Staff, community).await
     }
-}
 
-/// Adds `authorization: Bearer <token>` to every request (or nothing).
-#[derive(Clone)]
-pub struct Bearer(pub Option<String>);
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        if let Some(token) = &self.0 {
-            let value = format!("Bearer {token}").parse().expect("header value");
-            request.metadata_mut().insert("authorization", value);
-        }
-        Ok(request)
+    /// A client that sends no token.
+    pub async fn anonymous(&self) -> Client {
+        VolunteeringServiceClient::new(self.server.channel_with(None).await)
     }
 }
 
@@ -172,31 +124,41 @@ pub async fn register_resident(client: &mut Client) -> String {
         .volunteer_id
 }
 
+/// A valid FormTeam request.
+pub fn team_request() -> api::FormTeamRequest {
+    api::FormTeamRequest {
+        name: "空巢老人关爱队".into(),
+        purpose: "weekly visits to empty-nest elderly".into(),
+        category: Category::EmptyNestCare as i32,
+        ..Default::default()
+    }
+}
+
 pub async fn form_team(client: &mut Client) -> String {
     client
-        .form_team(api::FormTeamRequest {
-            name: "空巢老人关爱队".into(),
-            purpose: "weekly visits to empty-nest elderly".into(),
-            category: civitas_proto::events::v1::VolunteerServiceCategory::EmptyNestCare as i32,
-            ..Default::default()
-        })
+        .form_team(team_request())
         .await
         .expect("form team")
         .into_inner()
         .team_id
 }
 
+/// A valid PublishOpportunity request for `spots`, starting in a day, lasting 3 hours.
+pub fn opportunity_request(spots: u32) -> api::PublishOpportunityRequest {
+    api::PublishOpportunityRequest {
+        title: "weekend tutoring".into(),
+        role: "maths tutor".into(),
+        category: Category::Tutoring as i32,
+        spots,
+        starts_at: timestamp_in(24),
+        ends_at: timestamp_in(27),
+        ..Default::default()
+    }
+}
+
 pub async fn publish(client: &mut Client, spots: u32) -> String {
     client
-        .publish_opportunity(api::PublishOpportunityRequest {
-            title: "weekend tutoring".into(),
-            role: "maths tutor".into(),
-            category: civitas_proto::events::v1::VolunteerServiceCategory::Tutoring as i32,
-            spots,
-            starts_at: timestamp_in(24),
-            ends_at: timestamp_in(27),
-            ..Default::default()
-        })
+        .publish_opportunity(opportunity_request(spots))
         .await
         .expect("publish opportunity")
         .into_inner()
@@ -238,6 +200,47 @@ pub async fn approved(
         .into_inner()
         .star_level;
     (record_id, star)
+}
+
+pub fn verification(volunteer: &str) -> api::VerifyVolunteerRequest {
+    api::VerifyVolunteerRequest {
+        volunteer_id: volunteer.into(),
+        ..Default::default()
+    }
+}
+
+pub fn deactivation(volunteer: &str, reason: &str) -> api::DeactivateVolunteerRequest {
+    api::DeactivateVolunteerRequest {
+        volunteer_id: volunteer.into(),
+        reason: reason.into(),
+        ..Default::default()
+    }
+}
+
+pub fn deposit(volunteer: &str, record_id: &str) -> api::DepositTimeCreditsRequest {
+    api::DepositTimeCreditsRequest {
+        volunteer_id: volunteer.into(),
+        record_id: record_id.into(),
+        ..Default::default()
+    }
+}
+
+/// Fills `volunteer`'s time bank with `minutes` of approved, deposited records of at
+/// most a day each, served 100 days ago and before (so recent days stay free).
+pub async fn fill_time_bank(client: &mut Client, volunteer: &str, minutes: u64) {
+    let mut left = minutes;
+    for days_ago in 100.. {
+        if left == 0 {
+            break;
+        }
+        let served = u32::try_from(left.min(24 * 60)).expect("a day's minutes");
+        let (record_id, _) = approved(client, volunteer, days_ago, served).await;
+        client
+            .deposit_time_credits(deposit(volunteer, &record_id))
+            .await
+            .expect("deposit time credits");
+        left -= u64::from(served);
+    }
 }
 
 pub async fn get(client: &mut Client, volunteer: &str) -> api::Volunteer {

@@ -3,7 +3,7 @@ use civitas_kernel::Decider;
 
 use super::*;
 use crate::domain::opportunity::{
-    Opportunity, OpportunityCommand, OpportunityError, OpportunityEvent, TeamFacts,
+    Needs, Opportunity, OpportunityCommand, OpportunityError, OpportunityEvent, TeamFacts,
 };
 use crate::domain::values::{RoleName, ServiceCategory, Spots, TimeWindow, Title};
 
@@ -22,28 +22,29 @@ fn before_start() -> DateTime<Utc> {
     at("2026-05-10T00:00:00Z")
 }
 
-fn publish(spots: u32, team: Option<TeamFacts>) -> OpportunityCommand {
-    OpportunityCommand::Publish {
+fn needs(spots: u32) -> Needs {
+    Needs {
         opportunity_id: opportunity_id(),
-        community: COMMUNITY.into(),
         title: Title::parse("title", "weekend maths tutoring").unwrap(),
         role: RoleName::parse("role", "tutor").unwrap(),
         category: ServiceCategory::Tutoring,
         spots: Spots::parse("spots", spots).unwrap(),
         window: window(),
+    }
+}
+
+fn publish(spots: u32, team: Option<TeamFacts>) -> OpportunityCommand {
+    OpportunityCommand::Publish {
+        community: COMMUNITY.into(),
+        needs: needs(spots),
         team,
     }
 }
 
 fn published(spots: u32) -> OpportunityEvent {
     OpportunityEvent::Published {
-        opportunity_id: opportunity_id(),
         community: COMMUNITY.into(),
-        title: Title::parse("title", "weekend maths tutoring").unwrap(),
-        role: RoleName::parse("role", "tutor").unwrap(),
-        category: ServiceCategory::Tutoring,
-        spots: Spots::parse("spots", spots).unwrap(),
-        window: window(),
+        needs: needs(spots),
         team: None,
     }
 }
@@ -308,6 +309,7 @@ fn state_counts_spots_taken_and_errors_name_fields() {
     ]);
     assert_eq!(state.spots_taken(), 1);
     assert!(state.assignments[&volunteer(2)].checked_in_at.is_some());
+    assert_eq!(state.needs, Some(needs(3)));
     assert_eq!(published(1).event_type(), "OpportunityPublished");
     assert_eq!(assigned(me(), 1).event_type(), "VolunteerAssigned");
     assert_eq!(cancelled(me()).event_type(), "AssignmentCancelled");

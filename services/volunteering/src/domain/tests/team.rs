@@ -2,36 +2,30 @@ use civitas_kernel::aggregate::given;
 use civitas_kernel::Decider;
 
 use super::*;
-use crate::domain::team::{Team, TeamCommand, TeamError, TeamEvent};
+use crate::domain::team::{Team, TeamCommand, TeamError, TeamEvent, TeamProfile};
 use crate::domain::values::{Purpose, ServiceCategory, TeamName};
 
-fn form() -> TeamCommand {
-    TeamCommand::Form {
-        team_id: team_id(),
-        community: COMMUNITY.into(),
+fn profile() -> TeamProfile {
+    TeamProfile {
         name: TeamName::parse("name", "空巢老人关爱队").unwrap(),
         purpose: Purpose::parse("purpose", "weekly visits").unwrap(),
         category: ServiceCategory::EmptyNestCare,
     }
 }
 
+fn form() -> TeamCommand {
+    TeamCommand::Form {
+        team_id: team_id(),
+        community: COMMUNITY.into(),
+        profile: profile(),
+    }
+}
+
 fn formed() -> TeamEvent {
-    let TeamCommand::Form {
-        team_id,
-        community,
-        name,
-        purpose,
-        category,
-    } = form()
-    else {
-        unreachable!()
-    };
     TeamEvent::Formed {
-        team_id,
-        community,
-        name,
-        purpose,
-        category,
+        team_id: team_id(),
+        community: COMMUNITY.into(),
+        profile: profile(),
     }
 }
 
@@ -124,6 +118,7 @@ fn state_and_names() {
     let state = Team::fold(&[formed(), added(me()), added(volunteer(2))]);
     assert_eq!(state.team_id, Some(team_id()));
     assert_eq!(state.community, COMMUNITY);
+    assert_eq!(state.profile, Some(profile()));
     assert_eq!(state.members.len(), 2);
     assert_eq!(formed().event_type(), "TeamFormed");
     assert_eq!(added(me()).event_type(), "TeamMemberAdded");

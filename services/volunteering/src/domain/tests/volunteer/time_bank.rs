@@ -2,10 +2,9 @@
 
 use super::*;
 
-fn deposit(n: u128, cap: u64) -> C {
+fn deposit(n: u128) -> C {
     C::DepositCredits {
         record_id: record(n),
-        cap_minutes: cap,
     }
 }
 
@@ -23,7 +22,6 @@ fn donate(to: VolunteerFacts, m: u32) -> C {
         donation_id: donation(1),
         recipient: to,
         minutes: minutes(m),
-        cap_minutes: CAP,
     }
 }
 
@@ -37,41 +35,52 @@ fn donated(m: u32, balance: u64) -> Ev {
     }
 }
 
-fn receive(m: u32, cap: u64) -> C {
+fn receive(m: u32) -> C {
     C::ReceiveCredits {
         donation_id: donation(1),
         from: volunteer(2),
         minutes: minutes(m),
-        cap_minutes: cap,
+    }
+}
+
+/// A donation received by a volunteer with nothing in the bank, leaving `balance`.
+fn holding(balance: u64) -> Ev {
+    Ev::CreditsReceived {
+        volunteer_id: me(),
+        donation_id: donation(9),
+        from: volunteer(3),
+        minutes: minutes(u32::try_from(balance).unwrap()),
+        balance_minutes: balance,
     }
 }
 
 #[test]
 fn deposits_an_approved_record_once() {
     given::<Volunteer>(with_approved_record())
-        .when(deposit(1, CAP))
+        .when(deposit(1))
         .then([deposited(1, 600, 600)]);
     given::<Volunteer>(with_balance())
-        .when(deposit(1, CAP))
+        .when(deposit(1))
         .then_error(E::AlreadyDeposited);
     given::<Volunteer>([registered(), submitted(1, today(), 60)])
-        .when(deposit(1, CAP))
+        .when(deposit(1))
         .then_error(E::RecordNotApproved);
     given::<Volunteer>([registered()])
-        .when(deposit(1, CAP))
+        .when(deposit(1))
         .then_error(E::RecordNotFound);
     given::<Volunteer>(with(with_approved_record(), [deactivated()]))
-        .when(deposit(1, CAP))
+        .when(deposit(1))
         .then_error(E::Deactivated);
 }
 
 #[test]
 fn a_deposit_over_the_cap_is_refused() {
-    given::<Volunteer>(with_approved_record())
-        .when(deposit(1, 600))
-        .then([deposited(1, 600, 600)]);
-    given::<Volunteer>(with_approved_record())
-        .when(deposit(1, 599))
+    // The approved record's 600 minutes fit exactly into the last 600 below the cap.
+    given::<Volunteer>(with(with_approved_record(), [holding(CAP - 600)]))
+        .when(deposit(1))
+        .then([deposited(1, 600, CAP)]);
+    given::<Volunteer>(with(with_approved_record(), [holding(CAP - 599)]))
+        .when(deposit(1))
         .then_error(E::CapExceeded);
 }
 
@@ -170,16 +179,16 @@ fn receives_a_donation_once_within_the_cap() {
         balance_minutes: 800,
     };
     given::<Volunteer>(with_balance())
-        .when(receive(200, CAP))
+        .when(receive(200))
         .then([received.clone()]);
-    given::<Volunteer>(with_balance())
-        .when(receive(200, 799))
+    given::<Volunteer>(with(with_approved_record(), [holding(CAP - 199)]))
+        .when(receive(200))
         .then_error(E::CapExceeded);
     given::<Volunteer>(with(with_balance(), [received]))
-        .when(receive(200, CAP))
+        .when(receive(200))
         .then_error(E::DonationAlreadyReceived);
     given::<Volunteer>(with(with_balance(), [deactivated()]))
-        .when(receive(200, CAP))
+        .when(receive(200))
         .then_error(E::Deactivated);
 }
 
@@ -228,4 +237,24 @@ fn state_tracks_the_balance_through_every_movement() {
     assert!(state.donations_made[&donation(1)].returned);
     assert!(state.records[&record(1)].deposited);
     assert_eq!(state.minutes_on(date(2026, 5, 1)), 600);
+}
+
+#[test]
+fn a_recipients_refusal_is_told_from_the_donors_side() {
+    assert_eq!(E::CapExceeded.as_recipient(), E::RecipientCapExceeded);
+    assert_eq!(E::Deactivated.as_recipient(), E::RecipientInactive);
+    assert_eq!(E::NotRegistered.as_recipient(), E::RecipientNotFound);
+    assert_eq!(
+        E::DonationAlreadyReceived.as_recipient(),
+        E::DonationAlreadyReceived
+    );
+}
+
+#[test]
+fn events_that_move_credits_carry_the_balance_after_them() {
+    assert_eq!(deposited(1, 600, 600).balance_after(), Some(600));
+    assert_eq!(donated(200, 400).balance_after(), Some(400));
+    assert_eq!(holding(CAP).balance_after(), Some(CAP));
+    assert_eq!(registered().balance_after(), None);
+    assert_eq!(submitted(1, today(), 60).balance_after(), None);
 }

@@ -1,0 +1,134 @@
+//! The KPI deltas (`kpi_facts`): per element, community and day, the sum of the
+//! deltas the rules produced; a period's value is read back from them as in-period and
+//! to-date totals.
+
+use std::collections::BTreeMap;
+
+use sqlx::{AnyConnection, AnyPool, Row};
+
+use super::COMMUNITIES_PER_QUERY;
+use crate::error::ProjectionError;
+
+/// Adds a delta to an element's value in a community on a day. Zero deltas are written
+/// too, so which rows exist does not depend on how events were split into batches (a
+/// rebuild is byte-identical).
+pub async fn add_delta(
+    conn: &mut AnyConnection,
+    element: &str,
+    community: &str,
+    day: &str,
+    delta: i64,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "INSERT INTO kpi_facts (element, community, day, value) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (element, community, day) DO UPDATE SET value = kpi_facts.value + excluded.value",
+    )
+    .bind(element)
+    .bind(community)
+    .bind(day)
+    .bind(delta)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// One element's sums for one community: the deltas within a period and up to its end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub in_period: i64,
+    pub to_date: i64,
+}
+
+/// Per community and element, the sums of deltas with `first <= day <= last`
+/// (`in_period`) and with `day <= last` (`to_date`); days are `YYYY-MM-DD`.
+pub async fn totals(
+    pool: &AnyPool,
+    communities: &[String],
+    first: &str,
+    last: &str,
+) -> Result<BTreeMap<String, BTreeMap<String, Totals>>, ProjectionError> {
+    let mut out: BTreeMap<String, BTreeMap<String, Totals>> = BTreeMap::new();
+    for chunk in communities.chunks(COMMUNITIES_PER_QUERY) {
+        let placeholders = (3..3 + chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT community, element,
+                 CAST(SUM(CASE WHEN day >= $1 THEN value ELSE 0 END) AS BIGINT) AS in_period,
+                 CAST(SUM(value) AS BIGINT) AS to_date
+             FROM kpi_facts WHERE day <= $2 AND community IN ({placeholders})
+             GROUP BY community, element"
+        );
+        let mut query = sqlx::query(&sql).bind(first).bind(last);
+        for community in chunk {
+            query = query.bind(community);
+        }
+        for row in query.fetch_all(pool).await? {
+            let totals = Totals {
+                in_period: row.try_get(2)?,
+                to_date: row.try_get(3)?,
+            };
+            out.entry(row.try_get(0)?)
+                .or_default()
+                .insert(row.try_get(1)?, totals);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::open;
+    use super::*;
+
+    /// `totals` separates deltas inside the period (flows, SUM) from everything up to its
+    /// end (stocks, LAST), and filters communities; on both backends.
+    #[tokio::test]
+    async fn totals_split_period_and_to_date_on_both_backends() {
+        let dir = civitas_testkit::temp_dir();
+        let pg = civitas_testkit::fresh_postgres_db()
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        for url in [
+            format!("sqlite://{}/p.db?mode=rwc", dir.path().display()),
+            pg.url.clone(),
+        ] {
+            let pool = open(&url, None).await.unwrap();
+            let mut conn = pool.acquire().await.unwrap();
+            for (community, day, delta) in [
+                ("a", "2026-10-31", 5),
+                ("a", "2026-11-01", 2),
+                ("a", "2026-11-30", -1),
+                ("a", "2026-12-01", 7),
+                ("b", "2026-11-15", 3),
+            ] {
+                add_delta(&mut conn, "flow", community, day, delta)
+                    .await
+                    .unwrap();
+            }
+            add_delta(&mut conn, "flow", "a", "2026-11-01", 1)
+                .await
+                .unwrap();
+            drop(conn);
+
+            let got = totals(&pool, &["a".into(), "c".into()], "2026-11-01", "2026-11-30")
+                .await
+                .unwrap();
+            assert_eq!(
+                got.len(),
+                1,
+                "{url}: only communities asked for and with deltas"
+            );
+            assert_eq!(
+                got["a"]["flow"],
+                Totals {
+                    in_period: 2,
+                    to_date: 7
+                },
+                "{url}"
+            );
+            pool.close().await;
+        }
+    }
+}

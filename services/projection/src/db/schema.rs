@@ -1,0 +1,255 @@
+//! The projection's schema: connecting (SQLite or PostgreSQL, optionally in a
+//! PostgreSQL schema of its own) and the migrations, each run once.
+
+use anyhow::Context;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::AnyPool;
+
+/// Schema migrations in order; each runs once, recorded in `projection_schema`.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE IF NOT EXISTS projection_checkpoints (
+            source TEXT PRIMARY KEY,
+            xid BIGINT NOT NULL,
+            position BIGINT NOT NULL,
+            applied BIGINT NOT NULL DEFAULT 0
+        )",
+    ),
+    (
+        2,
+        "CREATE TABLE IF NOT EXISTS projection_stream_versions (
+            stream_id TEXT PRIMARY KEY,
+            version BIGINT NOT NULL
+        )",
+    ),
+    (
+        3,
+        "CREATE TABLE IF NOT EXISTS resident_view (
+            resident_id TEXT PRIMARY KEY,
+            community TEXT NOT NULL,
+            household_id TEXT NOT NULL,
+            residence_type TEXT NOT NULL,
+            care_categories TEXT NOT NULL,
+            active BIGINT NOT NULL
+        )",
+    ),
+    (
+        4,
+        "CREATE TABLE IF NOT EXISTS kpi_facts (
+            element TEXT NOT NULL,
+            community TEXT NOT NULL,
+            day TEXT NOT NULL,
+            value BIGINT NOT NULL,
+            PRIMARY KEY (element, community, day)
+        )",
+    ),
+    (
+        5,
+        "CREATE INDEX IF NOT EXISTS kpi_facts_by_community ON kpi_facts (community, day)",
+    ),
+    (
+        6,
+        "CREATE TABLE IF NOT EXISTS activity_view (
+            activity_id TEXT PRIMARY KEY,
+            community TEXT NOT NULL,
+            category TEXT NOT NULL,
+            title TEXT NOT NULL,
+            starts_at TEXT NOT NULL,
+            ends_at TEXT NOT NULL,
+            capacity BIGINT NOT NULL,
+            registered BIGINT NOT NULL,
+            checked_in BIGINT NOT NULL,
+            walk_ins BIGINT NOT NULL,
+            status TEXT NOT NULL
+        )",
+    ),
+    (
+        7,
+        "CREATE INDEX IF NOT EXISTS activity_view_by_start ON activity_view (community, starts_at)",
+    ),
+    (
+        8,
+        "CREATE TABLE IF NOT EXISTS plan_view (
+            plan_key TEXT PRIMARY KEY,
+            community TEXT NOT NULL,
+            year BIGINT NOT NULL,
+            version BIGINT NOT NULL,
+            item_count BIGINT NOT NULL
+        )",
+    ),
+    (
+        9,
+        "CREATE TABLE IF NOT EXISTS volunteer_view (
+            volunteer_id TEXT PRIMARY KEY,
+            community TEXT NOT NULL,
+            status TEXT NOT NULL,
+            approved_minutes BIGINT NOT NULL,
+            star_level BIGINT NOT NULL,
+            pending_records BIGINT NOT NULL
+        )",
+    ),
+    (
+        10,
+        "CREATE INDEX IF NOT EXISTS volunteer_view_by_community ON volunteer_view (community)",
+    ),
+    (
+        11,
+        "CREATE TABLE IF NOT EXISTS pending_approval_view (
+            record_id TEXT PRIMARY KEY,
+            volunteer_id TEXT NOT NULL,
+            community TEXT NOT NULL,
+            minutes BIGINT NOT NULL,
+            service_date TEXT NOT NULL,
+            submitted_on TEXT NOT NULL
+        )",
+    ),
+    (
+        12,
+        "CREATE INDEX IF NOT EXISTS pending_approval_view_by_community ON pending_approval_view (community)",
+    ),
+    (
+        13,
+        "CREATE TABLE IF NOT EXISTS incident_view (
+            incident_id TEXT PRIMARY KEY,
+            community TEXT NOT NULL,
+            category TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            state TEXT NOT NULL,
+            reported_at TEXT NOT NULL,
+            reported_day TEXT NOT NULL,
+            alert BIGINT NOT NULL
+        )",
+    ),
+    (
+        14,
+        "CREATE INDEX IF NOT EXISTS incident_view_by_community ON incident_view (community, state)",
+    ),
+    (
+        15,
+        "CREATE INDEX IF NOT EXISTS incident_view_alerts ON incident_view (alert, reported_day)",
+    ),
+    (
+        16,
+        "CREATE TABLE IF NOT EXISTS rectification_view (
+            rectification_id TEXT PRIMARY KEY,
+            community TEXT NOT NULL,
+            ordered_on TEXT NOT NULL,
+            deadline TEXT NOT NULL,
+            state TEXT NOT NULL
+        )",
+    ),
+    (
+        17,
+        "CREATE INDEX IF NOT EXISTS rectification_view_by_community ON rectification_view (community, state, deadline)",
+    ),
+];
+
+/// Serialises concurrent migrations of one PostgreSQL database (an arbitrary constant).
+const MIGRATION_LOCK: i64 = 0x6369_7669_7461_7301;
+
+/// Connects and applies pending migrations. On PostgreSQL, `pg_schema` (created if
+/// missing) holds the tables, so read models can be rebuilt beside the live ones and
+/// swapped in by renaming schemas.
+pub async fn open(database_url: &str, pg_schema: Option<&str>) -> anyhow::Result<AnyPool> {
+    sqlx::any::install_default_drivers();
+    let options: AnyConnectOptions = database_url
+        .parse()
+        .context("invalid projection database url")?;
+    let sqlite = database_url.starts_with("sqlite:");
+    let schema = match pg_schema {
+        Some(s) if !sqlite => Some(valid_schema(s)?),
+        _ => None,
+    };
+    if let Some(schema) = &schema {
+        create_schema(database_url, schema).await?;
+    }
+    let search_path = schema.map(|s| format!("SET search_path TO {s}"));
+    let pool = AnyPoolOptions::new()
+        .max_connections(8)
+        .after_connect(move |conn, _| {
+            let search_path = search_path.clone();
+            Box::pin(async move {
+                if let Some(sql) = &search_path {
+                    sqlx::query(sql).execute(&mut *conn).await?;
+                }
+                if sqlite {
+                    // With WAL, NORMAL never corrupts; a crash may lose the last batches,
+                    // which are re-applied from the checkpoint stored with them.
+                    sqlx::query("PRAGMA synchronous = NORMAL")
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+        .context("failed to connect to the projection database")?;
+    if sqlite {
+        // WAL lets dashboard reads proceed while the tailer writes; it persists in the file.
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .fetch_all(&pool)
+            .await
+            .context("failed to enable wal")?;
+    }
+    migrate(&pool, !sqlite)
+        .await
+        .context("failed to migrate the projection database")?;
+    Ok(pool)
+}
+
+fn valid_schema(name: &str) -> anyhow::Result<String> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    anyhow::ensure!(ok, "invalid schema name {name:?}: use [a-z_][a-z0-9_]*");
+    Ok(name.to_owned())
+}
+
+async fn create_schema(database_url: &str, schema: &str) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect(database_url)
+        .await
+        .context("failed to connect to the projection database")?;
+    let mut tx = conn.begin().await?;
+    sqlx::query(&format!(
+        "SELECT CAST(1 AS BIGINT) FROM pg_advisory_xact_lock({})",
+        civitas_kernel::store::DDL_LOCK_KEY
+    ))
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn migrate(pool: &AnyPool, postgres: bool) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    if postgres {
+        sqlx::query("SELECT CAST(1 AS BIGINT) FROM pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .fetch_all(&mut *tx)
+            .await?;
+    }
+    sqlx::query("CREATE TABLE IF NOT EXISTS projection_schema (version BIGINT PRIMARY KEY)")
+        .execute(&mut *tx)
+        .await?;
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM projection_schema")
+        .fetch_all(&mut *tx)
+        .await?;
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)) {
+        sqlx::query(sql).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO projection_schema (version) VALUES ($1)")
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+        tracing::info!(version, "projection schema migrated");
+    }
+    tx.commit().await
+}

@@ -1,0 +1,172 @@
+use super::super::testing::{net, pairs, DAY};
+use super::*;
+
+use CareCategory::{Disabled, EmptyNest, LivingAlone, Minor};
+use ResidenceType::{Floating, Permanent};
+
+fn registered(kind: Option<ResidenceType>) -> Fact {
+    Fact::ResidentRegistered {
+        resident_id: "r1".into(),
+        household_id: "h1".into(),
+        residence_type: kind,
+    }
+}
+
+fn moved_out() -> Fact {
+    Fact::ResidentMovedOut {
+        resident_id: "r1".into(),
+    }
+}
+
+/// Applies facts in order to one resident in community `c1`, returning the row and
+/// the non-zero net deltas as (element, value).
+fn run(facts: &[Fact]) -> (Option<ResidentRow>, Vec<(String, i64)>) {
+    let mut row = None;
+    let mut deltas = Deltas::new();
+    for f in facts {
+        apply_to(f, "c1", DAY, &mut row, &mut deltas);
+    }
+    (row, net(deltas))
+}
+
+fn care(category: CareCategory, assign: bool) -> Fact {
+    let (resident_id, category) = ("r1".to_owned(), Some(category));
+    if assign {
+        Fact::CareCategoryAssigned {
+            resident_id,
+            category,
+        }
+    } else {
+        Fact::CareCategoryRevoked {
+            resident_id,
+            category,
+        }
+    }
+}
+
+#[test]
+fn registration_counts_resident_and_type() {
+    let (row, net) = run(&[registered(Some(Floating))]);
+    assert_eq!(net, pairs(&[("residents", 1), ("residents.floating", 1)]));
+    let row = row.unwrap();
+    assert!(row.active);
+    assert_eq!(
+        (row.community.as_str(), row.household_id.as_str()),
+        ("c1", "h1")
+    );
+}
+
+#[test]
+fn duplicate_registration_counts_once() {
+    let (_, net) = run(&[registered(Some(Permanent)), registered(Some(Permanent))]);
+    assert_eq!(net, pairs(&[("residents", 1), ("residents.permanent", 1)]));
+}
+
+#[test]
+fn move_out_removes_resident_type_and_categories() {
+    let (row, net) = run(&[
+        registered(Some(Permanent)),
+        care(Minor, true),
+        care(Disabled, true),
+        moved_out(),
+    ]);
+    assert_eq!(net, vec![]);
+    assert!(!row.unwrap().active);
+}
+
+#[test]
+fn type_change_moves_the_count() {
+    let change = Fact::ResidenceTypeChanged {
+        resident_id: "r1".into(),
+        to: Some(Permanent),
+    };
+    let (row, net) = run(&[registered(Some(Floating)), change.clone()]);
+    assert_eq!(net, pairs(&[("residents", 1), ("residents.permanent", 1)]));
+    assert_eq!(row.unwrap().residence_type, Some(Permanent));
+    let (_, net) = run(&[registered(Some(Floating)), change.clone(), change]);
+    assert_eq!(
+        net,
+        pairs(&[("residents", 1), ("residents.permanent", 1)]),
+        "repeated change is not counted twice"
+    );
+}
+
+#[test]
+fn categories_are_counted_once_and_revoked() {
+    let (row, net) = run(&[
+        registered(None),
+        care(Minor, true),
+        care(Minor, true),
+        care(EmptyNest, true),
+        care(Minor, false),
+    ]);
+    assert_eq!(
+        net,
+        pairs(&[("residents", 1), ("residents.care.empty_nest", 1)])
+    );
+    assert_eq!(
+        row.unwrap().care.into_iter().collect::<Vec<_>>(),
+        vec![EmptyNest]
+    );
+    let (_, net) = run(&[registered(Some(Permanent)), care(Minor, false)]);
+    assert_eq!(
+        net,
+        pairs(&[("residents", 1), ("residents.permanent", 1)]),
+        "revoking an unheld category changes nothing"
+    );
+}
+
+#[test]
+fn erasure_uncounts_an_active_resident_and_nothing_after_move_out() {
+    let erased = Fact::ResidentErased {
+        resident_id: "r1".into(),
+    };
+    let (row, net) = run(&[
+        registered(Some(Floating)),
+        care(LivingAlone, true),
+        erased.clone(),
+    ]);
+    assert_eq!(net, vec![]);
+    assert!(!row.unwrap().active);
+
+    let mut row = None;
+    let mut deltas = Deltas::new();
+    for fact in [registered(Some(Floating)), moved_out()] {
+        apply_to(&fact, "c1", DAY, &mut row, &mut deltas);
+    }
+    let before = deltas.clone();
+    for fact in [erased, care(Minor, true)] {
+        apply_to(&fact, "c1", DAY, &mut row, &mut deltas);
+    }
+    assert_eq!(
+        deltas, before,
+        "events about an inactive resident change no count"
+    );
+}
+
+#[test]
+fn events_about_unknown_residents_change_nothing() {
+    let (row, net) = run(&[care(Minor, true), moved_out()]);
+    assert_eq!((row, net), (None, vec![]));
+}
+
+#[test]
+fn decodes_payloads_by_event_type() {
+    let payload = pb::ResidentRegistered {
+        resident_id: "r9".into(),
+        household_id: "h9".into(),
+        residence_type: pb::ResidenceType::Floating as i32,
+        ..Default::default()
+    }
+    .encode_to_vec();
+    let fact = decode("ResidentRegistered", &payload).unwrap().unwrap();
+    let expected = Fact::ResidentRegistered {
+        resident_id: "r9".into(),
+        household_id: "h9".into(),
+        residence_type: Some(Floating),
+    };
+    assert_eq!(fact, super::super::Fact::Residents(expected.clone()));
+    assert_eq!(expected.resident_id(), Some("r9"));
+    assert_eq!(decode("ActivityClosed", &payload).unwrap(), None);
+    assert!(decode("ResidentRegistered", &[0xff, 0xff, 0xff]).is_err());
+}

@@ -1,0 +1,186 @@
+//! Given/when/then tests of the `Resident` decider: every rule and every refusal.
+
+use chrono::NaiveDate;
+use civitas_kernel::aggregate::given;
+use civitas_kernel::Decider;
+use uuid::Uuid;
+
+use super::{
+    GuardianFacts, HouseholdFacts, Resident, ResidentCommand, ResidentError, ResidentEvent,
+};
+use crate::domain::values::{
+    BirthDate, CareCategory, HouseholdId, Reason, ResidenceType, ResidentId, Sealed, Sex,
+};
+
+use CareCategory::*;
+use ResidenceType::*;
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+const COMMUNITY: &str = "xihu-wensan";
+
+fn today() -> NaiveDate {
+    date(2024, 6, 1)
+}
+
+fn me() -> ResidentId {
+    ResidentId::from_uuid(Uuid::from_u128(1))
+}
+
+fn parent() -> ResidentId {
+    ResidentId::from_uuid(Uuid::from_u128(2))
+}
+
+fn home() -> HouseholdId {
+    HouseholdId::from_uuid(Uuid::from_u128(10))
+}
+
+fn sealed() -> Sealed {
+    Sealed {
+        key_id: "resident-key-1".into(),
+        nonce: vec![0; 12],
+        ciphertext: vec![9; 64],
+    }
+}
+
+/// A registration with every fact in order; tests spoil one field at a time.
+struct Registration {
+    born: NaiveDate,
+    residence_type: ResidenceType,
+    household: HouseholdFacts,
+    community: &'static str,
+    guardian: Option<GuardianFacts>,
+}
+
+impl Registration {
+    fn adult() -> Self {
+        Self {
+            born: date(1985, 6, 15),
+            residence_type: Permanent,
+            household: HouseholdFacts {
+                exists: true,
+                community: COMMUNITY.into(),
+            },
+            community: COMMUNITY,
+            guardian: None,
+        }
+    }
+
+    fn child(born: NaiveDate) -> Self {
+        Self {
+            born,
+            ..Self::adult()
+        }
+    }
+
+    fn guardian(mut self, resident_id: ResidentId, exists: bool, active: bool) -> Self {
+        self.guardian = Some(GuardianFacts {
+            resident_id,
+            exists,
+            active,
+        });
+        self
+    }
+
+    fn command(self) -> ResidentCommand {
+        ResidentCommand::Register {
+            resident_id: me(),
+            household_id: home(),
+            household: self.household,
+            community: self.community.into(),
+            residence_type: self.residence_type,
+            sex: Sex::Female,
+            birth_date: BirthDate::parse("birth_date", self.born, today()).unwrap(),
+            today: today(),
+            guardian: self.guardian,
+            personal: sealed(),
+        }
+    }
+}
+
+fn registered_as(residence_type: ResidenceType, birth_year: i32) -> ResidentEvent {
+    ResidentEvent::Registered {
+        resident_id: me(),
+        household_id: home(),
+        residence_type,
+        sex: Sex::Female,
+        birth_year,
+        guardian: None,
+        personal: sealed(),
+    }
+}
+
+fn registered() -> ResidentEvent {
+    registered_as(Permanent, 1985)
+}
+
+fn moved_out() -> ResidentEvent {
+    ResidentEvent::MovedOut {
+        resident_id: me(),
+        household_id: home(),
+        reason: "moved to another city".into(),
+    }
+}
+
+fn erased() -> ResidentEvent {
+    ResidentEvent::Erased { resident_id: me() }
+}
+
+fn assigned(category: CareCategory) -> ResidentEvent {
+    ResidentEvent::CareCategoryAssigned {
+        resident_id: me(),
+        category,
+    }
+}
+
+fn assign(category: CareCategory) -> ResidentCommand {
+    ResidentCommand::AssignCareCategory {
+        category,
+        today: today(),
+    }
+}
+
+/// A reason as the edge parses it: blank is none.
+fn reason(text: &str) -> Option<Reason> {
+    Reason::parse_optional("reason", text).unwrap()
+}
+
+fn revoke(category: CareCategory, text: &str) -> ResidentCommand {
+    ResidentCommand::RevokeCareCategory {
+        category,
+        reason: reason(text),
+    }
+}
+
+fn verify(valid_until: NaiveDate) -> ResidentCommand {
+    ResidentCommand::VerifyFloatingResidence {
+        today: today(),
+        valid_until,
+    }
+}
+
+fn move_out(text: &str) -> ResidentCommand {
+    ResidentCommand::MoveOut {
+        reason: reason(text),
+        today: today(),
+    }
+}
+
+/// One of every command that acts on an existing resident.
+fn commands_after_registration() -> Vec<ResidentCommand> {
+    vec![
+        move_out("left"),
+        ResidentCommand::ChangeResidenceType { to: Floating },
+        verify(date(2025, 6, 1)),
+        assign(Disabled),
+        revoke(Disabled, "recovered"),
+        ResidentCommand::Erase,
+    ]
+}
+
+mod care;
+mod lifecycle;
+mod register;
+mod state_and_names;

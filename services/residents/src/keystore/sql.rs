@@ -1,0 +1,219 @@
+//! The storage of the key store: the `subject_keys` table on SQLite or PostgreSQL
+//! through `sqlx::Any`, one statement per row operation. Rows hold keys already wrapped
+//! (hex TEXT: no single column type holds bytes on both backends, BYTEA being unknown to
+//! SQLite and BLOB to PostgreSQL); what the rows mean is the lifecycle's business
+//! (see the parent module).
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::error::ErrorKind;
+use sqlx::{AnyConnection, AnyPool, Executor};
+
+use super::{KeyStoreError, NewSubject, SubjectKind};
+
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS subject_keys (
+    subject_id   TEXT PRIMARY KEY,
+    kind         TEXT NOT NULL CHECK (kind IN ('resident', 'household')),
+    community    TEXT NOT NULL,
+    household_id TEXT,
+    wrapped_key  TEXT,
+    id_hash      TEXT UNIQUE,
+    created_at   BIGINT NOT NULL,
+    erased_at    BIGINT,
+    CHECK ((erased_at IS NULL AND wrapped_key IS NOT NULL)
+        OR (erased_at IS NOT NULL AND wrapped_key IS NULL AND id_hash IS NULL))
+)";
+
+const CREATE_HOUSEHOLD_INDEX: &str = "CREATE INDEX IF NOT EXISTS subject_keys_household \
+     ON subject_keys (household_id, created_at, subject_id)";
+
+/// A subject's row as far as its key goes.
+pub(super) enum StoredKey {
+    /// No row.
+    Missing,
+    /// The wrapped key, hex-encoded.
+    Wrapped(String),
+    /// The row is marked erased; its key is gone.
+    Erased,
+}
+
+/// The `subject_keys` table behind a connection pool.
+#[derive(Clone, Debug)]
+pub(super) struct Table {
+    pub(super) pool: AnyPool,
+}
+
+impl Table {
+    /// Connects and creates the table if missing (idempotent); see [`super::KeyStore::open`].
+    pub(super) async fn open(url: &str, pg_schema: Option<&str>) -> Result<Self, KeyStoreError> {
+        sqlx::any::install_default_drivers();
+        let schema = pg_schema.map(quoted_schema).transpose()?;
+        let search_path = schema.as_ref().map(|s| format!("SET search_path TO {s}"));
+        let pool = AnyPoolOptions::new()
+            .after_connect(move |conn, _meta| {
+                let search_path = search_path.clone();
+                Box::pin(async move { prepare_connection(conn, search_path.as_deref()).await })
+            })
+            .connect(url)
+            .await?;
+        let is_postgres = pool.acquire().await?.backend_name() == "PostgreSQL";
+        // Several processes (and the event store) create the same schema at startup;
+        // PostgreSQL's IF NOT EXISTS is not race-free, so DDL runs under one lock.
+        let mut tx = pool.begin().await?;
+        if is_postgres {
+            tx.execute(
+                format!(
+                    "SELECT pg_advisory_xact_lock({})",
+                    civitas_kernel::store::DDL_LOCK_KEY
+                )
+                .as_str(),
+            )
+            .await?;
+            if let Some(schema) = &schema {
+                tx.execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
+                    .await?;
+            }
+        }
+        tx.execute(CREATE_TABLE).await?;
+        tx.execute(CREATE_HOUSEHOLD_INDEX).await?;
+        tx.commit().await?;
+        Ok(Self { pool })
+    }
+
+    /// Inserts a new subject's row; `false` when the subject id or the ID lookup hash
+    /// is taken (the unique indexes decide).
+    pub(super) async fn insert(
+        &self,
+        subject: &NewSubject,
+        wrapped: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let inserted = sqlx::query(
+            "INSERT INTO subject_keys \
+             (subject_id, kind, community, household_id, wrapped_key, id_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&subject.subject_id)
+        .bind(subject.kind.as_str())
+        .bind(&subject.community)
+        .bind(&subject.household_id)
+        .bind(wrapped)
+        .bind(&subject.id_hash)
+        .bind(now_micros())
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(_) => Ok(true),
+            Err(sqlx::Error::Database(e)) if e.kind() == ErrorKind::UniqueViolation => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The subject's key as stored.
+    pub(super) async fn key(&self, subject_id: &str) -> Result<StoredKey, sqlx::Error> {
+        let row: Option<(Option<String>, Option<i64>)> =
+            sqlx::query_as("SELECT wrapped_key, erased_at FROM subject_keys WHERE subject_id = $1")
+                .bind(subject_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match row {
+            None => StoredKey::Missing,
+            Some((Some(wrapped), None)) => StoredKey::Wrapped(wrapped),
+            Some(_) => StoredKey::Erased,
+        })
+    }
+
+    /// Nulls the subject's key and ID lookup hash and marks the row erased; `false`
+    /// when there is no row not erased yet.
+    pub(super) async fn mark_erased(&self, subject_id: &str) -> Result<bool, sqlx::Error> {
+        let result = sqlx::query(
+            "UPDATE subject_keys SET wrapped_key = NULL, id_hash = NULL, erased_at = $1 \
+             WHERE subject_id = $2 AND erased_at IS NULL",
+        )
+        .bind(now_micros())
+        .bind(subject_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// Deletes the subject's row; `false` when there was none.
+    pub(super) async fn delete(&self, subject_id: &str) -> Result<bool, sqlx::Error> {
+        let result = sqlx::query("DELETE FROM subject_keys WHERE subject_id = $1")
+            .bind(subject_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// The subject not erased whose ID lookup hash is `id_hash`, if any.
+    pub(super) async fn subject_by_id_hash(
+        &self,
+        id_hash: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT subject_id FROM subject_keys WHERE id_hash = $1 AND erased_at IS NULL",
+        )
+        .bind(id_hash)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Every resident row of the household, erased ones too, oldest first.
+    pub(super) async fn residents_of_household(
+        &self,
+        household_id: &str,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT subject_id FROM subject_keys WHERE household_id = $1 AND kind = $2 \
+             ORDER BY created_at, subject_id",
+        )
+        .bind(household_id)
+        .bind(SubjectKind::Resident.as_str())
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Whether the subject has a row, erased or not.
+    pub(super) async fn exists(&self, subject_id: &str) -> Result<bool, sqlx::Error> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT subject_id FROM subject_keys WHERE subject_id = $1")
+                .bind(subject_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+}
+
+async fn prepare_connection(
+    conn: &mut AnyConnection,
+    search_path: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    match (conn.backend_name(), search_path) {
+        ("PostgreSQL", Some(set)) => {
+            conn.execute(set).await?;
+        }
+        // Overwrite deleted content in the file, so an erased key is not left in free pages.
+        ("SQLite", _) => {
+            conn.execute("PRAGMA secure_delete = ON").await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Validates a schema name and quotes it for use in SQL.
+pub(super) fn quoted_schema(name: &str) -> Result<String, KeyStoreError> {
+    let valid = name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if valid {
+        Ok(format!("\"{name}\""))
+    } else {
+        Err(KeyStoreError::InvalidSchema(name.to_owned()))
+    }
+}
+
+fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}

@@ -1,0 +1,274 @@
+//! The two writes that create a data subject: a household (its address sealed) and a
+//! resident (name, ID number, phone and birth date sealed). Each creates the subject's
+//! data key before its registering event, so each also undoes that key when the event
+//! does not commit.
+
+use civitas_kernel::command::load;
+use civitas_kernel::{AppendOutcome, Decider};
+use civitas_platform::auth::Caller;
+use civitas_platform::command::{required, write_result, WriteContext};
+use civitas_platform::write::created_id;
+use civitas_proto::convert::{date_from_pb, date_to_pb};
+use civitas_proto::residents::v1 as api;
+use prost::Message;
+
+use super::Residents;
+use crate::crypto::{self, DataKey};
+use crate::domain::{
+    Address, BirthDate, Building, Grid, GuardianFacts, Household, HouseholdCommand, HouseholdFacts,
+    HouseholdId, IdNumber, PersonName, Phone, ResidenceType, Resident, ResidentCommand, ResidentId,
+    Sealed, Sex, ValidationError,
+};
+use crate::error::ServiceError;
+use crate::keystore::{KeyStoreError, NewSubject, SubjectKind};
+
+impl Residents {
+    /// Registers a household in the caller's community; its address is sealed.
+    pub async fn register_household(
+        &self,
+        caller: &Caller,
+        req: api::RegisterHouseholdRequest,
+    ) -> Result<api::RegisterHouseholdResponse, ServiceError> {
+        let ctx = self.shell.begin(
+            caller,
+            &req.community,
+            req.options.as_ref(),
+            "RegisterHousehold",
+            &req,
+        )?;
+        let outcome = match self.shell.replayed(&ctx).await? {
+            Some(replayed) => replayed,
+            None => self.new_household(ctx, &req).await?,
+        };
+        Ok(api::RegisterHouseholdResponse {
+            household_id: created_id(&outcome.stream_id, "household"),
+            result: Some(write_result(&outcome)),
+        })
+    }
+
+    async fn new_household(
+        &self,
+        ctx: WriteContext,
+        req: &api::RegisterHouseholdRequest,
+    ) -> Result<AppendOutcome, ServiceError> {
+        let address = Address::parse("address", &req.address)?;
+        let grid = Grid::parse("grid", &req.grid)?;
+        let building = Building::parse("building", &req.building)?;
+
+        let household_id = HouseholdId::from_uuid(uuid::Uuid::now_v7());
+        let community = ctx.org().community.clone();
+        let subject = NewSubject {
+            subject_id: household_id.to_string(),
+            kind: SubjectKind::Household,
+            community: community.clone(),
+            household_id: Some(household_id.to_string()),
+            id_hash: None,
+        };
+        let personal = api::HouseholdPersonal {
+            address: address.as_str().to_owned(),
+        };
+        let sealed = self.seal_new_subject(subject, &personal).await?;
+        let command = HouseholdCommand::Register {
+            household_id,
+            community,
+            grid,
+            building,
+            address: sealed,
+        };
+        let outcome = self
+            .shell
+            .run::<Household, ServiceError>(&household_id.stream_id(), ctx, command)
+            .await;
+        self.forget_on_failure(&household_id.to_string(), outcome)
+            .await
+    }
+
+    /// Registers a resident into a household of the caller's community.
+    pub async fn register_resident(
+        &self,
+        caller: &Caller,
+        req: api::RegisterResidentRequest,
+    ) -> Result<api::RegisterResidentResponse, ServiceError> {
+        let ctx = self
+            .shell
+            .begin(caller, "", req.options.as_ref(), "RegisterResident", &req)?;
+        let outcome = match self.shell.replayed(&ctx).await? {
+            Some(replayed) => replayed,
+            None => self.new_resident(ctx, &req).await?,
+        };
+        Ok(api::RegisterResidentResponse {
+            resident_id: created_id(&outcome.stream_id, "resident"),
+            result: Some(write_result(&outcome)),
+        })
+    }
+
+    async fn new_resident(
+        &self,
+        ctx: WriteContext,
+        req: &api::RegisterResidentRequest,
+    ) -> Result<AppendOutcome, ServiceError> {
+        let today = ctx.today();
+        let household_id = required(&req.household_id, "household_id")
+            .and_then(|s| HouseholdId::parse("household_id", s))?;
+        let name = PersonName::parse("name", &req.name)?;
+        let id_number = IdNumber::parse("id_number", &req.id_number)?;
+        let phone = match req.phone.trim() {
+            "" => None,
+            p => Some(Phone::parse("phone", p)?),
+        };
+        let birth_date = match req.birth_date {
+            None => id_number.birth_date(),
+            Some(d) => date_from_pb(Some(d), "birth_date")?,
+        };
+        if birth_date != id_number.birth_date() {
+            return Err(ValidationError::new(
+                "birth_date",
+                "does not match the birth date in id_number",
+            )
+            .into());
+        }
+        let birth_date = BirthDate::parse("birth_date", birth_date, today)?;
+        let sex = match req.sex {
+            0 => id_number.sex(),
+            v => Sex::from_pb(v, "sex")?,
+        };
+        if sex != id_number.sex() {
+            return Err(
+                ValidationError::new("sex", "does not match the sex encoded in id_number").into(),
+            );
+        }
+        let residence_type = ResidenceType::from_pb(req.residence_type, "residence_type")?;
+        let guardian_id = match req.guardian_resident_id.trim() {
+            "" => None,
+            g => Some(ResidentId::parse("guardian_resident_id", g)?),
+        };
+
+        let store = self.shell.store();
+        let household = load::<Household>(store, &household_id.stream_id())
+            .await?
+            .state;
+        let household = HouseholdFacts {
+            exists: household.registered,
+            community: household.community,
+        };
+        let guardian = match guardian_id {
+            None => None,
+            Some(id) => {
+                let g = load::<Resident>(store, &id.stream_id()).await?.state;
+                Some(GuardianFacts {
+                    resident_id: id,
+                    exists: g.registered,
+                    active: g.is_active(),
+                })
+            }
+        };
+
+        let resident_id = ResidentId::from_uuid(uuid::Uuid::now_v7());
+        let community = ctx.org().community.clone();
+        let personal = api::ResidentPersonal {
+            name: name.as_str().to_owned(),
+            id_number: id_number.as_str().to_owned(),
+            phone: phone
+                .as_ref()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default(),
+            birth_date: Some(date_to_pb(birth_date.date())),
+        };
+        // Refuse before creating any key when the decision cannot succeed.
+        let mut command = ResidentCommand::Register {
+            resident_id,
+            household_id,
+            household,
+            community: community.clone(),
+            residence_type,
+            sex,
+            birth_date,
+            today,
+            guardian,
+            personal: Sealed {
+                key_id: resident_id.to_string(),
+                nonce: Vec::new(),
+                ciphertext: Vec::new(),
+            },
+        };
+        Resident::decide(&Default::default(), command.clone())?;
+
+        let subject = NewSubject {
+            subject_id: resident_id.to_string(),
+            kind: SubjectKind::Resident,
+            community,
+            household_id: Some(household_id.to_string()),
+            id_hash: Some(crypto::id_lookup_hash(&self.master, id_number.as_str())),
+        };
+        let sealed = self.seal_new_subject(subject, &personal).await?;
+        if let ResidentCommand::Register { personal, .. } = &mut command {
+            *personal = sealed;
+        }
+        let outcome = self
+            .shell
+            .run::<Resident, ServiceError>(&resident_id.stream_id(), ctx, command)
+            .await;
+        self.forget_on_failure(&resident_id.to_string(), outcome)
+            .await
+    }
+
+    /// Creates the subject's data key and seals its personal data with it. An ID number
+    /// held by a key whose registration never committed (a crash between key and event)
+    /// is released and retried once.
+    async fn seal_new_subject(
+        &self,
+        subject: NewSubject,
+        personal: &impl Message,
+    ) -> Result<Sealed, ServiceError> {
+        let key = DataKey::generate();
+        let subject_id = subject.subject_id.clone();
+        match self.keys.create(subject.clone(), &key, &self.master).await {
+            Ok(()) => {}
+            Err(KeyStoreError::IdNumberTaken {
+                existing_subject_id,
+            }) => {
+                let stream = format!("resident-{existing_subject_id}");
+                if !self.shell.store().read_stream(&stream).await?.is_empty() {
+                    return Err(ServiceError::IdNumberTaken);
+                }
+                self.keys.forget(&existing_subject_id).await?;
+                self.keys
+                    .create(subject, &key, &self.master)
+                    .await
+                    .map_err(|e| match e {
+                        KeyStoreError::IdNumberTaken { .. } => ServiceError::IdNumberTaken,
+                        other => other.into(),
+                    })?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let sealed = crypto::seal(&key, subject_id.as_bytes(), &personal.encode_to_vec());
+        Ok(Sealed {
+            key_id: subject_id,
+            nonce: sealed.nonce,
+            ciphertext: sealed.ciphertext,
+        })
+    }
+
+    /// Removes a freshly created key when its registration did not commit.
+    async fn forget_on_failure(
+        &self,
+        subject_id: &str,
+        outcome: Result<AppendOutcome, ServiceError>,
+    ) -> Result<AppendOutcome, ServiceError> {
+        match outcome {
+            Ok(o) if o.replayed => {
+                // A concurrent retry won: our key is unused.
+                let _ = self.keys.forget(subject_id).await;
+                Ok(o)
+            }
+            Ok(o) => Ok(o),
+            Err(e) => {
+                if let Err(forget) = self.keys.forget(subject_id).await {
+                    tracing::warn!(subject = %subject_id, error = %forget, "failed to forget an unused key");
+                }
+                Err(e)
+            }
+        }
+    }
+}

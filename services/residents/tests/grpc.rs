@@ -1,0 +1,237 @@
+//! The residents service over real gRPC (SQLite event and key stores): what the shell
+//! does before any rule runs — bounded free text, replayed retries, community scope —
+//! and erasure end to end.
+
+use std::sync::Arc;
+
+use civitas_kernel::store::SqliteEventStore;
+use civitas_platform::app::WriteApp;
+use civitas_platform::auth::Role;
+use civitas_platform::org::OrgTree;
+use civitas_proto::common::v1::WriteOptions;
+use civitas_proto::events::v1::{CareCategory, ResidenceType};
+use civitas_proto::residents::v1 as api;
+use civitas_proto::residents::v1::residents_service_client::ResidentsServiceClient;
+use civitas_residents::crypto::MasterKey;
+use civitas_residents::keystore::KeyStore;
+use civitas_testkit::{AuthChannel, TestServer};
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+type Client = ResidentsServiceClient<AuthChannel>;
+
+/// A served residents app over stores in a temporary directory.
+struct Running {
+    server: TestServer,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    async fn start() -> Self {
+        let dir = civitas_testkit::temp_dir();
+        let store = SqliteEventStore::open(&dir.path().join("residents.db"))
+            .await
+            .expect("open the event store");
+        let keys_url = format!("sqlite://{}?mode=rwc", dir.path().join("keys.db").display());
+        let keys = KeyStore::open(&keys_url, None)
+            .await
+            .expect("open the key store");
+        let app = civitas_residents::app(
+            Arc::new(store),
+            keys,
+            MasterKey::generate(),
+            OrgTree::demo(),
+        );
+        assert_eq!(app.name(), civitas_residents::NAME);
+        let server =
+            TestServer::start(|services, limits, auth| app.add_to(services, limits, auth)).await;
+        Self { server, _dir: dir }
+    }
+
+    async fn staff(&self, community: &str) -> Client {
+        ResidentsServiceClient::new(self.server.channel_as(Role::Staff, community).await)
+    }
+
+    /// A household and one adult resident in `client`'s community: their ids.
+    async fn resident(&self, client: &mut Client) -> (String, String) {
+        let household = client
+            .register_household(household(None))
+            .await
+            .expect("household")
+            .into_inner()
+            .household_id;
+        let resident = client
+            .register_resident(api::RegisterResidentRequest {
+                household_id: household.clone(),
+                name: "王秀英".into(),
+                id_number: "11010519491231002X".into(),
+                residence_type: ResidenceType::Permanent as i32,
+                ..Default::default()
+            })
+            .await
+            .expect("resident")
+            .into_inner()
+            .resident_id;
+        (household, resident)
+    }
+}
+
+fn household(options: Option<WriteOptions>) -> api::RegisterHouseholdRequest {
+    api::RegisterHouseholdRequest {
+        options,
+        address: "华峰路 12 号 3 栋 501".into(),
+        grid: "G-01".into(),
+        building: "3栋".into(),
+        ..Default::default()
+    }
+}
+
+/// Options that make a write retryable under `key`.
+fn retry_key(key: &str) -> Option<WriteOptions> {
+    Some(WriteOptions {
+        idempotency_key: key.into(),
+        expected_version: None,
+    })
+}
+
+/// INVALID_ARGUMENT whose BadRequest names exactly `field`.
+fn assert_invalid(status: &Status, field: &str) {
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let bad = status
+        .get_details_bad_request()
+        .expect("a BadRequest detail");
+    let fields: Vec<&str> = bad
+        .field_violations
+        .iter()
+        .map(|v| v.field.as_str())
+        .collect();
+    assert_eq!(fields, [field], "{status:?}");
+}
+
+#[tokio::test]
+async fn a_megabyte_reason_is_refused_naming_the_field_and_writes_nothing() {
+    let running = Running::start().await;
+    let mut staff = running.staff("xingfu").await;
+    let (_, resident_id) = running.resident(&mut staff).await;
+    let huge = "搬".repeat(500_000); // 1.5 MB of UTF-8
+
+    let status = staff
+        .move_out_resident(api::MoveOutResidentRequest {
+            resident_id: resident_id.clone(),
+            reason: huge.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("a 1.5 MB reason");
+    assert_invalid(&status, "reason");
+    let status = staff
+        .revoke_care_category(api::RevokeCareCategoryRequest {
+            resident_id: resident_id.clone(),
+            category: CareCategory::EmptyNest as i32,
+            reason: huge,
+            ..Default::default()
+        })
+        .await
+        .expect_err("a 1.5 MB reason");
+    assert_invalid(&status, "reason");
+
+    let resident = staff
+        .get_resident(api::GetResidentRequest {
+            resident_id: resident_id.clone(),
+        })
+        .await
+        .expect("get")
+        .into_inner()
+        .resident
+        .expect("resident");
+    assert_eq!((resident.moved_out, resident.version), (false, 1));
+
+    // A blank reason is the rule's refusal, not a malformed value.
+    let status = staff
+        .move_out_resident(api::MoveOutResidentRequest {
+            resident_id,
+            reason: "  ".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("no reason");
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+}
+
+#[tokio::test]
+async fn a_retried_registration_answers_the_first_household() {
+    let running = Running::start().await;
+    let mut staff = running.staff("xingfu").await;
+    let first = staff
+        .register_household(household(retry_key("hh-1")))
+        .await
+        .expect("first")
+        .into_inner();
+    let again = staff
+        .register_household(household(retry_key("hh-1")))
+        .await
+        .expect("retry")
+        .into_inner();
+    assert_eq!(again.household_id, first.household_id);
+    let (first, again) = (first.result.expect("result"), again.result.expect("result"));
+    assert_eq!(
+        (
+            again.stream_id,
+            again.version,
+            first.replayed,
+            again.replayed
+        ),
+        (first.stream_id, first.version, false, true)
+    );
+}
+
+#[tokio::test]
+async fn erasure_is_scoped_replayable_and_hides_the_person() {
+    let running = Running::start().await;
+    let mut staff = running.staff("xingfu").await;
+    let (household_id, resident_id) = running.resident(&mut staff).await;
+    let erase = |options| api::EraseResidentRequest {
+        options,
+        resident_id: resident_id.clone(),
+    };
+
+    let mut elsewhere = running.staff("heping").await;
+    let denied = elsewhere
+        .erase_resident(erase(None))
+        .await
+        .expect_err("another community's resident");
+    assert_eq!(denied.code(), Code::PermissionDenied, "{denied:?}");
+
+    let first = staff
+        .erase_resident(erase(retry_key("erase-1")))
+        .await
+        .expect("erase")
+        .into_inner()
+        .result
+        .expect("result");
+    let again = staff
+        .erase_resident(erase(retry_key("erase-1")))
+        .await
+        .expect("retry")
+        .into_inner()
+        .result
+        .expect("result");
+    assert_eq!((again.version, again.replayed), (first.version, true));
+    let refused = staff
+        .erase_resident(erase(None))
+        .await
+        .expect_err("erased twice");
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+
+    let household = staff
+        .get_household(api::GetHouseholdRequest { household_id })
+        .await
+        .expect("household")
+        .into_inner();
+    let resident = &household.residents[0];
+    assert!(resident.erased && resident.personal.is_none());
+    assert_eq!(
+        resident.personal_visibility,
+        api::PersonalVisibility::Erased as i32
+    );
+}
