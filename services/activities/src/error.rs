@@ -24,14 +24,6 @@ pub enum ServiceError {
 
 civitas_platform::service_error!(ServiceError);
 
-/// FAILED_PRECONDITION, naming the field when one is to blame.
-fn rule(field: Option<&'static str>, message: String) -> Status {
-    match field {
-        Some(field) => status::failed_precondition_on(field, message),
-        None => status::failed_precondition(message),
-    }
-}
-
 impl From<ServiceError> for Status {
     fn from(e: ServiceError) -> Self {
         match e {
@@ -40,19 +32,19 @@ impl From<ServiceError> for Status {
             ServiceError::Plan(PlanError::NoPlan) => {
                 status::not_found("annual plan", "for this year")
             }
-            ServiceError::Plan(p) => rule(p.field(), p.to_string()),
+            ServiceError::Plan(p) => status::rule(p.field(), p.to_string()),
             ServiceError::Activity(ActivityError::NotScheduled) => {
                 status::not_found("activity", "in this community")
             }
-            ServiceError::Activity(a) => rule(a.field(), a.to_string()),
+            ServiceError::Activity(a) => status::rule(a.field(), a.to_string()),
             ServiceError::Board(BoardError::NotRegistered) => {
                 status::not_found("publicity board", "in this community")
             }
-            ServiceError::Board(b) => rule(b.field(), b.to_string()),
+            ServiceError::Board(b) => status::rule(b.field(), b.to_string()),
             ServiceError::Facility(FacilityError::NotRegistered) => {
                 status::not_found("facility", "in this community")
             }
-            ServiceError::Facility(f) => rule(f.field(), f.to_string()),
+            ServiceError::Facility(f) => status::rule(f.field(), f.to_string()),
         }
     }
 }

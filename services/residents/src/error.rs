@@ -43,10 +43,7 @@ impl From<ServiceError> for Status {
                 ResidentError::HouseholdInOtherCommunity => {
                     Status::permission_denied("the household belongs to another community")
                 }
-                other => match other.field() {
-                    Some(field) => status::failed_precondition_on(field, other.to_string()),
-                    None => status::failed_precondition(other.to_string()),
-                },
+                other => status::rule(other.field(), other.to_string()),
             },
             ServiceError::Household(h) => status::failed_precondition(h.to_string()),
             taken @ ServiceError::IdNumberTaken => status::already_exists(taken.to_string()),

@@ -26,21 +26,13 @@ pub enum ServiceError {
 
 civitas_platform::service_error!(ServiceError);
 
-/// FAILED_PRECONDITION for a broken business rule, naming the field when one is to blame.
-fn rule(field: Option<&'static str>, message: String) -> Status {
-    match field {
-        Some(field) => status::failed_precondition_on(field, message),
-        None => status::failed_precondition(message),
-    }
-}
-
 impl From<ServiceError> for Status {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Write(e) => e.into(),
-            ServiceError::Incident(e) => rule(e.field(), e.to_string()),
-            ServiceError::Patrol(e) => rule(e.field(), e.to_string()),
-            ServiceError::Inspection(e) => rule(e.field(), e.to_string()),
+            ServiceError::Incident(e) => status::rule(e.field(), e.to_string()),
+            ServiceError::Patrol(e) => status::rule(e.field(), e.to_string()),
+            ServiceError::Inspection(e) => status::rule(e.field(), e.to_string()),
             ServiceError::Rectification(e) => match e {
                 RectificationError::InspectionNotFound => {
                     status::not_found("inspection", "named by inspection_id")
@@ -48,7 +40,7 @@ impl From<ServiceError> for Status {
                 RectificationError::InspectionInOtherCommunity => {
                     Status::permission_denied("the inspection belongs to another community")
                 }
-                other => rule(other.field(), other.to_string()),
+                other => status::rule(other.field(), other.to_string()),
             },
         }
     }

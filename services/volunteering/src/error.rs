@@ -22,14 +22,6 @@ pub enum ServiceError {
 
 civitas_platform::service_error!(ServiceError);
 
-/// FAILED_PRECONDITION, naming the field when one is to blame.
-fn rule(field: Option<&'static str>, message: String) -> Status {
-    match field {
-        Some(field) => status::failed_precondition_on(field, message),
-        None => status::failed_precondition(message),
-    }
-}
-
 fn other_community(what: &str) -> Status {
     Status::permission_denied(format!("the {what} belongs to another community"))
 }
@@ -41,19 +33,19 @@ impl From<ServiceError> for Status {
             ServiceError::Volunteer(v) => match v {
                 VolunteerError::RecipientNotFound => status::not_found("volunteer", "to receive"),
                 VolunteerError::RecipientInOtherCommunity => other_community("recipient"),
-                other => rule(other.field(), other.to_string()),
+                other => status::rule(other.field(), other.to_string()),
             },
             ServiceError::Team(t) => match t {
                 TeamError::VolunteerNotFound => status::not_found("volunteer", "to add"),
                 TeamError::VolunteerInOtherCommunity => other_community("volunteer"),
-                other => rule(other.field(), other.to_string()),
+                other => status::rule(other.field(), other.to_string()),
             },
             ServiceError::Opportunity(o) => match o {
                 OpportunityError::VolunteerNotFound => status::not_found("volunteer", "to assign"),
                 OpportunityError::TeamNotFound => status::not_found("team", "named"),
                 OpportunityError::VolunteerInOtherCommunity => other_community("volunteer"),
                 OpportunityError::TeamInOtherCommunity => other_community("team"),
-                other => rule(other.field(), other.to_string()),
+                other => status::rule(other.field(), other.to_string()),
             },
         }
     }

@@ -2,14 +2,9 @@
 //! platform's assembly, and clients that carry a bearer token for a role and org unit.
 #![allow(dead_code)]
 
-use std::sync::Arc;
-
 use chrono::{Datelike, Duration, Utc};
-use civitas_kernel::store::SqliteEventStore;
-use civitas_platform::app::WriteApp;
 use civitas_platform::auth::Role;
 use civitas_platform::command::district_day;
-use civitas_platform::org::OrgTree;
 use civitas_proto::activities::v1 as api;
 use civitas_proto::activities::v1::activities_service_client::ActivitiesServiceClient;
 use civitas_proto::common::v1::{Date, WriteOptions};
@@ -22,7 +17,6 @@ use tonic_types::StatusExt;
 /// A running server and the store it writes; both go when it drops.
 pub struct TestApp {
     server: TestServer,
-    _dir: tempfile::TempDir,
 }
 
 pub type Client = ActivitiesServiceClient<AuthChannel>;
@@ -30,14 +24,9 @@ pub type Client = ActivitiesServiceClient<AuthChannel>;
 impl TestApp {
     /// Starts a server with a fresh store.
     pub async fn spawn() -> TestApp {
-        let dir = civitas_testkit::temp_dir();
-        let store = SqliteEventStore::open(&dir.path().join("activities.db"))
-            .await
-            .expect("open store");
-        let app = civitas_activities::app(Arc::new(store), OrgTree::demo());
-        let server =
-            TestServer::start(|services, limits, auth| app.add_to(services, limits, auth)).await;
-        TestApp { server, _dir: dir }
+        TestApp {
+            server: TestServer::serve_app(civitas_activities::app).await,
+        }
     }
 
     /// A client with a token for `role` over `org`.

@@ -3,13 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
-use std::sync::Arc;
-
 use chrono::Utc;
-use civitas_kernel::store::SqliteEventStore;
-use civitas_platform::app::WriteApp;
 use civitas_platform::auth::Role;
-use civitas_platform::org::OrgTree;
 use civitas_proto::common::v1::{Date, WriteOptions};
 use civitas_proto::events::v1 as ev;
 use civitas_proto::safety::v1 as api;
@@ -26,20 +21,14 @@ pub type Client = SafetyServiceClient<AuthChannel>;
 /// The safety service served over a fresh SQLite store; both go when it drops.
 pub struct SafetyServer {
     server: TestServer,
-    _dir: tempfile::TempDir,
 }
 
 impl SafetyServer {
     /// Starts the service on a free port over an empty store.
     pub async fn start() -> SafetyServer {
-        let dir = civitas_testkit::temp_dir();
-        let store = SqliteEventStore::open(&dir.path().join("safety.db"))
-            .await
-            .expect("open the event store");
-        let app = civitas_safety::app(Arc::new(store), OrgTree::demo());
-        let server =
-            TestServer::start(|services, limits, auth| app.add_to(services, limits, auth)).await;
-        SafetyServer { server, _dir: dir }
+        SafetyServer {
+            server: TestServer::serve_app(civitas_safety::app).await,
+        }
     }
 
     /// A client with a token for `role` in `org`.

@@ -20,32 +20,6 @@ pub fn invalid_argument(field: &str, description: impl Into<String>) -> Status {
     )
 }
 
-/// INVALID_ARGUMENT listing several `(field, description)` violations.
-///
-/// The message names every field; the details carry one violation each.
-pub fn invalid_arguments(violations: Vec<(String, String)>) -> Status {
-    let message = match violations.as_slice() {
-        [] => "invalid argument".to_owned(),
-        [(field, description)] => format!("invalid {field}: {description}"),
-        many => format!(
-            "invalid arguments: {}",
-            many.iter()
-                .map(|(field, description)| format!("{field}: {description}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-    };
-    let violations = violations
-        .into_iter()
-        .map(|(field, description)| FieldViolation::new(field, description))
-        .collect::<Vec<_>>();
-    Status::with_error_details(
-        Code::InvalidArgument,
-        message,
-        ErrorDetails::with_bad_request(violations),
-    )
-}
-
 /// FAILED_PRECONDITION: a business rule rejects the command in the current state.
 pub fn failed_precondition(msg: impl Into<String>) -> Status {
     Status::failed_precondition(msg)
@@ -62,6 +36,15 @@ pub fn failed_precondition_on(field: &str, msg: impl Into<String>) -> Status {
             "RULE", field, msg,
         )]),
     )
+}
+
+/// FAILED_PRECONDITION for a broken business rule, naming the field when one is to
+/// blame (every domain error type offers `field()`).
+pub fn rule(field: Option<&str>, msg: impl Into<String>) -> Status {
+    match field {
+        Some(field) => failed_precondition_on(field, msg),
+        None => failed_precondition(msg),
+    }
 }
 
 /// NOT_FOUND "{what} {id} not found".
@@ -103,33 +86,16 @@ mod tests {
     }
 
     #[test]
-    fn invalid_arguments_carries_every_violation() {
-        let status = invalid_arguments(vec![
-            ("name".into(), "too long".into()),
-            ("capacity".into(), "must be positive".into()),
-        ]);
-        assert_eq!(status.code(), Code::InvalidArgument);
-        assert_eq!(
-            status.message(),
-            "invalid arguments: name: too long; capacity: must be positive"
-        );
-        let fields: Vec<_> = status
-            .get_details_bad_request()
-            .unwrap()
-            .field_violations
-            .into_iter()
-            .map(|v| v.field)
-            .collect();
-        assert_eq!(fields, ["name", "capacity"]);
-    }
-
-    #[test]
     fn simple_constructors_use_their_codes() {
         assert_eq!(
             failed_precondition("closed").code(),
             Code::FailedPrecondition
         );
         assert_eq!(aborted("conflict").code(), Code::Aborted);
+        assert_eq!(rule(None, "closed").message(), "closed");
+        let blamed = rule(Some("capacity"), "is full");
+        assert_eq!(blamed.code(), Code::FailedPrecondition);
+        assert_eq!(blamed.message(), "capacity: is full");
         assert_eq!(already_exists("dup").code(), Code::AlreadyExists);
         let status = not_found("household", "h-1");
         assert_eq!(status.code(), Code::NotFound);

@@ -5,8 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use civitas_kernel::store::SqliteEventStore;
+use civitas_kernel::EventStore;
+use civitas_platform::app::WriteApp;
 use civitas_platform::auth::{AuthInterceptor, BearerToken, Role, TokenKeys};
 use civitas_platform::grpc::{self, ServerLimits, Services};
+use civitas_platform::org::OrgTree;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
@@ -22,12 +26,30 @@ pub struct TestServer {
     pub url: String,
     keys: Arc<TokenKeys>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The data a served app writes, removed with the server.
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl TestServer {
     /// Serves what `add` adds, with default limits and the test signing key.
     pub async fn start(add: impl FnOnce(&mut Services, &ServerLimits, AuthInterceptor)) -> Self {
         Self::start_with(ServerLimits::default(), add).await
+    }
+
+    /// Serves the write service `build` makes over a fresh SQLite event store (in a
+    /// temporary directory that goes with the server) and the demo org tree.
+    pub async fn serve_app<A: WriteApp>(
+        build: impl FnOnce(Arc<dyn EventStore>, OrgTree) -> A,
+    ) -> Self {
+        let dir = crate::temp_dir();
+        let store = SqliteEventStore::open(&dir.path().join("events.db"))
+            .await
+            .expect("open a test event store");
+        let app = build(Arc::new(store), OrgTree::demo());
+        let mut server =
+            Self::start(|services, limits, auth| app.add_to(services, limits, auth)).await;
+        server._dir = Some(dir);
+        server
     }
 
     /// The same with other limits.
@@ -53,13 +75,19 @@ impl TestServer {
             url,
             keys,
             stop: Some(stop),
+            _dir: None,
         }
     }
 
     /// A token for `role` at org unit `org`, valid for ten minutes.
     pub fn token(&self, role: Role, org: &str) -> String {
         self.keys
-            .issue(&format!("{role}-{org}"), role, org, Duration::from_secs(600))
+            .issue(
+                &format!("{role}-{org}"),
+                role,
+                org,
+                Duration::from_secs(600),
+            )
             .expect("issue a test token")
     }
 

@@ -3,12 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::sync::Arc;
-
-use civitas_kernel::store::SqliteEventStore;
-use civitas_platform::app::WriteApp;
 use civitas_platform::auth::Role;
-use civitas_platform::org::OrgTree;
 use civitas_proto::common::v1::{Date, WriteOptions};
 use civitas_proto::events::v1::VolunteerServiceCategory as Category;
 use civitas_proto::volunteering::v1 as api;
@@ -22,19 +17,13 @@ pub type Client = VolunteeringServiceClient<AuthChannel>;
 /// A running volunteering server over its own SQLite store.
 pub struct Server {
     server: TestServer,
-    _dir: tempfile::TempDir,
 }
 
 impl Server {
     pub async fn start() -> Server {
-        let dir = civitas_testkit::temp_dir();
-        let store = SqliteEventStore::open(&dir.path().join("volunteering.db"))
-            .await
-            .expect("open store");
-        let app = civitas_volunteering::app(Arc::new(store), OrgTree::demo());
-        let server =
-            TestServer::start(|services, limits, auth| app.add_to(services, limits, auth)).await;
-        Server { server, _dir: dir }
+        Server {
+            server: TestServer::serve_app(civitas_volunteering::app).await,
+        }
     }
 
     /// A client with a token of `role` at `org`.
