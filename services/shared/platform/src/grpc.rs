@@ -112,16 +112,12 @@ pub async fn serve(
 
     // Both reflection versions: grpcurl and many tools still ask v1alpha first.
     let reflection = || {
-        services
-            .names
-            .iter()
-            .chain(STANDARD_SERVICES.iter())
-            .fold(
-                tonic_reflection::server::Builder::configure()
-                    .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-                    .register_encoded_file_descriptor_set(civitas_proto::FILE_DESCRIPTOR_SET),
-                |builder, name| builder.with_service_name(*name),
-            )
+        services.names.iter().chain(STANDARD_SERVICES.iter()).fold(
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(civitas_proto::FILE_DESCRIPTOR_SET),
+            |builder, name| builder.with_service_name(*name),
+        )
     };
     let reflection_v1 = reflection()
         .build_v1()
@@ -174,7 +170,10 @@ macro_rules! grpc_service_server {
                 &self,
                 limits: &$crate::grpc::ServerLimits,
                 auth: $crate::auth::AuthInterceptor,
-            ) -> ::tonic::codegen::InterceptedService<$server<$service>, $crate::auth::AuthInterceptor> {
+            ) -> ::tonic::codegen::InterceptedService<
+                $server<$service>,
+                $crate::auth::AuthInterceptor,
+            > {
                 let server = $server::new(self.clone())
                     .max_decoding_message_size(limits.max_message_bytes)
                     .max_encoding_message_size(limits.max_message_bytes);
@@ -236,8 +235,9 @@ fn request_span(request: &http::Request<()>) -> tracing::Span {
     span
 }
 
-/// (De)serializes a [`Duration`] as `"10s"`-style text, also accepting integer seconds;
-/// use with `#[serde(with = "civitas_platform::grpc::duration_text")]`.
+/// (De)serializes a [`Duration`] as `"10s"`-style text read by
+/// [`crate::config::parse_duration`], also accepting integer seconds; use with
+/// `#[serde(with = "civitas_platform::grpc::duration_text")]`.
 pub mod duration_text {
     use super::*;
 
@@ -259,7 +259,7 @@ pub mod duration_text {
         type Value = Duration;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a duration such as \"10s\", \"250ms\" or \"2m\", or whole seconds")
+            f.write_str("a duration such as \"10s\", \"250ms\", \"2m\" or \"1d\", or whole seconds")
         }
 
         fn visit_u64<E: serde::de::Error>(self, secs: u64) -> Result<Duration, E> {
@@ -273,24 +273,7 @@ pub mod duration_text {
         }
 
         fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Duration, E> {
-            parse(text).ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(text), &self))
-        }
-    }
-
-    /// Parses `<integer><unit>` with unit `ms`, `s`, `m` or `h`, or a bare integer (seconds).
-    pub(super) fn parse(text: &str) -> Option<Duration> {
-        let text = text.trim();
-        let split = text
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len());
-        let (number, unit) = text.split_at(split);
-        let number: u64 = number.parse().ok()?;
-        match unit.trim() {
-            "ms" => Some(Duration::from_millis(number)),
-            "" | "s" => Some(Duration::from_secs(number)),
-            "m" => number.checked_mul(60).map(Duration::from_secs),
-            "h" => number.checked_mul(3600).map(Duration::from_secs),
-            _ => None,
+            crate::config::parse_duration(text).map_err(E::custom)
         }
     }
 }
