@@ -209,6 +209,7 @@ impl ServiceApp {
                     Projection::open_in(&config.database_url, Some(&config.projection_schema))
                         .await
                         .context("failed to open the projection")?;
+                tracing::info!(schema = %config.projection_schema, "projection open, schema migrated");
                 let token = keys.issue(
                     "projection",
                     Role::Admin,
@@ -248,7 +249,7 @@ impl ServiceApp {
                 )
                 .await
                 .with_context(|| format!("failed to open the {name} event store"))?;
-                tracing::info!(service = name, "event store ready, migrations applied");
+                tracing::info!(schema = name, "event store open, schema migrated");
                 let pool = store.pool().clone();
                 let store: Arc<dyn EventStore> = Arc::new(store);
                 match write {

@@ -119,6 +119,7 @@ impl Application {
         let projection = Projection::open(&sqlite_url(&dir.join("projection.db")))
             .await
             .context("failed to open the projection")?;
+        tracing::info!(data_dir = %dir.display(), "stores open, schemas migrated");
 
         Ok(Self {
             listener,
