@@ -115,7 +115,9 @@ impl ServeConfig {
         }
         for (setting, inline, file) in keys {
             match (inline, &self.keys_dir) {
-                (Some(value), _) => drop(secrets::decode_setting(value, setting)?),
+                (Some(value), _) => {
+                    secrets::decode_setting(value, setting)?;
+                }
                 (None, Some(_)) => {}
                 (None, None) => {
                     return Err(InvalidSetting::new(
@@ -144,21 +146,15 @@ impl ServeConfig {
 
     /// The token signing key: `signing_key`, else `keys_dir/signing.key`.
     fn signing_key(&self) -> anyhow::Result<secrets::KeyBytes> {
-        let dir = self.keys_dir.as_deref();
-        let file = secrets::SIGNING_KEY_FILE;
-        Ok(secrets::resolve(
-            self.signing_key.as_ref(),
-            dir,
-            file,
-            "signing_key",
-        )?)
+        let (inline, dir) = (self.signing_key.as_ref(), self.keys_dir.as_deref());
+        let key = secrets::resolve(inline, dir, secrets::SIGNING_KEY_FILE, "signing_key")?;
+        Ok(key)
     }
 
     /// The residents master key: `master_key`, else `keys_dir/master.key`.
     fn master_key(&self) -> anyhow::Result<MasterKey> {
-        let dir = self.keys_dir.as_deref();
-        let file = secrets::MASTER_KEY_FILE;
-        let bytes = secrets::resolve(self.master_key.as_ref(), dir, file, "master_key")?;
+        let (inline, dir) = (self.master_key.as_ref(), self.keys_dir.as_deref());
+        let bytes = secrets::resolve(inline, dir, secrets::MASTER_KEY_FILE, "master_key")?;
         crate::embedded::master_key(&bytes)
     }
 }

@@ -55,8 +55,8 @@ enum Command {
         /// Org tree TOML file [default: the demo district].
         #[arg(long)]
         org: Option<PathBuf>,
-        /// Directory with signing.key (and master.key for residents), as `up` creates;
-        /// otherwise CIVITAS_SIGNING_KEY / CIVITAS_MASTER_KEY (hex).
+        /// Directory with signing.key (and master.key for residents), as `keys` creates;
+        /// CIVITAS_SIGNING_KEY / CIVITAS_MASTER_KEY (hex), when set, take precedence.
         #[arg(long)]
         keys_dir: Option<PathBuf>,
         /// Projection: SERVICE=URL of a service's event log, repeatable.
@@ -74,7 +74,7 @@ enum Command {
         /// SERVICE=URL of each write service's event log, repeatable.
         #[arg(long = "event-log", value_parser = parse_event_log, required = true)]
         event_logs: Vec<(String, String)>,
-        /// Directory with signing.key (or CIVITAS_SIGNING_KEY, hex).
+        /// Directory with signing.key (CIVITAS_SIGNING_KEY, hex, takes precedence).
         #[arg(long)]
         keys_dir: Option<PathBuf>,
         /// Build only; do not swap the result in.
@@ -156,7 +156,7 @@ enum Bench {
         residents: String,
         #[arg(long)]
         projection: String,
-        /// Directory with signing.key (or CIVITAS_SIGNING_KEY, hex).
+        /// Directory with signing.key (CIVITAS_SIGNING_KEY, hex, takes precedence).
         #[arg(long)]
         keys_dir: PathBuf,
         #[arg(long, default_value_t = 20_000)]

@@ -11,7 +11,9 @@
 //! stream or account info, never acks and never creates a durable consumer, so it works
 //! with the subscribe-only grants of `deploy/nats/accounts.conf`; the server removes
 //! the consumer 30 s after the tail stops. A refusal the server reports (a permissions
-//! violation) ends the tail with that message instead of a silent wait.
+//! violation) ends the tail with that message instead of a silent wait; a subject
+//! outside the stream is refused before connecting (current servers would accept it).
+//! Turning each delivery into a JSON line is `render`'s job.
 //!
 //! When the ordered consumer must be recreated (missed heartbeats, a reconnect),
 //! async-nats resumes after the last stream sequence received; before the first event it
