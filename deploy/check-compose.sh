@@ -106,17 +106,22 @@ for name in writers + ["projection"]:
     db = cmd[cmd.index("--database-url") + 1]
     check(db.startswith(f"postgres://{name}:{env_file[name.upper() + '_DB_PASSWORD']}@postgres:5432/"),
           f"{name}: connects to PostgreSQL as role {name}")
-    for spelling in ("CIVITAS_NATS_", "CIVITAS_NATS__"):
-        check(env.get(spelling + "USER") == name
-              and env.get(spelling + "PASSWORD") == env_file[f"{name.upper()}_NATS_PASSWORD"],
-              f"{name}: NATS user {name} with its own password ({spelling}USER/PASSWORD)")
+    check(env.get("CIVITAS_NATS__USER") == name
+          and env.get("CIVITAS_NATS__PASSWORD") == env_file[f"{name.upper()}_NATS_PASSWORD"],
+          f"{name}: NATS user {name} with its own password (CIVITAS_NATS__USER/PASSWORD)")
+    # Config keys nest with `__`; any other spelling is ignored by the binary.
+    unread = [k for k in env if k.startswith("CIVITAS_") and k not in (
+        "CIVITAS_NATS__USER", "CIVITAS_NATS__PASSWORD", "CIVITAS_SIGNING_KEY",
+        "CIVITAS_MASTER_KEY", "CIVITAS_NATS__STREAM__REPLICAS",
+        "CIVITAS_NATS__STREAM__DUPLICATE_WINDOW")]
+    check(not unread, f"{name}: no CIVITAS_* variable the config does not read {unread or ''}")
     check(env.get("CIVITAS_SIGNING_KEY") == env_file["CIVITAS_SIGNING_KEY"], f"{name}: CIVITAS_SIGNING_KEY set")
     check(("CIVITAS_MASTER_KEY" in env) == (name == "residents"),
           f"{name}: CIVITAS_MASTER_KEY {'set' if name == 'residents' else 'absent'}")
     check(env.get("OTEL_EXPORTER_OTLP_ENDPOINT") == "http://otel-collector:4317", f"{name}: OTLP endpoint")
-    for prefix in ("CIVITAS_NATS__", "CIVITAS_NATS__STREAM__"):
-        check(env.get(prefix + "REPLICAS") == "3" and env.get(prefix + "DUPLICATE_WINDOW") == "2m",
-              f"{name}: stream settings (replicas 3, duplicate window 2m) as {prefix}*")
+    check(env.get("CIVITAS_NATS__STREAM__REPLICAS") == "3"
+          and env.get("CIVITAS_NATS__STREAM__DUPLICATE_WINDOW") == "2m",
+          f"{name}: stream settings (replicas 3, duplicate window 2m) as CIVITAS_NATS__STREAM__*")
     check(cmd[cmd.index("--org") + 1] == "/etc/civitas/org/demo.toml" if "--org" in cmd else False,
           f"{name}: --org /etc/civitas/org/demo.toml")
     own = {env_file[name.upper() + "_NATS_PASSWORD"], env_file["CIVITAS_SIGNING_KEY"],

@@ -198,10 +198,9 @@ impl Cluster {
             .expect("fresh PostgreSQL database");
         let nats = civitas_testkit::NatsServer::start().expect("private nats-server");
         let keys_dir = civitas_testkit::temp_dir();
-        let signing = civitas::secrets::load_or_create(&keys_dir.path().join("signing.key"), 32)
+        civitas::keys::create_keys_dir(keys_dir.path()).expect("signing and master key");
+        let signing = civitas_platform::secrets::load(&keys_dir.path().join("signing.key"))
             .expect("signing key");
-        civitas::secrets::load_or_create(&keys_dir.path().join("master.key"), 32)
-            .expect("master key");
         let id = uuid::Uuid::new_v4().simple().to_string();
         let stream = civitas_streams::StreamSettings {
             name: format!("T_{}", id.to_uppercase()),

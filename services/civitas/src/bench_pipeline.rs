@@ -19,11 +19,11 @@ use civitas_proto::residents::v1::RegisterHouseholdRequest;
 use tonic::transport::Channel;
 
 /// What to drive.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PipelineBenchConfig {
     pub residents_url: String,
     pub projection_url: String,
-    pub signing_key: Vec<u8>,
+    pub signing_key: civitas_platform::secrets::KeyBytes,
     pub commands: usize,
     pub concurrency: usize,
 }

@@ -14,9 +14,10 @@ use anyhow::Context;
 use civitas_kernel::store::PostgresEventStore;
 use civitas_kernel::EventStore;
 use civitas_platform::auth::{AuthInterceptor, Role, TokenKeys};
-use civitas_platform::config::Secret;
-use civitas_platform::grpc::{self, ServerLimits};
+use civitas_platform::config::{InvalidSetting, Secret};
+use civitas_platform::grpc::{self, ServerLimits, Services};
 use civitas_platform::org::OrgTree;
+use civitas_platform::secrets;
 use civitas_projection::consumer::{run_consumer, ConsumerConfig, EventLogGapFiller};
 use civitas_projection::Projection;
 use civitas_residents::crypto::MasterKey;
@@ -103,18 +104,58 @@ impl Default for ServeConfig {
 }
 
 impl ServeConfig {
-    fn key(&self, inline: &Option<Secret>, file: &str, what: &str) -> anyhow::Result<Vec<u8>> {
-        if let Some(secret) = inline {
-            return hex::decode(secret.expose().trim())
-                .with_context(|| format!("{what} is not hex"));
+    /// Refuses, naming the setting, a configuration `kind` cannot start with: a missing,
+    /// non-hex or short key (an empty `CIVITAS_SIGNING_KEY` would let anyone sign an
+    /// admin token), a zero limit or pool size, a schema name outside the one rule.
+    /// Key files in `keys_dir` are checked when read, still before anything is bound.
+    pub fn validate(&self, kind: ServiceKind) -> Result<(), InvalidSetting> {
+        let mut keys = vec![("signing_key", &self.signing_key, secrets::SIGNING_KEY_FILE)];
+        if kind == ServiceKind::Residents {
+            keys.push(("master_key", &self.master_key, secrets::MASTER_KEY_FILE));
         }
-        if let Some(dir) = &self.keys_dir {
-            return crate::secrets::load(&dir.join(file));
+        for (setting, inline, file) in keys {
+            match (inline, &self.keys_dir) {
+                (Some(value), _) => {
+                    secrets::decode_setting(value, setting)?;
+                }
+                (None, Some(_)) => {}
+                (None, None) => {
+                    return Err(InvalidSetting::new(
+                        setting,
+                        format!("required (hex), or keys_dir with {file}"),
+                    ))
+                }
+            }
         }
-        anyhow::bail!(
-            "no {what}: set CIVITAS_{} (hex) or --keys-dir",
-            what.to_uppercase().replace(' ', "_")
-        )
+        civitas_platform::config::validate_limits(&self.limits, "limits")?;
+        if self.max_db_connections == 0 {
+            return Err(InvalidSetting::new(
+                "max_db_connections",
+                "must be greater than 0",
+            ));
+        }
+        if kind == ServiceKind::Projection {
+            civitas_kernel::store::schema_name(&self.projection_schema)
+                .map_err(|e| InvalidSetting::new("projection_schema", e.to_string()))?;
+            if self.durable.is_empty() {
+                return Err(InvalidSetting::new("durable", "must not be empty"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The token signing key: `signing_key`, else `keys_dir/signing.key`.
+    fn signing_key(&self) -> anyhow::Result<secrets::KeyBytes> {
+        let (inline, dir) = (self.signing_key.as_ref(), self.keys_dir.as_deref());
+        let key = secrets::resolve(inline, dir, secrets::SIGNING_KEY_FILE, "signing_key")?;
+        Ok(key)
+    }
+
+    /// The residents master key: `master_key`, else `keys_dir/master.key`.
+    fn master_key(&self) -> anyhow::Result<MasterKey> {
+        let (inline, dir) = (self.master_key.as_ref(), self.keys_dir.as_deref());
+        let bytes = secrets::resolve(inline, dir, secrets::MASTER_KEY_FILE, "master_key")?;
+        crate::embedded::master_key(&bytes)
     }
 }
 
@@ -123,14 +164,21 @@ pub struct ServiceApp {
     kind: ServiceKind,
     listener: TcpListener,
     local_addr: std::net::SocketAddr,
-    routes: tonic::service::Routes,
+    services: Services,
     limits: ServerLimits,
     background: Vec<Box<dyn FnOnce(CancellationToken) -> JoinHandle<()> + Send>>,
 }
 
 impl ServiceApp {
-    /// Connects to PostgreSQL and NATS, prepares schema and stream, binds the port.
+    /// Validates the configuration and reads the keys, then binds the port, connects to
+    /// PostgreSQL and NATS and prepares schema and stream.
     pub async fn build(kind: ServiceKind, config: ServeConfig) -> anyhow::Result<Self> {
+        config.validate(kind)?;
+        let keys = Arc::new(TokenKeys::new(&config.signing_key()?));
+        let master = match kind {
+            ServiceKind::Residents => Some(config.master_key()?),
+            _ => None,
+        };
         let listener = grpc::bind(&config.listen).await?;
         let local_addr = listener
             .local_addr()
@@ -143,17 +191,12 @@ impl ServiceApp {
         if let Some(addr) = &config.metrics_listen {
             install_metrics(addr)?;
         }
-        let keys = Arc::new(TokenKeys::new(&config.key(
-            &config.signing_key,
-            crate::secrets::SIGNING_KEY_FILE,
-            "signing key",
-        )?));
         let auth = AuthInterceptor::new(keys.clone());
         let nats = civitas_streams::connect(&config.nats).await?;
         let js = async_nats::jetstream::new(nats);
         prepare_stream(kind, &js, &config.nats.stream).await?;
 
-        let mut routes = tonic::service::RoutesBuilder::default();
+        let mut services = Services::default();
         let mut background: Vec<Box<dyn FnOnce(CancellationToken) -> JoinHandle<()> + Send>> =
             Vec::new();
         match kind {
@@ -162,6 +205,7 @@ impl ServiceApp {
                     Projection::open_in(&config.database_url, Some(&config.projection_schema))
                         .await
                         .context("failed to open the projection")?;
+                tracing::info!(schema = %config.projection_schema, "projection open, schema migrated");
                 let token = keys.issue(
                     "projection",
                     Role::Admin,
@@ -179,11 +223,11 @@ impl ServiceApp {
                     .worklist(tree.clone())
                     .max_decoding_message_size(config.limits.max_message_bytes)
                     .max_encoding_message_size(config.limits.max_message_bytes);
-                routes.add_service(tonic::service::interceptor::InterceptedService::new(
+                services.add(tonic::service::interceptor::InterceptedService::new(
                     insights,
                     auth.clone(),
                 ));
-                routes.add_service(tonic::service::interceptor::InterceptedService::new(
+                services.add(tonic::service::interceptor::InterceptedService::new(
                     worklist, auth,
                 ));
                 let mut consumer = ConsumerConfig::new(config.nats.stream.clone());
@@ -201,6 +245,7 @@ impl ServiceApp {
                 )
                 .await
                 .with_context(|| format!("failed to open the {name} event store"))?;
+                tracing::info!(schema = name, "event store open, schema migrated");
                 let pool = store.pool().clone();
                 let store: Arc<dyn EventStore> = Arc::new(store);
                 match write {
@@ -208,34 +253,28 @@ impl ServiceApp {
                         let keystore = KeyStore::open(&config.database_url, Some(name))
                             .await
                             .context("failed to open the residents key store")?;
-                        let master = config.key(
-                            &config.master_key,
-                            crate::secrets::MASTER_KEY_FILE,
-                            "master key",
-                        )?;
-                        let master =
-                            MasterKey::from_bytes(&master).context("invalid master key")?;
+                        let master = master.context("read above for residents")?;
                         let residents =
                             Residents::new(store.clone(), keystore, master, tree.clone());
-                        routes.add_service(residents.server(&config.limits, auth.clone()));
+                        services.add(residents.server(&config.limits, auth.clone()));
                     }
                     ServiceKind::Activities => {
                         let service =
                             civitas_activities::Activities::new(store.clone(), tree.clone());
-                        routes.add_service(service.server(&config.limits, auth.clone()));
+                        services.add(service.server(&config.limits, auth.clone()));
                     }
                     ServiceKind::Volunteering => {
                         let service =
                             civitas_volunteering::Volunteering::new(store.clone(), tree.clone());
-                        routes.add_service(service.server(&config.limits, auth.clone()));
+                        services.add(service.server(&config.limits, auth.clone()));
                     }
                     ServiceKind::Safety => {
                         let service = civitas_safety::Safety::new(store.clone(), tree.clone());
-                        routes.add_service(service.server(&config.limits, auth.clone()));
+                        services.add(service.server(&config.limits, auth.clone()));
                     }
                     ServiceKind::Projection => unreachable!("matched above"),
                 }
-                routes.add_service(
+                services.add(
                     EventLog::new(name, store.clone(), tree.clone()).server(&config.limits, auth),
                 );
                 let relay = RelayConfig::new(name, config.nats.stream.clone());
@@ -248,7 +287,7 @@ impl ServiceApp {
             kind,
             listener,
             local_addr,
-            routes: routes.routes(),
+            services,
             limits: config.limits,
             background,
         })
@@ -273,14 +312,7 @@ impl ServiceApp {
             .into_iter()
             .map(|start| start(stop.clone()))
             .collect();
-        let served = grpc::serve(
-            self.listener,
-            self.routes,
-            &self.limits,
-            &[civitas_proto::FILE_DESCRIPTOR_SET],
-            shutdown,
-        )
-        .await;
+        let served = grpc::serve(self.listener, self.services, &self.limits, shutdown).await;
         stop.cancel();
         for task in tasks {
             let _ = task.await;

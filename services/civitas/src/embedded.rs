@@ -8,16 +8,17 @@ use anyhow::Context;
 use civitas_kernel::store::SqliteEventStore;
 use civitas_kernel::EventStore;
 use civitas_platform::auth::{AuthInterceptor, TokenKeys};
-use civitas_platform::grpc::{self, ServerLimits};
+use civitas_platform::config::InvalidSetting;
+use civitas_platform::grpc::{self, ServerLimits, Services};
 use civitas_platform::org::OrgTree;
+use civitas_platform::secrets;
 use civitas_projection::{Projection, StoreGapFiller};
+use civitas_residents::crypto::MasterKey;
 use civitas_residents::keystore::KeyStore;
 use civitas_residents::Residents;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-
-use crate::secrets;
 
 /// Configuration of the embedded mode (defaults → `--config` TOML → `CIVITAS_*` env →
 /// flags).
@@ -44,6 +45,17 @@ impl Default for UpConfig {
     }
 }
 
+impl UpConfig {
+    /// Refuses, naming the setting, a configuration `up` cannot start with. The keys are
+    /// checked when read from (or created in) the data directory.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(InvalidSetting::new("data_dir", "must not be empty"));
+        }
+        civitas_platform::config::validate_limits(&self.limits, "limits")
+    }
+}
+
 /// The embedded application, bound and ready to serve.
 pub struct Application {
     listener: TcpListener,
@@ -61,8 +73,10 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens (or creates) the data directory, its keys and stores, and binds the port.
+    /// Validates the configuration, binds the port, and opens (or creates) the data
+    /// directory, its keys and stores.
     pub async fn build(config: UpConfig) -> anyhow::Result<Self> {
+        config.validate()?;
         let tree = match &config.org_file {
             Some(path) => OrgTree::load(path)
                 .with_context(|| format!("failed to load org tree {}", path.display()))?,
@@ -76,11 +90,8 @@ impl Application {
         let dir = &config.data_dir;
         create_private_dir(dir)?;
         let signing = secrets::load_or_create(&dir.join(secrets::SIGNING_KEY_FILE), 32)?;
-        let master = civitas_residents::crypto::load_or_create_master_key(
-            &dir.join(secrets::MASTER_KEY_FILE),
-        )
-        .await
-        .context("failed to load the master key")?;
+        let master = secrets::load_or_create(&dir.join(secrets::MASTER_KEY_FILE), 32)?;
+        let master = master_key(&master)?;
 
         let mut stores: Vec<(&'static str, Arc<dyn EventStore>)> = Vec::new();
         for service in ["residents", "activities", "volunteering", "safety"] {
@@ -108,6 +119,7 @@ impl Application {
         let projection = Projection::open(&sqlite_url(&dir.join("projection.db")))
             .await
             .context("failed to open the projection")?;
+        tracing::info!(data_dir = %dir.display(), "stores open, schemas migrated");
 
         Ok(Self {
             listener,
@@ -159,11 +171,11 @@ impl Application {
             })
             .collect();
         let auth = AuthInterceptor::new(self.keys.clone());
-        let mut routes = tonic::service::RoutesBuilder::default();
-        routes.add_service(self.residents.server(&self.limits, auth.clone()));
-        routes.add_service(self.activities.server(&self.limits, auth.clone()));
-        routes.add_service(self.volunteering.server(&self.limits, auth.clone()));
-        routes.add_service(self.safety.server(&self.limits, auth.clone()));
+        let mut services = Services::default();
+        services.add(self.residents.server(&self.limits, auth.clone()));
+        services.add(self.activities.server(&self.limits, auth.clone()));
+        services.add(self.volunteering.server(&self.limits, auth.clone()));
+        services.add(self.safety.server(&self.limits, auth.clone()));
         let insights = self
             .projection
             .insights(self.tree.clone())
@@ -174,21 +186,14 @@ impl Application {
             .worklist(self.tree.clone())
             .max_decoding_message_size(self.limits.max_message_bytes)
             .max_encoding_message_size(self.limits.max_message_bytes);
-        routes.add_service(tonic::service::interceptor::InterceptedService::new(
+        services.add(tonic::service::interceptor::InterceptedService::new(
             insights,
             auth.clone(),
         ));
-        routes.add_service(tonic::service::interceptor::InterceptedService::new(
+        services.add(tonic::service::interceptor::InterceptedService::new(
             worklist, auth,
         ));
-        let served = grpc::serve(
-            self.listener,
-            routes.routes(),
-            &self.limits,
-            &[civitas_proto::FILE_DESCRIPTOR_SET],
-            shutdown,
-        )
-        .await;
+        let served = grpc::serve(self.listener, services, &self.limits, shutdown).await;
         stop.cancel();
         for tailer in tailers {
             let _ = tailer.await;
@@ -199,7 +204,7 @@ impl Application {
 
 /// Creates the data directory readable by its owner only (it holds keys and personal
 /// data, encrypted or not).
-fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+pub(crate) fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -207,6 +212,14 @@ fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     builder
         .create(dir)
         .with_context(|| format!("failed to create data dir {}", dir.display()))
+}
+
+/// The residents master key from its bytes: AES-256 takes exactly 32.
+pub(crate) fn master_key(bytes: &[u8]) -> anyhow::Result<MasterKey> {
+    MasterKey::from_bytes(bytes).map_err(|_| {
+        let reason = format!("must be exactly 32 bytes, got {}", bytes.len());
+        InvalidSetting::new("master_key", reason).into()
+    })
 }
 
 fn sqlite_url(path: &std::path::Path) -> String {

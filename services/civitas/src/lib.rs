@@ -5,10 +5,9 @@
 pub mod bench_append;
 pub mod bench_pipeline;
 pub mod distributed;
-pub mod duration;
 pub mod embedded;
+pub mod keys;
 pub mod rebuild;
-pub mod secrets;
 
 pub mod tail;
 

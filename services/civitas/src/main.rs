@@ -3,15 +3,18 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use civitas::{secrets, Application, UpConfig};
+use civitas::keys::{self, TokenRequest};
+use civitas::{Application, UpConfig};
 use civitas_platform::auth::{Role, TokenKeys};
-use civitas_platform::org::{OrgLevel, OrgTree};
+use civitas_platform::org::OrgTree;
 use clap::{Parser, Subcommand};
 
 /// civitas: run and monitor the creation of civilized communities across a district.
+///
+/// `up` runs everything in one process on SQLite; `serve` runs one service on
+/// PostgreSQL and NATS JetStream.
 #[derive(Parser)]
-#[command(name = "civitas", version, about)]
+#[command(name = "civitas", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -52,8 +55,8 @@ enum Command {
         /// Org tree TOML file [default: the demo district].
         #[arg(long)]
         org: Option<PathBuf>,
-        /// Directory with signing.key (and master.key for residents), as `up` creates;
-        /// otherwise CIVITAS_SIGNING_KEY / CIVITAS_MASTER_KEY (hex).
+        /// Directory with signing.key (and master.key for residents), as `keys` creates;
+        /// CIVITAS_SIGNING_KEY / CIVITAS_MASTER_KEY (hex), when set, take precedence.
         #[arg(long)]
         keys_dir: Option<PathBuf>,
         /// Projection: SERVICE=URL of a service's event log, repeatable.
@@ -71,7 +74,7 @@ enum Command {
         /// SERVICE=URL of each write service's event log, repeatable.
         #[arg(long = "event-log", value_parser = parse_event_log, required = true)]
         event_logs: Vec<(String, String)>,
-        /// Directory with signing.key (or CIVITAS_SIGNING_KEY, hex).
+        /// Directory with signing.key (CIVITAS_SIGNING_KEY, hex, takes precedence).
         #[arg(long)]
         keys_dir: Option<PathBuf>,
         /// Build only; do not swap the result in.
@@ -85,9 +88,9 @@ enum Command {
         /// Subject filter, e.g. 'civitas.evt.residents.>' or 'civitas.evt.*.gulou.>'.
         #[arg(long, default_value = "civitas.evt.>")]
         subject: String,
-        #[arg(long, env = "CIVITAS_NATS_USER")]
+        #[arg(long, env = "CIVITAS_NATS__USER")]
         user: Option<String>,
-        #[arg(long, env = "CIVITAS_NATS_PASSWORD", hide_env_values = true)]
+        #[arg(long, env = "CIVITAS_NATS__PASSWORD", hide_env_values = true)]
         password: Option<String>,
         /// Start from the first stored event instead of new ones.
         #[arg(long)]
@@ -123,7 +126,7 @@ enum Command {
         #[arg(long)]
         org: String,
         /// Lifetime, e.g. 30m, 8h, 7d.
-        #[arg(long, default_value = "8h", value_parser = civitas::duration::parse_duration)]
+        #[arg(long, default_value = "8h", value_parser = civitas_platform::config::parse_duration)]
         ttl: std::time::Duration,
         /// Token subject (who the holder is).
         #[arg(long, default_value = "cli")]
@@ -153,7 +156,7 @@ enum Bench {
         residents: String,
         #[arg(long)]
         projection: String,
-        /// Directory with signing.key (or CIVITAS_SIGNING_KEY, hex).
+        /// Directory with signing.key (CIVITAS_SIGNING_KEY, hex, takes precedence).
         #[arg(long)]
         keys_dir: PathBuf,
         #[arg(long, default_value_t = 20_000)]
@@ -199,6 +202,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if org.is_some() {
                 cfg.org_file = org;
             }
+            cfg.validate()?;
             let _telemetry = civitas_platform::telemetry::init("civitas")?;
             up(cfg).await
         }
@@ -234,6 +238,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 cfg.keys_dir = keys_dir;
             }
             cfg.event_logs.extend(event_logs);
+            cfg.validate(service)?;
             let _telemetry = civitas_platform::telemetry::init(service.name())?;
             serve(service, cfg).await
         }
@@ -244,7 +249,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             no_swap,
         } => {
             let _telemetry = civitas_platform::telemetry::init("civitas-rebuild")?;
-            let signing = signing_key(keys_dir.as_deref())?;
+            let signing = keys::signing_key(keys_dir.as_deref())?;
             let tree = OrgTree::demo();
             let token = TokenKeys::new(&signing).issue(
                 "rebuild",
@@ -288,10 +293,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             civitas::tail::run(&config, &mut std::io::stdout()).await
         }
         Command::Keys { dir } => {
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("failed to create {}", dir.display()))?;
-            secrets::load_or_create(&dir.join(secrets::SIGNING_KEY_FILE), 32)?;
-            secrets::load_or_create(&dir.join(secrets::MASTER_KEY_FILE), 32)?;
+            keys::create_keys_dir(&dir)?;
             println!(
                 "keys in {} (signing.key, master.key; mode 0600)",
                 dir.display()
@@ -327,7 +329,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let config = civitas::bench_pipeline::PipelineBenchConfig {
                     residents_url: residents,
                     projection_url: projection,
-                    signing_key: signing_key(Some(&keys_dir))?,
+                    signing_key: keys::signing_key(Some(&keys_dir))?,
                     commands,
                     concurrency,
                 };
@@ -343,40 +345,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             subject,
             org_file,
         } => {
-            let tree = match org_file {
-                Some(path) => OrgTree::load(&path)
-                    .with_context(|| format!("failed to load org tree {}", path.display()))?,
-                None => OrgTree::demo(),
+            let request = TokenRequest {
+                data_dir,
+                role,
+                org,
+                ttl,
+                subject,
+                org_file,
             };
-            let unit = tree
-                .unit(&org)
-                .with_context(|| format!("unknown org unit {org:?}"))?;
-            if role == Role::Staff && unit.level != OrgLevel::Community {
-                anyhow::bail!(
-                    "a staff token must be scoped to a community, {org:?} is a {}",
-                    unit.level
-                );
-            }
-            // In distributed deployments the key comes from CIVITAS_SIGNING_KEY.
-            let signing = match std::env::var("CIVITAS_SIGNING_KEY") {
-                Ok(hex_key) => {
-                    hex::decode(hex_key.trim()).context("CIVITAS_SIGNING_KEY is not hex")?
-                }
-                Err(_) => {
-                    let key_path = data_dir.join(secrets::SIGNING_KEY_FILE);
-                    if !key_path.exists() {
-                        anyhow::bail!(
-                            "no signing key at {}: start `civitas up --data-dir {}` once first, \
-                             or set CIVITAS_SIGNING_KEY",
-                            key_path.display(),
-                            data_dir.display()
-                        );
-                    }
-                    secrets::load(&key_path)?
-                }
-            };
-            let keys = TokenKeys::new(&signing);
-            println!("{}", keys.issue(&subject, role, &org, ttl)?);
+            println!("{}", keys::issue_token(&request)?);
             Ok(())
         }
     }
@@ -418,16 +395,6 @@ async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-/// The token signing key from `--keys-dir` or `CIVITAS_SIGNING_KEY` (hex).
-fn signing_key(keys_dir: Option<&std::path::Path>) -> anyhow::Result<Vec<u8>> {
-    if let Some(dir) = keys_dir {
-        return secrets::load(&dir.join(secrets::SIGNING_KEY_FILE));
-    }
-    let hex_key =
-        std::env::var("CIVITAS_SIGNING_KEY").context("set --keys-dir or CIVITAS_SIGNING_KEY")?;
-    hex::decode(hex_key.trim()).context("CIVITAS_SIGNING_KEY is not hex")
 }
 
 fn parse_event_log(text: &str) -> Result<(String, String), String> {

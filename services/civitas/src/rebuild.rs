@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use civitas_kernel::store::schema_name;
 use civitas_kernel::RecordedEvent;
 use civitas_platform::auth::BearerToken;
 use civitas_projection::consumer::EventLogGapFiller;
@@ -66,7 +67,7 @@ pub async fn run(config: &RebuildConfig) -> anyhow::Result<RebuildReport> {
         .execute(
             format!(
                 "DROP SCHEMA IF EXISTS {} CASCADE",
-                ident(&config.build_schema)?
+                schema_name(&config.build_schema)?
             )
             .as_str(),
         )
@@ -153,8 +154,9 @@ async fn flush(
 }
 
 async fn swap(pool: &sqlx::PgPool, live: &str, built: &str) -> anyhow::Result<()> {
-    let (live, built) = (ident(live)?, ident(built)?);
+    let (live, built) = (schema_name(live)?, schema_name(built)?);
     let retired = format!("{live}_retired");
+    let retired = schema_name(&retired)?;
     let mut tx = pool.begin().await?;
     tx.execute(format!("DROP SCHEMA IF EXISTS {retired} CASCADE").as_str())
         .await?;
@@ -174,14 +176,4 @@ async fn swap(pool: &sqlx::PgPool, live: &str, built: &str) -> anyhow::Result<()
     tx.commit()
         .await
         .context("failed to swap the rebuilt schema in")
-}
-
-fn ident(name: &str) -> anyhow::Result<&str> {
-    let ok = !name.is_empty()
-        && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    anyhow::ensure!(ok, "invalid schema name {name:?}");
-    Ok(name)
 }

@@ -246,8 +246,9 @@ fn request_span(request: &http::Request<()>) -> tracing::Span {
     span
 }
 
-/// (De)serializes a [`Duration`] as `"10s"`-style text, also accepting integer seconds;
-/// use with `#[serde(with = "civitas_platform::grpc::duration_text")]`.
+/// (De)serializes a [`Duration`] as `"10s"`-style text read by
+/// [`crate::config::parse_duration`], also accepting integer seconds; use with
+/// `#[serde(with = "civitas_platform::grpc::duration_text")]`.
 pub mod duration_text {
     use super::*;
 
@@ -269,7 +270,7 @@ pub mod duration_text {
         type Value = Duration;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a duration such as \"10s\", \"250ms\" or \"2m\", or whole seconds")
+            f.write_str("a duration such as \"10s\", \"250ms\", \"2m\" or \"1d\", or whole seconds")
         }
 
         fn visit_u64<E: serde::de::Error>(self, secs: u64) -> Result<Duration, E> {
@@ -283,24 +284,7 @@ pub mod duration_text {
         }
 
         fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Duration, E> {
-            parse(text).ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(text), &self))
-        }
-    }
-
-    /// Parses `<integer><unit>` with unit `ms`, `s`, `m` or `h`, or a bare integer (seconds).
-    pub(super) fn parse(text: &str) -> Option<Duration> {
-        let text = text.trim();
-        let split = text
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len());
-        let (number, unit) = text.split_at(split);
-        let number: u64 = number.parse().ok()?;
-        match unit.trim() {
-            "ms" => Some(Duration::from_millis(number)),
-            "" | "s" => Some(Duration::from_secs(number)),
-            "m" => number.checked_mul(60).map(Duration::from_secs),
-            "h" => number.checked_mul(3600).map(Duration::from_secs),
-            _ => None,
+            crate::config::parse_duration(text).map_err(E::custom)
         }
     }
 }

@@ -35,16 +35,6 @@ fn limits_round_trip_with_text_durations() {
     assert!(serde_json::from_str::<ServerLimits>(r#"{"request_timeout": -1}"#).is_err());
 }
 
-#[test]
-fn duration_text_parses_units() {
-    use duration_text::parse;
-    assert_eq!(parse("2m"), Some(Duration::from_secs(120)));
-    assert_eq!(parse("1h"), Some(Duration::from_secs(3600)));
-    assert_eq!(parse("15"), Some(Duration::from_secs(15)));
-    assert_eq!(parse("1.5s"), None);
-    assert_eq!(parse("s"), None);
-}
-
 #[tokio::test]
 async fn bind_names_the_address_in_use() {
     let listener = bind("127.0.0.1:0").await.unwrap();

@@ -1,6 +1,6 @@
-//! Platform plumbing shared by every civitas service: layered configuration, telemetry,
-//! the org tree, JWT authentication and scope rules, gRPC server assembly and the
-//! mapping of errors onto the richer gRPC error model.
+//! Platform plumbing shared by every civitas service: layered configuration, key
+//! material, telemetry, the org tree, JWT authentication and scope rules, gRPC server
+//! assembly and the mapping of errors onto the richer gRPC error model.
 //!
 //! Nothing here knows about a particular domain; services depend on this crate so that
 //! every server starts, authenticates, limits and reports errors the same way.
@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod grpc;
 pub mod org;
+pub mod secrets;
 pub mod telemetry;
 pub mod write;
 

@@ -14,6 +14,29 @@ mod sqlite;
 pub use postgres::PostgresEventStore;
 pub use sqlite::SqliteEventStore;
 
+/// A PostgreSQL schema name was refused by [`schema_name`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid schema name {0:?}: a lowercase ascii letter, then lowercase letters, digits or _, \
+     at most 63 bytes"
+)]
+pub struct InvalidSchemaName(pub String);
+
+/// The one rule for every civitas PostgreSQL schema name (event stores, key stores, read
+/// models): a lowercase ascii letter, then `[a-z0-9_]`, at most 63 bytes (PostgreSQL's
+/// identifier limit). Such a name needs no quoting, so it is safe to splice into DDL.
+pub fn schema_name(name: &str) -> Result<&str, InvalidSchemaName> {
+    let valid = name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    match valid {
+        true => Ok(name),
+        false => Err(InvalidSchemaName(name.to_owned())),
+    }
+}
+
 /// PostgreSQL advisory lock key taken (transaction-scoped) around every civitas DDL
 /// statement, so processes starting together do not race on `CREATE ... IF NOT EXISTS`.
 pub const DDL_LOCK_KEY: i64 = 0x000C_171A_5DD1;
@@ -147,4 +170,39 @@ fn to_i64(v: u64, what: &str) -> Result<i64, StoreError> {
 
 fn to_u64(v: i64, what: &str) -> Result<u64, StoreError> {
     u64::try_from(v).map_err(|_| StoreError(anyhow::anyhow!("{what} {v} is negative")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_names_follow_one_rule() {
+        for good in ["residents", "projection_rebuild", "p2", &"a".repeat(63)] {
+            assert_eq!(schema_name(good), Ok(good));
+        }
+        let long = "a".repeat(64);
+        for bad in [
+            "",
+            "_x",
+            "2x",
+            "Residents",
+            "a-b",
+            "a.b",
+            "a b",
+            "r\u{e9}s",
+            long.as_str(),
+        ] {
+            assert_eq!(
+                schema_name(bad),
+                Err(InvalidSchemaName(bad.to_owned())),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            schema_name("Pub").unwrap_err().to_string(),
+            "invalid schema name \"Pub\": a lowercase ascii letter, then lowercase letters, digits \
+             or _, at most 63 bytes"
+        );
+    }
 }

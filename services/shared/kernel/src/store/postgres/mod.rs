@@ -114,15 +114,7 @@ pub(crate) async fn schema_pool(
 
 /// Connection options for `schema` as the search path.
 fn schema_options(url: &str, schema: &str) -> Result<PgConnectOptions, StoreError> {
-    if schema.is_empty()
-        || !schema
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
-        return Err(StoreError(anyhow::anyhow!(
-            "invalid schema name {schema:?}: use [a-z0-9_]"
-        )));
-    }
+    let schema = super::schema_name(schema).map_err(|e| StoreError(e.into()))?;
     Ok(PgConnectOptions::from_str(url)
         .map_err(|e| StoreError(anyhow::Error::new(e).context("invalid PostgreSQL URL")))?
         .options([("search_path", schema)])
