@@ -22,7 +22,7 @@ use civitas_projection::consumer::{run_consumer, ConsumerConfig, EventLogGapFill
 use civitas_projection::Projection;
 use civitas_residents::crypto::MasterKey;
 use civitas_residents::keystore::KeyStore;
-use civitas_residents::Residents;
+use civitas_platform::app::WriteApp;
 use civitas_streams::{EventLog, NatsSettings, RelayConfig};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
@@ -161,7 +161,6 @@ impl ServeConfig {
 
 /// One running distributed service.
 pub struct ServiceApp {
-    kind: ServiceKind,
     listener: TcpListener,
     local_addr: std::net::SocketAddr,
     services: Services,
@@ -215,21 +214,7 @@ impl ServiceApp {
                 let endpoints: Vec<(String, String)> =
                     config.event_logs.clone().into_iter().collect();
                 let gaps = Arc::new(EventLogGapFiller::new(&endpoints, &token)?);
-                let insights = projection
-                    .insights(tree.clone())
-                    .max_decoding_message_size(config.limits.max_message_bytes)
-                    .max_encoding_message_size(config.limits.max_message_bytes);
-                let worklist = projection
-                    .worklist(tree.clone())
-                    .max_decoding_message_size(config.limits.max_message_bytes)
-                    .max_encoding_message_size(config.limits.max_message_bytes);
-                services.add(tonic::service::interceptor::InterceptedService::new(
-                    insights,
-                    auth.clone(),
-                ));
-                services.add(tonic::service::interceptor::InterceptedService::new(
-                    worklist, auth,
-                ));
+                projection.add_to(&mut services, &config.limits, auth, tree.clone());
                 let mut consumer = ConsumerConfig::new(config.nats.stream.clone());
                 consumer.durable = config.durable.clone();
                 background.push(Box::new(move |stop| {
@@ -248,32 +233,29 @@ impl ServiceApp {
                 tracing::info!(schema = name, "event store open, schema migrated");
                 let pool = store.pool().clone();
                 let store: Arc<dyn EventStore> = Arc::new(store);
-                match write {
+                let app: Box<dyn WriteApp> = match write {
                     ServiceKind::Residents => {
                         let keystore = KeyStore::open(&config.database_url, Some(name))
                             .await
                             .context("failed to open the residents key store")?;
                         let master = master.context("read above for residents")?;
-                        let residents =
-                            Residents::new(store.clone(), keystore, master, tree.clone());
-                        services.add(residents.server(&config.limits, auth.clone()));
+                        Box::new(civitas_residents::app(
+                            store.clone(),
+                            keystore,
+                            master,
+                            tree.clone(),
+                        ))
                     }
                     ServiceKind::Activities => {
-                        let service =
-                            civitas_activities::Activities::new(store.clone(), tree.clone());
-                        services.add(service.server(&config.limits, auth.clone()));
+                        Box::new(civitas_activities::app(store.clone(), tree.clone()))
                     }
                     ServiceKind::Volunteering => {
-                        let service =
-                            civitas_volunteering::Volunteering::new(store.clone(), tree.clone());
-                        services.add(service.server(&config.limits, auth.clone()));
+                        Box::new(civitas_volunteering::app(store.clone(), tree.clone()))
                     }
-                    ServiceKind::Safety => {
-                        let service = civitas_safety::Safety::new(store.clone(), tree.clone());
-                        services.add(service.server(&config.limits, auth.clone()));
-                    }
+                    ServiceKind::Safety => Box::new(civitas_safety::app(store.clone(), tree.clone())),
                     ServiceKind::Projection => unreachable!("matched above"),
-                }
+                };
+                app.add_to(&mut services, &config.limits, auth.clone());
                 services.add(
                     EventLog::new(name, store.clone(), tree.clone()).server(&config.limits, auth),
                 );
@@ -284,7 +266,6 @@ impl ServiceApp {
             }
         }
         Ok(Self {
-            kind,
             listener,
             local_addr,
             services,
@@ -295,10 +276,6 @@ impl ServiceApp {
 
     pub fn local_addr(&self) -> std::net::SocketAddr {
         self.local_addr
-    }
-
-    pub fn kind(&self) -> ServiceKind {
-        self.kind
     }
 
     /// Serves until `shutdown`, then stops the relay or consumer cleanly.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use civitas_kernel::store::SqliteEventStore;
 use civitas_kernel::EventStore;
+use civitas_platform::app::WriteApp;
 use civitas_platform::auth::{AuthInterceptor, TokenKeys};
 use civitas_platform::config::InvalidSetting;
 use civitas_platform::grpc::{self, ServerLimits, Services};
@@ -15,7 +16,7 @@ use civitas_platform::secrets;
 use civitas_projection::{Projection, StoreGapFiller};
 use civitas_residents::crypto::MasterKey;
 use civitas_residents::keystore::KeyStore;
-use civitas_residents::Residents;
+use civitas_streams::EventLog;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -62,12 +63,8 @@ pub struct Application {
     local_addr: std::net::SocketAddr,
     keys: Arc<TokenKeys>,
     tree: OrgTree,
-    residents: Residents,
-    activities: civitas_activities::Activities,
-    volunteering: civitas_volunteering::Volunteering,
-    safety: civitas_safety::Safety,
-    /// Every write service's store, by service name: the projection tails each.
-    stores: Vec<(&'static str, Arc<dyn EventStore>)>,
+    /// The four write services; the projection tails each one's store.
+    apps: Vec<Box<dyn WriteApp>>,
     projection: Projection,
     limits: ServerLimits,
 }
@@ -93,29 +90,35 @@ impl Application {
         let master = secrets::load_or_create(&dir.join(secrets::MASTER_KEY_FILE), 32)?;
         let master = master_key(&master)?;
 
-        let mut stores: Vec<(&'static str, Arc<dyn EventStore>)> = Vec::new();
-        for service in ["residents", "activities", "volunteering", "safety"] {
+        let store = |service: &'static str| async move {
             let store = SqliteEventStore::open(&dir.join(format!("{service}.db")))
                 .await
                 .with_context(|| format!("failed to open the {service} store"))?;
-            stores.push((service, Arc::new(store)));
-        }
-        let store = |name: &str| {
-            stores
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, s)| s.clone())
-                .expect("opened above")
+            anyhow::Ok(Arc::new(store) as Arc<dyn EventStore>)
         };
-        let residents_store = store("residents");
         let keystore = KeyStore::open(&sqlite_url(&dir.join("residents-keys.db")), None)
             .await
             .context("failed to open the residents key store")?;
-        let residents = Residents::new(residents_store, keystore, master, tree.clone());
-        let activities = civitas_activities::Activities::new(store("activities"), tree.clone());
-        let volunteering =
-            civitas_volunteering::Volunteering::new(store("volunteering"), tree.clone());
-        let safety = civitas_safety::Safety::new(store("safety"), tree.clone());
+        let apps: Vec<Box<dyn WriteApp>> = vec![
+            Box::new(civitas_residents::app(
+                store(civitas_residents::NAME).await?,
+                keystore,
+                master,
+                tree.clone(),
+            )),
+            Box::new(civitas_activities::app(
+                store(civitas_activities::NAME).await?,
+                tree.clone(),
+            )),
+            Box::new(civitas_volunteering::app(
+                store(civitas_volunteering::NAME).await?,
+                tree.clone(),
+            )),
+            Box::new(civitas_safety::app(
+                store(civitas_safety::NAME).await?,
+                tree.clone(),
+            )),
+        ];
         let projection = Projection::open(&sqlite_url(&dir.join("projection.db")))
             .await
             .context("failed to open the projection")?;
@@ -126,11 +129,7 @@ impl Application {
             local_addr,
             keys: Arc::new(TokenKeys::new(&signing)),
             tree,
-            residents,
-            activities,
-            volunteering,
-            safety,
-            stores,
+            apps,
             projection,
             limits: config.limits,
         })
@@ -158,41 +157,32 @@ impl Application {
     ) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
         let tailers: Vec<_> = self
-            .stores
+            .apps
             .iter()
-            .map(|(service, store)| {
+            .map(|app| {
+                let store = app.store();
                 tokio::spawn(civitas_projection::run_tailer(
                     self.projection.clone(),
-                    *service,
+                    app.name(),
                     store.clone(),
-                    Arc::new(StoreGapFiller::new(store.clone())),
+                    Arc::new(StoreGapFiller::new(store)),
                     stop.clone(),
                 ))
             })
             .collect();
         let auth = AuthInterceptor::new(self.keys.clone());
         let mut services = Services::default();
-        services.add(self.residents.server(&self.limits, auth.clone()));
-        services.add(self.activities.server(&self.limits, auth.clone()));
-        services.add(self.volunteering.server(&self.limits, auth.clone()));
-        services.add(self.safety.server(&self.limits, auth.clone()));
-        let insights = self
-            .projection
-            .insights(self.tree.clone())
-            .max_decoding_message_size(self.limits.max_message_bytes)
-            .max_encoding_message_size(self.limits.max_message_bytes);
-        let worklist = self
-            .projection
-            .worklist(self.tree.clone())
-            .max_decoding_message_size(self.limits.max_message_bytes)
-            .max_encoding_message_size(self.limits.max_message_bytes);
-        services.add(tonic::service::interceptor::InterceptedService::new(
-            insights,
-            auth.clone(),
-        ));
-        services.add(tonic::service::interceptor::InterceptedService::new(
-            worklist, auth,
-        ));
+        for app in &self.apps {
+            app.add_to(&mut services, &self.limits, auth.clone());
+        }
+        // One event log for the four stores: a request names the service it reads.
+        let logs = self
+            .apps
+            .iter()
+            .map(|app| (app.name().to_owned(), app.store()));
+        services.add(EventLog::of(logs, self.tree.clone()).server(&self.limits, auth.clone()));
+        self.projection
+            .add_to(&mut services, &self.limits, auth, self.tree.clone());
         let served = grpc::serve(self.listener, services, &self.limits, shutdown).await;
         stop.cancel();
         for tailer in tailers {

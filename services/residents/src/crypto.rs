@@ -21,8 +21,7 @@
 //! Key bytes are zeroed when dropped and never printed.
 
 use std::fmt;
-use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -30,8 +29,8 @@ use hmac::{Hmac, Mac};
 use rand::rngs::OsRng;
 use rand::RngCore;
 use sha2::Sha256;
-use tokio::io::AsyncWriteExt;
-use zeroize::{Zeroize, Zeroizing};
+
+use zeroize::Zeroize;
 
 /// Length in bytes of every key here (AES-256, HMAC-SHA256 output).
 pub const KEY_LEN: usize = 32;
@@ -58,15 +57,6 @@ pub enum CryptoError {
     /// Authentication failed: wrong key, tampered data or mismatched associated data.
     #[error("decryption failed: wrong key, tampered data or mismatched associated data")]
     Decrypt,
-    /// The master key file could not be read or written.
-    #[error("master key file {path}: {source}")]
-    KeyFile {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// The master key file exists but does not hold a hex-encoded 32-byte key.
-    #[error("master key file {path} does not hold a hex-encoded {KEY_LEN}-byte key")]
-    MalformedKeyFile { path: PathBuf },
 }
 
 /// The root secret of the residents service: wraps every data key and keys the ID lookup.
@@ -233,93 +223,6 @@ pub fn id_lookup_hash(master: &MasterKey, normalised_id_number: &str) -> String 
     mac.update(normalised_id_number.as_bytes());
     hex::encode(mac.finalize().into_bytes())
 }
-
-/// Reads the hex master key at `path`, or creates the file with a new key (mode 0600).
-///
-/// The key is first written and synced to a temporary file created 0600, then linked to
-/// `path` only if nothing is there, so the file never exists half-written or readable by
-/// others, and two processes starting at once end up with the same key.
-pub async fn load_or_create_master_key(path: &Path) -> Result<MasterKey, CryptoError> {
-    match read_master_key(path).await {
-        Err(CryptoError::KeyFile { source, .. }) if source.kind() == ErrorKind::NotFound => {}
-        loaded => return loaded,
-    }
-    let key = MasterKey::generate();
-    match publish_key_file(path, &key).await {
-        Ok(()) => {
-            tracing::info!(path = %path.display(), "created master key file");
-            Ok(key)
-        }
-        // Another process created it first: use its key, never ours.
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => read_master_key(path).await,
-        Err(source) => Err(CryptoError::KeyFile {
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
-}
-
-async fn publish_key_file(path: &Path, key: &MasterKey) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        tokio::fs::create_dir_all(dir).await?;
-    }
-    let contents = Zeroizing::new(format!("{}\n", key.to_hex()));
-    let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4().simple()));
-    let linked = async {
-        write_new_private_file(&tmp, contents.as_bytes()).await?;
-        tokio::fs::hard_link(&tmp, path).await
-    }
-    .await;
-    let _ = tokio::fs::remove_file(&tmp).await;
-    match linked {
-        // A file system without hard links: create the file in place, still 0600.
-        Err(e) if e.kind() != ErrorKind::AlreadyExists => {
-            write_new_private_file(path, contents.as_bytes()).await
-        }
-        linked => linked,
-    }
-}
-
-async fn read_master_key(path: &Path) -> Result<MasterKey, CryptoError> {
-    let text = Zeroizing::new(tokio::fs::read_to_string(path).await.map_err(|source| {
-        CryptoError::KeyFile {
-            path: path.to_path_buf(),
-            source,
-        }
-    })?);
-    warn_if_shared(path).await;
-    MasterKey::from_hex(&text).map_err(|_| CryptoError::MalformedKeyFile {
-        path: path.to_path_buf(),
-    })
-}
-
-async fn write_new_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut options = tokio::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    let mut file = options.open(path).await?;
-    file.write_all(contents).await?;
-    file.sync_all().await
-}
-
-#[cfg(unix)]
-async fn warn_if_shared(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = tokio::fs::metadata(path).await {
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            tracing::warn!(
-                path = %path.display(),
-                mode = format!("{mode:o}"),
-                "master key file is accessible to group or others; chmod 600 it"
-            );
-        }
-    }
-}
-
-#[cfg(not(unix))]
-async fn warn_if_shared(_path: &Path) {}
 
 fn derive_subkey(master: &[u8; KEY_LEN], label: &[u8]) -> [u8; KEY_LEN] {
     let mut mac = new_hmac(master);

@@ -202,16 +202,9 @@ async fn prepare_connection(
 
 /// Validates a schema name and quotes it for use in SQL.
 pub(super) fn quoted_schema(name: &str) -> Result<String, KeyStoreError> {
-    let valid = name.len() <= 63
-        && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if valid {
-        Ok(format!("\"{name}\""))
-    } else {
-        Err(KeyStoreError::InvalidSchema(name.to_owned()))
-    }
+    civitas_kernel::store::schema_name(name)
+        .map(|name| format!("\"{name}\""))
+        .map_err(|_| KeyStoreError::InvalidSchema(name.to_owned()))
 }
 
 fn now_micros() -> i64 {
