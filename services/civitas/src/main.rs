@@ -410,7 +410,7 @@ async fn up(cfg: UpConfig) -> anyhow::Result<()> {
     let data_dir = cfg.data_dir.clone();
     let app = Application::build(cfg).await?;
     println!(
-        "civitas is up: gRPC on {} (health, reflection, residents, activities, volunteering, safety, insights)",
+        "civitas is up: gRPC on {} (residents, activities, volunteering, safety, event log, insights, worklist; health, reflection)",
         app.local_addr()
     );
     println!("data directory: {}", data_dir.display());

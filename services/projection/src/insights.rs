@@ -1,6 +1,6 @@
 //! The Insights gRPC service: KPI values for one org unit and period, with one row per
 //! child unit for drill-down. Values of a street or district are sums over the
-//! communities below it; numerators are summed up the tree, never averaged.
+//! communities below it: data elements are summed up the tree, never averaged.
 
 use std::collections::BTreeMap;
 
