@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::Context;
 use civitas_kernel::store::PostgresEventStore;
 use civitas_kernel::EventStore;
+use civitas_platform::app::WriteApp;
 use civitas_platform::auth::{AuthInterceptor, Role, TokenKeys};
 use civitas_platform::config::{InvalidSetting, Secret};
 use civitas_platform::grpc::{self, ServerLimits, Services};
@@ -22,7 +23,6 @@ use civitas_projection::consumer::{run_consumer, ConsumerConfig, EventLogGapFill
 use civitas_projection::Projection;
 use civitas_residents::crypto::MasterKey;
 use civitas_residents::keystore::KeyStore;
-use civitas_platform::app::WriteApp;
 use civitas_streams::{EventLog, NatsSettings, RelayConfig};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
@@ -252,7 +252,9 @@ impl ServiceApp {
                     ServiceKind::Volunteering => {
                         Box::new(civitas_volunteering::app(store.clone(), tree.clone()))
                     }
-                    ServiceKind::Safety => Box::new(civitas_safety::app(store.clone(), tree.clone())),
+                    ServiceKind::Safety => {
+                        Box::new(civitas_safety::app(store.clone(), tree.clone()))
+                    }
                     ServiceKind::Projection => unreachable!("matched above"),
                 };
                 app.add_to(&mut services, &config.limits, auth.clone());
