@@ -150,14 +150,7 @@ async fn commands_reach_nats_and_kpis_without_personal_data() {
     let projection = projection(&cluster, &residents, "projection", "projection").await;
 
     // An independent subscriber on the subject tree, as an analytics consumer would.
-    let nats = async_nats::connect(&cluster.nats.url)
-        .await
-        .expect("connect");
-    let mut sub = nats
-        .subscribe(format!("{}.>", cluster.stream.subject_prefix))
-        .await
-        .expect("subscribe");
-    nats.flush().await.expect("flush");
+    let mut sub = cluster.subscribe_all().await;
 
     let mut staff = residents_client(&residents, &cluster.token(Role::Staff, "xingfu")).await;
     let ids = register(&mut staff, 3, 1).await;
@@ -346,14 +339,7 @@ async fn activities_volunteering_and_safety_reach_nats_and_kpis() {
     }
     let projection = Spawned::serve(ServiceKind::Projection, config).await;
 
-    let nats = async_nats::connect(&cluster.nats.url)
-        .await
-        .expect("connect");
-    let mut sub = nats
-        .subscribe(format!("{}.>", cluster.stream.subject_prefix))
-        .await
-        .expect("subscribe");
-    nats.flush().await.expect("flush");
+    let mut sub = cluster.subscribe_all().await;
 
     let staff = BearerToken::new(&cluster.token(Role::Staff, "xingfu"));
     ActivitiesServiceClient::with_interceptor(activities.channel().await, staff.clone())
@@ -460,4 +446,45 @@ async fn a_standby_relay_takes_over() {
     register(&mut via_second, 2, 2).await; // 1 + 2 + 1 = 4 more
     civitas_testkit::eventually!(count(7), Duration::from_secs(20));
     second.stop().await;
+}
+
+/// Two projection instances on one schema: one consumes (it holds the schema's lease),
+/// the other serves queries and stands by; when the consuming one stops mid-stream the
+/// standby takes over, and the read models equal a clean projection's.
+#[tokio::test]
+async fn a_standby_projection_takes_over_the_lease() {
+    let cluster = Cluster::start().await;
+    let residents = Spawned::serve(ServiceKind::Residents, cluster.config()).await;
+    let mut staff = residents_client(&residents, &cluster.token(Role::Staff, "xingfu")).await;
+    let leader = projection(&cluster, &residents, "projection", "projection").await;
+    let standby = projection(&cluster, &residents, "projection", "projection").await;
+
+    let writer = tokio::spawn(async move {
+        for seed in 0..12 {
+            register(&mut staff, 4, seed).await;
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    leader.stop().await;
+    writer.await.expect("writer");
+    let total = 12 * (1 + 4 + 2);
+    let district = cluster.token(Role::District, "gulou");
+    let values = civitas_testkit::eventually!(
+        kpis(&standby, &district, "gulou", total),
+        Duration::from_secs(30)
+    );
+    assert_eq!(values["residents"], 48.0, "{values:?}");
+
+    let clean = projection(&cluster, &residents, "clean", "projection_clean").await;
+    civitas_testkit::eventually!(
+        kpis(&clean, &district, "gulou", total),
+        Duration::from_secs(30)
+    );
+    assert_eq!(
+        dump(&cluster, "projection").await,
+        dump(&cluster, "projection_clean").await
+    );
+    for s in [clean, standby, residents] {
+        s.stop().await;
+    }
 }

@@ -318,13 +318,17 @@ async fn bad_input_and_missing_tokens_get_documented_codes() {
         .await
         .expect("household")
         .into_inner();
+    // A valid registration: the cases below vary one field of it, or send it again.
+    let wang_fang = || {
+        resident(
+            &h.household_id,
+            "王芳",
+            "11010519491231002",
+            ResidenceType::Permanent,
+        )
+    };
 
-    let mut bad_checksum = resident(
-        &h.household_id,
-        "王芳",
-        "11010519491231002",
-        ResidenceType::Permanent,
-    );
+    let mut bad_checksum = wang_fang();
     bad_checksum.id_number = "110105194912310021".into();
     let status = staff
         .register_resident(bad_checksum)
@@ -333,12 +337,7 @@ async fn bad_input_and_missing_tokens_get_documented_codes() {
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(bad_fields(&status), ["id_number"]);
 
-    let mut bad_phone = resident(
-        &h.household_id,
-        "王芳",
-        "11010519491231002",
-        ResidenceType::Permanent,
-    );
+    let mut bad_phone = wang_fang();
     bad_phone.phone = "12345".into();
     let status = staff
         .register_resident(bad_phone)
@@ -346,12 +345,10 @@ async fn bad_input_and_missing_tokens_get_documented_codes() {
         .expect_err("bad phone");
     assert_eq!(bad_fields(&status), ["phone"]);
 
-    let no_type = resident(
-        &h.household_id,
-        "王芳",
-        "11010519491231002",
-        ResidenceType::Unspecified,
-    );
+    let no_type = api::RegisterResidentRequest {
+        residence_type: ResidenceType::Unspecified as i32,
+        ..wang_fang()
+    };
     assert_eq!(
         bad_fields(&staff.register_resident(no_type).await.expect_err("no type")),
         ["residence_type"]
@@ -412,12 +409,7 @@ async fn bad_input_and_missing_tokens_get_documented_codes() {
     let first = staff
         .register_resident(api::RegisterResidentRequest {
             options: options.clone(),
-            ..resident(
-                &h.household_id,
-                "王芳",
-                "11010519491231002",
-                ResidenceType::Permanent,
-            )
+            ..wang_fang()
         })
         .await
         .expect("register")
@@ -425,24 +417,14 @@ async fn bad_input_and_missing_tokens_get_documented_codes() {
     let retry = staff
         .register_resident(api::RegisterResidentRequest {
             options,
-            ..resident(
-                &h.household_id,
-                "王芳",
-                "11010519491231002",
-                ResidenceType::Permanent,
-            )
+            ..wang_fang()
         })
         .await
         .expect("retry")
         .into_inner();
     assert_eq!(retry.resident_id, first.resident_id);
     assert!(retry.result.expect("result").replayed);
-    let twice = resident(
-        &h.household_id,
-        "王芳",
-        "11010519491231002",
-        ResidenceType::Permanent,
-    );
+    let twice = wang_fang();
     assert_eq!(
         staff
             .register_resident(twice)

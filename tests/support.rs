@@ -1,15 +1,13 @@
 //! Shared helpers for the end-to-end tests: start the embedded application on a free
 //! port in a temp dir, make authenticated clients, build valid resident ID numbers.
 
-use std::time::Duration;
-
 use civitas::{Application, UpConfig};
 use civitas_platform::auth::{Role, TokenKeys};
 use civitas_proto::insights::v1::insights_service_client::InsightsServiceClient;
 use civitas_proto::residents::v1::residents_service_client::ResidentsServiceClient;
-use tonic::service::interceptor::InterceptedService;
+use civitas_testkit::AuthChannel;
 use tonic::transport::Channel;
-use tonic::{Request, Status};
+use tonic::Status;
 
 /// A running embedded application and what tests need to talk to it.
 pub struct RunningApp {
@@ -49,36 +47,25 @@ impl RunningApp {
 
     /// A token for `role` scoped to `org`.
     pub fn token(&self, role: Role, org: &str) -> String {
-        self.keys
-            .issue(
-                &format!("{role}-{org}"),
-                role,
-                org,
-                Duration::from_secs(600),
-            )
-            .expect("issue token")
+        civitas_testkit::test_token(&self.keys, role, org)
     }
 
     pub async fn channel(&self) -> Channel {
-        Channel::from_shared(self.addr.clone())
-            .expect("uri")
-            .connect()
-            .await
-            .expect("connect")
+        civitas_testkit::connect(&self.addr).await
     }
 
-    pub async fn residents(
-        &self,
-        token: Option<String>,
-    ) -> ResidentsServiceClient<InterceptedService<Channel, Bearer>> {
-        ResidentsServiceClient::with_interceptor(self.channel().await, Bearer(token))
+    /// A residents client that sends this token, or none.
+    pub async fn residents(&self, token: Option<String>) -> ResidentsServiceClient<AuthChannel> {
+        ResidentsServiceClient::new(
+            civitas_testkit::connect_with(&self.addr, token.as_deref()).await,
+        )
     }
 
-    pub async fn insights(
-        &self,
-        token: Option<String>,
-    ) -> InsightsServiceClient<InterceptedService<Channel, Bearer>> {
-        InsightsServiceClient::with_interceptor(self.channel().await, Bearer(token))
+    /// An insights client that sends this token, or none.
+    pub async fn insights(&self, token: Option<String>) -> InsightsServiceClient<AuthChannel> {
+        InsightsServiceClient::new(
+            civitas_testkit::connect_with(&self.addr, token.as_deref()).await,
+        )
     }
 
     /// Stops the application and waits for a clean shutdown.
@@ -89,22 +76,6 @@ impl RunningApp {
         if let Some(task) = self.task.take() {
             task.await.expect("join").expect("clean shutdown");
         }
-    }
-}
-
-/// Adds `authorization: Bearer <token>` to every request (or nothing).
-#[derive(Clone)]
-pub struct Bearer(pub Option<String>);
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        if let Some(token) = &self.0 {
-            let value = format!("Bearer {token}")
-                .parse()
-                .map_err(|_| Status::internal("bad token"))?;
-            request.metadata_mut().insert("authorization", value);
-        }
-        Ok(request)
     }
 }
 
@@ -164,11 +135,7 @@ impl Spawned {
     }
 
     pub async fn channel(&self) -> Channel {
-        Channel::from_shared(self.addr.clone())
-            .expect("uri")
-            .connect()
-            .await
-            .expect("connect")
+        civitas_testkit::connect(&self.addr).await
     }
 
     /// Stops the service and waits until its background tasks ended.
@@ -231,14 +198,21 @@ impl Cluster {
     }
 
     pub fn token(&self, role: Role, org: &str) -> String {
-        self.keys
-            .issue(
-                &format!("{role}-{org}"),
-                role,
-                org,
-                Duration::from_secs(600),
-            )
-            .expect("issue token")
+        civitas_testkit::test_token(&self.keys, role, org)
+    }
+
+    /// A plain subscriber on the cluster's whole subject tree (as an analytics consumer
+    /// would be), registered with the server before it returns.
+    pub async fn subscribe_all(&self) -> async_nats::Subscriber {
+        let nats = async_nats::connect(&self.nats.url)
+            .await
+            .expect("connect to NATS");
+        let sub = nats
+            .subscribe(format!("{}.>", self.stream.subject_prefix))
+            .await
+            .expect("subscribe");
+        nats.flush().await.expect("flush");
+        sub
     }
 }
 

@@ -20,14 +20,7 @@ async fn a_commands_trace_id_reaches_the_envelope_and_nats_headers() {
     let _telemetry = civitas_platform::telemetry::init("trace-test").expect("telemetry");
     let cluster = Cluster::start().await;
     let residents = Spawned::serve(ServiceKind::Residents, cluster.config()).await;
-    let nats = async_nats::connect(&cluster.nats.url)
-        .await
-        .expect("connect");
-    let mut sub = nats
-        .subscribe(format!("{}.>", cluster.stream.subject_prefix))
-        .await
-        .expect("subscribe");
-    nats.flush().await.expect("flush");
+    let mut sub = cluster.subscribe_all().await;
 
     let mut client = ResidentsServiceClient::with_interceptor(
         residents.channel().await,

@@ -12,6 +12,7 @@
 //! that exactly the reported number of events landed.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,7 @@ use chrono::Utc;
 use civitas_kernel::store::PostgresEventStore;
 use civitas_kernel::uuid::Uuid;
 use civitas_kernel::{AppendRequest, EventStore, ExpectedVersion, Metadata, NewEvent, OrgPath};
+use civitas_platform::org::OrgTree;
 use rand::RngCore;
 use sqlx::{Connection, PgConnection, PgPool};
 
@@ -186,27 +188,21 @@ async fn measure_kernel(
     events: usize,
     prefix: &str,
 ) -> anyhow::Result<Duration> {
-    let started = Instant::now();
-    let workers: Vec<_> = (0..concurrency)
-        .map(|worker| {
-            let store = Arc::clone(store);
-            let sample = Sample::new(prefix, worker);
-            tokio::spawn(async move {
-                for i in 0..share(events, concurrency, worker) {
-                    let request = sample.request(i);
-                    store
-                        .append(request)
-                        .await
-                        .context("kernel append failed")?;
-                }
-                anyhow::Ok(())
-            })
-        })
-        .collect();
-    for worker in workers {
-        worker.await.context("kernel worker panicked")??;
-    }
-    Ok(started.elapsed())
+    timed_workers(concurrency, "kernel", |worker| {
+        let store = Arc::clone(store);
+        let sample = Sample::new(prefix, worker);
+        async move {
+            for i in 0..share(events, concurrency, worker) {
+                let request = sample.request(i);
+                store
+                    .append(request)
+                    .await
+                    .context("kernel append failed")?;
+            }
+            anyhow::Ok(())
+        }
+    })
+    .await
 }
 
 async fn measure_raw(
@@ -215,48 +211,61 @@ async fn measure_raw(
     events: usize,
     prefix: &str,
 ) -> anyhow::Result<Duration> {
+    timed_workers(concurrency, "raw", |worker| {
+        let pool = pool.clone();
+        let sample = Sample::new(prefix, worker);
+        async move {
+            // Each worker holds its connection like any client would; checking one
+            // out per statement would add the pool's ping round trip.
+            let mut conn = pool.acquire().await.context("raw connection")?;
+            for i in 0..share(events, concurrency, worker) {
+                let r = sample.request(i);
+                let (meta, event) = (&r.metadata, &r.events[0]);
+                sqlx::query(
+                    "INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, \
+                     district, street, community, occurred_at, actor, correlation_id, causation_id, \
+                     traceparent, payload) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                )
+                .bind(event.event_id)
+                .bind(&r.stream_id)
+                .bind(1_i64)
+                .bind(&event.event_type)
+                .bind(1_i32)
+                .bind(&meta.org.district)
+                .bind(&meta.org.street)
+                .bind(&meta.org.community)
+                .bind(event.occurred_at)
+                .bind(&meta.actor)
+                .bind(&meta.correlation_id)
+                .bind(&meta.causation_id)
+                .bind(&meta.traceparent)
+                .bind(&event.payload)
+                .execute(&mut *conn)
+                .await
+                .context("raw insert failed")?;
+            }
+            anyhow::Ok(())
+        }
+    })
+    .await
+}
+
+/// Starts `concurrency` workers at once, `work(worker)` each, and times them until the
+/// last one finished; the first failure is the result.
+async fn timed_workers<W, F>(concurrency: usize, what: &str, work: W) -> anyhow::Result<Duration>
+where
+    W: Fn(usize) -> F,
+    F: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
     let started = Instant::now();
     let workers: Vec<_> = (0..concurrency)
-        .map(|worker| {
-            let pool = pool.clone();
-            let sample = Sample::new(prefix, worker);
-            tokio::spawn(async move {
-                // Each worker holds its connection like any client would; checking one
-                // out per statement would add the pool's ping round trip.
-                let mut conn = pool.acquire().await.context("raw connection")?;
-                for i in 0..share(events, concurrency, worker) {
-                    let r = sample.request(i);
-                    let (meta, event) = (&r.metadata, &r.events[0]);
-                    sqlx::query(
-                        "INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, \
-                         district, street, community, occurred_at, actor, correlation_id, causation_id, \
-                         traceparent, payload) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                    )
-                    .bind(event.event_id)
-                    .bind(&r.stream_id)
-                    .bind(1_i64)
-                    .bind(&event.event_type)
-                    .bind(1_i32)
-                    .bind(&meta.org.district)
-                    .bind(&meta.org.street)
-                    .bind(&meta.org.community)
-                    .bind(event.occurred_at)
-                    .bind(&meta.actor)
-                    .bind(&meta.correlation_id)
-                    .bind(&meta.causation_id)
-                    .bind(&meta.traceparent)
-                    .bind(&event.payload)
-                    .execute(&mut *conn)
-                    .await
-                    .context("raw insert failed")?;
-                }
-                anyhow::Ok(())
-            })
-        })
+        .map(|worker| tokio::spawn(work(worker)))
         .collect();
     for worker in workers {
-        worker.await.context("raw worker panicked")??;
+        worker
+            .await
+            .with_context(|| format!("{what} worker panicked"))??;
     }
     Ok(started.elapsed())
 }
@@ -283,6 +292,7 @@ async fn expect_rows(pool: &PgPool, prefix: &str, expected: usize) -> anyhow::Re
 struct Sample {
     prefix: String,
     worker: usize,
+    org: OrgPath,
     payload: Vec<u8>,
 }
 
@@ -293,6 +303,9 @@ impl Sample {
         Self {
             prefix: prefix.to_owned(),
             worker,
+            org: OrgTree::demo()
+                .path_of("xingfu")
+                .expect("a community of the demo district"),
             payload,
         }
     }
@@ -303,11 +316,7 @@ impl Sample {
             stream_id: format!("{}-{}-{i}", self.prefix, self.worker),
             expected: ExpectedVersion::NoStream,
             metadata: Metadata {
-                org: OrgPath {
-                    district: "gulou".into(),
-                    street: "huafeng".into(),
-                    community: "xingfu".into(),
-                },
+                org: self.org.clone(),
                 actor: format!("staff-{}", self.worker),
                 causation_id: correlation.clone(),
                 correlation_id: correlation,

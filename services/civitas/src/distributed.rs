@@ -19,11 +19,12 @@ use civitas_platform::config::{InvalidSetting, Secret};
 use civitas_platform::grpc::{self, ServerLimits, Services};
 use civitas_platform::org::OrgTree;
 use civitas_platform::secrets;
+use civitas_platform::write::Shell;
 use civitas_projection::consumer::{run_consumer, ConsumerConfig, EventLogGapFiller};
 use civitas_projection::Projection;
 use civitas_residents::crypto::MasterKey;
 use civitas_residents::keystore::KeyStore;
-use civitas_streams::{EventLog, NatsSettings, RelayConfig};
+use civitas_streams::{EventLog, Lease, NatsSettings, RelayConfig};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -192,6 +193,12 @@ impl ServiceApp {
         }
         let auth = AuthInterceptor::new(keys.clone());
         let nats = civitas_streams::connect(&config.nats).await?;
+        // The largest event the relay can publish, from the server's INFO: a command
+        // whose event would be larger is refused instead of wedging the relay.
+        let max_event_bytes = match kind {
+            ServiceKind::Projection => None,
+            _ => Some(civitas_streams::max_event_bytes(&nats).await?),
+        };
         let js = async_nats::jetstream::new(nats);
         prepare_stream(kind, &js, &config.nats.stream).await?;
 
@@ -217,8 +224,17 @@ impl ServiceApp {
                 projection.add_to(&mut services, &config.limits, auth, tree.clone());
                 let mut consumer = ConsumerConfig::new(config.nats.stream.clone());
                 consumer.durable = config.durable.clone();
+                // One writer per read-model schema: a second instance on the same
+                // database serves queries and stands by to take over the consuming.
+                let lease_pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_lazy(&config.database_url)
+                    .context("invalid database url")?;
+                let lease = format!("civitas-projection:{}", config.projection_schema);
                 background.push(Box::new(move |stop| {
-                    tokio::spawn(run_consumer(projection, js, consumer, gaps, stop))
+                    tokio::spawn(consume_while_leader(
+                        lease_pool, lease, projection, js, consumer, gaps, stop,
+                    ))
                 }));
             }
             write => {
@@ -233,28 +249,19 @@ impl ServiceApp {
                 tracing::info!(schema = name, "event store open, schema migrated");
                 let pool = store.pool().clone();
                 let store: Arc<dyn EventStore> = Arc::new(store);
+                let shell =
+                    Shell::new(store.clone(), tree.clone()).with_max_event_bytes(max_event_bytes);
                 let app: Box<dyn WriteApp> = match write {
                     ServiceKind::Residents => {
                         let keystore = KeyStore::open(&config.database_url, Some(name))
                             .await
                             .context("failed to open the residents key store")?;
                         let master = master.context("read above for residents")?;
-                        Box::new(civitas_residents::app(
-                            store.clone(),
-                            keystore,
-                            master,
-                            tree.clone(),
-                        ))
+                        Box::new(civitas_residents::app(shell, keystore, master))
                     }
-                    ServiceKind::Activities => {
-                        Box::new(civitas_activities::app(store.clone(), tree.clone()))
-                    }
-                    ServiceKind::Volunteering => {
-                        Box::new(civitas_volunteering::app(store.clone(), tree.clone()))
-                    }
-                    ServiceKind::Safety => {
-                        Box::new(civitas_safety::app(store.clone(), tree.clone()))
-                    }
+                    ServiceKind::Activities => Box::new(civitas_activities::app(shell)),
+                    ServiceKind::Volunteering => Box::new(civitas_volunteering::app(shell)),
+                    ServiceKind::Safety => Box::new(civitas_safety::app(shell)),
                     ServiceKind::Projection => unreachable!("matched above"),
                 };
                 app.add_to(&mut services, &config.limits, auth.clone());
@@ -297,6 +304,47 @@ impl ServiceApp {
             let _ = task.await;
         }
         served
+    }
+}
+
+/// Consumes the events stream while this instance holds the projection's lease; waits
+/// as a standby otherwise, and goes back to waiting when the lease is lost.
+async fn consume_while_leader(
+    pool: sqlx::PgPool,
+    lease: String,
+    projection: Projection,
+    js: async_nats::jetstream::Context,
+    consumer: ConsumerConfig,
+    gaps: Arc<EventLogGapFiller>,
+    stop: CancellationToken,
+) {
+    while !stop.is_cancelled() {
+        let held = match Lease::acquire(&pool, &lease, &stop).await {
+            Ok(Some(held)) => held,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "projection lease unavailable, retrying");
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                continue;
+            }
+        };
+        let consuming = run_consumer(
+            projection.clone(),
+            js.clone(),
+            consumer.clone(),
+            gaps.clone(),
+            stop.clone(),
+        );
+        let consuming = async {
+            consuming.await;
+            anyhow::Ok(())
+        };
+        if let Err(e) = held.hold(consuming).await {
+            tracing::warn!(error = %format!("{e:#}"), "projection lease lost, standing by");
+        }
     }
 }
 

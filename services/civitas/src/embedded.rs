@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use civitas_kernel::store::SqliteEventStore;
-use civitas_kernel::EventStore;
 use civitas_platform::app::WriteApp;
 use civitas_platform::auth::{AuthInterceptor, TokenKeys};
 use civitas_platform::config::InvalidSetting;
 use civitas_platform::grpc::{self, ServerLimits, Services};
 use civitas_platform::org::OrgTree;
 use civitas_platform::secrets;
+use civitas_platform::write::Shell;
 use civitas_projection::{Projection, StoreGapFiller};
 use civitas_residents::crypto::MasterKey;
 use civitas_residents::keystore::KeyStore;
@@ -90,34 +90,32 @@ impl Application {
         let master = secrets::load_or_create(&dir.join(secrets::MASTER_KEY_FILE), 32)?;
         let master = master_key(&master)?;
 
-        let store = |service: &'static str| async move {
-            let store = SqliteEventStore::open(&dir.join(format!("{service}.db")))
-                .await
-                .with_context(|| format!("failed to open the {service} store"))?;
-            anyhow::Ok(Arc::new(store) as Arc<dyn EventStore>)
+        // Embedded mode has no NATS, so no event size limit (`None`).
+        let shell = |service: &'static str| {
+            let tree = tree.clone();
+            async move {
+                let store = SqliteEventStore::open(&dir.join(format!("{service}.db")))
+                    .await
+                    .with_context(|| format!("failed to open the {service} store"))?;
+                anyhow::Ok(Shell::new(Arc::new(store), tree))
+            }
         };
         let keystore = KeyStore::open(&sqlite_url(&dir.join("residents-keys.db")), None)
             .await
             .context("failed to open the residents key store")?;
         let apps: Vec<Box<dyn WriteApp>> = vec![
             Box::new(civitas_residents::app(
-                store(civitas_residents::NAME).await?,
+                shell(civitas_residents::NAME).await?,
                 keystore,
                 master,
-                tree.clone(),
             )),
             Box::new(civitas_activities::app(
-                store(civitas_activities::NAME).await?,
-                tree.clone(),
+                shell(civitas_activities::NAME).await?,
             )),
             Box::new(civitas_volunteering::app(
-                store(civitas_volunteering::NAME).await?,
-                tree.clone(),
+                shell(civitas_volunteering::NAME).await?,
             )),
-            Box::new(civitas_safety::app(
-                store(civitas_safety::NAME).await?,
-                tree.clone(),
-            )),
+            Box::new(civitas_safety::app(shell(civitas_safety::NAME).await?)),
         ];
         let projection = Projection::open(&sqlite_url(&dir.join("projection.db")))
             .await

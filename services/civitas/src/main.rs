@@ -20,6 +20,48 @@ struct Cli {
     command: Command,
 }
 
+/// Where `civitas parked` finds the projection.
+#[derive(clap::Args, Debug)]
+struct ProjectionAt {
+    /// PostgreSQL URL of the distributed projection (else the embedded data directory).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// The projection's schema (distributed mode).
+    #[arg(long, default_value = "projection")]
+    schema: String,
+    /// The embedded data directory.
+    #[arg(long, default_value = "./civitas-data")]
+    data_dir: PathBuf,
+}
+
+impl ProjectionAt {
+    fn location(self) -> civitas::parked::Location {
+        match self.database_url {
+            Some(url) => civitas::parked::Location::Postgres {
+                url,
+                schema: self.schema,
+            },
+            None => civitas::parked::Location::DataDir(self.data_dir),
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum ParkedAction {
+    /// List parked events, oldest first.
+    List {
+        #[command(flatten)]
+        at: ProjectionAt,
+    },
+    /// Apply parked events again (all, or those named by --id); applied ones leave the list.
+    Retry {
+        #[command(flatten)]
+        at: ProjectionAt,
+        #[arg(long = "id")]
+        ids: Vec<uuid::Uuid>,
+    },
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Start every service and the projection in one process (SQLite, no servers needed).
@@ -80,6 +122,11 @@ enum Command {
         /// Build only; do not swap the result in.
         #[arg(long)]
         no_swap: bool,
+    },
+    /// List or retry the events the projection parked because it could not apply them.
+    Parked {
+        #[command(subcommand)]
+        action: ParkedAction,
     },
     /// Print decoded events from NATS as JSON lines (an example analytics consumer).
     Tail {
@@ -267,6 +314,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 batch: 5_000,
             };
             println!("{}", civitas::rebuild::run(&config).await?);
+            Ok(())
+        }
+        Command::Parked { action } => {
+            let (where_, ids) = match action {
+                ParkedAction::List { at } => (at, None),
+                ParkedAction::Retry { at, ids } => (at, Some(ids)),
+            };
+            let location = where_.location();
+            let report = match ids {
+                None => civitas::parked::list(&location).await?,
+                Some(ids) => civitas::parked::retry(&location, &ids).await?,
+            };
+            print!("{report}");
             Ok(())
         }
         Command::Tail {

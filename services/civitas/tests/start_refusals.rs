@@ -112,6 +112,11 @@ fn serve_config_refusals_name_the_setting() {
     );
 }
 
+/// What a refused start says, its causes included.
+fn refused<T>(built: anyhow::Result<T>) -> String {
+    format!("{:#}", built.err().expect("refused"))
+}
+
 #[tokio::test]
 async fn serve_refuses_a_short_key_file_before_connecting() {
     let dir = tempfile::tempdir().unwrap();
@@ -121,12 +126,8 @@ async fn serve_refuses_a_short_key_file_before_connecting() {
         keys_dir: Some(dir.path().to_path_buf()),
         ..serve_config()
     };
-    let err = ServiceApp::build(ServiceKind::Activities, config)
-        .await
-        .err()
-        .expect("refused");
     assert_eq!(
-        format!("{err:#}"),
+        refused(ServiceApp::build(ServiceKind::Activities, config).await),
         format!(
             "invalid setting signing_key ({}): must be at least 32 bytes, got 31",
             dir.path().join("signing.key").display()
@@ -160,12 +161,8 @@ async fn up_refuses_zero_limits_and_short_key_files() {
     for (file, bytes) in [("signing.key", 0), ("master.key", 31)] {
         let _ = std::fs::remove_file(data_dir.join("signing.key"));
         std::fs::write(data_dir.join(file), hex_key(bytes)).unwrap();
-        let err = Application::build(config.clone())
-            .await
-            .err()
-            .expect("refused");
         assert_eq!(
-            format!("{err:#}"),
+            refused(Application::build(config.clone()).await),
             format!(
                 "invalid key file {}: must be at least 32 bytes, got {bytes}",
                 data_dir.join(file).display()

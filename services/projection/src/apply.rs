@@ -1,17 +1,27 @@
-//! Applying a batch of events: per-stream duplicate and gap detection, the rules of
-//! [`crate::rules`] over the read-model rows they need, and the checkpoint, all in one
-//! transaction.
+//! Applying a batch of events in one forward pass, in the caller's transaction:
+//!
+//! 1. the stored version of every stream in the batch, read in one statement;
+//! 2. each event in order: a duplicate is skipped, a gap is filled from the
+//!    [`GapFiller`] first, and the event is decoded once into a [`Decoded`] for the
+//!    rules, or parked if it cannot be; either way its stream moves on;
+//! 3. the rows the facts need, loaded with one statement per table;
+//! 4. the pure rules of [`crate::rules`] over them, in event order;
+//! 5. one multi-row statement per table for the changed rows, the KPI deltas, the
+//!    stream versions and the parked events, then the checkpoint.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use civitas_kernel::{Checkpoint, EventStore, RecordedEvent};
 use sqlx::AnyConnection;
+use uuid::Uuid;
 
-use crate::db::{self, Stored};
+use crate::db;
 use crate::error::ProjectionError;
-use crate::rules::{self, Deltas, Fact, RowKey, Table, Views};
+use crate::parked::ParkedEvent;
+use crate::rules::{self, Decoded, Deltas, Fact, Views};
 
 /// Supplies events the projection missed: a stream's events after a version.
 #[async_trait]
@@ -23,6 +33,12 @@ pub trait GapFiller: Send + Sync {
         stream_id: &str,
         after_version: u64,
     ) -> anyhow::Result<Vec<RecordedEvent>>;
+
+    /// The service whose log holds `stream_id`, if this filler knows it (recorded with
+    /// the stream's parked events).
+    fn owner(&self, _stream_id: &str) -> Option<String> {
+        None
+    }
 }
 
 /// The embedded gap filler: reads the stream from the event store itself.
@@ -54,7 +70,7 @@ impl GapFiller for StoreGapFiller {
 /// What one batch did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ApplyStats {
-    /// Events that advanced their stream, including gap-filled and unknown ones.
+    /// Events applied to the read models, including gap-filled and unknown ones.
     pub applied: u64,
     /// Events at or below their stream's applied version, skipped.
     pub duplicates: u64,
@@ -62,106 +78,75 @@ pub struct ApplyStats {
     pub gap_filled: u64,
     /// Of `applied`, events of a type this projection does not know.
     pub unknown: u64,
+    /// Events parked instead of applied (each gap left after fetching counts once);
+    /// their streams move on all the same.
+    pub parked: u64,
 }
 
-/// The state of one batch: streams, read-model rows and deltas touched so far,
-/// written to the transaction at the end in key order (a stable lock order for
-/// PostgreSQL).
-#[derive(Default)]
-struct Batch {
-    versions: BTreeMap<String, u64>,
-    views: Views,
-    deltas: Deltas,
+/// A committed batch's stats and the events it parked.
+pub(crate) struct Applied {
+    pub stats: ApplyStats,
+    pub parked: Vec<ParkedEvent>,
+}
+
+/// A batch during its forward pass; `'a` is the batch's events.
+struct Pass<'a> {
+    source: &'a str,
+    gaps: &'a dyn GapFiller,
+    parked_at: DateTime<Utc>,
+    /// Each stream's last version so far in the pass.
+    versions: BTreeMap<&'a str, u64>,
+    /// The events to apply, in order (those that change nothing are left out).
+    decoded: Vec<Decoded>,
+    parked: Vec<ParkedEvent>,
     stats: ApplyStats,
 }
 
-/// Loads a row into its table unless the batch has it already.
-async fn load<R: Stored>(
-    conn: &mut AnyConnection,
-    table: &mut Table<R>,
-    key: &str,
-) -> Result<(), ProjectionError> {
-    if !table.contains_key(key) {
-        let row = R::load(conn, key).await?;
-        table.insert(key.to_owned(), row);
-    }
-    Ok(())
-}
-
-/// Writes a table's rows back: present ones upserted, absent ones deleted.
-async fn save<R: Stored>(
-    conn: &mut AnyConnection,
-    table: &Table<R>,
-) -> Result<(), ProjectionError> {
-    for (key, row) in table {
-        match row {
-            Some(row) => row.save(conn, key).await?,
-            None => R::delete(conn, key).await?,
-        }
-    }
-    Ok(())
-}
-
-impl Batch {
-    async fn version(
-        &mut self,
-        conn: &mut AnyConnection,
-        stream_id: &str,
-    ) -> Result<u64, ProjectionError> {
-        if let Some(v) = self.versions.get(stream_id) {
-            return Ok(*v);
-        }
-        let v = db::stream_version(conn, stream_id).await?;
-        self.versions.insert(stream_id.to_owned(), v);
-        Ok(v)
-    }
-
-    /// Applies the next event of its stream (the caller checked the version).
-    async fn apply(
-        &mut self,
-        conn: &mut AnyConnection,
-        event: &RecordedEvent,
-    ) -> Result<(), ProjectionError> {
-        let fact = Fact::decode(event).map_err(|source| ProjectionError::Decode {
-            stream_id: event.stream_id.clone(),
-            version: event.stream_version,
-            event_type: event.event_type.clone(),
-            source,
-        })?;
-        if fact == Fact::Unknown {
-            tracing::debug!(event_type = %event.event_type, stream_id = %event.stream_id, "unknown event type skipped");
-            self.stats.unknown += 1;
-        }
-        let day = rules::district_day(event.occurred_at);
-        let community = event.org.community.as_str();
-        for key in fact.rows(community) {
-            let v = &mut self.views;
-            match &key {
-                RowKey::Resident(k) => load(conn, &mut v.residents, k).await?,
-                RowKey::Activity(k) => load(conn, &mut v.activities, k).await?,
-                RowKey::Plan(k) => load(conn, &mut v.plans, k).await?,
-                RowKey::Volunteer(k) => load(conn, &mut v.volunteers, k).await?,
-                RowKey::Pending(k) => load(conn, &mut v.pending, k).await?,
-                RowKey::Incident(k) => load(conn, &mut v.incidents, k).await?,
-                RowKey::Rectification(k) => load(conn, &mut v.rectifications, k).await?,
+impl<'a> Pass<'a> {
+    /// Takes the next event of `stream_id`: decoded for the rules, or parked.
+    /// Returns whether it will be applied.
+    fn take(&mut self, stream_id: &'a str, event: &RecordedEvent) -> bool {
+        self.versions.insert(stream_id, event.stream_version);
+        match Decoded::of(event) {
+            Ok(decoded) => {
+                self.stats.applied += 1;
+                match decoded.fact {
+                    Fact::Unknown => {
+                        tracing::debug!(event_type = %event.event_type, stream_id, "unknown event type skipped");
+                        self.stats.unknown += 1;
+                    }
+                    Fact::Ignored => {}
+                    _ => self.decoded.push(decoded),
+                }
+                true
+            }
+            Err(reason) => {
+                self.park(event.clone(), None, reason.to_string());
+                false
             }
         }
-        rules::apply(&fact, community, &day, &mut self.views, &mut self.deltas);
-        self.versions
-            .insert(event.stream_id.clone(), event.stream_version);
-        self.stats.applied += 1;
-        Ok(())
     }
 
-    /// Applies the events the gap filler returns for versions `last + 1 .. before`.
+    fn park(&mut self, event: RecordedEvent, missing_through: Option<u64>, reason: String) {
+        self.stats.parked += 1;
+        self.parked.push(ParkedEvent {
+            source: self.source.to_owned(),
+            service: self.gaps.owner(&event.stream_id),
+            missing_through,
+            reason,
+            parked_at: self.parked_at,
+            event,
+        });
+    }
+
+    /// Takes the events the gap filler returns for the versions between `last` and
+    /// `event`; a range it cannot supply is parked as one marker, so `event` follows.
     async fn fill_gap(
         &mut self,
-        conn: &mut AnyConnection,
-        gaps: &dyn GapFiller,
-        stream_id: &str,
+        event: &'a RecordedEvent,
         last: u64,
-        before: u64,
     ) -> Result<(), ProjectionError> {
+        let (stream_id, before) = (event.stream_id.as_str(), event.stream_version);
         tracing::info!(
             stream_id,
             last,
@@ -169,47 +154,40 @@ impl Batch {
             "stream gap detected, fetching missing events"
         );
         let mut missing =
-            gaps.fetch(stream_id, last)
+            self.gaps
+                .fetch(stream_id, last)
                 .await
                 .map_err(|source| ProjectionError::GapFill {
                     stream_id: stream_id.to_owned(),
                     source,
                 })?;
+        missing.retain(|e| e.stream_id == stream_id && e.stream_version < before);
         missing.sort_by_key(|e| e.stream_version);
         let mut at = last;
-        for event in missing.iter().filter(|e| e.stream_id == stream_id) {
-            if event.stream_version == at + 1 && event.stream_version < before {
-                self.apply(conn, event).await?;
-                self.stats.gap_filled += 1;
-                at = event.stream_version;
+        for fetched in &missing {
+            if fetched.stream_version == at + 1 {
+                if self.take(stream_id, fetched) {
+                    self.stats.gap_filled += 1;
+                }
+                at = fetched.stream_version;
             }
         }
-        if at + 1 != before {
-            return Err(ProjectionError::Gap {
-                stream_id: stream_id.to_owned(),
-                expected: at + 1,
-                found: before,
-            });
+        if at + 1 < before {
+            let (first, through) = (at + 1, before - 1);
+            let marker = RecordedEvent {
+                event_id: Uuid::now_v7(),
+                stream_version: first,
+                event_type: String::new(),
+                schema_version: 0,
+                payload: Vec::new(),
+                ..event.clone()
+            };
+            let reason =
+                format!("versions {first}..={through} missing after fetching from the event log");
+            self.park(marker, Some(through), reason);
+            self.versions.insert(stream_id, through);
         }
         Ok(())
-    }
-
-    async fn write(self, conn: &mut AnyConnection) -> Result<ApplyStats, ProjectionError> {
-        for (stream_id, version) in &self.versions {
-            db::save_stream_version(conn, stream_id, *version).await?;
-        }
-        let v = &self.views;
-        save(conn, &v.residents).await?;
-        save(conn, &v.activities).await?;
-        save(conn, &v.plans).await?;
-        save(conn, &v.volunteers).await?;
-        save(conn, &v.pending).await?;
-        save(conn, &v.incidents).await?;
-        save(conn, &v.rectifications).await?;
-        for ((element, community, day), delta) in &self.deltas {
-            db::add_delta(conn, element, community, day, *delta).await?;
-        }
-        Ok(self.stats)
     }
 }
 
@@ -220,27 +198,63 @@ pub(crate) async fn apply_batch(
     source: &str,
     events: &[RecordedEvent],
     gaps: &dyn GapFiller,
-) -> Result<ApplyStats, ProjectionError> {
-    let mut batch = Batch::default();
+) -> Result<Applied, ProjectionError> {
+    let streams: BTreeSet<&str> = events.iter().map(|e| e.stream_id.as_str()).collect();
+    let stored: HashMap<String, u64> = db::stream_versions(conn, &streams).await?;
+    let stored_version = |id: &str| stored.get(id).copied().unwrap_or(0);
+    let mut pass = Pass {
+        source,
+        gaps,
+        parked_at: Utc::now(),
+        versions: streams.iter().map(|id| (*id, stored_version(id))).collect(),
+        decoded: Vec::with_capacity(events.len()),
+        parked: Vec::new(),
+        stats: ApplyStats::default(),
+    };
     for event in events {
-        let last = batch.version(conn, &event.stream_id).await?;
+        let last = pass.versions[event.stream_id.as_str()];
         if event.stream_version <= last {
-            batch.stats.duplicates += 1;
+            pass.stats.duplicates += 1;
             continue;
         }
         if event.stream_version > last + 1 {
-            batch
-                .fill_gap(conn, gaps, &event.stream_id, last, event.stream_version)
-                .await?;
+            pass.fill_gap(event, last).await?;
         }
-        batch.apply(conn, event).await?;
+        pass.take(&event.stream_id, event);
     }
-    let stored = db::checkpoint(conn, source).await?;
+    let stored_checkpoint = db::checkpoint(conn, source).await?;
     let furthest = events
         .iter()
         .map(|e| e.checkpoint)
-        .fold(stored, Checkpoint::max);
-    let stats = batch.write(conn).await?;
-    db::save_checkpoint(conn, source, furthest, stats.applied).await?;
-    Ok(stats)
+        .fold(stored_checkpoint, Checkpoint::max);
+    apply_decoded(conn, &pass.decoded).await?;
+    let mut moved = pass.versions;
+    moved.retain(|id, version| *version != stored_version(id));
+    db::save_stream_versions(conn, &moved).await?;
+    db::parked::park(conn, &pass.parked).await?;
+    db::save_checkpoint(conn, source, furthest, pass.stats.applied).await?;
+    Ok(Applied {
+        stats: pass.stats,
+        parked: pass.parked,
+    })
+}
+
+/// Applies decoded events in order: loads the rows they need, runs the rules over
+/// them, writes the rows that changed and the deltas.
+pub(crate) async fn apply_decoded(
+    conn: &mut AnyConnection,
+    decoded: &[Decoded],
+) -> Result<(), ProjectionError> {
+    let mut views = Views::default();
+    for d in decoded {
+        d.fact.need(&d.community, &mut views);
+    }
+    db::load_views(conn, &mut views).await?;
+    let loaded = views.clone();
+    let mut deltas = Deltas::new();
+    for d in decoded {
+        rules::apply(&d.fact, &d.community, &d.day, &mut views, &mut deltas);
+    }
+    db::save_views(conn, &loaded, &views).await?;
+    db::add_deltas(conn, &deltas).await
 }

@@ -126,6 +126,10 @@ impl GapFiller for EventLogGapFiller {
             .map(|e| civitas_proto::convert::recorded_of(e).map_err(anyhow::Error::from))
             .collect()
     }
+
+    fn owner(&self, stream_id: &str) -> Option<String> {
+        self.owners.lock().ok()?.get(stream_id).cloned()
+    }
 }
 
 /// Consumes until `shutdown`; errors are logged and retried, never fatal.

@@ -3,32 +3,16 @@
 use tonic::Status;
 
 /// A projection failure. Every variant leaves the checkpoint where it was: the batch
-/// is retried as a whole.
+/// is retried as a whole. (An event that cannot be applied is no failure: it is
+/// parked, see [`crate::parked`].)
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
-    /// A stream skipped versions and the gap filler could not supply them.
-    #[error("stream {stream_id} has a gap: expected version {expected}, got {found}")]
-    Gap {
-        stream_id: String,
-        expected: u64,
-        found: u64,
-    },
     /// The gap filler failed to fetch a stream's missing events.
     #[error("failed to fetch missing events of stream {stream_id}")]
     GapFill {
         stream_id: String,
         #[source]
         source: anyhow::Error,
-    },
-    /// A known event type whose payload does not decode: applying around it would
-    /// count wrong, so the projection stops here until it is fixed (or upcast).
-    #[error("event {stream_id}@{version} of type {event_type} has an undecodable payload")]
-    Decode {
-        stream_id: String,
-        version: u64,
-        event_type: String,
-        #[source]
-        source: prost::DecodeError,
     },
     /// The projection database failed.
     #[error("projection database failure")]

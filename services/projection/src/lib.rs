@@ -2,10 +2,12 @@
 //! serves them over the Insights and Worklist gRPC APIs.
 //!
 //! Events arrive in batches (from the in-process tailer over an event store, or from a
-//! NATS consumer); each batch is applied in one transaction with its source's
-//! checkpoint, and the last applied version per stream makes duplicates harmless and
-//! gaps visible (they are fetched from a [`GapFiller`] instead of being counted wrong).
-//! Storage is `sqlx::AnyPool`, so the same code runs on SQLite and PostgreSQL.
+//! NATS consumer); each batch is applied in one forward pass ([`apply`]) and one
+//! transaction with its source's checkpoint, and the last applied version per stream
+//! makes duplicates harmless and gaps visible (they are fetched from a [`GapFiller`]
+//! instead of being counted wrong). An event that cannot be applied is parked
+//! ([`parked`]) and the rest flow. Storage is `sqlx::AnyPool`, so the same code runs on
+//! SQLite and PostgreSQL.
 //!
 //! Wiring, as the binary does it in embedded mode:
 //!
@@ -32,6 +34,7 @@ pub mod consumer;
 mod db;
 pub mod error;
 pub mod insights;
+pub mod parked;
 pub mod period;
 mod rules;
 pub mod tailer;
@@ -48,11 +51,13 @@ use civitas_platform::org::OrgTree;
 use civitas_proto::insights::v1::insights_service_server::InsightsServiceServer;
 use civitas_proto::insights::v1::worklist_service_server::WorklistServiceServer;
 use sqlx::AnyPool;
+use uuid::Uuid;
 
 pub use apply::{ApplyStats, GapFiller, StoreGapFiller};
 pub use catalog::{Aggregation, DataElement};
 pub use error::ProjectionError;
 pub use insights::Insights;
+pub use parked::{ParkedEvent, RetryOutcome};
 pub use period::{Period, PeriodError};
 pub use tailer::run_tailer;
 pub use worklist::Worklist;
@@ -87,8 +92,9 @@ impl Projection {
     }
 
     /// Applies a batch of events from `source` in one transaction with the source's
-    /// checkpoint: duplicates are skipped, gaps are filled from `gaps` first. On error
-    /// nothing is written and the checkpoint stays where it was.
+    /// checkpoint: duplicates are skipped, gaps are filled from `gaps` first, and
+    /// events that cannot be applied are parked. On error nothing is written and the
+    /// checkpoint stays where it was.
     #[tracing::instrument(name = "apply_batch", skip_all, fields(source = %source, events = events.len()))]
     pub async fn apply_batch(
         &self,
@@ -101,16 +107,39 @@ impl Projection {
         }
         let _writer = self.write.lock().await;
         let mut tx = self.pool.begin().await?;
-        let stats = apply::apply_batch(&mut tx, source, events, gaps).await?;
+        let applied = apply::apply_batch(&mut tx, source, events, gaps).await?;
         tx.commit().await?;
+        let stats = applied.stats;
+        for p in &applied.parked {
+            let e = &p.event;
+            tracing::warn!(event_id = %e.event_id, stream_id = %e.stream_id, version = e.stream_version, event_type = %e.event_type, reason = %p.reason, "event parked");
+        }
+        metrics::counter!("civitas_projection_parked_total").increment(stats.parked);
         tracing::debug!(
             applied = stats.applied,
             duplicates = stats.duplicates,
             gap_filled = stats.gap_filled,
             unknown = stats.unknown,
+            parked = stats.parked,
             "batch applied"
         );
         Ok(stats)
+    }
+
+    /// Every parked event (see [`parked`]), oldest first.
+    pub async fn parked(&self) -> Result<Vec<ParkedEvent>, ProjectionError> {
+        parked::list(&self.pool).await
+    }
+
+    /// Re-decodes and applies the parked events with the given ids (every one if
+    /// `None`), one transaction per event: applied ones leave the parked list, the
+    /// others stay with their new reason.
+    pub async fn retry_parked(
+        &self,
+        event_ids: Option<&[Uuid]>,
+    ) -> Result<RetryOutcome, ProjectionError> {
+        let _writer = self.write.lock().await;
+        parked::retry(&self.pool, event_ids).await
     }
 
     /// Where `source` is: the position after its last applied event.

@@ -2,10 +2,12 @@
 //! Pure functions over values, no IO, so every rule is tested without a database.
 //!
 //! One module per write service, along the seam of the event protos: [`residents`],
-//! [`activities`], [`volunteering`], [`safety`]. Each decodes its own event types into
-//! a [`Fact`] (the event reduced to what the projection uses, its variant named like the
-//! event) and applies facts to [`Views`] (the rows a fact reads or writes, loaded by the
-//! shell beforehand) and to per-day [`Deltas`] of the catalog's data elements.
+//! [`activities`], [`volunteering`], [`safety`]. An event is decoded once into a
+//! [`Decoded`]: its [`Fact`] (the event reduced to what the projection uses, its variant
+//! named like the event) with the community and day it happened on. A batch then walks
+//! its facts twice, both times through this module: [`Fact::need`] names the rows of
+//! [`Views`] each fact reads or writes (the shell loads them all at once), and [`apply`]
+//! changes those rows and adds to per-day [`Deltas`] of the catalog's data elements.
 
 pub mod activities;
 pub mod residents;
@@ -25,6 +27,10 @@ pub use activities::{ActivityRow, PlanRow};
 pub use residents::ResidentRow;
 pub use safety::{IncidentRow, RectificationRow};
 pub use volunteering::{PendingApproval, VolunteerRow};
+
+/// The payload schema version every known event type is read at; an event of a known
+/// type at another version is undecodable (and parked) until this build learns it.
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// The district's fixed time zone (UTC+08:00), which decides an event's day.
 const DISTRICT_OFFSET_SECONDS: i32 = 8 * 3600;
@@ -75,18 +81,6 @@ pub struct Views {
     pub rectifications: Table<RectificationRow>,
 }
 
-/// A read-model row a fact needs, for the shell to load before applying it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RowKey {
-    Resident(String),
-    Activity(String),
-    Plan(String),
-    Volunteer(String),
-    Pending(String),
-    Incident(String),
-    Rectification(String),
-}
-
 /// An event reduced to the fields the projection uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fact {
@@ -100,31 +94,86 @@ pub enum Fact {
     Unknown,
 }
 
+/// Why an event of a known type cannot be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum Undecodable {
+    /// The payload is not the type's message.
+    #[error("payload of {event_type} does not decode: {source}")]
+    Payload {
+        event_type: String,
+        source: prost::DecodeError,
+    },
+    /// The event is of a schema version this build cannot read.
+    #[error("{event_type} at unknown schema_version {found} (this build reads {SCHEMA_VERSION})")]
+    SchemaVersion { event_type: String, found: u32 },
+}
+
+/// An area's decoder: its fact for an event type it knows, `None` for any other.
+type AreaDecoder = fn(&str, &[u8]) -> Result<Option<Fact>, prost::DecodeError>;
+
+/// Every area's decoder; each event type belongs to exactly one.
+const AREAS: [AreaDecoder; 4] = [
+    residents::decode,
+    activities::decode,
+    volunteering::decode,
+    safety::decode,
+];
+
 impl Fact {
-    /// Decodes an event's payload by its type.
-    pub fn decode(event: &RecordedEvent) -> Result<Fact, prost::DecodeError> {
+    /// Decodes an event's payload by its type; an unknown type is [`Fact::Unknown`].
+    pub fn decode(event: &RecordedEvent) -> Result<Fact, Undecodable> {
         let (event_type, p) = (event.event_type.as_str(), event.payload.as_slice());
-        if let Some(fact) = residents::decode(event_type, p)? {
-            return Ok(fact);
+        let decoded = AREAS
+            .iter()
+            .map(|decode| decode(event_type, p))
+            .find(|decoded| !matches!(decoded, Ok(None)))
+            .unwrap_or(Ok(None));
+        // An area returns `Ok(None)` only for a type it does not know, so anything else
+        // is a known type and its schema version is checked first.
+        match decoded {
+            Ok(None) => Ok(Fact::Unknown),
+            _ if event.schema_version != SCHEMA_VERSION => Err(Undecodable::SchemaVersion {
+                event_type: event_type.to_owned(),
+                found: event.schema_version,
+            }),
+            Ok(Some(fact)) => Ok(fact),
+            Err(source) => Err(Undecodable::Payload {
+                event_type: event_type.to_owned(),
+                source,
+            }),
         }
-        if let Some(fact) = activities::decode(event_type, p)? {
-            return Ok(fact);
-        }
-        if let Some(fact) = volunteering::decode(event_type, p)? {
-            return Ok(fact);
-        }
-        Ok(safety::decode(event_type, p)?.unwrap_or(Fact::Unknown))
     }
 
-    /// The rows this fact, which happened in `community`, reads or writes.
-    pub fn rows(&self, community: &str) -> Vec<RowKey> {
+    /// Adds the rows this fact, which happened in `community`, reads or writes to
+    /// `views` as not loaded (`None`) unless they are there already.
+    pub fn need(&self, community: &str, views: &mut Views) {
         match self {
-            Fact::Residents(f) => f.rows(),
-            Fact::Activities(f) => f.rows(community),
-            Fact::Volunteering(f) => f.rows(),
-            Fact::Safety(f) => f.rows(),
-            Fact::Ignored | Fact::Unknown => Vec::new(),
+            Fact::Residents(f) => f.need(views),
+            Fact::Activities(f) => f.need(community, views),
+            Fact::Volunteering(f) => f.need(views),
+            Fact::Safety(f) => f.need(views),
+            Fact::Ignored | Fact::Unknown => {}
         }
+    }
+}
+
+/// An event as the rules take it: its fact, the envelope's community and the day it
+/// happened in the district.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub fact: Fact,
+    pub community: String,
+    pub day: String,
+}
+
+impl Decoded {
+    /// Decodes `event`; see [`Fact::decode`].
+    pub fn of(event: &RecordedEvent) -> Result<Decoded, Undecodable> {
+        Ok(Decoded {
+            fact: Fact::decode(event)?,
+            community: event.org.community.clone(),
+            day: district_day(event.occurred_at),
+        })
     }
 }
 
@@ -135,7 +184,7 @@ fn ignored<M: Message + Default>(payload: &[u8]) -> Result<Fact, prost::DecodeEr
 }
 
 /// Applies one fact that happened in `community` on `day` (the envelope's) to the
-/// views (rows named by [`Fact::rows`], absent ones read as missing) and the deltas.
+/// views (rows named by [`Fact::need`], absent ones read as missing) and the deltas.
 pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas: &mut Deltas) {
     match fact {
         Fact::Residents(f) => residents::apply(f, community, day, views, deltas),

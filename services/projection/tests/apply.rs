@@ -1,5 +1,6 @@
 //! Applying batches through the storage layer, on SQLite and PostgreSQL: the KPI rules,
-//! duplicate and gap handling, checkpoints and rebuild determinism.
+//! duplicate and gap handling (an unfillable gap is parked), checkpoints and rebuild
+//! determinism. Poison events are in `parked.rs`.
 
 mod common;
 
@@ -34,6 +35,7 @@ fn stats(applied: u64, duplicates: u64, gap_filled: u64, unknown: u64) -> ApplyS
         duplicates,
         gap_filled,
         unknown,
+        ..ApplyStats::default()
     }
 }
 
@@ -273,7 +275,7 @@ async fn gaps_are_filled_before_applying(backend: Backend) {
     assert_eq!(p.applied_events().await.unwrap(), 4);
 }
 
-async fn an_unfillable_gap_fails_the_whole_batch(backend: Backend) {
+async fn a_failing_gap_filler_fails_the_whole_batch(backend: Backend) {
     let mut log = household_with_a_minor();
     let db = backend.open().await;
     let p = &db.projection;
@@ -285,17 +287,6 @@ async fn an_unfillable_gap_fails_the_whole_batch(backend: Backend) {
         matches!(&err, ProjectionError::GapFill { stream_id, .. } if stream_id == "resident-r1"),
         "{err:?}"
     );
-
-    let partial = FixedGaps {
-        events: log.events[1..2].to_vec(),
-        ..Default::default()
-    };
-    let err = p.apply_batch("nats", &batch, &partial).await.unwrap_err();
-    assert!(
-        matches!(&err, ProjectionError::Gap { stream_id, expected: 2, found: 3 } if stream_id == "resident-r1"),
-        "{err:?}"
-    );
-
     assert_eq!(
         p.checkpoint("nats").await.unwrap(),
         Checkpoint::START,
@@ -307,6 +298,54 @@ async fn an_unfillable_gap_fails_the_whole_batch(backend: Backend) {
         "nothing of the batch is applied"
     );
     assert_eq!(p.applied_events().await.unwrap(), 0);
+    assert_eq!(p.parked().await.unwrap(), vec![]);
+}
+
+async fn an_unfillable_gap_is_parked_and_the_stream_moves_on(backend: Backend) {
+    let mut log = household_with_a_minor();
+    let db = backend.open().await;
+    let p = &db.projection;
+    log.push("2026-11-04", resident_moved_out("r1"));
+    let batch = [log.events[0].clone(), log.events[3].clone()];
+    // The event log has version 1 of the resident's stream but not version 2.
+    let partial = FixedGaps {
+        events: log.events[1..2].to_vec(),
+        ..Default::default()
+    };
+
+    let stats = p.apply_batch("nats", &batch, &partial).await.unwrap();
+    assert_eq!(
+        (stats.applied, stats.gap_filled, stats.parked),
+        (3, 1, 1),
+        "{stats:?}"
+    );
+    let parked = p.parked().await.unwrap();
+    assert_eq!(parked.len(), 1, "{parked:#?}");
+    let marker = &parked[0];
+    assert!(marker.is_gap());
+    assert_eq!(
+        (marker.event.stream_id.as_str(), marker.event.stream_version),
+        ("resident-r1", 2)
+    );
+    assert_eq!(marker.missing_through, Some(2));
+    assert!(marker.reason.contains("2..=2"), "{}", marker.reason);
+
+    let registered = expect(&[
+        ("households", 1.0),
+        ("residents", 1.0),
+        ("residents.floating", 1.0),
+    ]);
+    assert_eq!(on(p, "2026-11-03").await, registered, "the fetched version");
+    assert_eq!(
+        on(p, "2026-11-04").await,
+        expect(&[("households", 1.0)]),
+        "the version after the gap"
+    );
+    assert_eq!(p.checkpoint("nats").await.unwrap().position, 4);
+
+    let retried = p.retry_parked(None).await.unwrap();
+    assert!(retried.applied.is_empty(), "a gap needs the missing events");
+    assert_eq!(p.parked().await.unwrap(), parked);
 }
 
 async fn unknown_events_advance_their_stream(backend: Backend) {
@@ -321,25 +360,6 @@ async fn unknown_events_advance_their_stream(backend: Backend) {
         on(p, "2026-11-02").await,
         expect(&[("residents", 1.0), ("residents.permanent", 1.0)])
     );
-}
-
-async fn an_undecodable_payload_stops_the_batch(backend: Backend) {
-    let mut log = Log::default();
-    log.push("2026-11-02", household_registered("h1"));
-    let corrupt = Draft::raw("resident-r1", "ResidentRegistered", vec![0xff, 0xff, 0xff]);
-    log.push("2026-11-02", corrupt);
-    let db = backend.open().await;
-    let p = &db.projection;
-    let err = p
-        .apply_batch("residents", &log.events, &NoGaps)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, ProjectionError::Decode { version: 1, event_type, .. } if event_type == "ResidentRegistered"),
-        "{err:?}"
-    );
-    assert_eq!(p.checkpoint("residents").await.unwrap(), Checkpoint::START);
-    assert_eq!(on(p, "2026-11-02").await, vec![]);
 }
 
 async fn rebuilds_are_identical_whatever_the_batching(backend: Backend) {
@@ -402,9 +422,9 @@ on_both_backends!(
     erasure_keeps_counts_right,
     duplicates_are_skipped,
     gaps_are_filled_before_applying,
-    an_unfillable_gap_fails_the_whole_batch,
+    a_failing_gap_filler_fails_the_whole_batch,
+    an_unfillable_gap_is_parked_and_the_stream_moves_on,
     unknown_events_advance_their_stream,
-    an_undecodable_payload_stops_the_batch,
     rebuilds_are_identical_whatever_the_batching,
     reopening_keeps_state,
 );

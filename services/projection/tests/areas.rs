@@ -273,7 +273,23 @@ async fn rebuilds_are_identical_whatever_the_batching(backend: Backend) {
     assert_eq!(a, b);
 }
 
+/// More activities in one batch than one statement can bind (11 values a row): the
+/// rows are written in several statements, all of them.
+async fn a_batch_beyond_the_bind_limit_is_split(backend: Backend) {
+    let mut log = Log::default();
+    for i in 0..3000 {
+        let starts_at = "2026-11-20T01:00:00Z";
+        let scheduled = activity_scheduled(&format!("a{i}"), Ac::FilmScreening, starts_at);
+        log.push("2026-11-01", scheduled);
+    }
+    let db = applied(backend, "activities", &log).await;
+    let sql = ["SELECT CAST(COUNT(*) AS TEXT) FROM activity_view"];
+    assert_eq!(rows(&db.url, &sql).await, vec!["3000".to_owned()]);
+    assert_eq!(db.projection.applied_events().await.unwrap(), 3000);
+}
+
 on_both_backends!(
+    a_batch_beyond_the_bind_limit_is_split,
     activities_feed_their_elements,
     volunteering_feeds_its_elements,
     safety_feeds_its_elements,

@@ -1,5 +1,5 @@
-//! The tailer over a real SQLite event store: catches up, follows new appends, and
-//! resumes from its checkpoint after a restart.
+//! The tailer over a real SQLite event store: catches up, follows new appends, resumes
+//! from its checkpoint after a restart, and flows past a poison event.
 
 mod common;
 
@@ -115,6 +115,42 @@ async fn tailer_follows_the_store_and_resumes_after_restart() {
         "nothing counted twice"
     );
     assert_eq!(reopened.checkpoint("residents").await.unwrap().position, 6);
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), tailer)
+        .await
+        .expect("tailer stops on shutdown")
+        .unwrap();
+}
+
+#[tokio::test]
+async fn tailer_parks_a_poison_event_and_applies_the_next() {
+    let dir = civitas_testkit::temp_dir();
+    let store = Arc::new(
+        SqliteEventStore::open(&dir.path().join("events.db"))
+            .await
+            .expect("open store"),
+    );
+    let url = format!("sqlite://{}/projection.db?mode=rwc", dir.path().display());
+    let projection = Projection::open(&url).await.unwrap();
+    let shutdown = CancellationToken::new();
+    let tailer = spawn(&projection, &store, &shutdown);
+
+    let garbage = Draft::raw("resident-r1", "ResidentRegistered", vec![0xff, 0xff, 0xff]);
+    append(store.as_ref(), "2026-11-02", garbage).await;
+    let registered = resident_registered("r2", "h1", Floating);
+    append(store.as_ref(), "2026-11-02", registered).await;
+    eventually!(
+        async {
+            let n = residents(&projection).await?;
+            anyhow::ensure!(n == 1.0, "residents {n}");
+            Ok(())
+        },
+        Duration::from_secs(1)
+    );
+    let parked = projection.parked().await.unwrap();
+    assert_eq!(parked.len(), 1, "{parked:#?}");
+    assert_eq!(parked[0].event.stream_id, "resident-r1");
+
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(5), tailer)
         .await

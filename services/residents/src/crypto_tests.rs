@@ -112,4 +112,3 @@ fn id_lookup_hash_is_stable_per_master_and_differs_per_id() {
     direct.update(b"11010519491231002X");
     assert_ne!(hash, hex::encode(direct.finalize().into_bytes()));
 }
-

@@ -13,11 +13,8 @@ mod error;
 mod grpc;
 mod service;
 
-use std::sync::Arc;
-
-use civitas_kernel::EventStore;
 use civitas_platform::app::ServiceApp;
-use civitas_platform::org::OrgTree;
+use civitas_platform::write::Shell;
 
 pub use error::ServiceError;
 pub use service::Residents;
@@ -28,17 +25,12 @@ pub const NAME: &str = "residents";
 /// The residents service as the `civitas` binary composes it.
 pub type App = ServiceApp<Residents>;
 
-/// The service over an opened event store and key store, with the master key that
-/// wraps the data keys.
-pub fn app(
-    store: Arc<dyn EventStore>,
-    keys: keystore::KeyStore,
-    master: crypto::MasterKey,
-    tree: OrgTree,
-) -> App {
+/// The service over its shell and key store, with the master key that wraps the data
+/// keys.
+pub fn app(shell: Shell, keys: keystore::KeyStore, master: crypto::MasterKey) -> App {
     ServiceApp::new(
         NAME,
-        store.clone(),
-        Residents::new(store, keys, master, tree),
+        shell.shared_store(),
+        Residents::new(shell, keys, master),
     )
 }

@@ -8,6 +8,7 @@ use civitas_kernel::store::SqliteEventStore;
 use civitas_platform::app::WriteApp;
 use civitas_platform::auth::Role;
 use civitas_platform::org::OrgTree;
+use civitas_platform::write::Shell;
 use civitas_proto::common::v1::WriteOptions;
 use civitas_proto::events::v1::{CareCategory, ResidenceType};
 use civitas_proto::residents::v1 as api;
@@ -36,12 +37,8 @@ impl Running {
         let keys = KeyStore::open(&keys_url, None)
             .await
             .expect("open the key store");
-        let app = civitas_residents::app(
-            Arc::new(store),
-            keys,
-            MasterKey::generate(),
-            OrgTree::demo(),
-        );
+        let shell = Shell::new(Arc::new(store), OrgTree::demo());
+        let app = civitas_residents::app(shell, keys, MasterKey::generate());
         assert_eq!(app.name(), civitas_residents::NAME);
         let server =
             TestServer::start(|services, limits, auth| app.add_to(services, limits, auth)).await;

@@ -8,6 +8,7 @@ mod inspection;
 mod patrol;
 mod rectification;
 
+use civitas_kernel::values::optional;
 use civitas_kernel::DecodeError;
 use prost::Message;
 
@@ -32,17 +33,6 @@ fn decode_with<M: Message + Default, T>(
     let fail = failure(event_type, schema_version);
     let message = M::decode(payload).map_err(|e| fail(e.to_string()))?;
     build(message).map_err(|e| fail(e.to_string()))
-}
-
-/// An optional value: the empty string (proto3's unset) is `None`.
-fn optional<T>(
-    value: &str,
-    parse: impl FnOnce(&str) -> Result<T, ValidationError>,
-) -> Result<Option<T>, ValidationError> {
-    match value.trim() {
-        "" => Ok(None),
-        v => parse(v).map(Some),
-    }
 }
 
 #[cfg(test)]

@@ -14,11 +14,8 @@ mod error;
 mod grpc;
 mod service;
 
-use std::sync::Arc;
-
-use civitas_kernel::EventStore;
 use civitas_platform::app::ServiceApp;
-use civitas_platform::org::OrgTree;
+use civitas_platform::write::Shell;
 
 pub use error::ServiceError;
 pub use service::Safety;
@@ -29,7 +26,7 @@ pub const NAME: &str = "safety";
 /// The safety service as the `civitas` binary composes it.
 pub type App = ServiceApp<Safety>;
 
-/// The service over an opened event store.
-pub fn app(store: Arc<dyn EventStore>, tree: OrgTree) -> App {
-    ServiceApp::new(NAME, store.clone(), Safety::new(store, tree))
+/// The service over its shell (event store, org tree, event size limit).
+pub fn app(shell: Shell) -> App {
+    ServiceApp::new(NAME, shell.shared_store(), Safety::new(shell))
 }

@@ -11,6 +11,7 @@ pub(crate) use opportunity::published_to_pb;
 
 use std::fmt;
 
+use civitas_kernel::values::optional;
 use civitas_kernel::DecodeError;
 
 use crate::domain::{Reason, ValidationError};
@@ -50,17 +51,6 @@ impl<'a> Decoding<'a> {
 
     fn unknown(&self, aggregate: &str) -> DecodeError {
         self.fail(format!("unknown {aggregate} event {}", self.event_type))
-    }
-}
-
-/// An optional id: the empty string (proto3's unset) is `None`.
-pub(crate) fn optional<T>(
-    value: &str,
-    parse: impl FnOnce(&str) -> Result<T, ValidationError>,
-) -> Result<Option<T>, ValidationError> {
-    match value.trim() {
-        "" => Ok(None),
-        v => parse(v).map(Some),
     }
 }
 

@@ -4,7 +4,7 @@ use civitas_platform::error as status;
 use civitas_platform::write::WriteError;
 use tonic::Status;
 
-use crate::domain::{OpportunityError, TeamError, VolunteerError};
+use crate::domain::{Ineligible, OpportunityError, TeamError, VolunteerError};
 
 /// Everything a volunteering RPC can fail with: the shared write steps' errors and the
 /// three deciders' refusals.
@@ -36,14 +36,20 @@ impl From<ServiceError> for Status {
                 other => status::rule(other.field(), other.to_string()),
             },
             ServiceError::Team(t) => match t {
-                TeamError::VolunteerNotFound => status::not_found("volunteer", "to add"),
-                TeamError::VolunteerInOtherCommunity => other_community("volunteer"),
+                TeamError::Volunteer(Ineligible::NotFound) => {
+                    status::not_found("volunteer", "to add")
+                }
+                TeamError::Volunteer(Ineligible::OtherCommunity) => other_community("volunteer"),
                 other => status::rule(other.field(), other.to_string()),
             },
             ServiceError::Opportunity(o) => match o {
-                OpportunityError::VolunteerNotFound => status::not_found("volunteer", "to assign"),
+                OpportunityError::Volunteer(Ineligible::NotFound) => {
+                    status::not_found("volunteer", "to assign")
+                }
                 OpportunityError::TeamNotFound => status::not_found("team", "named"),
-                OpportunityError::VolunteerInOtherCommunity => other_community("volunteer"),
+                OpportunityError::Volunteer(Ineligible::OtherCommunity) => {
+                    other_community("volunteer")
+                }
                 OpportunityError::TeamInOtherCommunity => other_community("team"),
                 other => status::rule(other.field(), other.to_string()),
             },
@@ -78,9 +84,12 @@ mod tests {
                 Code::PermissionDenied,
             ),
             (TeamError::AlreadyMember.into(), Code::FailedPrecondition),
-            (TeamError::VolunteerNotFound.into(), Code::NotFound),
             (
-                TeamError::VolunteerInOtherCommunity.into(),
+                TeamError::Volunteer(Ineligible::NotFound).into(),
+                Code::NotFound,
+            ),
+            (
+                TeamError::Volunteer(Ineligible::OtherCommunity).into(),
                 Code::PermissionDenied,
             ),
             (
@@ -88,13 +97,16 @@ mod tests {
                 Code::FailedPrecondition,
             ),
             (OpportunityError::TeamNotFound.into(), Code::NotFound),
-            (OpportunityError::VolunteerNotFound.into(), Code::NotFound),
+            (
+                OpportunityError::Volunteer(Ineligible::NotFound).into(),
+                Code::NotFound,
+            ),
             (
                 OpportunityError::TeamInOtherCommunity.into(),
                 Code::PermissionDenied,
             ),
             (
-                OpportunityError::VolunteerInOtherCommunity.into(),
+                OpportunityError::Volunteer(Ineligible::OtherCommunity).into(),
                 Code::PermissionDenied,
             ),
             (

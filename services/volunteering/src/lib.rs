@@ -12,11 +12,8 @@ mod error;
 mod grpc;
 mod service;
 
-use std::sync::Arc;
-
-use civitas_kernel::EventStore;
 use civitas_platform::app::ServiceApp;
-use civitas_platform::org::OrgTree;
+use civitas_platform::write::Shell;
 
 pub use error::ServiceError;
 pub use service::Volunteering;
@@ -27,7 +24,7 @@ pub const NAME: &str = "volunteering";
 /// The volunteering service as the `civitas` binary composes it.
 pub type App = ServiceApp<Volunteering>;
 
-/// The service over an opened event store.
-pub fn app(store: Arc<dyn EventStore>, tree: OrgTree) -> App {
-    ServiceApp::new(NAME, store.clone(), Volunteering::new(store, tree))
+/// The service over its shell (event store, org tree, event size limit).
+pub fn app(shell: Shell) -> App {
+    ServiceApp::new(NAME, shell.shared_store(), Volunteering::new(shell))
 }

@@ -179,10 +179,7 @@ impl PastDate {
         date: NaiveDate,
         today: NaiveDate,
     ) -> Result<Self, ValidationError> {
-        if date > today {
-            return Err(ValidationError::new(field, "must not be in the future"));
-        }
-        Ok(Self(date))
+        civitas_kernel::values::not_in_future(field, date, today).map(Self)
     }
 
     /// The date itself.

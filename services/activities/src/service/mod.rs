@@ -6,11 +6,8 @@ mod commands;
 mod places;
 mod queries;
 
-use std::sync::Arc;
-
-use civitas_kernel::{AppendOutcome, EventStore};
+use civitas_kernel::AppendOutcome;
 use civitas_platform::command::required;
-use civitas_platform::org::OrgTree;
 use civitas_platform::write::{Shell, Target};
 
 use crate::domain::{ActivityId, OrgUnitCode, ResidentId, ValidationError};
@@ -23,11 +20,9 @@ pub struct Activities {
 }
 
 impl Activities {
-    /// A service over an opened event store.
-    pub fn new(store: Arc<dyn EventStore>, tree: OrgTree) -> Self {
-        Self {
-            shell: Shell::new(store, tree),
-        }
+    /// The service over its shell (event store, org tree, event size limit).
+    pub fn new(shell: Shell) -> Self {
+        Self { shell }
     }
 }
 

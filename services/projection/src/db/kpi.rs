@@ -6,30 +6,39 @@ use std::collections::BTreeMap;
 
 use sqlx::{AnyConnection, AnyPool, Row};
 
-use super::COMMUNITIES_PER_QUERY;
+use super::{insert_rows, placeholders, COMMUNITIES_PER_QUERY};
 use crate::error::ProjectionError;
+use crate::rules::Deltas;
 
-/// Adds a delta to an element's value in a community on a day. Zero deltas are written
-/// too, so which rows exist does not depend on how events were split into batches (a
-/// rebuild is byte-identical).
-pub async fn add_delta(
+/// Adds every delta to its element's value in its community on its day, in one
+/// multi-row upsert (in key order). Zero deltas are written too, so which rows exist
+/// does not depend on how events were split into batches (a rebuild is byte-identical).
+pub async fn add_deltas(conn: &mut AnyConnection, deltas: &Deltas) -> Result<(), ProjectionError> {
+    let rows: Vec<_> = deltas.iter().collect();
+    insert_rows(
+        conn,
+        "kpi_facts (element, community, day, value)",
+        4,
+        "ON CONFLICT (element, community, day) DO UPDATE SET value = kpi_facts.value + excluded.value",
+        &rows,
+        |query, ((element, community, day), delta)| {
+            query.bind(*element).bind(community).bind(day).bind(**delta)
+        },
+    )
+    .await
+}
+
+/// [`add_deltas`] of one delta.
+#[cfg(test)]
+async fn add_delta(
     conn: &mut AnyConnection,
-    element: &str,
+    element: &'static str,
     community: &str,
     day: &str,
     delta: i64,
 ) -> Result<(), ProjectionError> {
-    sqlx::query(
-        "INSERT INTO kpi_facts (element, community, day, value) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (element, community, day) DO UPDATE SET value = kpi_facts.value + excluded.value",
-    )
-    .bind(element)
-    .bind(community)
-    .bind(day)
-    .bind(delta)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    let key = (element, community.to_owned(), day.to_owned());
+    add_deltas(conn, &Deltas::from([(key, delta)])).await
 }
 
 /// One element's sums for one community: the deltas within a period and up to its end.
@@ -49,10 +58,7 @@ pub async fn totals(
 ) -> Result<BTreeMap<String, BTreeMap<String, Totals>>, ProjectionError> {
     let mut out: BTreeMap<String, BTreeMap<String, Totals>> = BTreeMap::new();
     for chunk in communities.chunks(COMMUNITIES_PER_QUERY) {
-        let placeholders = (3..3 + chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let placeholders = placeholders(3, chunk.len());
         let sql = format!(
             "SELECT community, element,
                  CAST(SUM(CASE WHEN day >= $1 THEN value ELSE 0 END) AS BIGINT) AS in_period,

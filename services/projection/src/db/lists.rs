@@ -4,7 +4,8 @@
 
 use sqlx::{AnyPool, Row};
 
-use super::{Stored, COMMUNITIES_PER_QUERY};
+use super::views::select as select_keys;
+use super::{placeholders, Stored, COMMUNITIES_PER_QUERY};
 use crate::error::ProjectionError;
 use crate::rules::{
     activities, safety, ActivityRow, IncidentRow, PendingApproval, RectificationRow, VolunteerRow,
@@ -20,11 +21,7 @@ async fn select<R: Stored>(
 ) -> Result<Vec<(String, R)>, ProjectionError> {
     let mut out = Vec::new();
     for chunk in communities.chunks(COMMUNITIES_PER_QUERY) {
-        let first = params.len() + 1;
-        let placeholders = (first..first + chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let placeholders = placeholders(params.len() + 1, chunk.len());
         let sql = format!(
             "SELECT {columns}, {key} FROM {table} WHERE ({filter}) AND community IN ({placeholders})",
             columns = R::COLUMNS.join(", "),
@@ -69,7 +66,8 @@ pub async fn activity(
     activity_id: &str,
 ) -> Result<Option<ActivityRow>, ProjectionError> {
     let mut conn = pool.acquire().await?;
-    ActivityRow::load(&mut conn, activity_id).await
+    let found = select_keys(&mut conn, &[activity_id]).await?;
+    Ok(found.into_iter().next().map(|(_, row)| row))
 }
 
 /// Service records awaiting approval.

@@ -143,7 +143,46 @@ const MIGRATIONS: &[(i64, &str)] = &[
         17,
         "CREATE INDEX IF NOT EXISTS rectification_view_by_community ON rectification_view (community, state, deadline)",
     ),
+    (
+        18,
+        // Instants as RFC 3339 UTC text with nanoseconds (sortable, exact); a gap
+        // marker has `missing_through` set and no event type or payload.
+        "CREATE TABLE IF NOT EXISTS parked_events (
+            event_id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            service TEXT,
+            stream_id TEXT NOT NULL,
+            stream_version BIGINT NOT NULL,
+            missing_through BIGINT,
+            event_type TEXT NOT NULL,
+            schema_version BIGINT NOT NULL,
+            reason TEXT NOT NULL,
+            district TEXT NOT NULL,
+            street TEXT NOT NULL,
+            community TEXT NOT NULL,
+            occurred_at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            correlation_id TEXT NOT NULL,
+            causation_id TEXT NOT NULL,
+            traceparent TEXT NOT NULL,
+            payload BYTES NOT NULL,
+            xid BIGINT NOT NULL,
+            position BIGINT NOT NULL,
+            parked_at TEXT NOT NULL
+        )",
+    ),
 ];
+
+/// The byte-string type `BYTES` stands for in a migration: the one SQL type the two
+/// backends spell differently.
+fn bytes_type(postgres: bool) -> &'static str {
+    if postgres {
+        "BYTEA"
+    } else {
+        "BLOB"
+    }
+}
 
 /// Serialises concurrent migrations of one PostgreSQL database (an arbitrary constant).
 const MIGRATION_LOCK: i64 = 0x6369_7669_7461_7301;
@@ -244,7 +283,8 @@ async fn migrate(pool: &AnyPool, postgres: bool) -> Result<(), sqlx::Error> {
         .fetch_all(&mut *tx)
         .await?;
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)) {
-        sqlx::query(sql).execute(&mut *tx).await?;
+        let sql = sql.replace("BYTES", bytes_type(postgres));
+        sqlx::query(&sql).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO projection_schema (version) VALUES ($1)")
             .bind(version)
             .execute(&mut *tx)

@@ -1,82 +1,135 @@
-//! Storage of the read-model rows the rules keep: one load and one save per row type,
-//! and a delete by key for rows a batch removed.
+//! Storage of the read-model rows the rules keep: how each row type maps to its table,
+//! and a batch's [`Views`] loaded and saved with one statement per table.
 //!
 //! Category columns hold the category's code, empty for none (see [`code_text`]); a
 //! code this build does not know reads as none.
 
-use async_trait::async_trait;
 use civitas_proto::codes::{
     ActivityCategory, CareCategory, IncidentCategory, ResidenceType, Severity,
 };
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::{delete_in, insert_rows, select_in, Query};
 use crate::error::ProjectionError;
 use crate::rules::{
     code_text, ActivityRow, IncidentRow, PendingApproval, PlanRow, RectificationRow, ResidentRow,
-    VolunteerRow,
+    Table, Views, VolunteerRow,
 };
 
-type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
-
 /// A row of a read-model table keyed by one TEXT id.
-#[async_trait]
-pub trait Stored: Sized + Send + Sync {
+pub trait Stored: Sized + Clone + PartialEq {
     const TABLE: &'static str;
     const KEY: &'static str;
-    /// The other columns, in the order `from_row` reads and `save` binds them.
+    /// The other columns, in the order `from_row` reads and `bind` binds them.
     const COLUMNS: &'static [&'static str];
 
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error>;
 
     /// Binds the columns of [`Stored::COLUMNS`] in order.
     fn bind<'q>(&'q self, query: Query<'q>) -> Query<'q>;
-
-    async fn load(conn: &mut AnyConnection, key: &str) -> Result<Option<Self>, ProjectionError> {
-        let sql = format!(
-            "SELECT {} FROM {} WHERE {} = $1",
-            Self::COLUMNS.join(", "),
-            Self::TABLE,
-            Self::KEY
-        );
-        let row = sqlx::query(&sql)
-            .bind(key)
-            .fetch_optional(&mut *conn)
-            .await?;
-        Ok(row.as_ref().map(Self::from_row).transpose()?)
-    }
-
-    async fn save(&self, conn: &mut AnyConnection, key: &str) -> Result<(), ProjectionError> {
-        let placeholders = (1..=Self::COLUMNS.len() + 1)
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let updates = Self::COLUMNS
-            .iter()
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "INSERT INTO {table} ({key}, {columns}) VALUES ({placeholders})
-             ON CONFLICT ({key}) DO UPDATE SET {updates}",
-            table = Self::TABLE,
-            key = Self::KEY,
-            columns = Self::COLUMNS.join(", "),
-        );
-        self.bind(sqlx::query(&sql).bind(key))
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
-    }
-
-    async fn delete(conn: &mut AnyConnection, key: &str) -> Result<(), ProjectionError> {
-        let sql = format!("DELETE FROM {} WHERE {} = $1", Self::TABLE, Self::KEY);
-        sqlx::query(&sql).bind(key).execute(&mut *conn).await?;
-        Ok(())
-    }
 }
 
-#[async_trait]
+/// The rows of `R` with the given keys, as (key, row); missing keys are left out.
+pub async fn select<R: Stored>(
+    conn: &mut AnyConnection,
+    keys: &[&str],
+) -> Result<Vec<(String, R)>, ProjectionError> {
+    let head = format!(
+        "SELECT {columns}, {key} FROM {table} WHERE {key}",
+        columns = R::COLUMNS.join(", "),
+        key = R::KEY,
+        table = R::TABLE,
+    );
+    let rows = select_in(conn, &head, keys).await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get(R::COLUMNS.len())?, R::from_row(row)?)))
+        .collect()
+}
+
+/// Fills every row named in `table` (all `None` so far) that the table holds.
+async fn load<R: Stored>(
+    conn: &mut AnyConnection,
+    table: &mut Table<R>,
+) -> Result<(), ProjectionError> {
+    let keys: Vec<&str> = table.keys().map(String::as_str).collect();
+    let found = select::<R>(conn, &keys).await?;
+    for (key, row) in found {
+        table.insert(key, Some(row));
+    }
+    Ok(())
+}
+
+/// Writes the rows that differ from what was loaded: changed and new ones in one
+/// upsert, removed ones in one delete, in key order (a stable lock order).
+async fn save<R: Stored>(
+    conn: &mut AnyConnection,
+    loaded: &Table<R>,
+    table: &Table<R>,
+) -> Result<(), ProjectionError> {
+    let was = |key: &String| loaded.get(key).and_then(Option::as_ref);
+    let changed: Vec<(&str, &R)> = table
+        .iter()
+        .filter_map(|(key, row)| Some((key, row.as_ref()?)))
+        .filter(|(key, row)| was(key) != Some(*row))
+        .map(|(key, row)| (key.as_str(), row))
+        .collect();
+    let removed: Vec<&str> = table
+        .iter()
+        .filter(|(key, row)| row.is_none() && was(key).is_some())
+        .map(|(key, _)| key.as_str())
+        .collect();
+    let updates = R::COLUMNS
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let into = format!("{} ({}, {})", R::TABLE, R::KEY, R::COLUMNS.join(", "));
+    let tail = format!("ON CONFLICT ({}) DO UPDATE SET {updates}", R::KEY);
+    let columns = R::COLUMNS.len() + 1;
+    insert_rows(
+        conn,
+        &into,
+        columns,
+        &tail,
+        &changed,
+        |query, (key, row)| row.bind(query.bind(*key)),
+    )
+    .await?;
+    delete_in(conn, R::TABLE, R::KEY, &removed).await
+}
+
+/// Loads every row named in `views` (see [`crate::rules::Fact::need`]), one statement
+/// per table.
+pub async fn load_views(
+    conn: &mut AnyConnection,
+    views: &mut Views,
+) -> Result<(), ProjectionError> {
+    load(conn, &mut views.residents).await?;
+    load(conn, &mut views.activities).await?;
+    load(conn, &mut views.plans).await?;
+    load(conn, &mut views.volunteers).await?;
+    load(conn, &mut views.pending).await?;
+    load(conn, &mut views.incidents).await?;
+    load(conn, &mut views.rectifications).await
+}
+
+/// Writes what the rules changed in `views` since they were `loaded`: per table at
+/// most one upsert and one delete.
+pub async fn save_views(
+    conn: &mut AnyConnection,
+    loaded: &Views,
+    views: &Views,
+) -> Result<(), ProjectionError> {
+    save(conn, &loaded.residents, &views.residents).await?;
+    save(conn, &loaded.activities, &views.activities).await?;
+    save(conn, &loaded.plans, &views.plans).await?;
+    save(conn, &loaded.volunteers, &views.volunteers).await?;
+    save(conn, &loaded.pending, &views.pending).await?;
+    save(conn, &loaded.incidents, &views.incidents).await?;
+    save(conn, &loaded.rectifications, &views.rectifications).await
+}
+
 impl Stored for ResidentRow {
     const TABLE: &'static str = "resident_view";
     const KEY: &'static str = "resident_id";
@@ -116,7 +169,6 @@ impl Stored for ResidentRow {
     }
 }
 
-#[async_trait]
 impl Stored for ActivityRow {
     const TABLE: &'static str = "activity_view";
     const KEY: &'static str = "activity_id";
@@ -164,7 +216,6 @@ impl Stored for ActivityRow {
     }
 }
 
-#[async_trait]
 impl Stored for PlanRow {
     const TABLE: &'static str = "plan_view";
     const KEY: &'static str = "plan_key";
@@ -188,7 +239,6 @@ impl Stored for PlanRow {
     }
 }
 
-#[async_trait]
 impl Stored for VolunteerRow {
     const TABLE: &'static str = "volunteer_view";
     const KEY: &'static str = "volunteer_id";
@@ -220,7 +270,6 @@ impl Stored for VolunteerRow {
     }
 }
 
-#[async_trait]
 impl Stored for PendingApproval {
     const TABLE: &'static str = "pending_approval_view";
     const KEY: &'static str = "record_id";
@@ -252,7 +301,6 @@ impl Stored for PendingApproval {
     }
 }
 
-#[async_trait]
 impl Stored for IncidentRow {
     const TABLE: &'static str = "incident_view";
     const KEY: &'static str = "incident_id";
@@ -291,7 +339,6 @@ impl Stored for IncidentRow {
     }
 }
 
-#[async_trait]
 impl Stored for RectificationRow {
     const TABLE: &'static str = "rectification_view";
     const KEY: &'static str = "rectification_id";

@@ -9,7 +9,7 @@ use civitas_proto::codes::ActivityCategory;
 use civitas_proto::events::v1 as pb;
 use prost::Message;
 
-use super::{add, instant_text, Deltas, RowKey, Views};
+use super::{add, instant_text, Deltas, Views};
 use crate::catalog::{
     held_element, ACTIVITIES_ATTENDANCE, ACTIVITIES_CANCELLED, ACTIVITIES_FILM_SCREENINGS,
     ACTIVITIES_HELD, ACTIVITIES_MINORS_REACHED, ACTIVITIES_REGISTERED_ATTENDED,
@@ -192,17 +192,14 @@ impl Fact {
         }
     }
 
-    /// The rows this fact reads or writes; the plan's key needs the event's community.
-    pub(super) fn rows(&self, community: &str) -> Vec<RowKey> {
-        match self {
-            Fact::AnnualPlanPublished { year, .. } => {
-                vec![RowKey::Plan(plan_key(community, *year))]
-            }
-            _ => self
-                .activity_id()
-                .map(|id| RowKey::Activity(id.to_owned()))
-                .into_iter()
-                .collect(),
+    /// Names the rows this fact reads or writes; the plan's key needs the event's
+    /// community.
+    pub(super) fn need(&self, community: &str, views: &mut Views) {
+        if let Fact::AnnualPlanPublished { year, .. } = self {
+            views.plans.entry(plan_key(community, *year)).or_default();
+        }
+        if let Some(id) = self.activity_id() {
+            views.activities.entry(id.to_owned()).or_default();
         }
     }
 }

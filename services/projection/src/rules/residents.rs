@@ -9,7 +9,7 @@ use civitas_proto::codes::{CareCategory, ResidenceType};
 use civitas_proto::events::v1 as pb;
 use prost::Message;
 
-use super::{add, Deltas, RowKey, Views};
+use super::{add, Deltas, Views};
 use crate::catalog::{care_element, residence_element, HOUSEHOLDS, RESIDENTS};
 
 /// What the projection keeps about a resident: pseudonymous ids and codes, never
@@ -118,11 +118,10 @@ impl Fact {
         }
     }
 
-    pub(super) fn rows(&self) -> Vec<RowKey> {
-        self.resident_id()
-            .map(|id| RowKey::Resident(id.to_owned()))
-            .into_iter()
-            .collect()
+    pub(super) fn need(&self, views: &mut Views) {
+        if let Some(id) = self.resident_id() {
+            views.residents.entry(id.to_owned()).or_default();
+        }
     }
 }
 

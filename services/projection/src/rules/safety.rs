@@ -8,7 +8,7 @@ use civitas_proto::codes::{IncidentCategory, Severity};
 use civitas_proto::events::v1 as pb;
 use prost::Message;
 
-use super::{add, date_text, instant, instant_text, Deltas, RowKey, Views};
+use super::{add, date_text, instant, instant_text, Deltas, Views};
 use crate::catalog::{
     reported_element, severity_element, INCIDENTS_MAJOR, INCIDENTS_REPORTED, INCIDENTS_RESOLVED,
     INCIDENTS_RESOLVED_WITHIN_48H, INSPECTIONS_FAILED, INSPECTIONS_PASSED, PATROLS_COMPLETED,
@@ -180,20 +180,27 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
 }
 
 impl Fact {
-    pub(super) fn rows(&self) -> Vec<RowKey> {
+    pub(super) fn need(&self, views: &mut Views) {
         match self {
             Fact::IncidentReported { incident_id, .. }
             | Fact::IncidentDispatched { incident_id }
             | Fact::IncidentEscalated { incident_id, .. }
             | Fact::IncidentResolved { incident_id, .. }
-            | Fact::IncidentClosed { incident_id } => vec![RowKey::Incident(incident_id.clone())],
+            | Fact::IncidentClosed { incident_id } => {
+                views.incidents.entry(incident_id.clone()).or_default();
+            }
             Fact::RectificationOrdered {
                 rectification_id, ..
             }
             | Fact::RectificationVerified {
                 rectification_id, ..
-            } => vec![RowKey::Rectification(rectification_id.clone())],
-            Fact::PatrolCompleted { .. } | Fact::InspectionRecorded { .. } => Vec::new(),
+            } => {
+                views
+                    .rectifications
+                    .entry(rectification_id.clone())
+                    .or_default();
+            }
+            Fact::PatrolCompleted { .. } | Fact::InspectionRecorded { .. } => {}
         }
     }
 }

@@ -8,7 +8,7 @@
 use civitas_proto::events::v1 as pb;
 use prost::Message;
 
-use super::{add, date_text, days_between, Deltas, RowKey, Views};
+use super::{add, date_text, days_between, Deltas, Views};
 use crate::catalog::{
     stars_element, DataElement, MAX_STARS, VOLUNTEERING_APPROVALS,
     VOLUNTEERING_APPROVALS_WITHIN_7_DAYS, VOLUNTEERING_APPROVED_MINUTES, VOLUNTEERS_REGISTERED,
@@ -196,10 +196,12 @@ impl Fact {
         }
     }
 
-    pub(super) fn rows(&self) -> Vec<RowKey> {
-        let mut rows = vec![RowKey::Volunteer(self.volunteer_id().to_owned())];
-        rows.extend(self.record_id().map(|id| RowKey::Pending(id.to_owned())));
-        rows
+    pub(super) fn need(&self, views: &mut Views) {
+        let volunteer_id = self.volunteer_id().to_owned();
+        views.volunteers.entry(volunteer_id).or_default();
+        if let Some(id) = self.record_id() {
+            views.pending.entry(id.to_owned()).or_default();
+        }
     }
 }
 

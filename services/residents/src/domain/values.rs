@@ -18,7 +18,8 @@ use chrono::{Datelike, NaiveDate};
 pub use id_number::IdNumber;
 pub use phone::Phone;
 
-pub use civitas_kernel::values::ValidationError;
+use civitas_kernel::values::not_in_future;
+pub use civitas_kernel::values::{Building, Grid, ValidationError};
 use civitas_kernel::{text_value, uuid_id};
 pub use civitas_proto::codes::{CareCategory, ResidenceType, Sex};
 
@@ -46,17 +47,6 @@ text_value!(
     personal
 );
 text_value!(
-    /// A grid (网格) within a community; organisational, not personal.
-    Grid,
-    max = 40
-);
-text_value!(
-    /// A building (楼栋) within a community; organisational, not personal.
-    Building,
-    max = 40
-);
-
-text_value!(
     /// Why a resident moved out or left a care register. It travels in clear in events,
     /// so it is bounded like every other text a request carries.
     Reason,
@@ -70,10 +60,7 @@ impl Reason {
         field: &'static str,
         input: &str,
     ) -> Result<Option<Self>, ValidationError> {
-        match input.trim() {
-            "" => Ok(None),
-            text => Self::parse(field, text).map(Some),
-        }
+        civitas_kernel::values::optional(input, |text| Self::parse(field, text))
     }
 }
 
@@ -94,9 +81,7 @@ impl BirthDate {
         date: NaiveDate,
         today: NaiveDate,
     ) -> Result<Self, ValidationError> {
-        if date > today {
-            return Err(ValidationError::new(field, "must not be in the future"));
-        }
+        let date = not_in_future(field, date, today)?;
         if date < Self::EARLIEST {
             return Err(ValidationError::new(field, "must not be before 1900-01-01"));
         }

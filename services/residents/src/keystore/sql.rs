@@ -60,14 +60,8 @@ impl Table {
         // PostgreSQL's IF NOT EXISTS is not race-free, so DDL runs under one lock.
         let mut tx = pool.begin().await?;
         if is_postgres {
-            tx.execute(
-                format!(
-                    "SELECT pg_advisory_xact_lock({})",
-                    civitas_kernel::store::DDL_LOCK_KEY
-                )
-                .as_str(),
-            )
-            .await?;
+            tx.execute(civitas_kernel::store::ddl_lock_statement().as_str())
+                .await?;
             if let Some(schema) = &schema {
                 tx.execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
                     .await?;

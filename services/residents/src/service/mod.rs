@@ -14,8 +14,6 @@ mod registration;
 
 use std::sync::Arc;
 
-use civitas_kernel::EventStore;
-use civitas_platform::org::OrgTree;
 use civitas_platform::write::{Shell, Target};
 
 use crate::crypto::MasterKey;
@@ -32,15 +30,11 @@ pub struct Residents {
 }
 
 impl Residents {
-    /// A service over an opened event store and key store.
-    pub fn new(
-        store: Arc<dyn EventStore>,
-        keys: KeyStore,
-        master: MasterKey,
-        tree: OrgTree,
-    ) -> Self {
+    /// The service over its shell and key store, with the master key that wraps the
+    /// data keys.
+    pub fn new(shell: Shell, keys: KeyStore, master: MasterKey) -> Self {
         Self {
-            shell: Shell::new(store, tree),
+            shell,
             keys,
             master: Arc::new(master),
         }

@@ -6,7 +6,8 @@
 
 use chrono::{DateTime, Utc};
 
-pub use civitas_kernel::values::ValidationError;
+use civitas_kernel::values::not_in_future;
+pub use civitas_kernel::values::{Building, Grid, ValidationError};
 use civitas_kernel::{text_value, uuid_id};
 
 // The categories, each defined once for every service with its code and wire form.
@@ -33,16 +34,6 @@ uuid_id!(
     "rectification"
 );
 
-text_value!(
-    /// A grid (网格) within a community.
-    Grid,
-    max = 40
-);
-text_value!(
-    /// A building (楼栋) within a community.
-    Building,
-    max = 40
-);
 text_value!(
     /// Where something happened, described by place ("east gate bike shed"), never by person.
     Location,
@@ -99,10 +90,7 @@ impl OccurredAt {
         at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Self, ValidationError> {
-        if at > now {
-            return Err(ValidationError::new(field, "must not be in the future"));
-        }
-        Ok(Self(at))
+        not_in_future(field, at, now).map(Self)
     }
 
     /// The instant itself.

@@ -7,11 +7,8 @@ mod commands;
 mod queries;
 
 use std::fmt::Display;
-use std::sync::Arc;
 
-use civitas_kernel::EventStore;
 use civitas_platform::command::required;
-use civitas_platform::org::OrgTree;
 use civitas_platform::write::{Shell, Target};
 
 use crate::domain::{IncidentId, InspectionId, PatrolId, RectificationId, ValidationError};
@@ -23,11 +20,9 @@ pub struct Safety {
 }
 
 impl Safety {
-    /// A service over an opened event store.
-    pub fn new(store: Arc<dyn EventStore>, tree: OrgTree) -> Self {
-        Self {
-            shell: Shell::new(store, tree),
-        }
+    /// The service over its shell (event store, org tree, event size limit).
+    pub fn new(shell: Shell) -> Self {
+        Self { shell }
     }
 }
 

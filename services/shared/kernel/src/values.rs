@@ -1,7 +1,8 @@
 //! Building blocks for validated values shared by every service's domain: the
 //! field-naming [`ValidationError`], uuid-backed ids ([`uuid_id!`](crate::uuid_id)) and
 //! bounded text ([`text_value!`](crate::text_value)), so an invalid value cannot exist
-//! past the edge and every service reports it the same way.
+//! past the edge and every service reports it the same way; and the places below a
+//! community ([`Grid`], [`Building`]) that more than one service records.
 
 /// A value refused at the edge; the shell maps it to INVALID_ARGUMENT naming `field`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,6 +94,31 @@ pub fn bounded_text(
     Ok(text.to_owned())
 }
 
+/// An optional value: the empty string (proto3's unset) and blanks are `None`, anything
+/// else must `parse`.
+pub fn optional<T>(
+    input: &str,
+    parse: impl FnOnce(&str) -> Result<T, ValidationError>,
+) -> Result<Option<T>, ValidationError> {
+    match input.trim() {
+        "" => Ok(None),
+        text => parse(text).map(Some),
+    }
+}
+
+/// Accepts `value` (a day or an instant something happened) up to and including `now`,
+/// the day or instant the command carries.
+pub fn not_in_future<T: PartialOrd>(
+    field: &'static str,
+    value: T,
+    now: T,
+) -> Result<T, ValidationError> {
+    if value > now {
+        return Err(ValidationError::new(field, "must not be in the future"));
+    }
+    Ok(value)
+}
+
 /// Defines a trimmed, length-bounded text value with `parse(field, &str)` and
 /// `as_str()`. Add `personal` to hide it from `Debug` and give it no `Display`.
 #[macro_export]
@@ -136,6 +162,17 @@ macro_rules! text_value {
         }
     };
 }
+
+text_value!(
+    /// A grid (网格) within a community; organisational, not personal.
+    Grid,
+    max = 40
+);
+text_value!(
+    /// A building (楼栋) within a community; organisational, not personal.
+    Building,
+    max = 40
+);
 
 /// Defines a closed set of category codes: an enum with `ALL`, a stable snake_case
 /// `code()` (what storage, NATS payload readers and KPI element names use),

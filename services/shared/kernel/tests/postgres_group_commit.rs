@@ -12,25 +12,18 @@ use std::task::Poll;
 use chrono::{TimeZone, Utc};
 use civitas_kernel::store::PostgresEventStore;
 use civitas_kernel::{
-    AppendError, AppendOutcome, AppendRequest, Checkpoint, EventStore, ExpectedVersion,
-    Idempotency, Metadata, NewEvent, OrgPath, RecordedEvent,
+    AppendError, AppendOutcome, AppendRequest, Checkpoint, EventStore, ExpectedVersion, Metadata,
+    NewEvent, RecordedEvent,
 };
-use civitas_testkit::{eventually, FreshDb};
+use civitas_testkit::eventually;
 use futures::stream::{FuturesUnordered, StreamExt};
 use sqlx::{Postgres, Transaction};
 use tokio::task::JoinHandle;
 
-type Answer = Result<AppendOutcome, AppendError>;
+mod common;
+use common::{insert_row, keyed, org, postgres_store};
 
-async fn store() -> (PostgresEventStore, FreshDb) {
-    let db = civitas_testkit::fresh_postgres_db()
-        .await
-        .expect("fresh PostgreSQL database");
-    let store = PostgresEventStore::connect(&db.url, "residents", 16)
-        .await
-        .expect("connect postgres store");
-    (store, db)
-}
+type Answer = Result<AppendOutcome, AppendError>;
 
 fn event(n: u8) -> NewEvent {
     let at = Utc.with_ymd_and_hms(2026, 11, 2, 8, 30, 0).unwrap();
@@ -42,11 +35,7 @@ fn request(stream: &str, expected: ExpectedVersion, events: usize) -> AppendRequ
         stream_id: stream.into(),
         expected,
         metadata: Metadata {
-            org: OrgPath {
-                district: "gulou".into(),
-                street: "huafeng".into(),
-                community: "xingfu".into(),
-            },
+            org: org(),
             actor: "staff-1".into(),
             correlation_id: format!("corr-{stream}"),
             causation_id: "cause-1".into(),
@@ -57,14 +46,6 @@ fn request(stream: &str, expected: ExpectedVersion, events: usize) -> AppendRequ
     }
 }
 
-fn keyed(mut r: AppendRequest, key: &str, fingerprint: &str) -> AppendRequest {
-    r.idempotency = Some(Idempotency {
-        key: key.into(),
-        fingerprint: fingerprint.into(),
-    });
-    r
-}
-
 /// Inserts `stream` version `version` in a transaction left open.
 async fn hold_row(
     store: &PostgresEventStore,
@@ -72,17 +53,7 @@ async fn hold_row(
     version: i64,
 ) -> Transaction<'static, Postgres> {
     let mut tx = store.pool().begin().await.expect("begin");
-    sqlx::query(
-        "INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, district, street, \
-         community, occurred_at, actor, correlation_id, causation_id, traceparent, payload) \
-         VALUES ($1, $2, $3, 'Held', 1, 'd', 's', 'c', now(), 'a', '', '', '', '\\x01')",
-    )
-    .bind(uuid::Uuid::now_v7())
-    .bind(stream)
-    .bind(version)
-    .execute(&mut *tx)
-    .await
-    .expect("held insert");
+    insert_row(&mut tx, stream, version, "Held").await;
     tx
 }
 
@@ -156,7 +127,7 @@ fn xid_of(events: &[RecordedEvent], stream: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_appends_across_streams_land_with_correct_versions() {
-    let (store, _db) = store().await;
+    let (store, _db) = postgres_store().await;
     // 24 writers, each extending its own stream with 1 to 3 events per command.
     let writers: Vec<_> = (0..24)
         .map(|w| {
@@ -211,7 +182,7 @@ async fn concurrent_appends_across_streams_land_with_correct_versions() {
 
 #[tokio::test]
 async fn same_expected_version_in_one_batch_has_one_winner_per_stream() {
-    let (store, _db) = store().await;
+    let (store, _db) = postgres_store().await;
     for s in 0..4 {
         store
             .append(request(&format!("s-{s}"), ExpectedVersion::NoStream, 1))
@@ -271,7 +242,7 @@ async fn same_expected_version_in_one_batch_has_one_winner_per_stream() {
 
 #[tokio::test]
 async fn idempotency_keys_race_inside_one_batch() {
-    let (store, _db) = store().await;
+    let (store, _db) = postgres_store().await;
     let plug = plug(&store, "plug").await;
     let requests = vec![
         keyed(request("a-0", ExpectedVersion::NoStream, 1), "k", "f"),
@@ -320,7 +291,7 @@ async fn idempotency_keys_race_inside_one_batch() {
 
 #[tokio::test]
 async fn a_conflicting_request_does_not_fail_its_batch() {
-    let (store, _db) = store().await;
+    let (store, _db) = postgres_store().await;
     store
         .append(request("taken", ExpectedVersion::NoStream, 1))
         .await
@@ -350,17 +321,9 @@ async fn a_conflicting_request_does_not_fail_its_batch() {
 /// none of its events behind.
 #[tokio::test]
 async fn a_batch_raced_by_another_writer_is_redone_request_by_request() {
-    let (store, _db) = store().await;
+    let (store, _db) = postgres_store().await;
     let mut raced = hold_row(&store, "raced", 1).await;
-    sqlx::query(
-        "INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, district, street, \
-         community, occurred_at, actor, correlation_id, causation_id, traceparent, payload) \
-         VALUES ($1, 'multi', 2, 'Held', 1, 'd', 's', 'c', now(), 'a', '', '', '', '\\x01')",
-    )
-    .bind(uuid::Uuid::now_v7())
-    .execute(&mut *raced)
-    .await
-    .expect("held insert");
+    insert_row(&mut raced, "multi", 2, "Held").await;
     let plug = plug(&store, "plug").await;
     let requests = vec![
         request("raced", ExpectedVersion::NoStream, 1),

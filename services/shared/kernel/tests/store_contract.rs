@@ -3,12 +3,14 @@
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use civitas_kernel::store::{PostgresEventStore, SqliteEventStore};
+use civitas_kernel::store::SqliteEventStore;
 use civitas_kernel::{
     AppendError, AppendRequest, Checkpoint, EventStore, ExpectedVersion, Idempotency, Metadata,
-    NewEvent, OrgPath,
+    NewEvent,
 };
-use civitas_testkit::FreshDb;
+
+mod common;
+use common::{insert_row, keyed, org, postgres_store};
 
 /// A store under test plus whatever keeps its backing storage alive.
 struct Subject {
@@ -35,23 +37,9 @@ async fn postgres() -> Subject {
     }
 }
 
-async fn postgres_store() -> (PostgresEventStore, FreshDb) {
-    let db = civitas_testkit::fresh_postgres_db()
-        .await
-        .expect("fresh PostgreSQL database");
-    let store = PostgresEventStore::connect(&db.url, "residents", 16)
-        .await
-        .expect("connect postgres store");
-    (store, db)
-}
-
 fn metadata() -> Metadata {
     Metadata {
-        org: OrgPath {
-            district: "gulou".into(),
-            street: "huafeng".into(),
-            community: "xingfu".into(),
-        },
+        org: org(),
         actor: "staff-1".into(),
         correlation_id: "corr-1".into(),
         causation_id: "cause-1".into(),
@@ -76,14 +64,6 @@ fn request(stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Ap
         events,
         idempotency: None,
     }
-}
-
-fn keyed(mut r: AppendRequest, key: &str, fingerprint: &str) -> AppendRequest {
-    r.idempotency = Some(Idempotency {
-        key: key.into(),
-        fingerprint: fingerprint.into(),
-    });
-    r
 }
 
 /// Pages through `read_all` until `n` events arrived. On PostgreSQL a commit becomes
@@ -223,25 +203,21 @@ async fn concurrent_appends_one_winner(s: Subject) {
 }
 
 async fn idempotent_retry_appends_once(s: Subject) {
-    let first = s
-        .store
-        .append(keyed(
+    // Each attempt decides afresh, so its events have new ids; only the key is the same.
+    let attempt = || {
+        keyed(
             request("s-1", ExpectedVersion::NoStream, vec![event(1)]),
             "k-1",
             "f",
-        ))
-        .await;
-    let first = first.expect("first");
+        )
+    };
+    let first = s.store.append(attempt()).await.expect("first");
     assert!(!first.replayed);
     let retry = s
         .store
-        .append(keyed(
-            request("s-1", ExpectedVersion::NoStream, vec![event(1)]),
-            "k-1",
-            "f",
-        ))
-        .await;
-    let retry = retry.expect("retry is not a conflict");
+        .append(attempt())
+        .await
+        .expect("retry is not a conflict");
     assert_eq!(
         (retry.stream_id.as_str(), retry.version, retry.replayed),
         ("s-1", 1, true)
@@ -364,15 +340,7 @@ async fn postgres_reader_never_skips_a_late_commit() {
 
     // The slow transaction: inserts (taking its xid and an earlier position) and waits.
     let mut slow = store.pool().begin().await.expect("begin");
-    sqlx::query(
-        "INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, district, street, \
-         community, occurred_at, actor, correlation_id, causation_id, traceparent, payload) \
-         VALUES ($1, 'slow', 1, 'ThingHappened', 1, 'd', 's', 'c', now(), 'a', '', '', '', '\\x01')",
-    )
-    .bind(uuid::Uuid::now_v7())
-    .execute(&mut *slow)
-    .await
-    .expect("slow insert");
+    insert_row(&mut slow, "slow", 1, "ThingHappened").await;
 
     // Later transactions commit while the slow one is open.
     for i in 1..=3 {
@@ -399,15 +367,7 @@ async fn postgres_reader_never_skips_a_late_commit() {
 async fn postgres_rolled_back_append_is_invisible() {
     let (store, _db) = postgres_store().await;
     let mut tx = store.pool().begin().await.expect("begin");
-    sqlx::query(
-        "INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, district, street, \
-         community, occurred_at, actor, correlation_id, causation_id, traceparent, payload) \
-         VALUES ($1, 'gone', 1, 'ThingHappened', 1, 'd', 's', 'c', now(), 'a', '', '', '', '\\x01')",
-    )
-    .bind(uuid::Uuid::now_v7())
-    .execute(&mut *tx)
-    .await
-    .expect("insert");
+    insert_row(&mut tx, "gone", 1, "ThingHappened").await;
     tx.rollback().await.expect("rollback");
     store
         .append(request("kept", ExpectedVersion::Any, vec![event(1)]))

@@ -8,19 +8,21 @@
 //!    hold now);
 //! 3. [`Shell::require_in`]: a targeted aggregate exists and belongs to the caller's
 //!    community;
-//! 4. [`Shell::run`]: decide and append (the kernel's [`execute`]).
+//! 4. [`Shell::run`]: decide and append (the kernel's [`execute`]), refusing an event
+//!    too large for the event stream (see [`Shell::with_max_event_bytes`]).
 //!
 //! [`Shell::on_existing`] and [`Shell::create`] are the two whole paths; handlers that
 //! need facts from other streams call the steps themselves, in the same order.
 //! [`WriteError`] is what these steps fail with; each service embeds it in its own error
 //! (see [`service_error!`](crate::service_error)).
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use civitas_kernel::command::{decode_all, execute};
 use civitas_kernel::{
-    AppendError, AppendOutcome, CommandError, Decider, DecodeError, EventCodec, EventStore,
-    OrgPath, RecordedEvent, StoreError, ValidationError,
+    AppendError, AppendOutcome, Checkpoint, CommandContext, CommandError, Decider, DecodeError,
+    EventCodec, EventStore, OrgPath, RecordedEvent, StoreError, ValidationError,
 };
 use civitas_proto::common::v1::WriteOptions;
 use tonic::Status;
@@ -161,16 +163,35 @@ pub struct Created {
 pub struct Shell {
     store: Arc<dyn EventStore>,
     tree: OrgTree,
+    max_event_bytes: Option<usize>,
 }
 
 impl Shell {
     pub fn new(store: Arc<dyn EventStore>, tree: OrgTree) -> Self {
-        Self { store, tree }
+        Self {
+            store,
+            tree,
+            max_event_bytes: None,
+        }
+    }
+
+    /// Refuses, as INVALID_ARGUMENT, a command whose event envelope would be larger than
+    /// `max` bytes: an event the relay cannot publish would block every later event of
+    /// the service, so it must never be stored. `None` (embedded mode, no NATS) accepts
+    /// any size; distributed mode passes `civitas_streams::max_event_bytes`.
+    pub fn with_max_event_bytes(mut self, max: Option<usize>) -> Self {
+        self.max_event_bytes = max;
+        self
     }
 
     /// The service's event store.
     pub fn store(&self) -> &dyn EventStore {
         &*self.store
+    }
+
+    /// The event store, shared (for the relay, the event log and tailers).
+    pub fn shared_store(&self) -> Arc<dyn EventStore> {
+        self.store.clone()
     }
 
     /// The district's org tree.
@@ -248,7 +269,8 @@ impl Shell {
         Ok((recorded, org))
     }
 
-    /// Step 4: decides `command` on one stream and appends the events.
+    /// Step 4: decides `command` on one stream and appends the events, unless one of
+    /// them is over the event size limit.
     pub async fn run<D, E>(
         &self,
         stream_id: &str,
@@ -261,12 +283,18 @@ impl Shell {
         D::Command: Clone,
         E: From<WriteError> + From<D::Error>,
     {
-        execute::<D, _>(&*self.store, stream_id, ctx.command, |state| {
-            D::decide(state, command.clone())
+        let context = ctx.command.clone();
+        execute::<SizeChecked<D>, _>(&*self.store, stream_id, ctx.command, |state| {
+            let events = D::decide(state, command.clone()).map_err(Refused::Rule)?;
+            if let Some(max) = self.max_event_bytes {
+                check_event_sizes(&events, stream_id, &context, max).map_err(Refused::TooLarge)?;
+            }
+            Ok(events)
         })
         .await
         .map_err(|e| match e {
-            CommandError::Rejected(e) => E::from(e),
+            CommandError::Rejected(Refused::Rule(e)) => E::from(e),
+            CommandError::Rejected(Refused::TooLarge(e)) => E::from(WriteError::Invalid(e)),
             CommandError::Append(e) => E::from(WriteError::from(e)),
             CommandError::Decode(e) => E::from(WriteError::from(e)),
         })
@@ -351,6 +379,82 @@ impl Shell {
     }
 }
 
+/// `D` with one more way to refuse a command: an event too large to publish. Only its
+/// error type differs, so the kernel's `execute` can stop before appending.
+struct SizeChecked<D>(PhantomData<D>);
+
+impl<D: Decider> Decider for SizeChecked<D> {
+    type State = D::State;
+    type Command = D::Command;
+    type Event = D::Event;
+    type Error = Refused<D::Error>;
+
+    fn decide(state: &D::State, command: D::Command) -> Result<Vec<D::Event>, Self::Error> {
+        D::decide(state, command).map_err(Refused::Rule)
+    }
+
+    fn evolve(state: D::State, event: &D::Event) -> D::State {
+        D::evolve(state, event)
+    }
+}
+
+/// Why a [`SizeChecked`] decider refuses: the domain's rule, or the event size.
+#[derive(Debug, thiserror::Error)]
+enum Refused<E: std::error::Error> {
+    #[error(transparent)]
+    Rule(E),
+    #[error(transparent)]
+    TooLarge(ValidationError),
+}
+
+/// Refuses events whose envelope, encoded as the relay publishes it, exceeds `max`.
+///
+/// The size is the envelope's with the largest stream version and checkpoint numbers
+/// (their varints are only known after the append) and without the producing service's
+/// name, which `max` leaves room for along with the NATS headers. The violation names
+/// "request": the shell sees encoded events, not which request field filled them;
+/// handlers bound their free text fields, this is the backstop for what gets past.
+fn check_event_sizes<Ev: EventCodec>(
+    events: &[Ev],
+    stream_id: &str,
+    context: &CommandContext,
+    max: usize,
+) -> Result<(), ValidationError> {
+    for event in events {
+        let metadata = &context.metadata;
+        let recorded = RecordedEvent {
+            event_id: uuid::Uuid::nil(),
+            stream_id: stream_id.to_owned(),
+            stream_version: u64::MAX,
+            event_type: event.event_type().to_owned(),
+            schema_version: Ev::SCHEMA_VERSION,
+            org: metadata.org.clone(),
+            occurred_at: context.occurred_at,
+            recorded_at: context.occurred_at,
+            actor: metadata.actor.clone(),
+            correlation_id: metadata.correlation_id.clone(),
+            causation_id: metadata.causation_id.clone(),
+            traceparent: metadata.traceparent.clone(),
+            payload: event.encode(),
+            checkpoint: Checkpoint {
+                xid: u64::MAX,
+                position: u64::MAX,
+            },
+        };
+        let size = prost::Message::encoded_len(&civitas_proto::convert::envelope_of("", &recorded));
+        if size > max {
+            return Err(ValidationError::new(
+                "request",
+                format!(
+                    "the {} event would be {size} bytes, over the event stream's limit of {max} bytes",
+                    recorded.event_type
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The aggregate id of a stream id "`<prefix>-<id>`"; the whole stream id when it does
 /// not start with the prefix.
 pub fn created_id(stream_id: &str, prefix: &str) -> String {
@@ -362,43 +466,5 @@ pub fn created_id(stream_id: &str, prefix: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use tonic::Code;
-
-    #[test]
-    fn ids_are_cut_from_stream_ids_one_way() {
-        assert_eq!(created_id("volunteer-abc", "volunteer"), "abc");
-        assert_eq!(created_id("team-x-y", "team"), "x-y");
-        assert_eq!(created_id("other-1", "team"), "other-1");
-    }
-
-    #[test]
-    fn write_errors_map_to_their_codes() {
-        let code = |e: WriteError| Status::from(e).code();
-        assert_eq!(
-            code(ValidationError::new("f", "bad").into()),
-            Code::InvalidArgument
-        );
-        assert_eq!(
-            code(WriteError::NotFound {
-                what: "x",
-                id: "1".into()
-            }),
-            Code::NotFound
-        );
-        assert_eq!(code(WriteError::Conflict("c".into())), Code::Aborted);
-        assert_eq!(
-            code(WriteError::IdempotencyKeyReused("k".into())),
-            Code::InvalidArgument
-        );
-        assert_eq!(
-            code(AuthError::PermissionDenied("no".into()).into()),
-            Code::PermissionDenied
-        );
-        assert_eq!(code(AuthError::MissingToken.into()), Code::Unauthenticated);
-        let internal = Status::from(WriteError::from(anyhow::anyhow!("disk on fire")));
-        assert_eq!(internal.code(), Code::Internal);
-        assert_eq!(internal.message(), "internal error");
-    }
-}
+#[path = "write_tests.rs"]
+mod tests;

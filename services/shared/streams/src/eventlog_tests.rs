@@ -37,8 +37,14 @@ async fn one_server_serves_each_log_by_name() {
     let dir = civitas_testkit::temp_dir();
     let log = EventLog::of(
         [
-            ("residents".to_owned(), store_with_one_event(dir.path(), "residents").await),
-            ("safety".to_owned(), store_with_one_event(dir.path(), "safety").await),
+            (
+                "residents".to_owned(),
+                store_with_one_event(dir.path(), "residents").await,
+            ),
+            (
+                "safety".to_owned(),
+                store_with_one_event(dir.path(), "safety").await,
+            ),
         ],
         OrgTree::demo(),
     );

@@ -1,4 +1,5 @@
-//! Connecting to NATS and making sure the events stream exists with our settings.
+//! Connecting to NATS, making sure the events stream exists with our settings, and the
+//! largest event the relay can publish there.
 //!
 //! Uses only JetStream API calls that both the 2.9 series (Debian's server) and current
 //! 2.10+ servers answer: stream info/create/update and pull consumers with one filter
@@ -44,6 +45,34 @@ pub async fn connect(settings: &NatsSettings) -> anyhow::Result<async_nats::Clie
         .map_err(|_| anyhow::anyhow!("no NATS server answered at {} within 10s", settings.url))?
         .with_context(|| format!("failed to connect to NATS at {}", settings.url))?;
     Ok(client)
+}
+
+/// What the relay adds around an envelope the write shell measures: the NATS headers
+/// (`Nats-Msg-Id`, `traceparent`: about 130 bytes) and the envelope's `service` field,
+/// with room to spare for the timestamps' and positions' exact varints.
+pub const RELAY_OVERHEAD_BYTES: usize = 1024;
+
+/// The largest event envelope a write service may store so that its relay can publish
+/// it: the server's `max_payload` (from its INFO, headers included) less
+/// [`RELAY_OVERHEAD_BYTES`]. Give it to `Shell::with_max_event_bytes`.
+///
+/// Waits (at most 10 s) for the connection, since [`connect`] returns before the first
+/// INFO arrives. Servers of one cluster are expected to share `max_payload`.
+pub async fn max_event_bytes(client: &async_nats::Client) -> anyhow::Result<usize> {
+    tokio::time::timeout(Duration::from_secs(10), client.flush())
+        .await
+        .map_err(|_| anyhow::anyhow!("no NATS server answered within 10s"))?
+        .context("failed to reach NATS to read its max_payload")?;
+    let max_payload = client
+        .try_server_info()
+        .map(|info| info.max_payload)
+        .filter(|&bytes| bytes > 0)
+        .context("the NATS server sent no max_payload")?;
+    anyhow::ensure!(
+        max_payload > RELAY_OVERHEAD_BYTES,
+        "the NATS server's max_payload of {max_payload} bytes leaves no room for events"
+    );
+    Ok(max_payload - RELAY_OVERHEAD_BYTES)
 }
 
 /// Creates the stream, or updates it when its subjects, replicas or duplicate window

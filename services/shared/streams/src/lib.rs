@@ -4,10 +4,12 @@
 
 pub mod eventlog;
 pub mod jetstream;
+pub mod lease;
 pub mod relay;
 pub mod subject;
 
 pub use eventlog::EventLog;
-pub use jetstream::{connect, ensure_stream, NatsSettings};
+pub use jetstream::{connect, ensure_stream, max_event_bytes, NatsSettings, RELAY_OVERHEAD_BYTES};
+pub use lease::Lease;
 pub use relay::{run_relay, RelayConfig};
 pub use subject::StreamSettings;

@@ -3,12 +3,21 @@
 //!
 //! - One relay per service at a time: it holds a PostgreSQL advisory lock on a dedicated
 //!   connection; a standby instance waits for the lock and takes over when the holder's
-//!   connection dies.
+//!   connection dies. The holder checks that connection every 2 s however busy it is,
+//!   and stops publishing as soon as it is gone.
 //! - Publishes are pipelined: a whole batch is sent before any ack is awaited. Each
 //!   message carries `Nats-Msg-Id = event_id`, so a batch re-sent after a crash is
 //!   dropped as duplicate by JetStream inside its window (and by the projection's
 //!   per-stream versions beyond it).
-//! - The checkpoint lives in the service's own schema, next to its events.
+//! - An event that cannot be published is retried, with backoff, for as long as it
+//!   takes: skipping it would break the order every consumer relies on, and the store
+//!   is the system of record. Every later event of the service waits behind it, so the
+//!   relay says so loudly: an ERROR naming the event (at most every 10 s), the gauge
+//!   `civitas_relay_stuck_seconds` and the counter `civitas_relay_publish_failures_total`.
+//!   The write shell refuses events too large to publish, so size alone should never
+//!   cause this.
+//! - The checkpoint lives in the service's own schema, next to its events, and only
+//!   moves forward.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,12 +25,20 @@ use std::time::Duration;
 use anyhow::Context as _;
 use async_nats::jetstream;
 use async_nats::HeaderMap;
+use civitas_kernel::uuid::Uuid;
 use civitas_kernel::{Checkpoint, EventStore, RecordedEvent};
 use prost::Message as _;
 use sqlx::{Executor, PgPool};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::lease::Lease;
 use crate::subject::StreamSettings;
+
+/// Longest wait between two attempts, at the lock or at an event.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How often a relay stuck on one event repeats its ERROR.
+const STUCK_LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// How a relay runs.
 #[derive(Debug, Clone)]
@@ -66,7 +83,7 @@ pub async fn run_relay(
                     () = shutdown.cancelled() => return,
                     () = tokio::time::sleep(backoff) => {}
                 }
-                backoff = (backoff * 2).min(Duration::from_secs(5));
+                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
     }
@@ -81,35 +98,17 @@ async fn relay_while_leader(
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
     ensure_checkpoint_table(pool).await?;
-    // A connection of its own, outside the pool: the session lock lives exactly as long
-    // as this connection, and dropping it (or losing it) releases the lock.
-    let mut lock_conn = pool
-        .acquire()
-        .await
-        .context("failed to get a connection for the relay lock")?
-        .detach();
-    let key = lock_key(&config.service);
-    loop {
-        let acquired: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(key)
-            .fetch_one(&mut lock_conn)
-            .await
-            .context("failed to try the relay lock")?;
-        if acquired {
-            break;
-        }
-        tokio::select! {
-            () = shutdown.cancelled() => return Ok(()),
-            () = tokio::time::sleep(Duration::from_millis(500)) => {}
-        }
-    }
+    let lease_name = format!("civitas-relay:{}", config.service);
+    let Some(lease) = Lease::acquire(pool, &lease_name, shutdown).await? else {
+        return Ok(());
+    };
     tracing::info!(service = %config.service, "relay lock taken, publishing");
-    let result = publish_loop(config, store, pool, js, shutdown, &mut lock_conn).await;
-    // Unlock explicitly on a clean stop; on a dead connection PostgreSQL releases it.
-    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(key)
-        .execute(&mut lock_conn)
+    // The lease watches its connection beside the publishing, so a relay whose
+    // connection died stops, busy or idle, before a standby publishes too.
+    let result = lease
+        .hold(publish_loop(config, store, pool, js, shutdown))
         .await;
+    stuck_gauge(config).set(0.0);
     result
 }
 
@@ -119,11 +118,10 @@ async fn publish_loop(
     pool: &PgPool,
     js: &jetstream::Context,
     shutdown: &CancellationToken,
-    lock_conn: &mut sqlx::PgConnection,
 ) -> anyhow::Result<()> {
     let mut appended = store.appended();
     let mut checkpoint = load_checkpoint(pool, &config.service).await?;
-    let mut last_liveness = tokio::time::Instant::now();
+    let mut stuck: Option<Stuck> = None;
     loop {
         if shutdown.is_cancelled() {
             return Ok(());
@@ -133,15 +131,6 @@ async fn publish_loop(
             .await
             .context("failed to read events")?;
         if events.is_empty() {
-            // The lock lives as long as its connection: check it now and then, so a
-            // relay whose connection died stops before a standby starts publishing.
-            if last_liveness.elapsed() > Duration::from_secs(2) {
-                sqlx::query("SELECT 1")
-                    .execute(&mut *lock_conn)
-                    .await
-                    .context("relay lock connection lost")?;
-                last_liveness = tokio::time::Instant::now();
-            }
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
                 _ = appended.changed() => {}
@@ -149,23 +138,129 @@ async fn publish_loop(
             }
             continue;
         }
-        publish_batch(config, js, &events).await?;
-        let last = events.last().map_or(checkpoint, |e| e.checkpoint);
-        save_checkpoint(pool, &config.service, last).await?;
-        metrics::counter!("civitas_relay_published_total", "service" => config.service.clone())
-            .increment(events.len() as u64);
-        checkpoint = last;
+        let result = publish_batch(config, js, &events).await;
+        let published = result
+            .as_ref()
+            .map_or_else(|f| f.published, |()| events.len());
+        if let Some(last) = published.checked_sub(1).map(|i| events[i].checkpoint) {
+            save_checkpoint(pool, &config.service, last).await?;
+            metrics::counter!("civitas_relay_published_total", "service" => config.service.clone())
+                .increment(published as u64);
+            checkpoint = last;
+        }
+        match result {
+            Ok(()) => {
+                if let Some(cleared) = stuck.take() {
+                    tracing::info!(
+                        service = %config.service,
+                        event_id = %cleared.event_id,
+                        attempts = cleared.attempts,
+                        "relay published the event it was stuck on"
+                    );
+                    stuck_gauge(config).set(0.0);
+                }
+            }
+            Err(failure) => {
+                let wait = Stuck::on(&mut stuck, &failure).failed(config, &failure);
+                tokio::select! {
+                    () = shutdown.cancelled() => return Ok(()),
+                    () = tokio::time::sleep(wait) => {}
+                }
+            }
+        }
     }
 }
 
-/// Publishes a batch with every ack in flight at once, then awaits them all.
+/// An event the relay keeps failing to publish.
+struct Stuck {
+    event_id: Uuid,
+    since: Instant,
+    attempts: u64,
+    last_logged: Option<Instant>,
+    backoff: Duration,
+}
+
+impl Stuck {
+    /// The record for `failure`'s event: the current one, or a fresh one when the relay
+    /// was not stuck or was stuck on another event.
+    fn on<'a>(stuck: &'a mut Option<Stuck>, failure: &PublishFailure) -> &'a mut Stuck {
+        if stuck
+            .as_ref()
+            .is_none_or(|s| s.event_id != failure.event_id)
+        {
+            *stuck = Some(Stuck {
+                event_id: failure.event_id,
+                since: Instant::now(),
+                attempts: 0,
+                last_logged: None,
+                backoff: Duration::from_millis(100),
+            });
+        }
+        stuck.as_mut().expect("set above")
+    }
+
+    /// Counts one more failed attempt, says so, and returns how long to wait.
+    fn failed(&mut self, config: &RelayConfig, failure: &PublishFailure) -> Duration {
+        self.attempts += 1;
+        let stuck_for = self.since.elapsed();
+        metrics::counter!("civitas_relay_publish_failures_total", "service" => config.service.clone())
+            .increment(1);
+        stuck_gauge(config).set(stuck_for.as_secs_f64());
+        if self
+            .last_logged
+            .is_none_or(|at| at.elapsed() >= STUCK_LOG_EVERY)
+        {
+            tracing::error!(
+                service = %config.service,
+                event_id = %failure.event_id,
+                stream_id = %failure.stream_id,
+                attempts = self.attempts,
+                stuck_seconds = stuck_for.as_secs(),
+                error = %failure.source,
+                "relay cannot publish an event; retrying it, and every later event of the service waits"
+            );
+            self.last_logged = Some(Instant::now());
+        }
+        let wait = self.backoff;
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        wait
+    }
+}
+
+fn stuck_gauge(config: &RelayConfig) -> metrics::Gauge {
+    metrics::gauge!("civitas_relay_stuck_seconds", "service" => config.service.clone())
+}
+
+/// The event a batch stopped at, and how many events before it JetStream acknowledged.
+#[derive(Debug, thiserror::Error)]
+#[error("failed to publish event {event_id} of stream {stream_id}")]
+pub struct PublishFailure {
+    /// Events at the start of the batch that are acknowledged.
+    pub published: usize,
+    pub event_id: Uuid,
+    pub stream_id: String,
+    #[source]
+    pub source: jetstream::context::PublishError,
+}
+
+/// Publishes a batch with every ack in flight at once, then awaits them all. Stops
+/// sending at the first event that cannot be sent; an event whose ack fails may already
+/// have later events of the batch behind it in the stream (duplicates and gaps are the
+/// consumers' to handle, and the retry resends them with the same ids).
 pub async fn publish_batch(
     config: &RelayConfig,
     js: &jetstream::Context,
     events: &[RecordedEvent],
-) -> anyhow::Result<()> {
+) -> Result<(), PublishFailure> {
+    let failure = |at: usize, source| PublishFailure {
+        published: at,
+        event_id: events[at].event_id,
+        stream_id: events[at].stream_id.clone(),
+        source,
+    };
     let mut acks = Vec::with_capacity(events.len());
-    for event in events {
+    let mut unsent = None;
+    for (at, event) in events.iter().enumerate() {
         let subject = config
             .stream
             .subject(&config.service, &event.org, &event.event_type);
@@ -175,17 +270,24 @@ pub async fn publish_batch(
         if !event.traceparent.is_empty() {
             headers.insert("traceparent", event.traceparent.as_str());
         }
-        let ack = js
+        match js
             .publish_with_headers(subject, headers, payload.into())
             .await
-            .context("failed to publish an event")?;
-        acks.push(ack);
+        {
+            Ok(ack) => acks.push(ack),
+            Err(e) => {
+                unsent = Some(failure(at, e));
+                break;
+            }
+        }
     }
-    for ack in acks {
-        ack.await
-            .context("JetStream did not acknowledge an event")?;
+    // The acks of the events sent before an unsendable one still count.
+    for (at, ack) in acks.into_iter().enumerate() {
+        if let Err(e) = ack.await {
+            return Err(failure(at, e));
+        }
     }
-    Ok(())
+    unsent.map_or(Ok(()), Err)
 }
 
 async fn ensure_checkpoint_table(pool: &PgPool) -> anyhow::Result<()> {
@@ -226,10 +328,13 @@ pub async fn load_checkpoint(pool: &PgPool, service: &str) -> anyhow::Result<Che
     }))
 }
 
+/// Stores `at` unless the stored checkpoint is already at or past it: a relay that lost
+/// its lock mid-batch must not move the new holder back.
 async fn save_checkpoint(pool: &PgPool, service: &str, at: Checkpoint) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO relay_checkpoints (service, xid, position) VALUES ($1, $2, $3)
-         ON CONFLICT (service) DO UPDATE SET xid = excluded.xid, position = excluded.position, updated_at = now()",
+         ON CONFLICT (service) DO UPDATE SET xid = excluded.xid, position = excluded.position, updated_at = now()
+         WHERE (relay_checkpoints.xid, relay_checkpoints.position) < (excluded.xid, excluded.position)",
     )
     .bind(service)
     .bind(i64::try_from(at.xid).unwrap_or(i64::MAX))
@@ -240,12 +345,6 @@ async fn save_checkpoint(pool: &PgPool, service: &str, at: Checkpoint) -> anyhow
     Ok(())
 }
 
-/// A stable advisory lock key per service (FNV-1a of "civitas-relay:<service>").
-fn lock_key(service: &str) -> i64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in "civitas-relay:".bytes().chain(service.bytes()) {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash as i64
-}
+#[cfg(test)]
+#[path = "relay_tests.rs"]
+mod tests;

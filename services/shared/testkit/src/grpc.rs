@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use civitas_kernel::store::SqliteEventStore;
-use civitas_kernel::EventStore;
 use civitas_platform::app::WriteApp;
 use civitas_platform::auth::{AuthInterceptor, BearerToken, Role, TokenKeys};
 use civitas_platform::grpc::{self, ServerLimits, Services};
 use civitas_platform::org::OrgTree;
+use civitas_platform::write::Shell;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
@@ -38,14 +38,12 @@ impl TestServer {
 
     /// Serves the write service `build` makes over a fresh SQLite event store (in a
     /// temporary directory that goes with the server) and the demo org tree.
-    pub async fn serve_app<A: WriteApp>(
-        build: impl FnOnce(Arc<dyn EventStore>, OrgTree) -> A,
-    ) -> Self {
+    pub async fn serve_app<A: WriteApp>(build: impl FnOnce(Shell) -> A) -> Self {
         let dir = crate::temp_dir();
         let store = SqliteEventStore::open(&dir.path().join("events.db"))
             .await
             .expect("open a test event store");
-        let app = build(Arc::new(store), OrgTree::demo());
+        let app = build(Shell::new(Arc::new(store), OrgTree::demo()));
         let mut server =
             Self::start(|services, limits, auth| app.add_to(services, limits, auth)).await;
         server._dir = Some(dir);
@@ -81,23 +79,12 @@ impl TestServer {
 
     /// A token for `role` at org unit `org`, valid for ten minutes.
     pub fn token(&self, role: Role, org: &str) -> String {
-        self.keys
-            .issue(
-                &format!("{role}-{org}"),
-                role,
-                org,
-                Duration::from_secs(600),
-            )
-            .expect("issue a test token")
+        test_token(&self.keys, role, org)
     }
 
     /// A plain channel to the server.
     pub async fn channel(&self) -> Channel {
-        Channel::from_shared(self.url.clone())
-            .expect("server url")
-            .connect()
-            .await
-            .expect("connect to the test server")
+        connect(&self.url).await
     }
 
     /// A channel that sends a token of `role` at `org`.
@@ -107,8 +94,7 @@ impl TestServer {
 
     /// A channel that sends this token, or none.
     pub async fn channel_with(&self, token: Option<&str>) -> AuthChannel {
-        let bearer = token.map_or_else(BearerToken::none, BearerToken::new);
-        InterceptedService::new(self.channel().await, bearer)
+        connect_with(&self.url, token).await
     }
 }
 
@@ -118,4 +104,32 @@ impl Drop for TestServer {
             let _ = stop.send(());
         }
     }
+}
+
+/// A token signed with `keys` for `role` at org unit `org`, valid for ten minutes; its
+/// subject is `<role>-<org>`. For servers a test starts some other way than
+/// [`TestServer`] (the whole application, a `civitas serve` service).
+pub fn test_token(keys: &TokenKeys, role: Role, org: &str) -> String {
+    keys.issue(
+        &format!("{role}-{org}"),
+        role,
+        org,
+        Duration::from_secs(600),
+    )
+    .expect("issue a test token")
+}
+
+/// A plain channel to the server at `url` (`http://host:port`).
+pub async fn connect(url: &str) -> Channel {
+    Channel::from_shared(url.to_owned())
+        .expect("server url")
+        .connect()
+        .await
+        .expect("connect to the test server")
+}
+
+/// A channel to the server at `url` that sends this token, or none.
+pub async fn connect_with(url: &str, token: Option<&str>) -> AuthChannel {
+    let bearer = token.map_or_else(BearerToken::none, BearerToken::new);
+    InterceptedService::new(connect(url).await, bearer)
 }

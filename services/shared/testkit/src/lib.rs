@@ -10,7 +10,7 @@ mod nats;
 
 use std::time::Duration;
 
-pub use grpc::{AuthChannel, TestServer};
+pub use grpc::{connect, connect_with, test_token, AuthChannel, TestServer};
 pub use nats::{free_port, NatsServer};
 
 use sqlx::{Connection, Executor, PgConnection};

@@ -22,7 +22,7 @@ pub use values::{
     ValidationError, VolunteerId, VolunteerKind,
 };
 pub use volunteer::{
-    Donation, RecordStatus, ServiceRecord, Volunteer, VolunteerCommand, VolunteerError,
+    Donation, Ineligible, RecordStatus, ServiceRecord, Volunteer, VolunteerCommand, VolunteerError,
     VolunteerEvent, VolunteerFacts, VolunteerState, TIME_BANK_CAP_MINUTES,
 };
 

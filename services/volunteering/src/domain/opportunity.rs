@@ -10,7 +10,7 @@ use civitas_kernel::Decider;
 use super::values::{
     OpportunityId, Reason, RoleName, ServiceCategory, Spots, TeamId, TimeWindow, Title, VolunteerId,
 };
-use super::volunteer::VolunteerFacts;
+use super::volunteer::{Ineligible, VolunteerFacts};
 
 /// The opportunity decider.
 pub struct Opportunity;
@@ -148,12 +148,8 @@ pub enum OpportunityError {
     TeamNotFound,
     #[error("team belongs to another community")]
     TeamInOtherCommunity,
-    #[error("volunteer not found")]
-    VolunteerNotFound,
-    #[error("volunteer belongs to another community")]
-    VolunteerInOtherCommunity,
-    #[error("volunteer is deactivated")]
-    VolunteerInactive,
+    #[error(transparent)]
+    Volunteer(#[from] Ineligible),
     #[error("volunteer is already assigned")]
     AlreadyAssigned,
     #[error("no spots left")]
@@ -178,13 +174,7 @@ impl OpportunityError {
         use OpportunityError::*;
         match self {
             TeamNotFound | TeamInOtherCommunity => Some("team_id"),
-            VolunteerNotFound
-            | VolunteerInOtherCommunity
-            | VolunteerInactive
-            | AlreadyAssigned
-            | NotAssigned
-            | AlreadyCheckedIn
-            | NotCheckedIn
+            Volunteer(_) | AlreadyAssigned | NotAssigned | AlreadyCheckedIn | NotCheckedIn
             | AlreadyCheckedOut => Some("volunteer_id"),
             CheckOutBeforeCheckIn => Some("at"),
             AlreadyPublished | NotPublished | NoSpotsLeft | Ended => None,
@@ -249,15 +239,7 @@ impl Decider for Opportunity {
                 if now >= needs.window.ends_at() {
                     return Err(E::Ended);
                 }
-                if !volunteer.exists {
-                    return Err(E::VolunteerNotFound);
-                }
-                if volunteer.community != state.community {
-                    return Err(E::VolunteerInOtherCommunity);
-                }
-                if !volunteer.active {
-                    return Err(E::VolunteerInactive);
-                }
+                volunteer.eligible_in(&state.community)?;
                 if assignment(state, volunteer.volunteer_id).is_ok() {
                     return Err(E::AlreadyAssigned);
                 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use civitas_kernel::Decider;
 
 use super::values::{Purpose, Reason, ServiceCategory, TeamId, TeamName, VolunteerId};
-use super::volunteer::VolunteerFacts;
+use super::volunteer::{Ineligible, VolunteerFacts};
 
 /// The team decider.
 pub struct Team;
@@ -84,12 +84,8 @@ pub enum TeamError {
     AlreadyFormed,
     #[error("team is not formed")]
     NotFormed,
-    #[error("volunteer not found")]
-    VolunteerNotFound,
-    #[error("volunteer belongs to another community")]
-    VolunteerInOtherCommunity,
-    #[error("volunteer is deactivated")]
-    VolunteerInactive,
+    #[error(transparent)]
+    Volunteer(#[from] Ineligible),
     #[error("volunteer is already a member")]
     AlreadyMember,
     #[error("volunteer is not a member")]
@@ -130,15 +126,7 @@ impl Decider for Team {
             }
             TeamCommand::AddMember { volunteer } => {
                 let team_id = state.team_id.ok_or(TeamError::NotFormed)?;
-                if !volunteer.exists {
-                    return Err(TeamError::VolunteerNotFound);
-                }
-                if volunteer.community != state.community {
-                    return Err(TeamError::VolunteerInOtherCommunity);
-                }
-                if !volunteer.active {
-                    return Err(TeamError::VolunteerInactive);
-                }
+                volunteer.eligible_in(&state.community)?;
                 if state.members.contains(&volunteer.volunteer_id) {
                     return Err(TeamError::AlreadyMember);
                 }

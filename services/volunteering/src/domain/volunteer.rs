@@ -43,6 +43,33 @@ pub struct VolunteerFacts {
     pub balance_minutes: u64,
 }
 
+/// Why a volunteer may not join a team or take a spot of a community.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Ineligible {
+    #[error("volunteer not found")]
+    NotFound,
+    #[error("volunteer belongs to another community")]
+    OtherCommunity,
+    #[error("volunteer is deactivated")]
+    Inactive,
+}
+
+impl VolunteerFacts {
+    /// Whether the volunteer may serve in `community`: registered there, and active.
+    pub fn eligible_in(&self, community: &str) -> Result<(), Ineligible> {
+        if !self.exists {
+            return Err(Ineligible::NotFound);
+        }
+        if self.community != community {
+            return Err(Ineligible::OtherCommunity);
+        }
+        if !self.active {
+            return Err(Ineligible::Inactive);
+        }
+        Ok(())
+    }
+}
+
 /// What can be asked of a volunteer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VolunteerCommand {

@@ -9,15 +9,10 @@ mod commands;
 mod hours;
 mod queries;
 
-use std::sync::Arc;
-
 use civitas_kernel::command::decode_all;
-use civitas_kernel::{
-    AppendOutcome, Decider, EventCodec, EventStore, RecordedEvent, ValidationError,
-};
+use civitas_kernel::{AppendOutcome, Decider, EventCodec, RecordedEvent, ValidationError};
 use civitas_platform::auth::Caller;
 use civitas_platform::command::{required, WriteContext};
-use civitas_platform::org::OrgTree;
 use civitas_platform::write::{Shell, Target, WriteError};
 use civitas_proto::common::v1::WriteOptions;
 
@@ -34,11 +29,9 @@ pub struct Volunteering {
 }
 
 impl Volunteering {
-    /// A service over an opened event store.
-    pub fn new(store: Arc<dyn EventStore>, tree: OrgTree) -> Self {
-        Self {
-            shell: Shell::new(store, tree),
-        }
+    /// The service over its shell (event store, org tree, event size limit).
+    pub fn new(shell: Shell) -> Self {
+        Self { shell }
     }
 
     /// The state of the aggregate in `stream_id` (its default when the stream is empty).

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use crate::envelope::{Checkpoint, Metadata, NewEvent, RecordedEvent};
 
 mod postgres;
+mod sql;
 mod sqlite;
 
 pub use postgres::PostgresEventStore;
@@ -40,6 +41,12 @@ pub fn schema_name(name: &str) -> Result<&str, InvalidSchemaName> {
 /// PostgreSQL advisory lock key taken (transaction-scoped) around every civitas DDL
 /// statement, so processes starting together do not race on `CREATE ... IF NOT EXISTS`.
 pub const DDL_LOCK_KEY: i64 = 0x000C_171A_5DD1;
+
+/// The statement that takes [`DDL_LOCK_KEY`] until the end of the transaction: the first
+/// statement of every transaction that runs civitas DDL on PostgreSQL.
+pub fn ddl_lock_statement() -> String {
+    format!("SELECT pg_advisory_xact_lock({DDL_LOCK_KEY})")
+}
 
 /// The version a command expects its stream to be at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

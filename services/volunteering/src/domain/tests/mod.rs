@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::values::{OpportunityId, Reason, TeamId, VolunteerId};
-use super::volunteer::VolunteerFacts;
+use super::volunteer::{Ineligible, VolunteerFacts};
 
 const COMMUNITY: &str = "xingfu";
 

@@ -177,17 +177,17 @@ mod assign {
             exists: false,
             ..facts(me())
         }))
-        .then_error(E::VolunteerNotFound);
+        .then_error(E::Volunteer(Ineligible::NotFound));
         g().when(assign(VolunteerFacts {
             community: "heping".into(),
             ..facts(me())
         }))
-        .then_error(E::VolunteerInOtherCommunity);
+        .then_error(E::Volunteer(Ineligible::OtherCommunity));
         g().when(assign(VolunteerFacts {
             active: false,
             ..facts(me())
         }))
-        .then_error(E::VolunteerInactive);
+        .then_error(E::Volunteer(Ineligible::Inactive));
     }
 
     #[test]

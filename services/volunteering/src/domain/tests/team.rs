@@ -65,19 +65,19 @@ fn refuses_members_that_cannot_join() {
             exists: false,
             ..facts(me())
         }))
-        .then_error(TeamError::VolunteerNotFound);
+        .then_error(TeamError::Volunteer(Ineligible::NotFound));
     given::<Team>([formed()])
         .when(add(VolunteerFacts {
             community: "heping".into(),
             ..facts(me())
         }))
-        .then_error(TeamError::VolunteerInOtherCommunity);
+        .then_error(TeamError::Volunteer(Ineligible::OtherCommunity));
     given::<Team>([formed()])
         .when(add(VolunteerFacts {
             active: false,
             ..facts(me())
         }))
-        .then_error(TeamError::VolunteerInactive);
+        .then_error(TeamError::Volunteer(Ineligible::Inactive));
     given::<Team>([formed(), added(me())])
         .when(add(facts(me())))
         .then_error(TeamError::AlreadyMember);

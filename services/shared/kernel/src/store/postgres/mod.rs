@@ -21,16 +21,16 @@
 //! outcome.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Executor, PgPool, Row};
 use std::str::FromStr;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::sql::{self, StoreColumns};
 use super::{
     to_i64, to_u64, AppendError, AppendOutcome, AppendRequest, EventStore, Idempotency, StoreError,
 };
-use crate::envelope::{Checkpoint, OrgPath, RecordedEvent};
+use crate::envelope::{Checkpoint, RecordedEvent};
 
 mod batch;
 mod group;
@@ -104,8 +104,7 @@ pub(crate) async fn schema_pool(
     // CREATE SCHEMA IF NOT EXISTS races with itself across processes; one lock for all
     // civitas DDL makes concurrent starts safe.
     let mut tx = pool.begin().await?;
-    tx.execute(format!("SELECT pg_advisory_xact_lock({})", super::DDL_LOCK_KEY).as_str())
-        .await?;
+    tx.execute(super::ddl_lock_statement().as_str()).await?;
     tx.execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
         .await?;
     tx.commit().await?;
@@ -134,29 +133,17 @@ pub(crate) fn redact_url(url: &str) -> String {
 }
 
 fn decode(row: &PgRow) -> Result<RecordedEvent, StoreError> {
-    Ok(RecordedEvent {
+    let own = StoreColumns {
         event_id: row.try_get("event_id")?,
-        stream_id: row.try_get("stream_id")?,
-        stream_version: to_u64(row.try_get("stream_version")?, "stream version")?,
-        event_type: row.try_get("event_type")?,
         schema_version: u32::try_from(row.try_get::<i32, _>("schema_version")?).unwrap_or(0),
-        org: OrgPath {
-            district: row.try_get("district")?,
-            street: row.try_get("street")?,
-            community: row.try_get("community")?,
-        },
-        occurred_at: row.try_get::<DateTime<Utc>, _>("occurred_at")?,
-        recorded_at: row.try_get::<DateTime<Utc>, _>("recorded_at")?,
-        actor: row.try_get("actor")?,
-        correlation_id: row.try_get("correlation_id")?,
-        causation_id: row.try_get("causation_id")?,
-        traceparent: row.try_get("traceparent")?,
-        payload: row.try_get("payload")?,
+        occurred_at: row.try_get("occurred_at")?,
+        recorded_at: row.try_get("recorded_at")?,
         checkpoint: Checkpoint {
             xid: to_u64(row.try_get("xid")?, "xid")?,
             position: to_u64(row.try_get("position")?, "position")?,
         },
-    })
+    };
+    sql::decode(row, own)
 }
 
 #[async_trait]
@@ -171,14 +158,7 @@ impl EventStore for PostgresEventStore {
     }
 
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
-        let query = format!(
-            "SELECT {SELECT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version"
-        );
-        let rows = sqlx::query(&query)
-            .bind(stream_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(decode).collect()
+        sql::read_stream(&self.pool, SELECT_COLUMNS, decode, stream_id).await
     }
 
     async fn read_all(
@@ -192,20 +172,18 @@ impl EventStore for PostgresEventStore {
                AND xid < pg_snapshot_xmin(pg_current_snapshot()) \
              ORDER BY xid, position LIMIT $3"
         );
-        let rows = sqlx::query(&query)
+        let query = sqlx::query(&query)
             .bind(after.xid.to_string())
             .bind(to_i64(after.position, "position")?)
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(decode).collect()
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        sql::fetch_events(&self.pool, decode, query).await
     }
 
     async fn idempotent_outcome(
         &self,
         idempotency: &Idempotency,
     ) -> Result<Option<AppendOutcome>, AppendError> {
-        single::stored_outcome(&self.pool, idempotency).await
+        sql::stored_outcome(&self.pool, idempotency).await
     }
 
     fn appended(&self) -> watch::Receiver<u64> {
