@@ -239,14 +239,9 @@ pub async fn open(database_url: &str, pg_schema: Option<&str>) -> anyhow::Result
 }
 
 fn valid_schema(name: &str) -> anyhow::Result<String> {
-    let ok = !name.is_empty()
-        && name.len() <= 63
-        && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    anyhow::ensure!(ok, "invalid schema name {name:?}: use [a-z_][a-z0-9_]*");
-    Ok(name.to_owned())
+    civitas_kernel::store::schema_name(name)
+        .map(str::to_owned)
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 async fn create_schema(database_url: &str, schema: &str) -> anyhow::Result<()> {
@@ -282,6 +277,7 @@ async fn migrate(pool: &AnyPool, postgres: bool) -> Result<(), sqlx::Error> {
     let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM projection_schema")
         .fetch_all(&mut *tx)
         .await?;
+    let mut newly = Vec::new();
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)) {
         let sql = sql.replace("BYTES", bytes_type(postgres));
         sqlx::query(&sql).execute(&mut *tx).await?;
@@ -289,7 +285,10 @@ async fn migrate(pool: &AnyPool, postgres: bool) -> Result<(), sqlx::Error> {
             .bind(version)
             .execute(&mut *tx)
             .await?;
-        tracing::info!(version, "projection schema migrated");
+        newly.push(*version);
     }
-    tx.commit().await
+    tx.commit().await?;
+    // One line for the whole migration, not one per version.
+    tracing::debug!(versions = ?newly, "projection schema migrated");
+    Ok(())
 }

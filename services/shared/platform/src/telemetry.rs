@@ -25,11 +25,9 @@ use tracing_subscriber::EnvFilter;
 
 /// Filter used when `RUST_LOG` is not set: civitas at INFO; dependencies that narrate
 /// their own start (sqlx statements and migrations, OpenTelemetry's "global tracer
-/// provider is set") only from WARN. `civitas_projection::db` logs one line per schema
-/// version (17 on a fresh start); the binary logs one line when its stores are open
-/// instead. Drop that directive once the projection logs its migrations in one line.
+/// provider is set") only from WARN; the binary logs one line when its stores are open.
 pub const DEFAULT_FILTER: &str = "info,sqlx=warn,h2=warn,tower=warn,opentelemetry=warn,\
-     opentelemetry_sdk=warn,opentelemetry_otlp=warn,civitas_projection::db=warn";
+     opentelemetry_sdk=warn,opentelemetry_otlp=warn";
 
 /// The metadata key and propagator field carrying W3C trace context.
 const TRACEPARENT: &str = "traceparent";
