@@ -69,7 +69,7 @@ impl Checkpoint {
     };
 }
 
-/// An event as stored: the envelope of DESIGN.md.
+/// An event as stored: the envelope of `events.proto` (see docs/ARCHITECTURE.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedEvent {
     pub event_id: Uuid,
