@@ -200,7 +200,7 @@ macro_rules! grpc_service_server {
 /// behind the auth interceptor. One macro for the whole impl, because
 /// `#[async_trait]` must see the expanded methods.
 ///
-/// ```ignore
+/// ```text
 /// civitas_platform::grpc_service! {
 ///     Safety as SafetyService, SafetyServiceServer {
 ///         report_incident(api::ReportIncidentRequest) -> api::ReportIncidentResponse;

@@ -144,7 +144,7 @@ pub fn optional_date_from_pb(
 /// which refuses UNSPECIFIED and unknown values naming the field. Variants pair by
 /// name, so a variant added on one side only does not compile.
 ///
-/// ```ignore
+/// ```text
 /// civitas_proto::wire_enum!(pub(crate) severity_to_pb, severity_from_pb,
 ///     Severity, pb::IncidentSeverity, "severity", { Minor, Serious, Major });
 /// ```

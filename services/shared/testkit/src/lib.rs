@@ -85,7 +85,7 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 /// Retries an async check until it returns `Ok`, or panics with the last error after the
 /// patience runs out (default [`PATIENCE`]). Never a bare sleep.
 ///
-/// ```ignore
+/// ```text
 /// let kpis = eventually!(async {
 ///     let v = client.get_kpis(..).await?.into_inner();
 ///     anyhow::ensure!(v.applied_events >= 3, "applied {}", v.applied_events);
