@@ -88,3 +88,14 @@ pub struct RecordedEvent {
     pub payload: Vec<u8>,
     pub checkpoint: Checkpoint,
 }
+
+impl RecordedEvent {
+    /// Seconds from the event's commit until now (0 when the clocks disagree): the lag
+    /// of whatever stage is handling it.
+    pub fn seconds_since_recorded(&self) -> f64 {
+        (chrono::Utc::now() - self.recorded_at)
+            .to_std()
+            .unwrap_or_default()
+            .as_secs_f64()
+    }
+}

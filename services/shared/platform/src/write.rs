@@ -284,7 +284,8 @@ impl Shell {
         E: From<WriteError> + From<D::Error>,
     {
         let context = ctx.command.clone();
-        execute::<SizeChecked<D>, _>(&*self.store, stream_id, ctx.command, |state| {
+        let started = ctx.now;
+        let outcome = execute::<SizeChecked<D>, _>(&*self.store, stream_id, ctx.command, |state| {
             let events = D::decide(state, command.clone()).map_err(Refused::Rule)?;
             if let Some(max) = self.max_event_bytes {
                 check_event_sizes(&events, stream_id, &context, max).map_err(Refused::TooLarge)?;
@@ -297,7 +298,13 @@ impl Shell {
             CommandError::Rejected(Refused::TooLarge(e)) => E::from(WriteError::Invalid(e)),
             CommandError::Append(e) => E::from(WriteError::from(e)),
             CommandError::Decode(e) => E::from(WriteError::from(e)),
-        })
+        });
+        if outcome.is_ok() {
+            // The first stage of the pipeline's lag: command received → committed.
+            let took = (chrono::Utc::now() - started).to_std().unwrap_or_default();
+            metrics::histogram!("civitas_command_commit_seconds").record(took.as_secs_f64());
+        }
+        outcome
     }
 
     /// The whole path of a command on an existing aggregate of the caller's

@@ -146,6 +146,11 @@ async fn publish_loop(
             save_checkpoint(pool, &config.service, last).await?;
             metrics::counter!("civitas_relay_published_total", "service" => config.service.clone())
                 .increment(published as u64);
+            // The second stage of the pipeline's lag: committed → acknowledged by NATS.
+            let lag = metrics::histogram!("civitas_relay_lag_seconds", "service" => config.service.clone());
+            for event in &events[..published] {
+                lag.record(event.seconds_since_recorded());
+            }
             checkpoint = last;
         }
         match result {
