@@ -3,6 +3,7 @@
 //! and the `EventLogService` that serves the store itself over gRPC.
 
 pub mod eventlog;
+pub mod horizon;
 pub mod jetstream;
 pub mod lease;
 pub mod relay;

@@ -18,6 +18,8 @@
 //!   cause this.
 //! - The checkpoint lives in the service's own schema, next to its events, and only
 //!   moves forward.
+//! - When committed events wait behind a transaction held open elsewhere in the
+//!   cluster, the relay says so and names it ([`crate::horizon`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +34,7 @@ use sqlx::{Executor, PgPool};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::horizon::Horizon;
 use crate::lease::Lease;
 use crate::subject::StreamSettings;
 
@@ -122,6 +125,7 @@ async fn publish_loop(
     let mut appended = store.appended();
     let mut checkpoint = load_checkpoint(pool, &config.service).await?;
     let mut stuck: Option<Stuck> = None;
+    let mut horizon = Horizon::default();
     loop {
         if shutdown.is_cancelled() {
             return Ok(());
@@ -131,6 +135,7 @@ async fn publish_loop(
             .await
             .context("failed to read events")?;
         if events.is_empty() {
+            horizon.idle(pool, &config.service, checkpoint).await;
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
                 _ = appended.changed() => {}
@@ -152,6 +157,7 @@ async fn publish_loop(
                 lag.record(event.seconds_since_recorded());
             }
             checkpoint = last;
+            horizon.moved(&config.service);
         }
         match result {
             Ok(()) => {

@@ -5,6 +5,7 @@ use civitas_kernel::store::PostgresEventStore;
 use civitas_kernel::{AppendRequest, ExpectedVersion, Metadata, NewEvent, OrgPath};
 use civitas_testkit::{eventually, FreshDb, NatsServer};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use sqlx::Connection as _;
 
 use super::*;
 use crate::jetstream::{max_event_bytes, RELAY_OVERHEAD_BYTES};
@@ -244,4 +245,62 @@ async fn the_checkpoint_only_moves_forward() {
             "after saving {save:?}"
         );
     }
+}
+
+/// A transaction held open anywhere in the cluster holds back the gap-safe horizon:
+/// nothing committed after it is skipped, the waiting gauge rises while it is open, and
+/// everything is published once it ends.
+#[tokio::test]
+async fn an_open_transaction_holds_the_relay_back_and_it_says_so() {
+    let t = Setup::start("held_relay", NatsServer::start().expect("private nats-server")).await;
+    let first = t.append("thing-1", 10).await;
+    let stop = CancellationToken::new();
+    let relay = t.spawn_relay(&stop);
+    eventually!(async {
+        let published = t.published().await?;
+        anyhow::ensure!(published == [first.to_string()], "{published:?}");
+        Ok(())
+    });
+
+    // Another database of the same cluster: an open transaction with an id.
+    let other = civitas_testkit::fresh_postgres_db()
+        .await
+        .expect("fresh PostgreSQL database");
+    let mut holder = sqlx::PgConnection::connect(&other.url)
+        .await
+        .expect("connect");
+    holder.execute("BEGIN").await.expect("begin");
+    holder
+        .execute("SELECT pg_current_xact_id()")
+        .await
+        .expect("take a transaction id");
+
+    let held = t.append("thing-2", 10).await;
+    eventually!(async {
+        let waiting = metric("civitas_relay_waiting_seconds", &t.config.service);
+        anyhow::ensure!(waiting >= 1.0, "waiting gauge {waiting}");
+        Ok(())
+    });
+    assert_eq!(
+        t.published().await.expect("read the stream"),
+        [first.to_string()],
+        "{held} waits behind the open transaction"
+    );
+
+    holder.execute("COMMIT").await.expect("commit");
+    eventually!(async {
+        let published = t.published().await?;
+        anyhow::ensure!(
+            published == [first.to_string(), held.to_string()],
+            "{published:?}"
+        );
+        Ok(())
+    });
+    eventually!(async {
+        let waiting = metric("civitas_relay_waiting_seconds", &t.config.service);
+        anyhow::ensure!(waiting == 0.0, "waiting gauge {waiting}");
+        Ok(())
+    });
+    stop.cancel();
+    relay.await.expect("relay stops");
 }
