@@ -88,6 +88,10 @@ pub fn validate_limits(limits: &ServerLimits, prefix: &str) -> Result<(), Invali
             "per_connection_concurrency",
             limits.per_connection_concurrency == 0,
         ),
+        (
+            "max_subscriptions_per_caller",
+            limits.max_subscriptions_per_caller == 0,
+        ),
     ];
     match positive.into_iter().find(|(_, zero)| *zero) {
         Some((name, _)) => Err(InvalidSetting::new(

@@ -31,6 +31,10 @@ pub struct ServerLimits {
     pub concurrency_limit: usize,
     /// In-flight requests on one connection; more wait. Default 64.
     pub per_connection_concurrency: usize,
+    /// Open `EventLogService/Subscribe` streams per token subject (they live outside
+    /// the request deadline and concurrency limit); more are refused with
+    /// RESOURCE_EXHAUSTED. Default 4.
+    pub max_subscriptions_per_caller: usize,
 }
 
 impl Default for ServerLimits {
@@ -40,6 +44,7 @@ impl Default for ServerLimits {
             request_timeout: Duration::from_secs(10),
             concurrency_limit: 256,
             per_connection_concurrency: 64,
+            max_subscriptions_per_caller: 4,
         }
     }
 }

@@ -8,15 +8,13 @@ use tonic::Code;
 
 use super::*;
 
-async fn store_with_one_event(dir: &std::path::Path, name: &str) -> Arc<dyn EventStore> {
-    let store = SqliteEventStore::open(&dir.join(format!("{name}.db")))
-        .await
-        .expect("open store");
+/// Appends one event to `stream_id` in xingfu, whatever the stream's version.
+pub(super) async fn append_one(store: &dyn EventStore, stream_id: &str) {
     let org = OrgTree::demo().path_of("xingfu").expect("community");
     store
         .append(AppendRequest {
-            stream_id: format!("{name}-1"),
-            expected: ExpectedVersion::NoStream,
+            stream_id: stream_id.to_owned(),
+            expected: ExpectedVersion::Any,
             metadata: Metadata {
                 org,
                 actor: "staff".into(),
@@ -29,6 +27,16 @@ async fn store_with_one_event(dir: &std::path::Path, name: &str) -> Arc<dyn Even
         })
         .await
         .expect("append");
+}
+
+pub(super) async fn store_with_one_event(
+    dir: &std::path::Path,
+    name: &str,
+) -> Arc<dyn EventStore> {
+    let store = SqliteEventStore::open(&dir.join(format!("{name}.db")))
+        .await
+        .expect("open store");
+    append_one(&store, &format!("{name}-1")).await;
     Arc::new(store)
 }
 
@@ -101,4 +109,65 @@ async fn one_server_serves_each_log_by_name() {
         .await
         .expect_err("unknown log");
     assert_eq!(unknown.code(), Code::InvalidArgument);
+}
+
+#[tokio::test]
+async fn stream_heads_page_from_a_checkpoint_within_the_callers_scope() {
+    let dir = civitas_testkit::temp_dir();
+    let store = store_with_one_event(dir.path(), "residents").await;
+    for stream in ["residents-2", "residents-1", "residents-2"] {
+        append_one(store.as_ref(), stream).await;
+    }
+    let log = EventLog::new("residents", store.clone(), OrgTree::demo());
+    let server = TestServer::start(|services, limits, auth| {
+        services.add(log.server(limits, auth));
+    })
+    .await;
+    let mut admin = EventLogServiceClient::new(server.channel_as(Role::Admin, "gulou").await);
+    let heads = |page: &ListStreamHeadsResponse| -> Vec<(String, u64)> {
+        let heads = page.heads.iter();
+        heads.map(|h| (h.stream_id.clone(), h.version)).collect()
+    };
+
+    let first = admin
+        .list_stream_heads(ListStreamHeadsRequest {
+            max_events: 3,
+            ..Default::default()
+        })
+        .await
+        .expect("first page")
+        .into_inner();
+    assert_eq!(
+        heads(&first),
+        [("residents-1".to_owned(), 2), ("residents-2".to_owned(), 1)]
+    );
+    assert!(!first.at_end, "a full page may have more after it");
+    assert!(first.newest_event_at.is_some());
+
+    let second = admin
+        .list_stream_heads(ListStreamHeadsRequest {
+            after_xid: first.next_xid,
+            after_position: first.next_position,
+            max_events: 3,
+            ..Default::default()
+        })
+        .await
+        .expect("second page")
+        .into_inner();
+    assert_eq!(heads(&second), [("residents-2".to_owned(), 2)]);
+    assert!(second.at_end);
+    assert!(second.relay_pending_since.is_none(), "no relay here");
+
+    let mut other = EventLogServiceClient::new(server.channel_as(Role::Staff, "heping").await);
+    let hidden = other
+        .list_stream_heads(ListStreamHeadsRequest::default())
+        .await
+        .expect("another community's page")
+        .into_inner();
+    assert!(hidden.heads.is_empty(), "{hidden:?}");
+    assert_eq!(
+        (hidden.next_xid, hidden.next_position),
+        (second.next_xid, second.next_position),
+        "events out of scope still move the page on"
+    );
 }
