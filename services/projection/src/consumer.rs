@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-use crate::{GapFiller, Projection};
+use crate::{GapFiller, ParkedEvent, Projection};
 
 /// The source name under which the consumer's checkpoint (the stream sequence) is kept.
 pub const NATS_SOURCE: &str = "nats";
@@ -204,15 +204,22 @@ async fn consume(
         if messages.is_empty() {
             continue;
         }
-        let events = decode_batch(&messages, gaps);
+        let batch = decode_batch(&messages, &config.stream, gaps);
+        for refused in &batch.refused {
+            tracing::error!(subject = %refused.event.stream_id, event_id = %refused.event.event_id, reason = %refused.reason, "message refused and parked");
+        }
+        projection
+            .park_refused(&batch.refused)
+            .await
+            .context("failed to park refused messages")?;
         // The batch's span links to every command that produced its events, so a trace
         // can be followed from the gRPC call to the read model.
-        let span = tracing::info_span!("project_batch", events = events.len());
-        for event in events.iter().filter(|e| !e.traceparent.is_empty()) {
+        let span = tracing::info_span!("project_batch", events = batch.events.len());
+        for event in batch.events.iter().filter(|e| !e.traceparent.is_empty()) {
             civitas_platform::telemetry::link_span_to_traceparent(&span, &event.traceparent);
         }
         let applied = tracing::Instrument::instrument(
-            apply_until_done(projection, &events, gaps.as_ref(), shutdown),
+            apply_until_done(projection, &batch.events, gaps.as_ref(), shutdown),
             span,
         )
         .await;
@@ -220,6 +227,7 @@ async fn consume(
             // Stopped before the batch committed: not acknowledged, so redelivered later.
             return Ok(());
         }
+        record_lag(&messages, &batch);
         for message in &messages {
             message
                 .ack_with(AckKind::Ack)
@@ -230,36 +238,118 @@ async fn consume(
     }
 }
 
-/// Envelopes → events whose checkpoint is the JetStream sequence. A message that is not
-/// an envelope is logged and skipped: it cannot be applied, and blocking would stall
-/// every other community's figures.
-fn decode_batch(messages: &[jetstream::Message], gaps: &EventLogGapFiller) -> Vec<RecordedEvent> {
-    let mut events = Vec::with_capacity(messages.len());
+/// A fetched batch, read: the events to apply (checkpoint = JetStream sequence), and
+/// the messages refused on arrival, to be parked.
+struct Decoded {
+    events: Vec<RecordedEvent>,
+    /// The producing service of each event, as its envelope says (and its subject).
+    services: Vec<String>,
+    refused: Vec<ParkedEvent>,
+}
+
+/// Envelopes → events. A message that is not an envelope, or whose envelope
+/// contradicts its subject (another service or community than the subject names, as a
+/// forged or misrouted message would), is refused: parked with the reason, never
+/// applied, and its stream does not move, so the real event (if any) still comes from
+/// the owning service's log. Blocking instead would stall every community's figures.
+fn decode_batch(
+    messages: &[jetstream::Message],
+    stream: &StreamSettings,
+    gaps: &EventLogGapFiller,
+) -> Decoded {
+    let mut decoded = Decoded {
+        events: Vec::with_capacity(messages.len()),
+        services: Vec::with_capacity(messages.len()),
+        refused: Vec::new(),
+    };
     for message in messages {
         let sequence = message.info().map(|i| i.stream_sequence).unwrap_or(0);
-        let decoded = Envelope::decode(message.payload.clone())
-            .map_err(anyhow::Error::from)
-            .and_then(|envelope| {
-                let service = envelope.service.clone();
-                let event = civitas_proto::convert::recorded_of(envelope)?;
-                Ok((service, event))
-            });
-        match decoded {
-            Ok((service, mut event)) => {
-                gaps.note_owner(&event.stream_id, &service);
-                event.checkpoint = Checkpoint {
-                    xid: 0,
-                    position: sequence,
-                };
-                events.push(event);
-            }
+        let checkpoint = Checkpoint {
+            xid: 0,
+            position: sequence,
+        };
+        let envelope = match Envelope::decode(message.payload.clone()) {
+            Ok(envelope) => envelope,
             Err(e) => {
-                metrics::counter!("civitas_projection_undecodable_total").increment(1);
-                tracing::error!(subject = %message.subject, sequence, error = %e, "skipping a message that is not an envelope");
+                decoded
+                    .refused
+                    .push(not_an_envelope(message, checkpoint, &e.to_string()));
+                continue;
             }
+        };
+        let service = envelope.service.clone();
+        let mut event = match civitas_proto::convert::recorded_of(envelope) {
+            Ok(event) => event,
+            Err(e) => {
+                decoded
+                    .refused
+                    .push(not_an_envelope(message, checkpoint, &e.to_string()));
+                continue;
+            }
+        };
+        event.checkpoint = checkpoint;
+        let expected = stream.subject(&service, &event.org, &event.event_type);
+        if message.subject.as_str() != expected {
+            let reason = format!(
+                "the envelope (service {service:?}, community {:?}, type {:?}) does not match its subject {}",
+                event.org.community,
+                event.event_type,
+                message.subject
+            );
+            decoded
+                .refused
+                .push(ParkedEvent::refused(event, Some(service), reason));
+            continue;
         }
+        gaps.note_owner(&event.stream_id, &service);
+        decoded.events.push(event);
+        decoded.services.push(service);
     }
-    events
+    decoded
+}
+
+/// A refused message that could not be read as an event: its bytes and subject are
+/// kept (as the payload and stream id) under a fresh id.
+fn not_an_envelope(
+    message: &jetstream::Message,
+    checkpoint: Checkpoint,
+    error: &str,
+) -> ParkedEvent {
+    let now = chrono::Utc::now();
+    let event = RecordedEvent {
+        event_id: uuid::Uuid::new_v4(),
+        stream_id: message.subject.to_string(),
+        stream_version: 0,
+        event_type: String::new(),
+        schema_version: 0,
+        org: Default::default(),
+        occurred_at: now,
+        recorded_at: now,
+        actor: String::new(),
+        correlation_id: String::new(),
+        causation_id: String::new(),
+        traceparent: String::new(),
+        payload: message.payload.to_vec(),
+        checkpoint,
+    };
+    let reason = format!("not an event envelope: {error}");
+    ParkedEvent::refused(event, None, reason)
+}
+
+/// Records each applied event's lag: from its commit (`civitas_projection_lag_seconds`,
+/// the whole pipeline) and from its arrival in JetStream
+/// (`civitas_projection_consumer_lag_seconds`, this stage alone).
+fn record_lag(messages: &[jetstream::Message], batch: &Decoded) {
+    for (event, service) in batch.events.iter().zip(&batch.services) {
+        metrics::histogram!("civitas_projection_lag_seconds", "service" => service.clone())
+            .record(event.seconds_since_recorded());
+    }
+    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
+    let consumer_lag = metrics::histogram!("civitas_projection_consumer_lag_seconds");
+    for info in messages.iter().filter_map(|m| m.info().ok()) {
+        let published = i64::try_from(info.published.unix_timestamp_nanos()).unwrap_or(0);
+        consumer_lag.record(now.saturating_sub(published).max(0) as f64 / 1e9);
+    }
 }
 
 /// Applies a batch, retrying with backoff until it commits (true) or shutdown is asked

@@ -126,6 +126,17 @@ impl Projection {
         Ok(stats)
     }
 
+    /// Parks messages the consumer refused on arrival (see [`ParkedEvent::refused`]).
+    pub async fn park_refused(&self, refused: &[ParkedEvent]) -> Result<(), ProjectionError> {
+        if refused.is_empty() {
+            return Ok(());
+        }
+        let _writer = self.write.lock().await;
+        parked::park_refused(&self.pool, refused).await?;
+        metrics::counter!("civitas_projection_parked_total").increment(refused.len() as u64);
+        Ok(())
+    }
+
     /// Every parked event (see [`parked`]), oldest first.
     pub async fn parked(&self) -> Result<Vec<ParkedEvent>, ProjectionError> {
         parked::list(&self.pool).await

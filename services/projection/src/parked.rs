@@ -35,6 +35,40 @@ impl ParkedEvent {
     pub fn is_gap(&self) -> bool {
         self.missing_through.is_some()
     }
+
+    /// Whether a retry may apply it: not a gap marker (it needs the missing events
+    /// themselves) and not a message refused on arrival (it contradicts its subject, so
+    /// it is kept as evidence; the real event, if there is one, comes from its log).
+    pub fn is_retryable(&self) -> bool {
+        !self.is_gap() && self.source != REFUSED_SOURCE
+    }
+
+    /// A message the consumer refused before it reached a batch: `event` as far as it
+    /// could be read, and why.
+    pub fn refused(event: RecordedEvent, service: Option<String>, reason: String) -> Self {
+        Self {
+            event,
+            source: REFUSED_SOURCE.to_owned(),
+            service,
+            missing_through: None,
+            reason,
+            parked_at: Utc::now(),
+        }
+    }
+}
+
+/// The source of messages refused on arrival (see [`ParkedEvent::refused`]).
+pub const REFUSED_SOURCE: &str = "refused";
+
+/// Stores messages refused on arrival, in a transaction of their own: no stream moves.
+pub(crate) async fn park_refused(
+    pool: &AnyPool,
+    refused: &[ParkedEvent],
+) -> Result<(), ProjectionError> {
+    let mut tx = pool.begin().await?;
+    db::parked::park(&mut tx, refused).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// What [`crate::Projection::retry_parked`] did.
@@ -54,7 +88,8 @@ pub(crate) async fn list(pool: &AnyPool) -> Result<Vec<ParkedEvent>, ProjectionE
 
 /// Re-decodes and applies the parked events named in `event_ids` (all if `None`), one
 /// transaction each. The stream versions are left alone: the streams moved on when the
-/// events were parked. A gap marker needs the missing events themselves and stays.
+/// events were parked. Gap markers and refused messages stay (see
+/// [`ParkedEvent::is_retryable`]).
 pub(crate) async fn retry(
     pool: &AnyPool,
     event_ids: Option<&[Uuid]>,
@@ -66,7 +101,7 @@ pub(crate) async fn retry(
         .filter(|p| event_ids.is_none_or(|ids| ids.contains(&p.event.event_id)));
     for mut parked in chosen {
         let id = parked.event.event_id;
-        if parked.is_gap() {
+        if !parked.is_retryable() {
             outcome.still_parked.push(parked);
             continue;
         }
