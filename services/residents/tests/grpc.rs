@@ -232,3 +232,69 @@ async fn erasure_is_scoped_replayable_and_hides_the_person() {
         api::PersonalVisibility::Erased as i32
     );
 }
+
+/// Analysts see aggregates only: every per-person read is refused to them, saying
+/// "may not read"; district users still see the record (redacted), and the lookup by
+/// ID number is for staff of the community alone.
+#[tokio::test]
+async fn analysts_may_not_read_per_person_records() {
+    let running = Running::start().await;
+    let mut staff = running.staff("xingfu").await;
+    let (household_id, resident_id) = running.resident(&mut staff).await;
+
+    let client = |role, org: &'static str| {
+        let server = &running.server;
+        async move { ResidentsServiceClient::new(server.channel_as(role, org).await) }
+    };
+    for org in ["gulou", "huafeng", "xingfu"] {
+        let mut analyst = client(Role::Analyst, org).await;
+        let refused = [
+            analyst
+                .get_resident(api::GetResidentRequest {
+                    resident_id: resident_id.clone(),
+                })
+                .await
+                .expect_err("no resident for analysts"),
+            analyst
+                .get_household(api::GetHouseholdRequest {
+                    household_id: household_id.clone(),
+                })
+                .await
+                .expect_err("no household for analysts"),
+            analyst
+                .find_resident_by_id_number(api::FindResidentByIdNumberRequest {
+                    id_number: "11010519491231002X".into(),
+                })
+                .await
+                .expect_err("no lookup for analysts"),
+        ];
+        for status in refused {
+            assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+            assert!(status.message().contains("may not read"), "{status:?}");
+        }
+    }
+
+    let mut district = client(Role::District, "gulou").await;
+    let resident = district
+        .get_resident(api::GetResidentRequest { resident_id })
+        .await
+        .expect("district users see the record")
+        .into_inner()
+        .resident
+        .expect("resident");
+    assert_eq!(
+        resident.personal_visibility,
+        api::PersonalVisibility::Redacted as i32
+    );
+    let status = district
+        .find_resident_by_id_number(api::FindResidentByIdNumberRequest {
+            id_number: "11010519491231002X".into(),
+        })
+        .await
+        .expect_err("staff only");
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert_eq!(
+        status.message(),
+        "role district may not read this: staff of the community only"
+    );
+}

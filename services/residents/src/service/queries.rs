@@ -1,6 +1,7 @@
-//! Read handlers. Personal data is opened only for staff of the resident's own
-//! community; others in scope see the record with personal fields redacted, and an
-//! erased resident shows as erased to everyone.
+//! Read handlers. Per-person records are refused to analysts (they see aggregates
+//! only); personal data is opened only for staff of the resident's own community;
+//! others in scope see the record with personal fields redacted, and an erased
+//! resident shows as erased to everyone.
 
 use civitas_kernel::command::decode_all;
 use civitas_kernel::{Decider, OrgPath};
@@ -28,6 +29,7 @@ impl Residents {
         caller: &Caller,
         req: api::GetResidentRequest,
     ) -> Result<api::GetResidentResponse, ServiceError> {
+        caller.authorize_person_read()?;
         let id = ResidentId::parse("resident_id", req.resident_id.trim())?;
         let resident = self.resident_view(caller, &id).await?;
         Ok(api::GetResidentResponse {
@@ -41,6 +43,7 @@ impl Residents {
         caller: &Caller,
         req: api::GetHouseholdRequest,
     ) -> Result<api::GetHouseholdResponse, ServiceError> {
+        caller.authorize_person_read()?;
         let id = HouseholdId::parse("household_id", req.household_id.trim())?;
         let target = Target::new("household", id, id.stream_id());
         let (recorded, org) = self.shell.read_authorized(caller, &target).await?;
@@ -99,7 +102,7 @@ impl Residents {
         caller: &Caller,
         req: api::FindResidentByIdNumberRequest,
     ) -> Result<api::FindResidentByIdNumberResponse, ServiceError> {
-        caller.authorize_write(&caller.org_unit)?;
+        caller.authorize_staff_read(&caller.org_unit)?;
         let id_number = IdNumber::parse("id_number", &req.id_number)?;
         let hash = crypto::id_lookup_hash(&self.master, id_number.as_str());
         let not_found = || WriteError::NotFound {

@@ -1,28 +1,38 @@
 //! JWT bearer authentication and the scope rules every RPC applies.
 //!
-//! Tokens are HS256 JWTs with audience [`AUDIENCE`], a [`Role`] and an org unit code.
+//! Tokens are HS256 JWTs with issuer [`ISSUER`], audience [`AUDIENCE`], a [`Role`] and
+//! an org unit code, and a lifetime (`exp - iat`) no longer than [`TokenLifetimes`]
+//! allows for the role: hours for people, days for services.
 //! [`AuthInterceptor`] verifies the `authorization: Bearer <jwt>` metadata of every
 //! request and leaves a [`Caller`] in its extensions; handlers fetch it with [`caller`]
 //! and ask it [`Caller::authorize_write`] / [`Caller::authorize_read`]. The community a
-//! command acts on comes from the caller's scope, never from the request body.
+//! command acts on comes from the caller's scope, never from the request body. A
+//! [`Role::Service`] token passes only the event log's interceptor.
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use tonic::service::Interceptor;
 use tonic::{Request, Status};
 
 use crate::org::OrgTree;
 
+mod token;
+use token::shown_secs;
+pub use token::{Claims, TokenKeys, TokenLifetimes};
+
 /// The `aud` claim every civitas token carries.
 pub const AUDIENCE: &str = "civitas";
 
-/// Clock skew tolerated when checking `exp`, in seconds.
+/// The `iss` claim civitas puts in every token and requires of every token.
+pub const ISSUER: &str = "civitas";
+
+/// The one gRPC service a [`Role::Service`] token may call.
+pub const EVENT_LOG_SERVICE: &str = "civitas.eventlog.v1.EventLogService";
+
+/// Clock skew tolerated when checking `exp`, `nbf` and `iat`, in seconds.
 const LEEWAY_SECS: u64 = 5;
 
 /// Why a caller is not authenticated or not allowed to do something.
@@ -43,6 +53,27 @@ pub enum AuthError {
     /// The token is meant for another audience.
     #[error("token audience is not {AUDIENCE}")]
     WrongAudience,
+    /// The token was issued by someone else.
+    #[error("token issuer is not {ISSUER}")]
+    WrongIssuer,
+    /// The token's `nbf` is still ahead.
+    #[error("token not yet valid")]
+    NotYetValid,
+    /// The token's `iat` is ahead of the clock.
+    #[error("token issued in the future")]
+    IssuedInFuture,
+    /// The token lives longer than its role allows (refused when issuing and when
+    /// verifying).
+    #[error(
+        "token lifetime {} exceeds the maximum of {} for role {role}",
+        shown_secs(*.lifetime_secs),
+        shown_secs(*.max_secs)
+    )]
+    LifetimeTooLong {
+        role: Role,
+        lifetime_secs: u64,
+        max_secs: u64,
+    },
     /// The token failed another check (algorithm, missing claim, ...).
     #[error("invalid token: {0}")]
     InvalidToken(String),
@@ -62,6 +93,10 @@ impl From<AuthError> for Status {
             | AuthError::Expired
             | AuthError::InvalidSignature
             | AuthError::WrongAudience
+            | AuthError::WrongIssuer
+            | AuthError::NotYetValid
+            | AuthError::IssuedInFuture
+            | AuthError::LifetimeTooLong { .. }
             | AuthError::InvalidToken(_) => Status::unauthenticated(err.to_string()),
             AuthError::PermissionDenied(msg) => Status::permission_denied(msg),
             AuthError::Signing(_) => crate::error::internal(&err),
@@ -92,6 +127,9 @@ pub enum Role {
     Analyst,
     /// Platform admin: read everything.
     Admin,
+    /// Another civitas service (the projection, a rebuild): read the event logs below
+    /// its org unit and nothing else.
+    Service,
 }
 
 impl Role {
@@ -102,7 +140,14 @@ impl Role {
             Role::District => "district",
             Role::Analyst => "analyst",
             Role::Admin => "admin",
+            Role::Service => "service",
         }
+    }
+
+    /// Whether a person holds tokens of this role (a service is not one), which sets
+    /// how long its tokens may live.
+    pub fn is_person(self) -> bool {
+        self != Role::Service
     }
 }
 
@@ -114,7 +159,7 @@ impl fmt::Display for Role {
 
 /// A string that names no [`Role`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role {0:?}: expected staff, district, analyst or admin")]
+#[error("unknown role {0:?}: expected staff, district, analyst, admin or service")]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {
@@ -126,87 +171,9 @@ impl FromStr for Role {
             "district" => Ok(Role::District),
             "analyst" => Ok(Role::Analyst),
             "admin" => Ok(Role::Admin),
+            "service" => Ok(Role::Service),
             other => Err(UnknownRole(other.to_owned())),
         }
-    }
-}
-
-/// The JWT payload.
-#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
-pub struct Claims {
-    /// Who the token was issued to.
-    pub sub: String,
-    pub role: Role,
-    /// Org unit code the role applies to.
-    pub org: String,
-    pub aud: String,
-    /// Issued at, seconds since the Unix epoch.
-    pub iat: i64,
-    /// Expires at, seconds since the Unix epoch.
-    pub exp: i64,
-}
-
-/// The HS256 key pair used to issue and verify tokens.
-pub struct TokenKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-}
-
-impl TokenKeys {
-    /// Builds keys from a shared secret.
-    pub fn new(secret: &[u8]) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "aud", "sub"]);
-        validation.leeway = LEEWAY_SECS;
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
-        }
-    }
-
-    /// Issues a token for `sub` with `role` over org unit `org`, valid for `ttl`.
-    pub fn issue(
-        &self,
-        sub: &str,
-        role: Role,
-        org: &str,
-        ttl: Duration,
-    ) -> Result<String, AuthError> {
-        let now = chrono::Utc::now().timestamp();
-        let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
-        self.sign(&Claims {
-            sub: sub.to_owned(),
-            role,
-            org: org.to_owned(),
-            aud: AUDIENCE.to_owned(),
-            iat: now,
-            exp: now.saturating_add(ttl),
-        })
-    }
-
-    /// Signs arbitrary claims; `issue` is the normal entry point.
-    fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
-            .map_err(AuthError::Signing)
-    }
-
-    /// Checks signature, expiry and audience and returns the claims.
-    pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|err| match err.kind() {
-                ErrorKind::ExpiredSignature => AuthError::Expired,
-                ErrorKind::InvalidSignature => AuthError::InvalidSignature,
-                ErrorKind::InvalidAudience => AuthError::WrongAudience,
-                ErrorKind::InvalidToken
-                | ErrorKind::Base64(_)
-                | ErrorKind::Json(_)
-                | ErrorKind::Utf8(_) => AuthError::MalformedToken,
-                _ => AuthError::InvalidToken(err.to_string()),
-            })
     }
 }
 
@@ -238,16 +205,19 @@ impl Caller {
         }
     }
 
-    /// Allows reading `org_unit`: staff their own community, district and analyst roles
-    /// any unit within their org unit, admins everything.
+    /// Allows reading `org_unit`: staff their own community, district, analyst and
+    /// service roles any unit within their org unit, admins everything.
     ///
     /// Analysts pass for the same units as district offices; handlers that return
-    /// personal data must refuse them separately.
+    /// per-person records refuse them with [`Caller::authorize_person_read`]. Service
+    /// tokens reach only the event log (the interceptor refuses them elsewhere).
     pub fn authorize_read(&self, org_unit: &str, tree: &OrgTree) -> Result<(), AuthError> {
         let allowed = match self.role {
             Role::Admin => true,
             Role::Staff => self.org_unit == org_unit,
-            Role::District | Role::Analyst => tree.is_within(org_unit, &self.org_unit),
+            Role::District | Role::Analyst | Role::Service => {
+                tree.is_within(org_unit, &self.org_unit)
+            }
         };
         if allowed {
             Ok(())
@@ -258,6 +228,37 @@ impl Caller {
                 self.org_unit,
                 shown(org_unit)
             )))
+        }
+    }
+}
+
+impl Caller {
+    /// Allows reading per-person records (one resident, one household) to every role
+    /// but analysts and services, who see aggregates only; the scope is checked
+    /// separately with [`Caller::authorize_read`].
+    pub fn authorize_person_read(&self) -> Result<(), AuthError> {
+        match self.role {
+            Role::Analyst | Role::Service => Err(AuthError::PermissionDenied(format!(
+                "role {} may not read per-person records",
+                self.role
+            ))),
+            Role::Staff | Role::District | Role::Admin => Ok(()),
+        }
+    }
+
+    /// Allows a read that only staff of `community` may make (a lookup by personal
+    /// data).
+    pub fn authorize_staff_read(&self, community: &str) -> Result<(), AuthError> {
+        match self.role {
+            Role::Staff if self.org_unit == community => Ok(()),
+            Role::Staff => Err(AuthError::PermissionDenied(format!(
+                "staff of {} may not read community {}",
+                self.org_unit,
+                shown(community)
+            ))),
+            role => Err(AuthError::PermissionDenied(format!(
+                "role {role} may not read this: staff of the community only"
+            ))),
         }
     }
 }
@@ -273,15 +274,31 @@ impl From<Claims> for Caller {
 }
 
 /// A tonic interceptor that authenticates every request and stores its [`Caller`].
+///
+/// It knows the service it guards once [`AuthInterceptor::serving`] names it (every
+/// `grpc_service_server!` server does): a [`Role::Service`] token passes only in front
+/// of [`EVENT_LOG_SERVICE`].
 #[derive(Clone)]
 pub struct AuthInterceptor {
     keys: Arc<TokenKeys>,
+    service: Option<&'static str>,
 }
 
 impl AuthInterceptor {
     /// Verifies tokens with `keys`.
     pub fn new(keys: Arc<TokenKeys>) -> Self {
-        Self { keys }
+        Self {
+            keys,
+            service: None,
+        }
+    }
+
+    /// The same interceptor in front of the gRPC service named `service`.
+    pub fn serving(&self, service: &'static str) -> Self {
+        Self {
+            keys: self.keys.clone(),
+            service: Some(service),
+        }
     }
 
     fn authenticate(&self, metadata: &tonic::metadata::MetadataMap) -> Result<Caller, AuthError> {
@@ -293,7 +310,13 @@ impl AuthInterceptor {
         if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
             return Err(AuthError::MalformedToken);
         }
-        self.keys.verify(token.trim()).map(Caller::from)
+        let caller = Caller::from(self.keys.verify(token.trim())?);
+        if caller.role == Role::Service && self.service != Some(EVENT_LOG_SERVICE) {
+            return Err(AuthError::PermissionDenied(
+                "role service may only read event logs".to_owned(),
+            ));
+        }
+        Ok(caller)
     }
 }
 

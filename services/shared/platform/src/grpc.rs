@@ -1,5 +1,6 @@
 //! gRPC server assembly: every civitas server gets health checking, server reflection,
-//! a per-request deadline, concurrency limits and graceful shutdown the same way.
+//! a per-request deadline, concurrency limits, the panic and oversize guard
+//! ([`crate::guard`]) and graceful shutdown the same way.
 
 use std::fmt;
 use std::future::Future;
@@ -101,9 +102,10 @@ pub const STANDARD_SERVICES: [&str; 3] = [
 /// Adds `grpc.health.v1.Health` (reporting SERVING for the overall `""` service) and
 /// `grpc.reflection.v1` and `v1alpha`, which describe every civitas proto but list only
 /// the services served here. Applies the request timeout and both concurrency limits
-/// from `limits`; the message size limit is applied on each generated server (see
-/// [`grpc_service!`](crate::grpc_service)), since it is a property of the generated
-/// service, not of the transport.
+/// from `limits` and [`GuardLayer`](crate::guard::GuardLayer) (a panicking handler
+/// answers INTERNAL, an oversize request RESOURCE_EXHAUSTED); the message size limit
+/// is applied on each generated server (see [`grpc_service!`](crate::grpc_service)),
+/// since it is a property of the generated service, not of the transport.
 pub async fn serve(
     listener: TcpListener,
     services: Services,
@@ -154,6 +156,7 @@ pub async fn serve(
         .timeout(limits.request_timeout)
         .concurrency_limit_per_connection(limits.per_connection_concurrency)
         .layer(GlobalConcurrencyLimitLayer::new(limits.concurrency_limit))
+        .layer(crate::guard::GuardLayer)
         .add_routes(routes.routes())
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
@@ -182,7 +185,8 @@ macro_rules! grpc_service_server {
                 let server = $server::new(self.clone())
                     .max_decoding_message_size(limits.max_message_bytes)
                     .max_encoding_message_size(limits.max_message_bytes);
-                ::tonic::codegen::InterceptedService::new(server, auth)
+                let name = <$server<$service> as ::tonic::server::NamedService>::NAME;
+                ::tonic::codegen::InterceptedService::new(server, auth.serving(name))
             }
         }
 

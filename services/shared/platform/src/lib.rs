@@ -11,6 +11,7 @@ pub mod command;
 pub mod config;
 pub mod error;
 pub mod grpc;
+pub mod guard;
 pub mod org;
 pub mod secrets;
 pub mod telemetry;

@@ -99,13 +99,33 @@ pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
     }
 }
 
-/// A required instant from a request, naming `field` when absent or out of range.
+/// The first and last year a request may name, in dates and instants alike: wide
+/// enough for any birth date or plan, narrow enough that adding days, margins or
+/// periods to an accepted value can never leave chrono's range.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
+/// Refuses a day outside [`YEARS`], naming `field`.
+fn in_years(day: NaiveDate, field: &'static str) -> Result<(), ValidationError> {
+    if YEARS.contains(&day.year()) {
+        Ok(())
+    } else {
+        Err(ValidationError::new(
+            field,
+            format!("must be in the years {} to {}", YEARS.start(), YEARS.end()),
+        ))
+    }
+}
+
+/// A required instant from a request, naming `field` when absent, malformed or outside
+/// [`YEARS`].
 pub fn timestamp_from_pb(
     ts: Option<prost_types::Timestamp>,
     field: &'static str,
 ) -> Result<DateTime<Utc>, ValidationError> {
     let ts = ts.ok_or_else(|| ValidationError::new(field, "is required"))?;
-    from_timestamp(Some(ts), field).map_err(|e| ValidationError::new(field, e.problem))
+    let at = from_timestamp(Some(ts), field).map_err(|e| ValidationError::new(field, e.problem))?;
+    in_years(at.date_naive(), field)?;
+    Ok(at)
 }
 
 /// The wire form of a calendar date.
@@ -118,17 +138,20 @@ pub fn date_to_pb(d: NaiveDate) -> common::Date {
     }
 }
 
-/// A required calendar date from a request, naming `field` when absent or impossible.
+/// A required calendar date from a request, naming `field` when absent, impossible or
+/// outside [`YEARS`].
 pub fn date_from_pb(
     d: Option<common::Date>,
     field: &'static str,
 ) -> Result<NaiveDate, ValidationError> {
     let d = d.ok_or_else(|| ValidationError::new(field, "is required"))?;
-    u32::try_from(d.month)
+    let day = u32::try_from(d.month)
         .ok()
         .zip(u32::try_from(d.day).ok())
         .and_then(|(month, day)| NaiveDate::from_ymd_opt(d.year, month, day))
-        .ok_or_else(|| ValidationError::new(field, "is not a calendar date"))
+        .ok_or_else(|| ValidationError::new(field, "is not a calendar date"))?;
+    in_years(day, field)?;
+    Ok(day)
 }
 
 /// An optional calendar date: absent stays `None`, present must be a real date.
@@ -250,6 +273,39 @@ mod tests {
         )
         .expect_err("negative nanos");
         assert_eq!(err.field, "at");
+    }
+
+    #[test]
+    fn dates_and_instants_outside_the_sane_years_are_refused() {
+        let year = |year| {
+            Some(common::Date {
+                year,
+                month: 1,
+                day: 1,
+            })
+        };
+        assert!(date_from_pb(year(1900), "day").is_ok());
+        assert!(date_from_pb(year(2200), "day").is_ok());
+        for bad in [1899, 2201, 262_142, -5] {
+            let err = date_from_pb(year(bad), "day").expect_err("out of the years");
+            assert_eq!(
+                (err.field, err.message.as_str()),
+                ("day", "must be in the years 1900 to 2200"),
+                "{bad}"
+            );
+        }
+        let at = |y: i32| {
+            let day = NaiveDate::from_ymd_opt(y, 12, 31).expect("date");
+            Some(timestamp(
+                day.and_hms_opt(23, 0, 0).expect("time").and_utc(),
+            ))
+        };
+        assert!(timestamp_from_pb(at(2200), "ends_at").is_ok());
+        for bad in [1899, 2201, 262_142] {
+            let err = timestamp_from_pb(at(bad), "ends_at").expect_err("out of the years");
+            assert_eq!(err.field, "ends_at", "{bad}");
+            assert_eq!(err.message, "must be in the years 1900 to 2200");
+        }
     }
 
     #[test]
