@@ -14,7 +14,7 @@ use anyhow::Context;
 use civitas_kernel::store::PostgresEventStore;
 use civitas_kernel::EventStore;
 use civitas_platform::app::WriteApp;
-use civitas_platform::auth::{AuthInterceptor, Role, TokenKeys};
+use civitas_platform::auth::{AuthInterceptor, Role, TokenKeys, TokenLifetimes};
 use civitas_platform::config::{InvalidSetting, Secret};
 use civitas_platform::grpc::{self, ServerLimits, Services};
 use civitas_platform::org::OrgTree;
@@ -78,6 +78,8 @@ pub struct ServeConfig {
     /// Projection only: the PostgreSQL schema of the read models.
     pub projection_schema: String,
     pub limits: ServerLimits,
+    /// The longest token lifetimes accepted (and issued, for the projection's own).
+    pub tokens: TokenLifetimes,
     pub max_db_connections: u32,
 }
 
@@ -99,6 +101,7 @@ impl Default for ServeConfig {
             durable: "projection".to_owned(),
             projection_schema: "projection".to_owned(),
             limits: ServerLimits::default(),
+            tokens: TokenLifetimes::default(),
             max_db_connections: 16,
         }
     }
@@ -129,6 +132,7 @@ impl ServeConfig {
             }
         }
         civitas_platform::config::validate_limits(&self.limits, "limits")?;
+        self.tokens.validate("tokens")?;
         if self.max_db_connections == 0 {
             return Err(InvalidSetting::new(
                 "max_db_connections",
@@ -174,7 +178,10 @@ impl ServiceApp {
     /// PostgreSQL and NATS and prepares schema and stream.
     pub async fn build(kind: ServiceKind, config: ServeConfig) -> anyhow::Result<Self> {
         config.validate(kind)?;
-        let keys = Arc::new(TokenKeys::new(&config.signing_key()?));
+        let keys = Arc::new(TokenKeys::with_lifetimes(
+            &config.signing_key()?,
+            config.tokens,
+        ));
         let master = match kind {
             ServiceKind::Residents => Some(config.master_key()?),
             _ => None,
@@ -212,11 +219,12 @@ impl ServiceApp {
                         .await
                         .context("failed to open the projection")?;
                 tracing::info!(schema = %config.projection_schema, "projection open, schema migrated");
+                // The least role that heals gaps: read the event logs, nothing else.
                 let token = keys.issue(
                     "projection",
-                    Role::Admin,
+                    Role::Service,
                     &tree.root().code,
-                    Duration::from_secs(365 * 86_400),
+                    config.tokens.service,
                 )?;
                 let endpoints: Vec<(String, String)> =
                     config.event_logs.clone().into_iter().collect();

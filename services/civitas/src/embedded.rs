@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use civitas_kernel::store::SqliteEventStore;
 use civitas_platform::app::WriteApp;
-use civitas_platform::auth::{AuthInterceptor, TokenKeys};
+use civitas_platform::auth::{AuthInterceptor, TokenKeys, TokenLifetimes};
 use civitas_platform::config::InvalidSetting;
 use civitas_platform::grpc::{self, ServerLimits, Services};
 use civitas_platform::org::OrgTree;
@@ -33,6 +33,8 @@ pub struct UpConfig {
     /// Org tree TOML; the demo district when absent.
     pub org_file: Option<PathBuf>,
     pub limits: ServerLimits,
+    /// The longest token lifetimes accepted.
+    pub tokens: TokenLifetimes,
 }
 
 impl Default for UpConfig {
@@ -42,6 +44,7 @@ impl Default for UpConfig {
             listen: "127.0.0.1:50051".to_owned(),
             org_file: None,
             limits: ServerLimits::default(),
+            tokens: TokenLifetimes::default(),
         }
     }
 }
@@ -53,7 +56,8 @@ impl UpConfig {
         if self.data_dir.as_os_str().is_empty() {
             return Err(InvalidSetting::new("data_dir", "must not be empty"));
         }
-        civitas_platform::config::validate_limits(&self.limits, "limits")
+        civitas_platform::config::validate_limits(&self.limits, "limits")?;
+        self.tokens.validate("tokens")
     }
 }
 
@@ -125,7 +129,7 @@ impl Application {
         Ok(Self {
             listener,
             local_addr,
-            keys: Arc::new(TokenKeys::new(&signing)),
+            keys: Arc::new(TokenKeys::with_lifetimes(&signing, config.tokens)),
             tree,
             apps,
             projection,

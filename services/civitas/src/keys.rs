@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use civitas_platform::auth::{Role, TokenKeys};
+use civitas_platform::auth::{AuthError, Role, TokenKeys};
 use civitas_platform::config::Secret;
 use civitas_platform::org::{OrgLevel, OrgTree};
 use civitas_platform::secrets::{self, KeyBytes};
@@ -46,7 +46,8 @@ pub struct TokenRequest {
     pub org_file: Option<PathBuf>,
 }
 
-/// Signs a token after checking its org unit against the org tree.
+/// Signs a token after checking its org unit against the org tree; a lifetime beyond
+/// the role's maximum (12 h for people, 30 days for services) is refused.
 pub fn issue_token(request: &TokenRequest) -> anyhow::Result<String> {
     anyhow::ensure!(!request.ttl.is_zero(), "--ttl must be longer than 0");
     let tree = match &request.org_file {
@@ -74,5 +75,9 @@ pub fn issue_token(request: &TokenRequest) -> anyhow::Result<String> {
         );
     }
     let keys = TokenKeys::new(&signing_key(Some(dir))?);
-    Ok(keys.issue(&request.subject, request.role, org, request.ttl)?)
+    keys.issue(&request.subject, request.role, org, request.ttl)
+        .map_err(|err| match err {
+            AuthError::LifetimeTooLong { .. } => anyhow::anyhow!("{err}; choose a shorter --ttl"),
+            err => err.into(),
+        })
 }

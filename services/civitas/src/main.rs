@@ -166,13 +166,13 @@ enum Command {
     Token {
         #[arg(long, default_value = "./civitas-data")]
         data_dir: PathBuf,
-        /// staff | district | analyst | admin
+        /// staff | district | analyst | admin | service (event logs only)
         #[arg(long)]
         role: Role,
         /// Org unit code the token is scoped to (a community for staff).
         #[arg(long)]
         org: String,
-        /// Lifetime, e.g. 30m, 8h, 7d.
+        /// Lifetime, e.g. 30m, 8h, 7d: at most 12h for people, 30d for services.
         #[arg(long, default_value = "8h", value_parser = civitas_platform::config::parse_duration)]
         ttl: std::time::Duration,
         /// Token subject (who the holder is).
@@ -300,7 +300,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let tree = OrgTree::demo();
             let token = TokenKeys::new(&signing).issue(
                 "rebuild",
-                Role::Admin,
+                Role::Service,
                 &tree.root().code,
                 std::time::Duration::from_secs(86_400),
             )?;

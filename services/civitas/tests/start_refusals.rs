@@ -170,3 +170,45 @@ async fn up_refuses_zero_limits_and_short_key_files() {
         );
     }
 }
+
+/// Runs `civitas token` against a fresh keys directory; (success, stdout, stderr).
+fn token(args: &[&str]) -> (bool, String, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    civitas::keys::create_keys_dir(&dir.path().join("keys")).expect("keys");
+    let output = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .arg("token")
+        .arg("--data-dir")
+        .arg(dir.path().join("keys"))
+        .args(args)
+        .env_clear()
+        .output()
+        .expect("run the civitas binary");
+    let text = |b: Vec<u8>| String::from_utf8(b).expect("utf-8");
+    (
+        output.status.success(),
+        text(output.stdout),
+        text(output.stderr),
+    )
+}
+
+#[test]
+fn token_refuses_a_lifetime_beyond_the_role_maximum() {
+    let (ok, _, stderr) = token(&["--role", "staff", "--org", "xingfu", "--ttl", "2d"]);
+    assert!(!ok);
+    assert_eq!(
+        stderr,
+        "error: token lifetime 2d exceeds the maximum of 12h for role staff; choose a \
+         shorter --ttl\n"
+    );
+    let (ok, stdout, stderr) = token(&["--role", "staff", "--org", "xingfu", "--ttl", "12h"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim().split('.').count(), 3, "a JWT: {stdout}");
+    let (ok, _, stderr) = token(&["--role", "service", "--org", "gulou", "--ttl", "7d"]);
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = token(&["--role", "service", "--org", "gulou", "--ttl", "31d"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("maximum of 30d for role service"),
+        "{stderr}"
+    );
+}
