@@ -536,3 +536,58 @@ async fn health_and_reflection_answer_without_a_token() {
     );
     app.stop().await;
 }
+
+/// The projection's own token (role `service`) reads the event logs across the
+/// district and nothing else: no write, no per-person record, no KPI.
+#[tokio::test]
+async fn a_service_token_reads_event_logs_and_nothing_else() {
+    use civitas_proto::eventlog::v1::event_log_service_client::EventLogServiceClient;
+    use civitas_proto::eventlog::v1::ReadStreamRequest;
+
+    let app = RunningApp::start().await;
+    let mut staff = app.residents(Some(app.token(Role::Staff, "xingfu"))).await;
+    let h = staff
+        .register_household(household("幸福路 9 号"))
+        .await
+        .expect("household")
+        .into_inner();
+
+    let service = app.token(Role::Service, "gulou");
+    let channel = civitas_testkit::connect_with(&app.addr, Some(&service)).await;
+    let read = EventLogServiceClient::new(channel)
+        .read_stream(ReadStreamRequest {
+            stream_id: format!("household-{}", h.household_id),
+            after_version: 0,
+            service: "residents".into(),
+        })
+        .await
+        .expect("a service token reads the event log")
+        .into_inner();
+    assert_eq!(read.envelopes.len(), 1);
+
+    let mut as_service = app.residents(Some(service.clone())).await;
+    let refused = [
+        as_service
+            .register_household(household("幸福路 10 号"))
+            .await
+            .expect_err("no write"),
+        as_service
+            .get_household(api::GetHouseholdRequest {
+                household_id: h.household_id.clone(),
+            })
+            .await
+            .expect_err("no per-person record"),
+        app.insights(Some(service))
+            .await
+            .get_kpis(GetKpisRequest {
+                org_unit: "gulou".into(),
+                period: this_month(),
+            })
+            .await
+            .expect_err("no KPI"),
+    ];
+    for status in refused {
+        assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+        assert_eq!(status.message(), "role service may only read event logs");
+    }
+}
