@@ -35,6 +35,7 @@ async fn a_poison_event_parks_and_the_next_command_is_counted_within_a_second() 
             },
             events: vec![poison],
             idempotency: None,
+            companions: Vec::new(),
         })
         .await
         .expect("append the poison event");

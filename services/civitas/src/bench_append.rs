@@ -333,6 +333,7 @@ impl Sample {
                 self.payload.clone(),
             )],
             idempotency: None,
+            companions: Vec::new(),
         }
     }
 }

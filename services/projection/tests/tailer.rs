@@ -30,6 +30,7 @@ async fn append(store: &dyn EventStore, on: &str, draft: Draft) {
         },
         events: vec![NewEvent::new(draft.event_type, 1, noon(on), draft.payload)],
         idempotency: None,
+        companions: Vec::new(),
     };
     store.append(request).await.expect("append");
 }

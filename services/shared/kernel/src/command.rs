@@ -5,7 +5,8 @@
 use crate::aggregate::Decider;
 use crate::envelope::{Metadata, NewEvent, RecordedEvent};
 use crate::store::{
-    AppendError, AppendOutcome, AppendRequest, EventStore, ExpectedVersion, Idempotency, StoreError,
+    AppendError, AppendOutcome, AppendRequest, Companion, EventStore, ExpectedVersion, Idempotency,
+    StoreError,
 };
 use chrono::{DateTime, Utc};
 
@@ -41,6 +42,8 @@ pub struct CommandContext {
     /// The version the client saw; `None` means "whatever I load now".
     pub expected_version: Option<u64>,
     pub occurred_at: DateTime<Utc>,
+    /// Rows that commit with the command's events or not at all (see [`Companion`]).
+    pub companions: Vec<Companion>,
 }
 
 /// Why a command did not produce its events.
@@ -146,6 +149,7 @@ where
                 })
                 .collect(),
             idempotency: context.idempotency.clone(),
+            companions: context.companions.clone(),
         };
         match store.append(request).await {
             Err(AppendError::Conflict { .. })

@@ -15,6 +15,7 @@ pub use aggregate::Decider;
 pub use command::{CommandContext, CommandError, DecodeError, EventCodec};
 pub use envelope::{Checkpoint, Metadata, NewEvent, OrgPath, RecordedEvent};
 pub use store::{
-    AppendError, AppendOutcome, AppendRequest, EventStore, ExpectedVersion, Idempotency, StoreError,
+    AppendError, AppendOutcome, AppendRequest, Companion, EventStore, ExpectedVersion, Idempotency,
+    StoreError,
 };
 pub use values::ValidationError;

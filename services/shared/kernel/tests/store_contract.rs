@@ -63,6 +63,7 @@ fn request(stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Ap
         metadata: metadata(),
         events,
         idempotency: None,
+        companions: Vec::new(),
     }
 }
 

@@ -84,6 +84,7 @@ impl WriteContext {
             idempotency,
             expected_version: options.expected_version,
             occurred_at: now,
+            companions: Vec::new(),
         };
         Ok(Self { command, now })
     }

@@ -44,6 +44,10 @@ pub enum WriteError {
     Conflict(String),
     #[error("idempotency key {0} was already used for a different request")]
     IdempotencyKeyReused(String),
+    /// A unique value the command's companion row claims is held already (see
+    /// `civitas_kernel::Companion`); the service says which of its values that is.
+    #[error("{0}")]
+    Taken(String),
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error(transparent)]
@@ -67,6 +71,7 @@ impl From<AppendError> for WriteError {
         match e {
             AppendError::Conflict { .. } => WriteError::Conflict(e.to_string()),
             AppendError::IdempotencyMismatch { key } => WriteError::IdempotencyKeyReused(key),
+            AppendError::Taken { .. } => WriteError::Taken(e.to_string()),
             AppendError::Store(e) => e.into(),
         }
     }
@@ -82,6 +87,7 @@ impl From<WriteError> for Status {
                 "options.idempotency_key",
                 "was already used for a different request",
             ),
+            WriteError::Taken(m) => status::already_exists(m),
             WriteError::Auth(a) => a.into(),
             WriteError::Unexpected(e) => status::internal(&format!("{e:#}")),
         }

@@ -24,6 +24,7 @@ pub(super) async fn append_one(store: &dyn EventStore, stream_id: &str) {
             },
             events: vec![NewEvent::new("ThingHappened", 1, Utc::now(), vec![1])],
             idempotency: None,
+            companions: Vec::new(),
         })
         .await
         .expect("append");

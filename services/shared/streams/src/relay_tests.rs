@@ -84,6 +84,7 @@ impl Setup {
                 },
                 events: vec![event],
                 idempotency: None,
+                companions: Vec::new(),
             })
             .await
             .expect("append");

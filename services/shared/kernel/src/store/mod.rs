@@ -1,8 +1,9 @@
 //! The event store contract and its two implementations.
 //!
 //! An append is one transaction: the optimistic concurrency check on
-//! (stream_id, stream_version), the events, and the idempotency record. A retried
-//! command with the same idempotency key gets the first outcome back and writes nothing.
+//! (stream_id, stream_version), the events, the idempotency record, and the request's
+//! [`Companion`] rows. A retried command with the same idempotency key gets the first
+//! outcome back and writes nothing.
 
 use async_trait::async_trait;
 
@@ -85,6 +86,72 @@ pub struct AppendRequest {
     pub metadata: Metadata,
     pub events: Vec<NewEvent>,
     pub idempotency: Option<Idempotency>,
+    /// Rows written with the events, in the same transaction, only if they are.
+    pub companions: Vec<Companion>,
+}
+
+/// A row change that must commit with an append's events or not at all, in a table
+/// its owner keeps beside the events (the store's PostgreSQL schema or SQLite file)
+/// and creates itself. The store writes it after the concurrency and idempotency
+/// checks admitted the request, so a refused or replayed request writes no companion,
+/// and a companion that cannot be written refuses its request alone.
+///
+/// Table and column names are code, never input: each must be a plain lowercase
+/// identifier (the rule of [`schema_name`]), or the request fails.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Companion {
+    /// Inserts one row. When a unique index already holds one of its values (including
+    /// a row of an append still being committed, which the index waits for), the
+    /// request is refused with [`AppendError::Taken`] and none of it is written.
+    Insert {
+        table: &'static str,
+        values: Vec<(&'static str, Value)>,
+    },
+    /// Sets columns of the rows whose `key` column equals its value; matching no row is
+    /// not an error.
+    Update {
+        table: &'static str,
+        set: Vec<(&'static str, Value)>,
+        key: (&'static str, Value),
+    },
+}
+
+/// A value of a [`Companion`] row, typed so that a NULL is one on both backends.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Value {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
+impl Companion {
+    /// The table it writes.
+    pub fn table(&self) -> &'static str {
+        match self {
+            Companion::Insert { table, .. } | Companion::Update { table, .. } => table,
+        }
+    }
+}
+
+/// Names the table and columns only: companion rows may hold secrets (wrapped keys).
+impl std::fmt::Debug for Companion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = |columns: &[(&'static str, Value)]| -> Vec<&'static str> {
+            columns.iter().map(|(name, _)| *name).collect()
+        };
+        match self {
+            Companion::Insert { table, values } => f
+                .debug_struct("Insert")
+                .field("table", table)
+                .field("columns", &names(values))
+                .finish(),
+            Companion::Update { table, set, key } => f
+                .debug_struct("Update")
+                .field("table", table)
+                .field("set", &names(set))
+                .field("key", &key.0)
+                .finish(),
+        }
+    }
 }
 
 /// The result of an append (or of the first append with the same idempotency key).
@@ -108,6 +175,9 @@ pub enum AppendError {
     },
     #[error("idempotency key {key} was already used for a different request")]
     IdempotencyMismatch { key: String },
+    /// A unique index of `table` refused the request's [`Companion::Insert`].
+    #[error("a unique value of the {table} row is taken")]
+    Taken { table: &'static str },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -1,6 +1,6 @@
 //! What the SQLite and the PostgreSQL store do the same way, written once over
-//! `sqlx::Database`: one append inside an open transaction, the idempotency and version
-//! lookups, reading a stream, decoding a row.
+//! `sqlx::Database`: one append inside an open transaction, its companion rows, the
+//! idempotency and version lookups, reading a stream, decoding a row.
 //!
 //! The two event tables hold the same columns, but a few have other SQL types (SQLite
 //! keeps the event id as text, times as microseconds, and records `recorded_at` itself).
@@ -15,8 +15,8 @@ use sqlx::{
 use uuid::Uuid;
 
 use super::{
-    check_fingerprint, to_i64, to_u64, AppendError, AppendOutcome, AppendRequest, Idempotency,
-    StoreError,
+    check_fingerprint, schema_name, to_i64, to_u64, AppendError, AppendOutcome, AppendRequest,
+    Companion, Idempotency, StoreError, Value,
 };
 use crate::envelope::{Checkpoint, NewEvent, OrgPath, RecordedEvent};
 
@@ -40,7 +40,8 @@ pub(super) trait AppendRows {
 
 /// Appends `request` inside the transaction open on `conn`: the stored outcome when its
 /// idempotency key was used, a conflict when the stream is not at the expected version,
-/// else its events and key.
+/// [`AppendError::Taken`] when a companion insert is refused (the caller rolls back),
+/// else its companions, events and key.
 pub(super) async fn append_in<R>(
     conn: &mut <R::Db as Database>::Connection,
     request: &AppendRequest,
@@ -55,6 +56,8 @@ where
     for<'q> i64: Encode<'q, R::Db> + Type<R::Db>,
     (String, String, i64): for<'r> FromRow<'r, <R::Db as Database>::Row>,
     (Option<i64>,): for<'r> FromRow<'r, <R::Db as Database>::Row>,
+    for<'q> Option<String>: Encode<'q, R::Db> + Type<R::Db>,
+    for<'q> Option<i64>: Encode<'q, R::Db> + Type<R::Db>,
 {
     if let Some(idem) = &request.idempotency {
         if let Some(outcome) = stored_outcome(&mut *conn, idem).await? {
@@ -68,6 +71,13 @@ where
             expected: request.expected,
             actual,
         });
+    }
+    for companion in &request.companions {
+        if !write_companion(&mut *conn, companion).await? {
+            return Err(AppendError::Taken {
+                table: companion.table(),
+            });
+        }
     }
     let meta = &request.metadata;
     let mut version = actual;
@@ -104,6 +114,82 @@ where
         version,
         replayed: false,
     })
+}
+
+/// Writes one companion row; `false` when a unique index refused an insert (nothing
+/// written). An insert that waits on a conflicting row being committed learns the
+/// outcome of that commit, so the index decides between concurrent appends.
+pub(super) async fn write_companion<'c, DB>(
+    conn: &'c mut DB::Connection,
+    companion: &Companion,
+) -> Result<bool, StoreError>
+where
+    DB: Database,
+    &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
+{
+    let (sql, values) = companion_statement(companion)?;
+    let mut query = sqlx::query::<DB>(&sql);
+    for value in values {
+        query = match value {
+            Value::Text(text) => query.bind(text.clone()),
+            Value::Int(int) => query.bind(*int),
+        };
+    }
+    match companion {
+        // RETURNING tells whether the insert happened, on both backends alike.
+        Companion::Insert { .. } => Ok(query.fetch_optional(conn).await?.is_some()),
+        Companion::Update { .. } => {
+            query.execute(conn).await?;
+            Ok(true)
+        }
+    }
+}
+
+/// The statement of a companion and its values in parameter order.
+fn companion_statement(companion: &Companion) -> Result<(String, Vec<&Value>), StoreError> {
+    let ident = |name: &'static str| {
+        schema_name(name).map_err(|_| {
+            StoreError(anyhow::anyhow!(
+                "companion identifier {name:?} is not a plain lowercase name"
+            ))
+        })
+    };
+    match companion {
+        Companion::Insert { table, values } => {
+            let columns = values
+                .iter()
+                .map(|(column, _)| ident(column))
+                .collect::<Result<Vec<_>, _>>()?;
+            let params: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING RETURNING 1",
+                ident(table)?,
+                columns.join(", "),
+                params.join(", ")
+            );
+            Ok((sql, values.iter().map(|(_, v)| v).collect()))
+        }
+        Companion::Update { table, set, key } => {
+            let assignments = set
+                .iter()
+                .zip(1..)
+                .map(|((column, _), i)| Ok(format!("{} = ${i}", ident(column)?)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let sql = format!(
+                "UPDATE {} SET {} WHERE {} = ${}",
+                ident(table)?,
+                assignments.join(", "),
+                ident(key.0)?,
+                set.len() + 1
+            );
+            let mut values: Vec<&Value> = set.iter().map(|(_, v)| v).collect();
+            values.push(&key.1);
+            Ok((sql, values))
+        }
+    }
 }
 
 /// The stream's current version (0 when it does not exist).

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod batch;
+
 use civitas_kernel::store::PostgresEventStore;
 use civitas_kernel::{AppendRequest, Idempotency, OrgPath};
 use civitas_testkit::FreshDb;

@@ -9,12 +9,17 @@
 //! the statement. So the premise may come from a read just before (two round trips) or
 //! from the requests' own expectations ([`plan::assume`], one round trip): commands
 //! load their stream before appending, so the guess is right unless they conflict.
+//!
+//! A batch holding [`Companion`](super::super::Companion) rows is the exception: it is
+//! one explicit transaction ([`with_companions`]), because whether a companion insert
+//! is refused by a unique index is only known once it ran, and a refused one refuses
+//! its request before the events are written.
 
 use std::collections::HashMap;
 
-use sqlx::PgConnection;
+use sqlx::{Connection, PgConnection, Postgres};
 
-use super::super::{to_u64, AppendRequest, StoreError};
+use super::super::{sql, to_u64, AppendRequest, StoreError};
 use super::group::{BatchError, Decided};
 use super::plan::{self, Known, Plan, Premise, StoredKey};
 
@@ -24,6 +29,9 @@ pub(super) async fn commit(
     conn: &mut PgConnection,
     requests: &[&AppendRequest],
 ) -> Result<Decided, BatchError> {
+    if requests.iter().any(|r| !r.companions.is_empty()) {
+        return with_companions(conn, requests).await;
+    }
     if let Some(assumed) = plan::assume(requests) {
         if let Some(decided) = decide_and_write(conn, requests, assumed, false).await? {
             return Ok(decided);
@@ -54,6 +62,50 @@ async fn decide_and_write(
     }
     let wrote = !plan.is_empty();
     Ok(Some((plan.results, wrote)))
+}
+
+/// Decides and writes a batch with companion rows in one transaction: read what the
+/// batch rests on, decide, write the companions of each accepted request in arrival
+/// order (re-deciding the rest without a request whose insert a unique index refused),
+/// then the events under the usual premise check. The other requests of the batch keep
+/// their shared commit.
+async fn with_companions(
+    conn: &mut PgConnection,
+    requests: &[&AppendRequest],
+) -> Result<Decided, BatchError> {
+    let mut tx = conn.begin().await?;
+    let known = load(&mut tx, requests).await?;
+    let premise = Premise::of(requests, &known)?;
+    let mut taken = HashMap::new();
+    let mut plan = plan::decide(requests, known.clone());
+    for (i, request) in requests.iter().enumerate() {
+        if request.companions.is_empty() || !plan::accepted(&plan.results[i]) {
+            continue;
+        }
+        // Several companions are all or none: a savepoint undoes the first ones when a
+        // later one is refused.
+        let mut request_tx = tx.begin().await?;
+        let mut refused = None;
+        for companion in &request.companions {
+            if !sql::write_companion::<Postgres>(&mut request_tx, companion).await? {
+                refused = Some(companion.table());
+                break;
+            }
+        }
+        match refused {
+            None => request_tx.commit().await?,
+            Some(table) => {
+                request_tx.rollback().await?;
+                taken.insert(i, table);
+                plan = plan::decide_refusing(requests, known.clone(), &taken);
+            }
+        }
+    }
+    if !write(&mut tx, &plan, &premise).await? {
+        return Err(BatchError::Raced);
+    }
+    tx.commit().await?;
+    Ok((plan.results, true))
 }
 
 /// The current versions of the batch's streams and the stored outcomes of its keys.

@@ -26,7 +26,7 @@ pub(super) struct StoredKey {
 }
 
 /// What the database holds for a batch before it is decided.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Known {
     /// Current version of every stream of the batch that exists.
     pub(super) versions: HashMap<String, u64>,
@@ -128,23 +128,41 @@ impl Plan<'_> {
 }
 
 /// Decides `requests` in order against `known`.
-pub(super) fn decide<'a>(requests: &[&'a AppendRequest], mut known: Known) -> Plan<'a> {
+pub(super) fn decide<'a>(requests: &[&'a AppendRequest], known: Known) -> Plan<'a> {
+    decide_refusing(requests, known, &HashMap::new())
+}
+
+/// Decides `requests` in order against `known`, refusing with [`AppendError::Taken`]
+/// the ones `taken` names (by index) where they would be accepted: a companion insert
+/// of theirs was refused. Requests after a refused one are decided without it, as if
+/// it had never been sent; those before it do not change.
+pub(super) fn decide_refusing<'a>(
+    requests: &[&'a AppendRequest],
+    mut known: Known,
+    taken: &HashMap<usize, &'static str>,
+) -> Plan<'a> {
     let mut plan = Plan {
         results: Vec::with_capacity(requests.len()),
         events: EventColumns::default(),
         keys: KeyColumns::default(),
     };
-    for request in requests {
-        let result = decide_one(request, &mut known, &mut plan);
+    for (i, request) in requests.iter().enumerate() {
+        let result = decide_one(request, &mut known, &mut plan, taken.get(&i).copied());
         plan.results.push(result);
     }
     plan
+}
+
+/// Whether a decided request is to be written (not refused, not replayed).
+pub(super) fn accepted(result: &Result<AppendOutcome, AppendError>) -> bool {
+    matches!(result, Ok(outcome) if !outcome.replayed)
 }
 
 fn decide_one<'a>(
     request: &'a AppendRequest,
     known: &mut Known,
     plan: &mut Plan<'a>,
+    taken: Option<&'static str>,
 ) -> Result<AppendOutcome, AppendError> {
     if let Some(idem) = &request.idempotency {
         if let Some(stored) = known.keys.get(&idem.key) {
@@ -163,6 +181,9 @@ fn decide_one<'a>(
             expected: request.expected,
             actual,
         });
+    }
+    if let Some(table) = taken {
+        return Err(AppendError::Taken { table });
     }
     let len = u64::try_from(request.events.len()).map_err(|e| StoreError(e.into()))?;
     let version = actual + len;
@@ -226,6 +247,7 @@ mod tests {
                 .map(|_| NewEvent::new("ThingHappened", 1, Utc::now(), vec![1]))
                 .collect(),
             idempotency: None,
+            companions: Vec::new(),
         }
     }
 
