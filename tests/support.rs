@@ -5,6 +5,7 @@ use civitas::{Application, UpConfig};
 use civitas_platform::auth::{Role, TokenKeys};
 use civitas_proto::insights::v1::insights_service_client::InsightsServiceClient;
 use civitas_proto::residents::v1::residents_service_client::ResidentsServiceClient;
+pub use civitas_testkit::id_number;
 use civitas_testkit::AuthChannel;
 use tonic::transport::Channel;
 use tonic::Status;
@@ -77,18 +78,6 @@ impl RunningApp {
             task.await.expect("join").expect("clean shutdown");
         }
     }
-}
-
-/// A valid 18-character resident ID for the 17 leading digits (GB 11643 check char).
-pub fn id_number(first17: &str) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: &[u8; 11] = b"10X98765432";
-    let sum: u32 = first17
-        .chars()
-        .zip(WEIGHTS)
-        .map(|(c, w)| c.to_digit(10).expect("digit") * w)
-        .sum();
-    format!("{first17}{}", CHECK[(sum % 11) as usize] as char)
 }
 
 /// The current month as a DHIS2 period ("202611") in the district's time zone.

@@ -104,15 +104,21 @@ impl Application {
                 anyhow::Ok(Shell::new(Arc::new(store), tree))
             }
         };
-        let keystore = KeyStore::open(&sqlite_url(&dir.join("residents-keys.db")), None)
+        // The keys live in the residents store's file: the store writes a key with its
+        // event, in one transaction. Keys of a data directory from before that are moved in.
+        let residents = shell(civitas_residents::NAME).await?;
+        let keystore = KeyStore::open(&sqlite_url(&dir.join("residents.db")), None)
             .await
             .context("failed to open the residents key store")?;
+        if keystore
+            .adopt_file(&dir.join("residents-keys.db"))
+            .await
+            .context("failed to move residents-keys.db into residents.db")?
+        {
+            tracing::info!("residents keys moved from residents-keys.db into residents.db");
+        }
         let apps: Vec<Box<dyn WriteApp>> = vec![
-            Box::new(civitas_residents::app(
-                shell(civitas_residents::NAME).await?,
-                keystore,
-                master,
-            )),
+            Box::new(civitas_residents::app(residents, keystore, master)),
             Box::new(civitas_activities::app(
                 shell(civitas_activities::NAME).await?,
             )),

@@ -30,11 +30,11 @@ struct Running {
 impl Running {
     async fn start() -> Self {
         let dir = civitas_testkit::temp_dir();
-        let store = SqliteEventStore::open(&dir.path().join("residents.db"))
+        let path = dir.path().join("residents.db");
+        let store = SqliteEventStore::open(&path)
             .await
             .expect("open the event store");
-        let keys_url = format!("sqlite://{}?mode=rwc", dir.path().join("keys.db").display());
-        let keys = KeyStore::open(&keys_url, None)
+        let keys = KeyStore::open(&format!("sqlite://{}?mode=rwc", path.display()), None)
             .await
             .expect("open the key store");
         let shell = Shell::new(Arc::new(store), OrgTree::demo());

@@ -8,15 +8,23 @@
 //! the subject, and the ID number may be registered again by someone new.
 //!
 //! This module is a key's lifecycle: created wrapped by the master key (see
-//! [`crate::crypto`]), unwrapped to open data, erased, or forgotten when its
-//! registration never committed. `sql` is the storage: one code path for SQLite
-//! (embedded mode, `secure_delete` on, so an erased key is overwritten in the file) and
-//! PostgreSQL (distributed mode, in the service's own schema).
+//! [`crate::crypto`]), unwrapped to open data, erased. The table lives beside the event
+//! store (the service's PostgreSQL schema in distributed mode, the same SQLite file in
+//! embedded mode, `secure_delete` on so an erased key is overwritten in the file), and
+//! a key row is only ever written by the event store, as a [`Companion`] of the
+//! registering or erasing event, in the same transaction: no key exists without its
+//! registration, an erasure that does not commit destroys nothing, and the unique index
+//! on the ID lookup hash decides between concurrent registrations of one ID number.
+//! `sql` is the storage, one code path for both backends.
 //!
 //! Erasure is complete once old copies are gone too: dead row versions until VACUUM
 //! (PostgreSQL), WAL frames until a checkpoint (SQLite), and backups per their retention.
 
 mod sql;
+
+use std::path::Path;
+
+use civitas_kernel::Companion;
 
 use crate::crypto::{self, CryptoError, DataKey, MasterKey};
 
@@ -25,12 +33,6 @@ use sql::{StoredKey, Table};
 /// What went wrong; subject ids are pseudonymous, keys and ID numbers never appear.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyStoreError {
-    /// The ID number (by its lookup hash) belongs to another subject not yet erased.
-    #[error("id number already registered to subject {existing_subject_id}")]
-    IdNumberTaken { existing_subject_id: String },
-    /// A key for this subject id exists already (erased or not).
-    #[error("subject {subject_id} already has a key")]
-    SubjectExists { subject_id: String },
     /// The stored key does not unwrap: another master key, or a corrupted row.
     #[error("key of subject {subject_id} does not unwrap (wrong master key or corrupted row)")]
     UnreadableKey {
@@ -80,7 +82,7 @@ pub enum KeyState {
     Active(DataKey),
     /// The subject was erased: its data can never be opened again.
     Erased,
-    /// No key was ever created for this subject id (or it was forgotten).
+    /// No key exists for this subject id: it was never registered.
     Unknown,
 }
 
@@ -91,49 +93,33 @@ pub struct KeyStore {
 }
 
 impl KeyStore {
-    /// Connects and creates the table if missing (idempotent).
+    /// Connects to the database of the service's event store and creates the table
+    /// if missing (idempotent); the event store writes the rows, so it must be the
+    /// same database.
     ///
-    /// For PostgreSQL, `pg_schema` names the service's schema: it is created if missing
-    /// and set as `search_path` on every connection. It is ignored for SQLite, whose URL
-    /// should allow creating the file (`sqlite://path?mode=rwc`).
+    /// For PostgreSQL, `pg_schema` names the service's schema (the event store's): it
+    /// is created if missing and set as `search_path` on every connection. It is
+    /// ignored for SQLite, whose URL names the event store's file and should allow
+    /// creating it (`sqlite://path?mode=rwc`).
     pub async fn open(url: &str, pg_schema: Option<&str>) -> Result<Self, KeyStoreError> {
         Ok(Self {
             table: Table::open(url, pg_schema).await?,
         })
     }
 
-    /// Stores `key` wrapped for a new subject.
-    ///
-    /// Fails with [`KeyStoreError::IdNumberTaken`] when `id_hash` belongs to another
-    /// subject not erased, and [`KeyStoreError::SubjectExists`] when the subject id has a
-    /// row already. The unique index decides, so concurrent registrations cannot both win.
-    pub async fn create(
-        &self,
-        subject: NewSubject,
-        key: &DataKey,
-        master: &MasterKey,
-    ) -> Result<(), KeyStoreError> {
+    /// The row that stores `key`, wrapped, for a new subject: a companion of its
+    /// registering event. The append is refused ([`civitas_kernel::AppendError::Taken`])
+    /// when `id_hash` belongs to another subject not erased (or the subject id has a row
+    /// already); the unique index decides, so concurrent registrations cannot both win.
+    pub fn created(subject: &NewSubject, key: &DataKey, master: &MasterKey) -> Companion {
         let wrapped = hex::encode(crypto::wrap(master, &subject.subject_id, key));
-        // A conflict whose cause vanished before we looked (the other row was just erased
-        // or forgotten) is retried; a few rounds settle any realistic race.
-        for _ in 0..3 {
-            if self.table.insert(&subject, &wrapped).await? {
-                return Ok(());
-            }
-            if self.table.exists(&subject.subject_id).await? {
-                return Err(KeyStoreError::SubjectExists {
-                    subject_id: subject.subject_id,
-                });
-            }
-            if let Some(hash) = &subject.id_hash {
-                if let Some(existing_subject_id) = self.find_by_id_hash(hash).await? {
-                    return Err(KeyStoreError::IdNumberTaken {
-                        existing_subject_id,
-                    });
-                }
-            }
-        }
-        Err(sqlx::Error::Protocol("subject key insert kept conflicting".into()).into())
+        sql::insert_row(subject, wrapped)
+    }
+
+    /// The change that destroys the subject's key and frees its ID number, keeping the
+    /// row marked erased: a companion of its erasure event.
+    pub fn erased(subject_id: &str) -> Companion {
+        sql::erase_row(subject_id)
     }
 
     /// Unwraps the subject's key, or says it was erased or never existed.
@@ -157,14 +143,6 @@ impl KeyStore {
             .map_err(unreadable)
     }
 
-    /// Destroys the subject's key and frees its ID number; the row stays, marked erased.
-    ///
-    /// Returns `true` if a key was destroyed now, `false` if the subject is unknown or
-    /// was erased before (so retrying an erasure is harmless).
-    pub async fn erase(&self, subject_id: &str) -> Result<bool, KeyStoreError> {
-        Ok(self.table.mark_erased(subject_id).await?)
-    }
-
     /// The subject not erased whose ID lookup hash is `id_hash`, if any.
     pub async fn find_by_id_hash(&self, id_hash: &str) -> Result<Option<String>, KeyStoreError> {
         Ok(self.table.subject_by_id_hash(id_hash).await?)
@@ -178,12 +156,25 @@ impl KeyStore {
         Ok(self.table.residents_of_household(household_id).await?)
     }
 
-    /// Deletes the subject's row outright; returns whether there was one.
-    ///
-    /// Only for undoing a key whose registering event was never appended: a subject with
-    /// events is erased with [`KeyStore::erase`], never forgotten.
-    pub async fn forget(&self, subject_id: &str) -> Result<bool, KeyStoreError> {
-        Ok(self.table.delete(subject_id).await?)
+    /// Moves the keys of a SQLite key file of its own (where `civitas up` kept them
+    /// before they shared the event store's file) into this store, then deletes that
+    /// file. Returns whether there was one; running it again is harmless.
+    pub async fn adopt_file(&self, path: &Path) -> Result<bool, KeyStoreError> {
+        if !path.exists() {
+            return Ok(false);
+        }
+        self.table.copy_from_file(path).await?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(sqlx::Error::Io(e).into())
+                }
+                _ => {}
+            }
+        }
+        Ok(true)
     }
 
     /// Closes the pool, waiting for connections in use to be returned.

@@ -1,14 +1,21 @@
 //! The storage of the key store: the `subject_keys` table on SQLite or PostgreSQL
-//! through `sqlx::Any`, one statement per row operation. Rows hold keys already wrapped
-//! (hex TEXT: no single column type holds bytes on both backends, BYTEA being unknown to
-//! SQLite and BLOB to PostgreSQL); what the rows mean is the lifecycle's business
-//! (see the parent module).
+//! through `sqlx::Any`, read here one statement per question, and written by the event
+//! store from the companion rows built here. Rows hold keys already wrapped (hex TEXT:
+//! no single column type holds bytes on both backends, BYTEA being unknown to SQLite
+//! and BLOB to PostgreSQL); what the rows mean is the lifecycle's business (see the
+//! parent module).
 
+use std::path::Path;
+
+use civitas_kernel::store::Value;
+use civitas_kernel::Companion;
 use sqlx::any::AnyPoolOptions;
-use sqlx::error::ErrorKind;
 use sqlx::{AnyConnection, AnyPool, Executor};
 
 use super::{KeyStoreError, NewSubject, SubjectKind};
+
+/// The table's name, as the event store writes its rows.
+const TABLE: &str = "subject_keys";
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS subject_keys (
     subject_id   TEXT PRIMARY KEY,
@@ -73,34 +80,6 @@ impl Table {
         Ok(Self { pool })
     }
 
-    /// Inserts a new subject's row; `false` when the subject id or the ID lookup hash
-    /// is taken (the unique indexes decide).
-    pub(super) async fn insert(
-        &self,
-        subject: &NewSubject,
-        wrapped: &str,
-    ) -> Result<bool, sqlx::Error> {
-        let inserted = sqlx::query(
-            "INSERT INTO subject_keys \
-             (subject_id, kind, community, household_id, wrapped_key, id_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&subject.subject_id)
-        .bind(subject.kind.as_str())
-        .bind(&subject.community)
-        .bind(&subject.household_id)
-        .bind(wrapped)
-        .bind(&subject.id_hash)
-        .bind(now_micros())
-        .execute(&self.pool)
-        .await;
-        match inserted {
-            Ok(_) => Ok(true),
-            Err(sqlx::Error::Database(e)) if e.kind() == ErrorKind::UniqueViolation => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
     /// The subject's key as stored.
     pub(super) async fn key(&self, subject_id: &str) -> Result<StoredKey, sqlx::Error> {
         let row: Option<(Option<String>, Option<i64>)> =
@@ -113,29 +92,6 @@ impl Table {
             Some((Some(wrapped), None)) => StoredKey::Wrapped(wrapped),
             Some(_) => StoredKey::Erased,
         })
-    }
-
-    /// Nulls the subject's key and ID lookup hash and marks the row erased; `false`
-    /// when there is no row not erased yet.
-    pub(super) async fn mark_erased(&self, subject_id: &str) -> Result<bool, sqlx::Error> {
-        let result = sqlx::query(
-            "UPDATE subject_keys SET wrapped_key = NULL, id_hash = NULL, erased_at = $1 \
-             WHERE subject_id = $2 AND erased_at IS NULL",
-        )
-        .bind(now_micros())
-        .bind(subject_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() > 0)
-    }
-
-    /// Deletes the subject's row; `false` when there was none.
-    pub(super) async fn delete(&self, subject_id: &str) -> Result<bool, sqlx::Error> {
-        let result = sqlx::query("DELETE FROM subject_keys WHERE subject_id = $1")
-            .bind(subject_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(result.rows_affected() > 0)
     }
 
     /// The subject not erased whose ID lookup hash is `id_hash`, if any.
@@ -166,14 +122,56 @@ impl Table {
         .await
     }
 
-    /// Whether the subject has a row, erased or not.
-    pub(super) async fn exists(&self, subject_id: &str) -> Result<bool, sqlx::Error> {
-        let found: Option<String> =
-            sqlx::query_scalar("SELECT subject_id FROM subject_keys WHERE subject_id = $1")
-                .bind(subject_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(found.is_some())
+    /// Copies every row of the `subject_keys` table of another SQLite file into this
+    /// one (SQLite only), keeping rows already here.
+    pub(super) async fn copy_from_file(&self, path: &Path) -> Result<(), sqlx::Error> {
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("ATTACH DATABASE $1 AS adopted")
+            .bind(path.to_string_lossy().into_owned())
+            .execute(&mut *conn)
+            .await?;
+        let copied = sqlx::query(
+            "INSERT OR IGNORE INTO main.subject_keys (subject_id, kind, community, household_id, \
+             wrapped_key, id_hash, created_at, erased_at) SELECT subject_id, kind, community, \
+             household_id, wrapped_key, id_hash, created_at, erased_at FROM adopted.subject_keys",
+        )
+        .execute(&mut *conn)
+        .await;
+        sqlx::query("DETACH DATABASE adopted")
+            .execute(&mut *conn)
+            .await?;
+        copied.map(|_| ())
+    }
+}
+
+/// The row of a new subject, inserted by the event store with its registering event.
+pub(super) fn insert_row(subject: &NewSubject, wrapped: String) -> Companion {
+    let text = |v: &str| Value::Text(Some(v.to_owned()));
+    Companion::Insert {
+        table: TABLE,
+        values: vec![
+            ("subject_id", text(&subject.subject_id)),
+            ("kind", text(subject.kind.as_str())),
+            ("community", text(&subject.community)),
+            ("household_id", Value::Text(subject.household_id.clone())),
+            ("wrapped_key", Value::Text(Some(wrapped))),
+            ("id_hash", Value::Text(subject.id_hash.clone())),
+            ("created_at", Value::Int(Some(now_micros()))),
+        ],
+    }
+}
+
+/// Nulls the subject's key and ID lookup hash and marks the row erased, by the event
+/// store with the erasure event.
+pub(super) fn erase_row(subject_id: &str) -> Companion {
+    Companion::Update {
+        table: TABLE,
+        set: vec![
+            ("wrapped_key", Value::Text(None)),
+            ("id_hash", Value::Text(None)),
+            ("erased_at", Value::Int(Some(now_micros()))),
+        ],
+        key: ("subject_id", Value::Text(Some(subject_id.to_owned()))),
     }
 }
 

@@ -1,10 +1,10 @@
 //! The register changes on an existing resident of the caller's community: moving out,
 //! residence type, floating residence verification, care categories and erasure. Each
 //! is the shell's whole path (begin → replay → target → require it is ours → command →
-//! run); erasure adds one step, destroying the data key before its event.
+//! run); erasure adds one step, its event carrying the destruction of the data key
+//! (committed together, or neither).
 
-use civitas_kernel::command::decode_all;
-use civitas_kernel::{AppendOutcome, Decider};
+use civitas_kernel::AppendOutcome;
 use civitas_platform::auth::Caller;
 use civitas_platform::command::{write_result, WriteContext};
 use civitas_proto::common::v1::{WriteOptions, WriteResult};
@@ -12,10 +12,9 @@ use civitas_proto::convert::date_from_pb;
 use civitas_proto::residents::v1 as api;
 
 use super::{parse_resident_id, resident_target, Residents};
-use crate::domain::{
-    CareCategory, Reason, ResidenceType, Resident, ResidentCommand, ResidentEvent,
-};
+use crate::domain::{CareCategory, Reason, ResidenceType, Resident, ResidentCommand};
 use crate::error::ServiceError;
+use crate::keystore::KeyStore;
 
 impl Residents {
     /// Records that a resident left the community (a reason is required).
@@ -147,7 +146,8 @@ impl Residents {
         })
     }
 
-    /// Forgets a resident: destroys their data key, then records the erasure.
+    /// Forgets a resident: records the erasure and destroys their data key, in one
+    /// transaction.
     pub async fn erase_resident(
         &self,
         caller: &Caller,
@@ -167,17 +167,17 @@ impl Residents {
 
     async fn erase(
         &self,
-        ctx: WriteContext,
+        mut ctx: WriteContext,
         resident_id: &str,
     ) -> Result<AppendOutcome, ServiceError> {
         let resident_id = parse_resident_id(resident_id)?;
         let target = resident_target(&resident_id);
-        let recorded = self.shell.require_in(&target, &ctx.org().community).await?;
-        // Destroy the key first: if the append then fails, a retry appends the event,
-        // while the opposite order could leave an "erased" resident still readable.
-        let state = Resident::fold(&decode_all::<ResidentEvent>(&recorded)?);
-        Resident::decide(&state, ResidentCommand::Erase)?;
-        self.keys.erase(&resident_id.to_string()).await?;
+        self.shell.require_in(&target, &ctx.org().community).await?;
+        // The key goes with the erasure event or not at all: an append refused or
+        // failed leaves the resident readable, and no erased resident stays readable.
+        ctx.command
+            .companions
+            .push(KeyStore::erased(&resident_id.to_string()));
         self.shell
             .run::<Resident, ServiceError>(&target.stream_id, ctx, ResidentCommand::Erase)
             .await

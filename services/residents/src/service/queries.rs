@@ -67,7 +67,7 @@ impl Residents {
             let rid = ResidentId::parse("resident_id", rid).map_err(anyhow::Error::new)?;
             match self.resident_view(caller, &rid).await {
                 Ok(r) => residents.push(r),
-                // A key whose registration never committed: not a resident.
+                // A key an older version left when its registration did not commit.
                 Err(ServiceError::Write(WriteError::NotFound { .. })) => {}
                 Err(e) => return Err(e),
             }

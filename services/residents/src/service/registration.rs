@@ -1,13 +1,14 @@
 //! The two writes that create a data subject: a household (its address sealed) and a
-//! resident (name, ID number, phone and birth date sealed). Each creates the subject's
-//! data key before its registering event, so each also undoes that key when the event
-//! does not commit.
+//! resident (name, ID number, phone and birth date sealed). Each seals the personal
+//! data with a new data key and hands the key's row to the event store as a companion
+//! of the registering event: both commit together or not at all, and the unique index
+//! on the ID lookup hash refuses a second resident with one ID number.
 
 use civitas_kernel::command::load;
 use civitas_kernel::{AppendOutcome, Decider};
 use civitas_platform::auth::Caller;
 use civitas_platform::command::{required, write_result, WriteContext};
-use civitas_platform::write::created_id;
+use civitas_platform::write::{created_id, WriteError};
 use civitas_proto::convert::{date_from_pb, date_to_pb};
 use civitas_proto::residents::v1 as api;
 use prost::Message;
@@ -20,7 +21,7 @@ use crate::domain::{
     Sealed, Sex, ValidationError,
 };
 use crate::error::ServiceError;
-use crate::keystore::{KeyStoreError, NewSubject, SubjectKind};
+use crate::keystore::{KeyStore, NewSubject, SubjectKind};
 
 impl Residents {
     /// Registers a household in the caller's community; its address is sealed.
@@ -48,7 +49,7 @@ impl Residents {
 
     async fn new_household(
         &self,
-        ctx: WriteContext,
+        mut ctx: WriteContext,
         req: &api::RegisterHouseholdRequest,
     ) -> Result<AppendOutcome, ServiceError> {
         let address = Address::parse("address", &req.address)?;
@@ -67,7 +68,7 @@ impl Residents {
         let personal = api::HouseholdPersonal {
             address: address.as_str().to_owned(),
         };
-        let sealed = self.seal_new_subject(subject, &personal).await?;
+        let sealed = self.seal_new_subject(&mut ctx, &subject, &personal);
         let command = HouseholdCommand::Register {
             household_id,
             community,
@@ -75,11 +76,8 @@ impl Residents {
             building,
             address: sealed,
         };
-        let outcome = self
-            .shell
+        self.shell
             .run::<Household, ServiceError>(&household_id.stream_id(), ctx, command)
-            .await;
-        self.forget_on_failure(&household_id.to_string(), outcome)
             .await
     }
 
@@ -104,7 +102,7 @@ impl Residents {
 
     async fn new_resident(
         &self,
-        ctx: WriteContext,
+        mut ctx: WriteContext,
         req: &api::RegisterResidentRequest,
     ) -> Result<AppendOutcome, ServiceError> {
         let today = ctx.today();
@@ -200,75 +198,38 @@ impl Residents {
             household_id: Some(household_id.to_string()),
             id_hash: Some(crypto::id_lookup_hash(&self.master, id_number.as_str())),
         };
-        let sealed = self.seal_new_subject(subject, &personal).await?;
+        let sealed = self.seal_new_subject(&mut ctx, &subject, &personal);
         if let ResidentCommand::Register { personal, .. } = &mut command {
             *personal = sealed;
         }
-        let outcome = self
-            .shell
+        self.shell
             .run::<Resident, ServiceError>(&resident_id.stream_id(), ctx, command)
-            .await;
-        self.forget_on_failure(&resident_id.to_string(), outcome)
             .await
+            .map_err(|e| match e {
+                // The key row's unique ID lookup hash refused it: the number is taken.
+                ServiceError::Write(WriteError::Taken(_)) => ServiceError::IdNumberTaken,
+                other => other,
+            })
     }
 
-    /// Creates the subject's data key and seals its personal data with it. An ID number
-    /// held by a key whose registration never committed (a crash between key and event)
-    /// is released and retried once.
-    async fn seal_new_subject(
+    /// Seals the subject's personal data with a new data key, and adds the key's row to
+    /// the command as a companion of its event.
+    fn seal_new_subject(
         &self,
-        subject: NewSubject,
+        ctx: &mut WriteContext,
+        subject: &NewSubject,
         personal: &impl Message,
-    ) -> Result<Sealed, ServiceError> {
+    ) -> Sealed {
         let key = DataKey::generate();
-        let subject_id = subject.subject_id.clone();
-        match self.keys.create(subject.clone(), &key, &self.master).await {
-            Ok(()) => {}
-            Err(KeyStoreError::IdNumberTaken {
-                existing_subject_id,
-            }) => {
-                let stream = format!("resident-{existing_subject_id}");
-                if !self.shell.store().read_stream(&stream).await?.is_empty() {
-                    return Err(ServiceError::IdNumberTaken);
-                }
-                self.keys.forget(&existing_subject_id).await?;
-                self.keys
-                    .create(subject, &key, &self.master)
-                    .await
-                    .map_err(|e| match e {
-                        KeyStoreError::IdNumberTaken { .. } => ServiceError::IdNumberTaken,
-                        other => other.into(),
-                    })?;
-            }
-            Err(e) => return Err(e.into()),
-        }
+        let subject_id = &subject.subject_id;
         let sealed = crypto::seal(&key, subject_id.as_bytes(), &personal.encode_to_vec());
-        Ok(Sealed {
-            key_id: subject_id,
+        ctx.command
+            .companions
+            .push(KeyStore::created(subject, &key, &self.master));
+        Sealed {
+            key_id: subject_id.clone(),
             nonce: sealed.nonce,
             ciphertext: sealed.ciphertext,
-        })
-    }
-
-    /// Removes a freshly created key when its registration did not commit.
-    async fn forget_on_failure(
-        &self,
-        subject_id: &str,
-        outcome: Result<AppendOutcome, ServiceError>,
-    ) -> Result<AppendOutcome, ServiceError> {
-        match outcome {
-            Ok(o) if o.replayed => {
-                // A concurrent retry won: our key is unused.
-                let _ = self.keys.forget(subject_id).await;
-                Ok(o)
-            }
-            Ok(o) => Ok(o),
-            Err(e) => {
-                if let Err(forget) = self.keys.forget(subject_id).await {
-                    tracing::warn!(subject = %subject_id, error = %forget, "failed to forget an unused key");
-                }
-                Err(e)
-            }
         }
     }
 }

@@ -119,3 +119,16 @@ pub fn temp_dir() -> tempfile::TempDir {
         .tempdir()
         .expect("create temp dir")
 }
+
+/// A valid 18-character mainland resident ID number for its 17 leading digits (the
+/// GB 11643 check character appended).
+pub fn id_number(first17: &str) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    let sum: u32 = first17
+        .chars()
+        .zip(WEIGHTS)
+        .map(|(c, w)| c.to_digit(10).expect("digit") * w)
+        .sum();
+    format!("{first17}{}", CHECK[(sum % 11) as usize] as char)
+}
