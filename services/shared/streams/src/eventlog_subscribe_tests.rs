@@ -71,20 +71,26 @@ async fn subscriptions_are_capped_per_caller() {
 
     let first = follow(&mut admin).await.expect("first");
     let _second = follow(&mut admin).await.expect("second");
-    let refused = follow(&mut admin).await.expect_err("a third of the same caller");
+    let refused = follow(&mut admin)
+        .await
+        .expect_err("a third of the same caller");
     assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
     assert!(
         refused.message().contains("max_subscriptions_per_caller"),
         "{refused:?}"
     );
-    let _other = follow(&mut district).await.expect("another caller has its own cap");
+    let _other = follow(&mut district)
+        .await
+        .expect("another caller has its own cap");
 
     drop(first);
     civitas_testkit::eventually!(async {
         anyhow::ensure!(log.subscriptions.held("admin-gulou") < 2, "slot still held");
         Ok(())
     });
-    follow(&mut admin).await.expect("a closed subscription frees its slot");
+    follow(&mut admin)
+        .await
+        .expect("a closed subscription frees its slot");
 }
 
 #[tokio::test]
@@ -140,7 +146,10 @@ async fn subscriptions_end_when_the_server_shuts_down() {
     let status = ended.expect_err("ended with a status");
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
     civitas_testkit::eventually!(async {
-        anyhow::ensure!(log.subscriptions.held("admin-gulou") == 0, "slot still held");
+        anyhow::ensure!(
+            log.subscriptions.held("admin-gulou") == 0,
+            "slot still held"
+        );
         Ok(())
     });
 }

@@ -30,10 +30,7 @@ pub(super) async fn append_one(store: &dyn EventStore, stream_id: &str) {
         .expect("append");
 }
 
-pub(super) async fn store_with_one_event(
-    dir: &std::path::Path,
-    name: &str,
-) -> Arc<dyn EventStore> {
+pub(super) async fn store_with_one_event(dir: &std::path::Path, name: &str) -> Arc<dyn EventStore> {
     let store = SqliteEventStore::open(&dir.join(format!("{name}.db")))
         .await
         .expect("open store");
