@@ -32,7 +32,10 @@ impl From<ServiceError> for Status {
             ServiceError::Write(e) => e.into(),
             ServiceError::Incident(e) => status::rule(e.field(), e.to_string()),
             ServiceError::Patrol(e) => status::rule(e.field(), e.to_string()),
-            ServiceError::Inspection(e) => status::rule(e.field(), e.to_string()),
+            ServiceError::Inspection(e) => match e.invalid_field() {
+                Some(field) => status::invalid_argument(field, e.to_string()),
+                None => status::rule(e.field(), e.to_string()),
+            },
             ServiceError::Rectification(e) => match e {
                 RectificationError::InspectionNotFound => {
                     status::not_found("inspection", "named by inspection_id")
@@ -40,7 +43,10 @@ impl From<ServiceError> for Status {
                 RectificationError::InspectionInOtherCommunity => {
                     Status::permission_denied("the inspection belongs to another community")
                 }
-                other => status::rule(other.field(), other.to_string()),
+                other => match other.invalid_field() {
+                    Some(field) => status::invalid_argument(field, other.to_string()),
+                    None => status::rule(other.field(), other.to_string()),
+                },
             },
         }
     }
@@ -68,11 +74,11 @@ mod tests {
         assert_eq!(code(PatrolError::NotStarted), Code::FailedPrecondition);
         assert_eq!(
             code(InspectionError::FailWithoutHazard),
-            Code::FailedPrecondition
+            Code::InvalidArgument
         );
         assert_eq!(
             code(RectificationError::DeadlineNotAfterToday),
-            Code::FailedPrecondition
+            Code::InvalidArgument
         );
         assert_eq!(code(RectificationError::InspectionNotFound), Code::NotFound);
         assert_eq!(

@@ -310,7 +310,7 @@ async fn a_failed_inspection_is_rectified() {
         .record_inspection(inspection(false, &[]))
         .await
         .expect_err("fail without hazard");
-    assert_rule(&err, Some("hazards"));
+    assert_invalid(&err, "hazards");
     let err = staff
         .record_inspection(api::RecordInspectionRequest {
             score: 101,
@@ -361,7 +361,8 @@ async fn a_failed_inspection_is_rectified() {
         .order_rectification(order_for(&failed, 0))
         .await
         .expect_err("deadline today");
-    assert_rule(&err, Some("deadline"));
+    assert_invalid(&err, "deadline");
+    assert_eq!(err.message(), "invalid deadline: must be after today");
     let err = staff
         .order_rectification(order_for(&uuid::Uuid::now_v7().to_string(), 7))
         .await

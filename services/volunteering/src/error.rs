@@ -33,7 +33,10 @@ impl From<ServiceError> for Status {
             ServiceError::Volunteer(v) => match v {
                 VolunteerError::RecipientNotFound => status::not_found("volunteer", "to receive"),
                 VolunteerError::RecipientInOtherCommunity => other_community("recipient"),
-                other => status::rule(other.field(), other.to_string()),
+                other => match other.invalid_field() {
+                    Some(field) => status::invalid_argument(field, other.to_string()),
+                    None => status::rule(other.field(), other.to_string()),
+                },
             },
             ServiceError::Team(t) => match t {
                 TeamError::Volunteer(Ineligible::NotFound) => {
@@ -78,6 +81,10 @@ mod tests {
                 Code::FailedPrecondition,
             ),
             (VolunteerError::Deactivated.into(), Code::FailedPrecondition),
+            (
+                VolunteerError::ServiceDateInFuture.into(),
+                Code::InvalidArgument,
+            ),
             (VolunteerError::RecipientNotFound.into(), Code::NotFound),
             (
                 VolunteerError::RecipientInOtherCommunity.into(),

@@ -31,7 +31,11 @@ async fn hours_are_submitted_limited_approved_and_earn_stars() {
         .submit_hours(submit(&uuid(), past_day(-3), 60))
         .await
         .unwrap_err();
-    assert_rule(&err, Some("service_date"));
+    assert_invalid(&err, "service_date");
+    assert_eq!(
+        err.message(),
+        "invalid service_date: must not be in the future"
+    );
     let err = staff
         .submit_hours(submit(&uuid(), None, 60))
         .await

@@ -57,11 +57,21 @@ pub struct InspectionState {
 pub enum InspectionError {
     #[error("inspection is already recorded")]
     AlreadyRecorded,
-    #[error("a failed inspection must list at least one hazard")]
+    /// A value refused alone: INVALID_ARGUMENT on `hazards`.
+    #[error("must list at least one hazard when the inspection failed")]
     FailWithoutHazard,
 }
 
 impl InspectionError {
+    /// The field whose value alone is refused (INVALID_ARGUMENT naming it), when the
+    /// command fails for a value rather than for the state it meets.
+    pub fn invalid_field(&self) -> Option<&'static str> {
+        match self {
+            InspectionError::FailWithoutHazard => Some("hazards"),
+            InspectionError::AlreadyRecorded => None,
+        }
+    }
+
     /// The request field to blame, if one is.
     pub fn field(&self) -> Option<&'static str> {
         match self {

@@ -120,7 +120,8 @@ pub enum RectificationError {
     NotOrdered,
     #[error("rectification is already verified")]
     AlreadyVerified,
-    #[error("deadline must be after today")]
+    /// A value refused against the command's clock: INVALID_ARGUMENT on `deadline`.
+    #[error("must be after today")]
     DeadlineNotAfterToday,
     #[error("inspection not found")]
     InspectionNotFound,
@@ -131,6 +132,15 @@ pub enum RectificationError {
 }
 
 impl RectificationError {
+    /// The field whose value alone is refused (INVALID_ARGUMENT naming it), when the
+    /// command fails for a value rather than for the state it meets.
+    pub fn invalid_field(&self) -> Option<&'static str> {
+        match self {
+            RectificationError::DeadlineNotAfterToday => Some("deadline"),
+            _ => None,
+        }
+    }
+
     /// The request field to blame, if one is, so the shell can name it.
     pub fn field(&self) -> Option<&'static str> {
         use RectificationError::*;

@@ -315,7 +315,8 @@ pub enum VolunteerError {
     AlreadyVerified,
     #[error("a record with this id was already submitted")]
     RecordAlreadyExists,
-    #[error("service date is in the future")]
+    /// A value refused against the command's clock: INVALID_ARGUMENT on `service_date`.
+    #[error("must not be in the future")]
     ServiceDateInFuture,
     #[error("more than 24 hours would be recorded for this volunteer on this day")]
     DailyLimitExceeded,
@@ -356,6 +357,15 @@ pub enum VolunteerError {
 }
 
 impl VolunteerError {
+    /// The field whose value alone is refused (INVALID_ARGUMENT naming it), when the
+    /// command fails for a value rather than for the state it meets.
+    pub fn invalid_field(&self) -> Option<&'static str> {
+        match self {
+            VolunteerError::ServiceDateInFuture => Some("service_date"),
+            _ => None,
+        }
+    }
+
     /// The request field to blame, if one is, so the shell can name it.
     pub fn field(&self) -> Option<&'static str> {
         use VolunteerError::*;
