@@ -308,8 +308,18 @@ impl Decider for Activity {
             }
             ActivityCommand::CheckInParticipant { attendee, now } => {
                 let (activity_id, details) = open(state)?;
-                let opens = details.window.starts_at() - CHECKIN_MARGIN;
-                let closes = details.window.ends_at() + CHECKIN_MARGIN;
+                // Checked: a window at the edge of the calendar opens or closes there
+                // instead of overflowing.
+                let opens = details
+                    .window
+                    .starts_at()
+                    .checked_sub_signed(CHECKIN_MARGIN)
+                    .unwrap_or(DateTime::<Utc>::MIN_UTC);
+                let closes = details
+                    .window
+                    .ends_at()
+                    .checked_add_signed(CHECKIN_MARGIN)
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC);
                 if now < opens || now > closes {
                     return Err(ActivityError::OutsideCheckInWindow { opens, closes });
                 }

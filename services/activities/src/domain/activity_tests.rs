@@ -277,6 +277,27 @@ fn checks_in_registered_residents_and_walk_ins() {
 }
 
 #[test]
+fn a_window_at_the_edge_of_the_calendar_checks_in_without_overflow() {
+    let mut edge = details(2);
+    edge.window = TimeWindow::parse("ends_at", at(11, 0), DateTime::<Utc>::MAX_UTC).unwrap();
+    let scheduled = ActivityEvent::ActivityScheduled {
+        activity_id: id(),
+        community: "xingfu".into(),
+        details: edge,
+        planned_item: None,
+    };
+    given::<Activity>([scheduled.clone()])
+        .when(check_in(Attendee::WalkIn, at(12, 0)))
+        .then([checked_in(Attendee::WalkIn, at(12, 0))]);
+    given::<Activity>([scheduled])
+        .when(check_in(Attendee::WalkIn, at(10, 0)))
+        .then_error(ActivityError::OutsideCheckInWindow {
+            opens: at(10, 30),
+            closes: DateTime::<Utc>::MAX_UTC,
+        });
+}
+
+#[test]
 fn check_in_is_open_within_the_window_and_its_margin() {
     let who = Attendee::Registered(resident(1));
     for now in [at(10, 30), at(11, 0), at(13, 0), at(13, 30)] {

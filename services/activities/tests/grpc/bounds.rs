@@ -158,3 +158,29 @@ async fn a_huge_value_is_refused_naming_its_field() {
         "activity_id",
     );
 }
+
+/// The activity a user scheduled to end in year 262143 (after which checking in
+/// panicked adding the margin) is refused at the edge, naming the field; so is one
+/// starting before 1900.
+#[tokio::test]
+async fn times_outside_the_sane_years_are_refused_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let mut staff = app.staff("xingfu").await;
+    let now = Utc::now();
+    let far = chrono::NaiveDate::from_ymd_opt(262_142, 12, 31)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("chrono's last year")
+        .and_utc();
+    expect_invalid(
+        staff.schedule_activity(schedule(now, far, 5)).await,
+        "ends_at",
+    );
+    let long_ago = chrono::NaiveDate::from_ymd_opt(1899, 12, 31)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("a date")
+        .and_utc();
+    expect_invalid(
+        staff.schedule_activity(schedule(long_ago, now, 5)).await,
+        "starts_at",
+    );
+}
