@@ -26,6 +26,11 @@ pub struct PipelineBenchConfig {
     pub signing_key: civitas_platform::secrets::KeyBytes,
     pub commands: usize,
     pub concurrency: usize,
+    /// Commands per second to offer (open loop); `None` = as fast as they are answered.
+    pub rate: Option<f64>,
+    /// Prometheus `/metrics` URLs of the processes involved, scraped at the end for the
+    /// per-stage breakdown.
+    pub metrics_urls: Vec<String>,
 }
 
 /// Measured figures.
@@ -39,6 +44,8 @@ pub struct PipelineBenchReport {
     pub lag_p50: Duration,
     pub lag_p99: Duration,
     pub lag_samples: usize,
+    /// Per-stage lag quantiles from `/metrics`, one line per stage.
+    pub stages: Vec<String>,
 }
 
 impl std::fmt::Display for PipelineBenchReport {
@@ -66,7 +73,11 @@ impl std::fmt::Display for PipelineBenchReport {
             ms(self.lag_p50),
             ms(self.lag_p99),
             self.lag_samples
-        )
+        )?;
+        for stage in &self.stages {
+            write!(f, "\n{stage}")?;
+        }
+        Ok(())
     }
 }
 
@@ -94,12 +105,16 @@ pub async fn run(config: &PipelineBenchConfig) -> anyhow::Result<PipelineBenchRe
     )?;
     let mut insights =
         InsightsServiceClient::with_interceptor(projection, BearerToken::new(&admin));
-    let baseline = applied(&mut insights).await?;
+    // The probe asks for one community: the applied count is global, and a small
+    // answer keeps the probe from loading the projection it measures.
+    let probe_unit = communities.first().cloned().unwrap_or_default();
+    let baseline = applied(&mut insights, &probe_unit).await?;
 
     let acked = Arc::new(AtomicU64::new(0));
     let done = Arc::new(tokio::sync::Notify::new());
     let prober = tokio::spawn(probe_lag(
         insights.clone(),
+        probe_unit,
         baseline,
         acked.clone(),
         done.clone(),
@@ -112,6 +127,7 @@ pub async fn run(config: &PipelineBenchConfig) -> anyhow::Result<PipelineBenchRe
         let next = next.clone();
         let acked = acked.clone();
         let total = config.commands as u64;
+        let rate = config.rate;
         let channel = residents.clone();
         let tokens: Vec<String> = communities
             .iter()
@@ -129,6 +145,11 @@ pub async fn run(config: &PipelineBenchConfig) -> anyhow::Result<PipelineBenchRe
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= total {
                     return Ok::<_, anyhow::Error>(latencies);
+                }
+                if let Some(rate) = rate {
+                    // Open loop: command i is due at i / rate seconds.
+                    let due = started + Duration::from_secs_f64(i as f64 / rate);
+                    tokio::time::sleep_until(due.into()).await;
                 }
                 let mut client = clients[i as usize % clients.len()].clone();
                 let request = RegisterHouseholdRequest {
@@ -156,6 +177,11 @@ pub async fn run(config: &PipelineBenchConfig) -> anyhow::Result<PipelineBenchRe
     let mut lags = prober.await.context("prober panicked")??;
     latencies.sort();
     lags.sort();
+    let mut stages = Vec::new();
+    for url in &config.metrics_urls {
+        let text = scrape(url).await?;
+        stages.extend(stage_lines(url, &text));
+    }
     Ok(PipelineBenchReport {
         commands: latencies.len(),
         concurrency: config.concurrency,
@@ -165,6 +191,7 @@ pub async fn run(config: &PipelineBenchConfig) -> anyhow::Result<PipelineBenchRe
         lag_p50: percentile(&lags, 0.50),
         lag_p99: percentile(&lags, 0.99),
         lag_samples: lags.len(),
+        stages,
     })
 }
 
@@ -179,10 +206,10 @@ async fn connect(url: &str) -> anyhow::Result<Channel> {
 type Insights =
     InsightsServiceClient<tonic::service::interceptor::InterceptedService<Channel, BearerToken>>;
 
-async fn applied(insights: &mut Insights) -> anyhow::Result<u64> {
+async fn applied(insights: &mut Insights, unit: &str) -> anyhow::Result<u64> {
     let response = insights
         .get_kpis(GetKpisRequest {
-            org_unit: String::new(),
+            org_unit: unit.to_owned(),
             period: chrono::Utc::now().format("%Y").to_string(),
         })
         .await
@@ -194,6 +221,7 @@ async fn applied(insights: &mut Insights) -> anyhow::Result<u64> {
 /// visible; ends once the commands are done and the last sample is visible.
 async fn probe_lag(
     mut insights: Insights,
+    unit: String,
     baseline: u64,
     acked: Arc<AtomicU64>,
     done: Arc<tokio::sync::Notify>,
@@ -209,7 +237,9 @@ async fn probe_lag(
         if pending.back().map_or(target > 0, |(_, n)| target > *n) {
             pending.push_back((now, target));
         }
-        let visible = applied(&mut insights).await?.saturating_sub(baseline);
+        let visible = applied(&mut insights, &unit)
+            .await?
+            .saturating_sub(baseline);
         let seen_at = Instant::now();
         while let Some((at, n)) = pending.front().copied() {
             if visible >= n {
@@ -244,4 +274,55 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
     }
     let index = ((sorted.len() as f64 - 1.0) * q).round() as usize;
     sorted[index.min(sorted.len() - 1)]
+}
+
+/// The stages of the pipeline's lag, as the processes record them.
+const STAGES: &[(&str, &str)] = &[
+    ("civitas_command_commit_seconds", "command → commit"),
+    ("civitas_relay_lag_seconds", "commit → NATS ack (relay)"),
+    (
+        "civitas_projection_consumer_lag_seconds",
+        "NATS → applied (consumer)",
+    ),
+    ("civitas_projection_lag_seconds", "commit → applied (whole)"),
+];
+
+/// GETs a `/metrics` page over plain HTTP/1.0 (the exporters here speak nothing else).
+async fn scrape(url: &str) -> anyhow::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url
+        .strip_prefix("http://")
+        .with_context(|| format!("metrics url {url} must start with http://"))?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, "metrics"));
+    let mut stream = tokio::net::TcpStream::connect(host)
+        .await
+        .with_context(|| format!("failed to connect to {url}"))?;
+    let request = format!("GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut body = String::new();
+    stream.read_to_string(&mut body).await?;
+    Ok(body)
+}
+
+/// One line per stage found in `text`: its p50 and p99 (summed over labels by taking
+/// the largest, which is the slowest service).
+fn stage_lines(url: &str, text: &str) -> Vec<String> {
+    let quantile = |metric: &str, q: &str| -> Option<f64> {
+        text.lines()
+            .filter(|l| l.starts_with(metric) && l.contains(&format!("quantile=\"{q}\"")))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .reduce(f64::max)
+    };
+    STAGES
+        .iter()
+        .filter_map(|(metric, label)| {
+            let p50 = quantile(metric, "0.5")?;
+            let p99 = quantile(metric, "0.99")?;
+            Some(format!(
+                "  {label:<28} p50 {:.1} ms, p99 {:.1} ms ({url})",
+                p50 * 1000.0,
+                p99 * 1000.0
+            ))
+        })
+        .collect()
 }

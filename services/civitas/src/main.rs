@@ -210,6 +210,13 @@ enum Bench {
         commands: usize,
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        /// Offer this many commands per second (open loop) instead of as fast as they
+        /// are answered.
+        #[arg(long)]
+        rate: Option<f64>,
+        /// A `/metrics` URL to scrape at the end for the per-stage lag (repeatable).
+        #[arg(long = "metrics")]
+        metrics_urls: Vec<String>,
     },
 }
 
@@ -385,6 +392,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 keys_dir,
                 commands,
                 concurrency,
+                rate,
+                metrics_urls,
             } => {
                 let config = civitas::bench_pipeline::PipelineBenchConfig {
                     residents_url: residents,
@@ -392,6 +401,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     signing_key: keys::signing_key(Some(&keys_dir))?,
                     commands,
                     concurrency,
+                    rate,
+                    metrics_urls,
                 };
                 println!("{}", civitas::bench_pipeline::run(&config).await?);
                 Ok(())
