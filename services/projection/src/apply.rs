@@ -6,8 +6,12 @@
 //!    rules, or parked if it cannot be; either way its stream moves on;
 //! 3. the rows the facts need, loaded with one statement per table;
 //! 4. the pure rules of [`crate::rules`] over them, in event order;
-//! 5. one multi-row statement per table for the changed rows, the KPI deltas, the
-//!    stream versions and the parked events, then the checkpoint.
+//! 5. one statement per table for the changed rows, the KPI deltas, the stream
+//!    versions and the parked events, then the checkpoint (see [`db::Conn`] for how
+//!    each backend writes many rows at once).
+//!
+//! A rebuild into an empty schema walks the same pass with the versions and rows it
+//! holds in memory instead (see [`crate::rebuild`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -18,7 +22,7 @@ use civitas_kernel::{Checkpoint, EventStore, RecordedEvent};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
-use crate::db;
+use crate::db::{self, Conn};
 use crate::error::ProjectionError;
 use crate::parked::ParkedEvent;
 use crate::rules::{self, Decoded, Deltas, Fact, Views};
@@ -89,20 +93,76 @@ pub(crate) struct Applied {
     pub parked: Vec<ParkedEvent>,
 }
 
+impl Applied {
+    /// Logs the parked events and the batch, counts them; returns the stats.
+    pub fn report(&self) -> ApplyStats {
+        let stats = self.stats;
+        for p in &self.parked {
+            let e = &p.event;
+            tracing::warn!(event_id = %e.event_id, stream_id = %e.stream_id, version = e.stream_version, event_type = %e.event_type, reason = %p.reason, "event parked");
+        }
+        metrics::counter!("civitas_projection_parked_total").increment(stats.parked);
+        tracing::debug!(
+            applied = stats.applied,
+            duplicates = stats.duplicates,
+            gap_filled = stats.gap_filled,
+            unknown = stats.unknown,
+            parked = stats.parked,
+            "batch applied"
+        );
+        stats
+    }
+}
+
 /// A batch during its forward pass; `'a` is the batch's events.
-struct Pass<'a> {
+pub(crate) struct Pass<'a> {
     source: &'a str,
     gaps: &'a dyn GapFiller,
     parked_at: DateTime<Utc>,
     /// Each stream's last version so far in the pass.
-    versions: BTreeMap<&'a str, u64>,
+    pub versions: BTreeMap<&'a str, u64>,
     /// The events to apply, in order (those that change nothing are left out).
-    decoded: Vec<Decoded>,
-    parked: Vec<ParkedEvent>,
-    stats: ApplyStats,
+    pub decoded: Vec<Decoded>,
+    pub parked: Vec<ParkedEvent>,
+    pub stats: ApplyStats,
 }
 
 impl<'a> Pass<'a> {
+    /// Walks `events` in order from the stored version of each of their streams
+    /// (`stored`, 0 for a stream never seen): duplicates skipped, gaps filled or
+    /// parked, the rest decoded or parked.
+    pub async fn walk(
+        source: &'a str,
+        events: &'a [RecordedEvent],
+        gaps: &'a dyn GapFiller,
+        stored: impl Fn(&str) -> u64,
+    ) -> Result<Pass<'a>, ProjectionError> {
+        let mut pass = Pass {
+            source,
+            gaps,
+            parked_at: Utc::now(),
+            versions: events
+                .iter()
+                .map(|e| (e.stream_id.as_str(), stored(&e.stream_id)))
+                .collect(),
+            decoded: Vec::with_capacity(events.len()),
+            parked: Vec::new(),
+            stats: ApplyStats::default(),
+        };
+        for event in events {
+            let last = pass.versions[event.stream_id.as_str()];
+            if event.stream_version <= last {
+                pass.stats.duplicates += 1;
+                continue;
+            }
+            if event.stream_version > last + 1 {
+                pass.fill_gap(event, last).await?;
+            }
+            pass.take(&event.stream_id, event);
+        }
+        Ok(pass)
+    }
+
     /// Takes the next event of `stream_id`: decoded for the rules, or parked.
     /// Returns whether it will be applied.
     fn take(&mut self, stream_id: &'a str, event: &RecordedEvent) -> bool {
@@ -191,60 +251,51 @@ impl<'a> Pass<'a> {
     }
 }
 
+/// The furthest of the events' checkpoints and `stored`.
+pub(crate) fn furthest(stored: Checkpoint, events: &[RecordedEvent]) -> Checkpoint {
+    events
+        .iter()
+        .map(|e| e.checkpoint)
+        .fold(stored, Checkpoint::max)
+}
+
 /// Applies `events` and moves `source`'s checkpoint to the furthest of them, in the
 /// open transaction `conn`.
 pub(crate) async fn apply_batch(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     source: &str,
     events: &[RecordedEvent],
     gaps: &dyn GapFiller,
 ) -> Result<Applied, ProjectionError> {
     let streams: BTreeSet<&str> = events.iter().map(|e| e.stream_id.as_str()).collect();
+    let streams: Vec<&str> = streams.into_iter().collect();
     let stored: HashMap<String, u64> = db::stream_versions(conn, &streams).await?;
     let stored_version = |id: &str| stored.get(id).copied().unwrap_or(0);
-    let mut pass = Pass {
-        source,
-        gaps,
-        parked_at: Utc::now(),
-        versions: streams.iter().map(|id| (*id, stored_version(id))).collect(),
-        decoded: Vec::with_capacity(events.len()),
-        parked: Vec::new(),
-        stats: ApplyStats::default(),
-    };
-    for event in events {
-        let last = pass.versions[event.stream_id.as_str()];
-        if event.stream_version <= last {
-            pass.stats.duplicates += 1;
-            continue;
-        }
-        if event.stream_version > last + 1 {
-            pass.fill_gap(event, last).await?;
-        }
-        pass.take(&event.stream_id, event);
-    }
-    let stored_checkpoint = db::checkpoint(conn, source).await?;
-    let furthest = events
-        .iter()
-        .map(|e| e.checkpoint)
-        .fold(stored_checkpoint, Checkpoint::max);
-    apply_decoded(conn, &pass.decoded).await?;
+    let pass = Pass::walk(source, events, gaps, stored_version).await?;
+    let furthest = furthest(db::source_checkpoint(conn, source).await?, events);
+    apply_facts(conn, &pass.decoded).await?;
     let mut moved = pass.versions;
     moved.retain(|id, version| *version != stored_version(id));
     db::save_stream_versions(conn, &moved).await?;
-    db::parked::park(conn, &pass.parked).await?;
-    db::save_checkpoint(conn, source, furthest, pass.stats.applied).await?;
+    db::parked::park_in(conn, &pass.parked).await?;
+    db::save_checkpoints(conn, &[(source, furthest, pass.stats.applied)]).await?;
     Ok(Applied {
         stats: pass.stats,
         parked: pass.parked,
     })
 }
 
-/// Applies decoded events in order: loads the rows they need, runs the rules over
-/// them, writes the rows that changed and the deltas.
+/// [`apply_facts`] over `Any` (a retried parked event).
 pub(crate) async fn apply_decoded(
     conn: &mut AnyConnection,
     decoded: &[Decoded],
 ) -> Result<(), ProjectionError> {
+    apply_facts(&mut Conn::Any(conn), decoded).await
+}
+
+/// Applies decoded events in order: loads the rows they need, runs the rules over
+/// them, writes the rows that changed and the deltas.
+async fn apply_facts(conn: &mut Conn<'_>, decoded: &[Decoded]) -> Result<(), ProjectionError> {
     let mut views = Views::default();
     for d in decoded {
         d.fact.need(&d.community, &mut views);

@@ -36,6 +36,7 @@ pub mod error;
 pub mod insights;
 pub mod parked;
 pub mod period;
+pub mod rebuild;
 mod rules;
 pub mod tailer;
 pub mod worklist;
@@ -55,10 +56,12 @@ use uuid::Uuid;
 
 pub use apply::{ApplyStats, GapFiller, StoreGapFiller};
 pub use catalog::{Aggregation, DataElement};
+pub use db::lock_writers;
 pub use error::ProjectionError;
 pub use insights::Insights;
 pub use parked::{ParkedEvent, RetryOutcome};
 pub use period::{Period, PeriodError};
+pub use rebuild::Rebuild;
 pub use tailer::run_tailer;
 pub use worklist::Worklist;
 
@@ -66,6 +69,8 @@ pub use worklist::Worklist;
 #[derive(Clone)]
 pub struct Projection {
     pool: AnyPool,
+    /// Where batches go (native on PostgreSQL).
+    writer: db::Writer,
     /// Batches are applied one at a time per process: SQLite has a single writer, and
     /// on PostgreSQL it keeps concurrent tailers from contending for the same rows.
     write: Arc<tokio::sync::Mutex<()>>,
@@ -85,8 +90,10 @@ impl Projection {
         pg_schema: Option<&str>,
     ) -> anyhow::Result<Projection> {
         let pool = db::open(database_url, pg_schema).await?;
+        let writer = db::open_writer(database_url, pg_schema, &pool).await?;
         Ok(Projection {
             pool,
+            writer,
             write: Arc::default(),
         })
     }
@@ -106,24 +113,10 @@ impl Projection {
             return Ok(ApplyStats::default());
         }
         let _writer = self.write.lock().await;
-        let mut tx = self.pool.begin().await?;
-        let applied = apply::apply_batch(&mut tx, source, events, gaps).await?;
+        let mut tx = self.writer.begin().await?;
+        let applied = apply::apply_batch(&mut tx.conn(), source, events, gaps).await?;
         tx.commit().await?;
-        let stats = applied.stats;
-        for p in &applied.parked {
-            let e = &p.event;
-            tracing::warn!(event_id = %e.event_id, stream_id = %e.stream_id, version = e.stream_version, event_type = %e.event_type, reason = %p.reason, "event parked");
-        }
-        metrics::counter!("civitas_projection_parked_total").increment(stats.parked);
-        tracing::debug!(
-            applied = stats.applied,
-            duplicates = stats.duplicates,
-            gap_filled = stats.gap_filled,
-            unknown = stats.unknown,
-            parked = stats.parked,
-            "batch applied"
-        );
-        Ok(stats)
+        Ok(applied.report())
     }
 
     /// Parks messages the consumer refused on arrival (see [`ParkedEvent::refused`]).

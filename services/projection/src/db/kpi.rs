@@ -4,26 +4,31 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::{AnyPool, Row};
 
-use super::{insert_rows, placeholders, COMMUNITIES_PER_QUERY};
+use super::{placeholders, Conn, Value, COMMUNITIES_PER_QUERY};
 use crate::error::ProjectionError;
 use crate::rules::Deltas;
 
 /// Adds every delta to its element's value in its community on its day, in one
-/// multi-row upsert (in key order). Zero deltas are written too, so which rows exist
-/// does not depend on how events were split into batches (a rebuild is byte-identical).
-pub async fn add_deltas(conn: &mut AnyConnection, deltas: &Deltas) -> Result<(), ProjectionError> {
-    let rows: Vec<_> = deltas.iter().collect();
-    insert_rows(
-        conn,
+/// upsert (in key order). Zero deltas are written too, so which rows exist does not
+/// depend on how events were split into batches (a rebuild is byte-identical).
+pub async fn add_deltas(conn: &mut Conn<'_>, deltas: &Deltas) -> Result<(), ProjectionError> {
+    let rows: Vec<Vec<Value>> = deltas
+        .iter()
+        .map(|((element, community, day), delta)| {
+            vec![
+                Value::from(*element),
+                community.as_str().into(),
+                day.as_str().into(),
+                (*delta).into(),
+            ]
+        })
+        .collect();
+    conn.insert_rows(
         "kpi_facts (element, community, day, value)",
-        4,
         "ON CONFLICT (element, community, day) DO UPDATE SET value = kpi_facts.value + excluded.value",
         &rows,
-        |query, ((element, community, day), delta)| {
-            query.bind(*element).bind(community).bind(day).bind(**delta)
-        },
     )
     .await
 }
@@ -31,14 +36,14 @@ pub async fn add_deltas(conn: &mut AnyConnection, deltas: &Deltas) -> Result<(),
 /// [`add_deltas`] of one delta.
 #[cfg(test)]
 async fn add_delta(
-    conn: &mut AnyConnection,
+    conn: &mut sqlx::AnyConnection,
     element: &'static str,
     community: &str,
     day: &str,
     delta: i64,
 ) -> Result<(), ProjectionError> {
     let key = (element, community.to_owned(), day.to_owned());
-    add_deltas(conn, &Deltas::from([(key, delta)])).await
+    add_deltas(&mut Conn::Any(conn), &Deltas::from([(key, delta)])).await
 }
 
 /// One element's sums for one community: the deltas within a period and up to its end.

@@ -5,7 +5,7 @@
 use sqlx::{AnyPool, Row};
 
 use super::views::select as select_keys;
-use super::{placeholders, Stored, COMMUNITIES_PER_QUERY};
+use super::{placeholders, Conn, Stored, COMMUNITIES_PER_QUERY};
 use crate::error::ProjectionError;
 use crate::rules::{
     activities, safety, ActivityRow, IncidentRow, PendingApproval, RectificationRow, VolunteerRow,
@@ -66,7 +66,7 @@ pub async fn activity(
     activity_id: &str,
 ) -> Result<Option<ActivityRow>, ProjectionError> {
     let mut conn = pool.acquire().await?;
-    let found = select_keys(&mut conn, &[activity_id]).await?;
+    let found = select_keys(&mut Conn::Any(&mut conn), &[activity_id]).await?;
     Ok(found.into_iter().next().map(|(_, row)| row))
 }
 

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
-use super::{insert_rows, to_i64, to_u64};
+use super::{to_i64, to_u64, Conn, Value};
 use crate::error::ProjectionError;
 use crate::parked::ParkedEvent;
 
@@ -79,39 +79,48 @@ fn convert(p: &ParkedEvent) -> Result<Converted, ProjectionError> {
 /// Stores parked events (one multi-row statement); an event parked before gets the
 /// new reason.
 pub async fn park(conn: &mut AnyConnection, parked: &[ParkedEvent]) -> Result<(), ProjectionError> {
-    let rows = parked
+    park_in(&mut Conn::Any(conn), parked).await
+}
+
+/// [`park`] in a batch's connection.
+pub async fn park_in(conn: &mut Conn<'_>, parked: &[ParkedEvent]) -> Result<(), ProjectionError> {
+    let converted = parked
         .iter()
         .map(|p| Ok((p, convert(p)?)))
         .collect::<Result<Vec<_>, ProjectionError>>()?;
+    let rows: Vec<Vec<Value>> = converted
+        .iter()
+        .map(|(p, c)| {
+            let e = &p.event;
+            vec![
+                c.event_id.as_str().into(),
+                p.source.as_str().into(),
+                Value::OptText(p.service.as_deref()),
+                e.stream_id.as_str().into(),
+                c.stream_version.into(),
+                Value::OptInt(c.missing_through),
+                e.event_type.as_str().into(),
+                i64::from(e.schema_version).into(),
+                p.reason.as_str().into(),
+                e.org.district.as_str().into(),
+                e.org.street.as_str().into(),
+                e.org.community.as_str().into(),
+                c.occurred_at.as_str().into(),
+                c.recorded_at.as_str().into(),
+                e.actor.as_str().into(),
+                e.correlation_id.as_str().into(),
+                e.causation_id.as_str().into(),
+                e.traceparent.as_str().into(),
+                Value::Bytes(e.payload.as_slice()),
+                c.xid.into(),
+                c.position.into(),
+                c.parked_at.as_str().into(),
+            ]
+        })
+        .collect();
     let into = format!("parked_events ({})", COLUMNS.join(", "));
     let tail = "ON CONFLICT (event_id) DO UPDATE SET reason = excluded.reason, parked_at = excluded.parked_at";
-    insert_rows(conn, &into, COLUMNS.len(), tail, &rows, |query, (p, c)| {
-        let e = &p.event;
-        query
-            .bind(&c.event_id)
-            .bind(&p.source)
-            .bind(p.service.as_deref())
-            .bind(&e.stream_id)
-            .bind(c.stream_version)
-            .bind(c.missing_through)
-            .bind(&e.event_type)
-            .bind(i64::from(e.schema_version))
-            .bind(&p.reason)
-            .bind(&e.org.district)
-            .bind(&e.org.street)
-            .bind(&e.org.community)
-            .bind(&c.occurred_at)
-            .bind(&c.recorded_at)
-            .bind(&e.actor)
-            .bind(&e.correlation_id)
-            .bind(&e.causation_id)
-            .bind(&e.traceparent)
-            .bind(e.payload.as_slice())
-            .bind(c.xid)
-            .bind(c.position)
-            .bind(&c.parked_at)
-    })
-    .await
+    conn.insert_rows(&into, tail, &rows).await
 }
 
 fn from_row(row: &AnyRow) -> Result<ParkedEvent, ProjectionError> {

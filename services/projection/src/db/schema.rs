@@ -3,7 +3,10 @@
 
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::AnyPool;
+
+use super::Writer;
 
 /// Schema migrations in order; each runs once, recorded in `projection_schema`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -236,6 +239,34 @@ pub async fn open(database_url: &str, pg_schema: Option<&str>) -> anyhow::Result
         .await
         .context("failed to migrate the projection database")?;
     Ok(pool)
+}
+
+/// Where batches go: on PostgreSQL a small native pool of its own in the same schema
+/// (`public` when none is named), on SQLite `pool` itself.
+pub async fn open_writer(
+    database_url: &str,
+    pg_schema: Option<&str>,
+    pool: &AnyPool,
+) -> anyhow::Result<Writer> {
+    if database_url.starts_with("sqlite:") {
+        return Ok(Writer::Any(pool.clone()));
+    }
+    let schema = valid_schema(pg_schema.unwrap_or("public"))?;
+    let search_path = format!("SET search_path TO {schema}");
+    let pool = PgPoolOptions::new()
+        // Batches are applied one at a time per process.
+        .max_connections(2)
+        .after_connect(move |conn, _| {
+            let search_path = search_path.clone();
+            Box::pin(async move {
+                sqlx::query(&search_path).execute(conn).await?;
+                Ok(())
+            })
+        })
+        .connect(database_url)
+        .await
+        .context("failed to connect to the projection database")?;
+    Ok(Writer::Pg { pool, schema })
 }
 
 fn valid_schema(name: &str) -> anyhow::Result<String> {

@@ -4,17 +4,14 @@
 //! Category columns hold the category's code, empty for none (see [`code_text`]); a
 //! code this build does not know reads as none.
 
-use civitas_proto::codes::{
-    ActivityCategory, CareCategory, IncidentCategory, ResidenceType, Severity,
-};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
-
-use super::{delete_in, insert_rows, select_in, Query};
+use super::{Conn, Fields, Value};
 use crate::error::ProjectionError;
 use crate::rules::{
     code_text, ActivityRow, IncidentRow, PendingApproval, PlanRow, RectificationRow, ResidentRow,
     Table, Views, VolunteerRow,
+};
+use civitas_proto::codes::{
+    ActivityCategory, CareCategory, IncidentCategory, ResidenceType, Severity,
 };
 
 /// A row of a read-model table keyed by one TEXT id.
@@ -24,15 +21,15 @@ pub trait Stored: Sized + Clone + PartialEq {
     /// The other columns, in the order `from_row` reads and `bind` binds them.
     const COLUMNS: &'static [&'static str];
 
-    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error>;
+    fn from_row(row: &impl Fields) -> Result<Self, sqlx::Error>;
 
-    /// Binds the columns of [`Stored::COLUMNS`] in order.
-    fn bind<'q>(&'q self, query: Query<'q>) -> Query<'q>;
+    /// The values of [`Stored::COLUMNS`], in order.
+    fn values(&self) -> Vec<Value<'_>>;
 }
 
 /// The rows of `R` with the given keys, as (key, row); missing keys are left out.
 pub async fn select<R: Stored>(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     keys: &[&str],
 ) -> Result<Vec<(String, R)>, ProjectionError> {
     let head = format!(
@@ -41,17 +38,14 @@ pub async fn select<R: Stored>(
         key = R::KEY,
         table = R::TABLE,
     );
-    let rows = select_in(conn, &head, keys).await?;
+    let rows = conn.select_in(&head, keys).await?;
     rows.iter()
-        .map(|row| Ok((row.try_get(R::COLUMNS.len())?, R::from_row(row)?)))
+        .map(|row| Ok((row.text(R::COLUMNS.len())?, R::from_row(row)?)))
         .collect()
 }
 
 /// Fills every row named in `table` (all `None` so far) that the table holds.
-async fn load<R: Stored>(
-    conn: &mut AnyConnection,
-    table: &mut Table<R>,
-) -> Result<(), ProjectionError> {
+async fn load<R: Stored>(conn: &mut Conn<'_>, table: &mut Table<R>) -> Result<(), ProjectionError> {
     let keys: Vec<&str> = table.keys().map(String::as_str).collect();
     let found = select::<R>(conn, &keys).await?;
     for (key, row) in found {
@@ -63,17 +57,16 @@ async fn load<R: Stored>(
 /// Writes the rows that differ from what was loaded: changed and new ones in one
 /// upsert, removed ones in one delete, in key order (a stable lock order).
 async fn save<R: Stored>(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     loaded: &Table<R>,
     table: &Table<R>,
 ) -> Result<(), ProjectionError> {
     let was = |key: &String| loaded.get(key).and_then(Option::as_ref);
-    let changed: Vec<(&str, &R)> = table
+    let changed = table
         .iter()
         .filter_map(|(key, row)| Some((key, row.as_ref()?)))
-        .filter(|(key, row)| was(key) != Some(*row))
-        .map(|(key, row)| (key.as_str(), row))
-        .collect();
+        .filter(|(key, row)| was(key) != Some(*row));
+    let rows: Vec<Vec<Value>> = changed.map(|(key, row)| keyed(key, row)).collect();
     let removed: Vec<&str> = table
         .iter()
         .filter(|(key, row)| row.is_none() && was(key).is_some())
@@ -84,27 +77,40 @@ async fn save<R: Stored>(
         .map(|c| format!("{c} = excluded.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let into = format!("{} ({}, {})", R::TABLE, R::KEY, R::COLUMNS.join(", "));
     let tail = format!("ON CONFLICT ({}) DO UPDATE SET {updates}", R::KEY);
-    let columns = R::COLUMNS.len() + 1;
-    insert_rows(
-        conn,
-        &into,
-        columns,
-        &tail,
-        &changed,
-        |query, (key, row)| row.bind(query.bind(*key)),
-    )
-    .await?;
-    delete_in(conn, R::TABLE, R::KEY, &removed).await
+    conn.insert_rows(&into::<R>(), &tail, &rows).await?;
+    conn.delete_in(R::TABLE, R::KEY, &removed).await
+}
+
+/// `table (key, columns…)` of `R`.
+fn into<R: Stored>() -> String {
+    format!("{} ({}, {})", R::TABLE, R::KEY, R::COLUMNS.join(", "))
+}
+
+/// A row's values after its key.
+fn keyed<'a, R: Stored>(key: &'a str, row: &'a R) -> Vec<Value<'a>> {
+    let mut values = Vec::with_capacity(R::COLUMNS.len() + 1);
+    values.push(Value::from(key));
+    values.extend(row.values());
+    values
+}
+
+/// Inserts the rows of `table` that exist into an empty table (see
+/// [`crate::rebuild`]); a row already there fails the statement.
+async fn insert_all<R: Stored>(
+    conn: &mut Conn<'_>,
+    table: &Table<R>,
+) -> Result<(), ProjectionError> {
+    let rows: Vec<Vec<Value>> = table
+        .iter()
+        .filter_map(|(key, row)| Some(keyed(key, row.as_ref()?)))
+        .collect();
+    conn.insert_rows(&into::<R>(), "", &rows).await
 }
 
 /// Loads every row named in `views` (see [`crate::rules::Fact::need`]), one statement
 /// per table.
-pub async fn load_views(
-    conn: &mut AnyConnection,
-    views: &mut Views,
-) -> Result<(), ProjectionError> {
+pub async fn load_views(conn: &mut Conn<'_>, views: &mut Views) -> Result<(), ProjectionError> {
     load(conn, &mut views.residents).await?;
     load(conn, &mut views.activities).await?;
     load(conn, &mut views.plans).await?;
@@ -117,7 +123,7 @@ pub async fn load_views(
 /// Writes what the rules changed in `views` since they were `loaded`: per table at
 /// most one upsert and one delete.
 pub async fn save_views(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     loaded: &Views,
     views: &Views,
 ) -> Result<(), ProjectionError> {
@@ -128,6 +134,17 @@ pub async fn save_views(
     save(conn, &loaded.pending, &views.pending).await?;
     save(conn, &loaded.incidents, &views.incidents).await?;
     save(conn, &loaded.rectifications, &views.rectifications).await
+}
+
+/// Inserts every existing row of `views` into empty tables, one statement per table.
+pub async fn insert_views(conn: &mut Conn<'_>, views: &Views) -> Result<(), ProjectionError> {
+    insert_all(conn, &views.residents).await?;
+    insert_all(conn, &views.activities).await?;
+    insert_all(conn, &views.plans).await?;
+    insert_all(conn, &views.volunteers).await?;
+    insert_all(conn, &views.pending).await?;
+    insert_all(conn, &views.incidents).await?;
+    insert_all(conn, &views.rectifications).await
 }
 
 impl Stored for ResidentRow {
@@ -141,31 +158,31 @@ impl Stored for ResidentRow {
         "active",
     ];
 
-    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
-        let residence_type: String = row.try_get(2)?;
-        let care: String = row.try_get(3)?;
+    fn from_row(row: &impl Fields) -> Result<Self, sqlx::Error> {
         Ok(ResidentRow {
-            community: row.try_get(0)?,
-            household_id: row.try_get(1)?,
-            residence_type: ResidenceType::from_code(&residence_type),
-            care: care
+            community: row.text(0)?,
+            household_id: row.text(1)?,
+            residence_type: ResidenceType::from_code(&row.text(2)?),
+            care: row
+                .text(3)?
                 .split(',')
                 .filter_map(CareCategory::from_code)
                 .collect(),
-            active: row.try_get::<i64, _>(4)? != 0,
+            active: row.int(4)? != 0,
         })
     }
 
-    fn bind<'q>(&'q self, query: Query<'q>) -> Query<'q> {
+    fn values(&self) -> Vec<Value<'_>> {
         // Codes in alphabetical order, so the text does not depend on the enum's order.
         let mut care: Vec<&str> = self.care.iter().map(|c| c.code()).collect();
         care.sort_unstable();
-        query
-            .bind(&self.community)
-            .bind(&self.household_id)
-            .bind(code_text(self.residence_type))
-            .bind(care.join(","))
-            .bind(i64::from(self.active))
+        vec![
+            self.community.as_str().into(),
+            self.household_id.as_str().into(),
+            code_text(self.residence_type).into(),
+            care.join(",").into(),
+            i64::from(self.active).into(),
+        ]
     }
 }
 
@@ -185,34 +202,34 @@ impl Stored for ActivityRow {
         "status",
     ];
 
-    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
-        let category: String = row.try_get(1)?;
+    fn from_row(row: &impl Fields) -> Result<Self, sqlx::Error> {
         Ok(ActivityRow {
-            community: row.try_get(0)?,
-            category: ActivityCategory::from_code(&category),
-            title: row.try_get(2)?,
-            starts_at: row.try_get(3)?,
-            ends_at: row.try_get(4)?,
-            capacity: row.try_get(5)?,
-            registered: row.try_get(6)?,
-            checked_in: row.try_get(7)?,
-            walk_ins: row.try_get(8)?,
-            status: row.try_get(9)?,
+            community: row.text(0)?,
+            category: ActivityCategory::from_code(&row.text(1)?),
+            title: row.text(2)?,
+            starts_at: row.text(3)?,
+            ends_at: row.text(4)?,
+            capacity: row.int(5)?,
+            registered: row.int(6)?,
+            checked_in: row.int(7)?,
+            walk_ins: row.int(8)?,
+            status: row.text(9)?,
         })
     }
 
-    fn bind<'q>(&'q self, query: Query<'q>) -> Query<'q> {
-        query
-            .bind(&self.community)
-            .bind(code_text(self.category))
-            .bind(&self.title)
-            .bind(&self.starts_at)
-            .bind(&self.ends_at)
-            .bind(self.capacity)
-            .bind(self.registered)
-            .bind(self.checked_in)
-            .bind(self.walk_ins)
-            .bind(&self.status)
+    fn values(&self) -> Vec<Value<'_>> {
+        vec![
+            self.community.as_str().into(),
+            code_text(self.category).into(),
+            self.title.as_str().into(),
+            self.starts_at.as_str().into(),
+            self.ends_at.as_str().into(),
+            self.capacity.into(),
+            self.registered.into(),
+            self.checked_in.into(),
+            self.walk_ins.into(),
+            self.status.as_str().into(),
+        ]
     }
 }
 
@@ -221,21 +238,22 @@ impl Stored for PlanRow {
     const KEY: &'static str = "plan_key";
     const COLUMNS: &'static [&'static str] = &["community", "year", "version", "item_count"];
 
-    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+    fn from_row(row: &impl Fields) -> Result<Self, sqlx::Error> {
         Ok(PlanRow {
-            community: row.try_get(0)?,
-            year: row.try_get(1)?,
-            version: row.try_get(2)?,
-            item_count: row.try_get(3)?,
+            community: row.text(0)?,
+            year: row.int(1)?,
+            version: row.int(2)?,
+            item_count: row.int(3)?,
         })
     }
 
-    fn bind<'q>(&'q self, query: Query<'q>) -> Query<'q> {
-        query
-            .bind(&self.community)
-            .bind(self.year)
-            .bind(self.version)
-            .bind(self.item_count)
+    fn values(&self) -> Vec<Value<'_>> {
+        vec![
+            self.community.as_str().into(),
+            self.year.into(),
+            self.version.into(),
+            self.item_count.into(),
+        ]
     }
 }
 
@@ -250,23 +268,24 @@ impl Stored for VolunteerRow {
         "pending_records",
     ];
 
-    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+    fn from_row(row: &impl Fields) -> Result<Self, sqlx::Error> {
         Ok(VolunteerRow {
-            community: row.try_get(0)?,
-            status: row.try_get(1)?,
-            approved_minutes: row.try_get(2)?,
-            star_level: row.try_get(3)?,
-            pending: row.try_get(4)?,
+            community: row.text(0)?,
+            status: row.text(1)?,
+            approved_minutes: row.int(2)?,
+            star_level: row.int(3)?,
+            pending: row.int(4)?,
         })
     }
 
-    fn bind<'q>(&'q self, query: Query<'q>) -> Query<'q> {
-        query
-            .bind(&self.community)
-            .bind(&self.status)
-            .bind(self.approved_minutes)
-            .bind(self.star_level)
-            .bind(self.pending)
+    fn values(&self) -> Vec<Value<'_>> {
+        vec![
+            self.community.as_str().into(),
+            self.status.as_str().into(),
+            self.approved_minutes.into(),
+            self.star_level.into(),
+            self.pending.into(),
+        ]
     }
 }
 
@@ -281,23 +300,24 @@ impl Stored for PendingApproval {
         "submitted_on",
     ];
 
-    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+    fn from_row(row: &impl Fields) -> Result<Self, sqlx::Error> {
         Ok(PendingApproval {
-            volunteer_id: row.try_get(0)?,
-            community: row.try_get(1)?,
-            minutes: row.try_get(2)?,
-            service_date: row.try_get(3)?,
-            submitted_on: row.try_get(4)?,
+            volunteer_id: row.text(0)?,
+            community: row.text(1)?,
+            minutes: row.int(2)?,
+            service_date: row.text(3)?,
+            submitted_on: row.text(4)?,
         })
     }
 
-    fn bind<'q>(&'q self, query: Query<'q>) -> Query<'q> {
-        query
-            .bind(&self.volunteer_id)
-            .bind(&self.community)
-            .bind(self.minutes)
-            .bind(&self.service_date)
-            .bind(&self.submitted_on)
+    fn values(&self) -> Vec<Value<'_>> {
+        vec![
+            self.volunteer_id.as_str().into(),
+            self.community.as_str().into(),
+            self.minutes.into(),
+            self.service_date.as_str().into(),
+            self.submitted_on.as_str().into(),
+        ]
     }
 }
 
@@ -314,28 +334,28 @@ impl Stored for IncidentRow {
         "alert",
     ];
 
-    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
-        let (category, severity): (String, String) = (row.try_get(1)?, row.try_get(2)?);
+    fn from_row(row: &impl Fields) -> Result<Self, sqlx::Error> {
         Ok(IncidentRow {
-            community: row.try_get(0)?,
-            category: IncidentCategory::from_code(&category),
-            severity: Severity::from_code(&severity),
-            state: row.try_get(3)?,
-            reported_at: row.try_get(4)?,
-            reported_day: row.try_get(5)?,
-            alert: row.try_get::<i64, _>(6)? != 0,
+            community: row.text(0)?,
+            category: IncidentCategory::from_code(&row.text(1)?),
+            severity: Severity::from_code(&row.text(2)?),
+            state: row.text(3)?,
+            reported_at: row.text(4)?,
+            reported_day: row.text(5)?,
+            alert: row.int(6)? != 0,
         })
     }
 
-    fn bind<'q>(&'q self, query: Query<'q>) -> Query<'q> {
-        query
-            .bind(&self.community)
-            .bind(code_text(self.category))
-            .bind(code_text(self.severity))
-            .bind(&self.state)
-            .bind(&self.reported_at)
-            .bind(&self.reported_day)
-            .bind(i64::from(self.alert))
+    fn values(&self) -> Vec<Value<'_>> {
+        vec![
+            self.community.as_str().into(),
+            code_text(self.category).into(),
+            code_text(self.severity).into(),
+            self.state.as_str().into(),
+            self.reported_at.as_str().into(),
+            self.reported_day.as_str().into(),
+            i64::from(self.alert).into(),
+        ]
     }
 }
 
@@ -344,20 +364,21 @@ impl Stored for RectificationRow {
     const KEY: &'static str = "rectification_id";
     const COLUMNS: &'static [&'static str] = &["community", "ordered_on", "deadline", "state"];
 
-    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+    fn from_row(row: &impl Fields) -> Result<Self, sqlx::Error> {
         Ok(RectificationRow {
-            community: row.try_get(0)?,
-            ordered_on: row.try_get(1)?,
-            deadline: row.try_get(2)?,
-            state: row.try_get(3)?,
+            community: row.text(0)?,
+            ordered_on: row.text(1)?,
+            deadline: row.text(2)?,
+            state: row.text(3)?,
         })
     }
 
-    fn bind<'q>(&'q self, query: Query<'q>) -> Query<'q> {
-        query
-            .bind(&self.community)
-            .bind(&self.ordered_on)
-            .bind(&self.deadline)
-            .bind(&self.state)
+    fn values(&self) -> Vec<Value<'_>> {
+        vec![
+            self.community.as_str().into(),
+            self.ordered_on.as_str().into(),
+            self.deadline.as_str().into(),
+            self.state.as_str().into(),
+        ]
     }
 }
