@@ -4,7 +4,8 @@
 //!
 //! Scoped like Insights: a request names an org unit (empty = the caller's own), the
 //! caller must be allowed to read it, and only rows of communities within it are
-//! returned. Rows hold ids, codes and counts, never personal data.
+//! returned. Rows hold ids, codes and counts, never personal data. Every list pages
+//! (`civitas_platform::paging`): its order, ended by the row's id, is the cursor.
 
 use std::cmp::Reverse;
 
@@ -12,6 +13,7 @@ use chrono::{DateTime, Days, NaiveDate, SecondsFormat, Utc};
 use civitas_platform::auth::Caller;
 use civitas_platform::error::{invalid_argument, not_found};
 use civitas_platform::org::OrgTree;
+use civitas_platform::paging::page;
 use civitas_proto::common::v1::Date;
 use civitas_proto::convert::timestamp;
 use civitas_proto::insights::v1::worklist_service_server::{
@@ -160,14 +162,21 @@ impl Worklist {
             return Err(invalid_argument("to", "must be after from"));
         }
         let (from, to) = (instant_text(from), instant_text(to));
-        let mut rows =
+        let rows =
             lists::upcoming_activities(&self.projection.pool, &communities, &from, &to).await?;
-        rows.sort_by(|a, b| (&a.1.starts_at, &a.0).cmp(&(&b.1.starts_at, &b.0)));
+        let page = page(
+            rows,
+            |(id, row)| (row.starts_at.clone(), id.clone()),
+            request.page_size,
+            &request.page_token,
+        )?;
         Ok(ListUpcomingActivitiesResponse {
-            activities: rows
+            activities: page
+                .rows
                 .into_iter()
                 .map(|(id, row)| activity(id, &row))
                 .collect(),
+            next_page_token: page.next_page_token,
         })
     }
 
@@ -206,10 +215,17 @@ impl Worklist {
         request: ListPendingHourApprovalsRequest,
     ) -> Result<ListPendingHourApprovalsResponse, Status> {
         let communities = self.communities(caller, &request.org_unit)?;
-        let mut rows = lists::pending_approvals(&self.projection.pool, &communities).await?;
-        rows.sort_by(|a, b| (&a.1.submitted_on, &a.0).cmp(&(&b.1.submitted_on, &b.0)));
+        let rows = lists::pending_approvals(&self.projection.pool, &communities).await?;
+        let page = page(
+            rows,
+            |(id, row)| (row.submitted_on.clone(), id.clone()),
+            request.page_size,
+            &request.page_token,
+        )?;
         Ok(ListPendingHourApprovalsResponse {
-            approvals: rows
+            next_page_token: page.next_page_token,
+            approvals: page
+                .rows
                 .into_iter()
                 .map(|(record_id, row)| PendingHourApproval {
                     service_date: stored_date(&row.service_date),
@@ -230,12 +246,17 @@ impl Worklist {
         request: ListVolunteerHoursRequest,
     ) -> Result<ListVolunteerHoursResponse, Status> {
         let communities = self.communities(caller, &request.org_unit)?;
-        let mut rows = lists::volunteers(&self.projection.pool, &communities).await?;
-        rows.sort_by(|a, b| {
-            (Reverse(a.1.approved_minutes), &a.0).cmp(&(Reverse(b.1.approved_minutes), &b.0))
-        });
+        let rows = lists::volunteers(&self.projection.pool, &communities).await?;
+        let page = page(
+            rows,
+            |(id, row)| (Reverse(row.approved_minutes), id.clone()),
+            request.page_size,
+            &request.page_token,
+        )?;
         Ok(ListVolunteerHoursResponse {
-            volunteers: rows
+            next_page_token: page.next_page_token,
+            volunteers: page
+                .rows
                 .into_iter()
                 .map(|(volunteer_id, row)| VolunteerHours {
                     volunteer_id,
@@ -257,15 +278,20 @@ impl Worklist {
         request: ListOpenIncidentsRequest,
     ) -> Result<ListOpenIncidentsResponse, Status> {
         let communities = self.communities(caller, &request.org_unit)?;
-        let mut rows = lists::open_incidents(&self.projection.pool, &communities).await?;
-        rows.sort_by(|a, b| {
-            (&a.1.state, &a.1.reported_at, &a.0).cmp(&(&b.1.state, &b.1.reported_at, &b.0))
-        });
+        let rows = lists::open_incidents(&self.projection.pool, &communities).await?;
+        let page = page(
+            rows,
+            |(id, row)| (row.state.clone(), row.reported_at.clone(), id.clone()),
+            request.page_size,
+            &request.page_token,
+        )?;
         Ok(ListOpenIncidentsResponse {
-            incidents: rows
+            incidents: page
+                .rows
                 .into_iter()
                 .map(|(id, row)| incident(id, &row))
                 .collect(),
+            next_page_token: page.next_page_token,
         })
     }
 
@@ -286,11 +312,18 @@ impl Worklist {
                 .ok_or_else(|| invalid_argument("as_of", "not a calendar date"))?,
         };
         let as_of_text = as_of.format("%Y-%m-%d").to_string();
-        let mut rows =
+        let rows =
             lists::overdue_rectifications(&self.projection.pool, &communities, &as_of_text).await?;
-        rows.sort_by(|a, b| (&a.1.deadline, &a.0).cmp(&(&b.1.deadline, &b.0)));
+        let page = page(
+            rows,
+            |(id, row)| (row.deadline.clone(), id.clone()),
+            request.page_size,
+            &request.page_token,
+        )?;
         Ok(ListOverdueRectificationsResponse {
-            rectifications: rows
+            next_page_token: page.next_page_token,
+            rectifications: page
+                .rows
                 .into_iter()
                 .map(|(rectification_id, row)| OverdueRectification {
                     days_overdue: u32_of(days_between(&row.deadline, &as_of_text).unwrap_or(0)),
@@ -318,12 +351,17 @@ impl Worklist {
             period.first.format("%Y-%m-%d").to_string(),
             period.last.format("%Y-%m-%d").to_string(),
         );
-        let mut rows = lists::alerts(&self.projection.pool, &communities, &first, &last).await?;
-        rows.sort_by(|a, b| {
-            (Reverse(&a.1.reported_at), &a.0).cmp(&(Reverse(&b.1.reported_at), &b.0))
-        });
+        let rows = lists::alerts(&self.projection.pool, &communities, &first, &last).await?;
+        let page = page(
+            rows,
+            |(id, row)| (Reverse(row.reported_at.clone()), id.clone()),
+            request.page_size,
+            &request.page_token,
+        )?;
         Ok(ListAlertsResponse {
-            alerts: rows
+            next_page_token: page.next_page_token,
+            alerts: page
+                .rows
                 .into_iter()
                 .map(|(incident_id, row)| Alert {
                     reported_at: stored_instant!(&row.reported_at),

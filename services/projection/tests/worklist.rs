@@ -124,6 +124,7 @@ async fn upcoming_activities_and_attendance(backend: Backend) {
         org_unit: org_unit.into(),
         from: Some(timestamp(at("2026-12-01T00:00:00Z"))),
         to: Some(timestamp(at("2026-12-31T00:00:00Z"))),
+        ..Default::default()
     };
     let upcoming = |who: Caller, request| {
         let service = service.clone();
@@ -195,6 +196,7 @@ async fn volunteer_lists(backend: Backend) {
     let (_db, service, _) = seeded(backend).await;
     let request = ListPendingHourApprovalsRequest {
         org_unit: "huafeng".into(),
+        ..Default::default()
     };
     let pending = service
         .list_pending_hour_approvals(&district(), request)
@@ -275,6 +277,7 @@ async fn safety_lists(backend: Backend) {
         let request = ListOverdueRectificationsRequest {
             org_unit: org_unit.into(),
             as_of: date(as_of),
+            ..Default::default()
         };
         let service = service.clone();
         async move {
@@ -311,6 +314,7 @@ async fn safety_lists(backend: Backend) {
         let request = ListAlertsRequest {
             org_unit: String::new(),
             period: period.into(),
+            ..Default::default()
         };
         let service = service.clone();
         async move { service.list_alerts(&district(), request).await }
@@ -332,23 +336,27 @@ async fn lists_are_scoped_by_token(backend: Backend) {
     let (_db, service, _) = seeded(backend).await;
     let heping = ListOpenIncidentsRequest {
         org_unit: "heping".into(),
+        ..Default::default()
     };
     let r = service.list_open_incidents(&staff(), heping).await;
     assert_eq!(code(r), Code::PermissionDenied);
     let huafeng = ListPendingHourApprovalsRequest {
         org_unit: "huafeng".into(),
+        ..Default::default()
     };
     let r = service.list_pending_hour_approvals(&staff(), huafeng).await;
     assert_eq!(code(r), Code::PermissionDenied);
     let xingfu_this_year = ListAlertsRequest {
         org_unit: "xingfu".into(),
         period: "2026".into(),
+        ..Default::default()
     };
     let dongjie = caller(Role::District, "dongjie");
     let r = service.list_alerts(&dongjie, xingfu_this_year).await;
     assert_eq!(code(r), Code::PermissionDenied);
     let atlantis = ListVolunteerHoursRequest {
         org_unit: "atlantis".into(),
+        ..Default::default()
     };
     let r = service.list_volunteer_hours(&district(), atlantis).await;
     assert_eq!(code(r), Code::NotFound);
@@ -437,6 +445,124 @@ async fn new_elements_roll_up_the_tree(backend: Backend) {
     );
 }
 
+/// 25 rows where a page holds 10: three pages, every row once, in the list's order,
+/// for lists ordered ascending (pending approvals, open incidents) and descending
+/// (volunteer hours, alerts); a page over the cap is refused naming page_size.
+async fn lists_page_without_losing_or_repeating_rows(backend: Backend) {
+    let mut log = Log::default();
+    for n in 0..25u32 {
+        let (v, inc) = (&format!("v{n:02}"), &format!("i{n:02}"));
+        log.push("2026-11-01", volunteer_registered(v));
+        // Ties in the sort key (same minutes, same day) are ordered by id.
+        let minutes = 60 * (n % 4 + 1);
+        let record = hours_submitted(v, &format!("rec{n:02}"), minutes, "2026-11-02");
+        log.push("2026-11-02", record);
+        let reported_at = format!("2026-11-10T{:02}:00:00Z", n % 6);
+        log.push(
+            "2026-11-10",
+            incident_reported(inc, Ic::Fire, Is::Serious, &reported_at),
+        );
+    }
+    let db = applied(backend, "all", &log).await;
+    let service = Worklist::new(db.projection.clone(), OrgTree::demo());
+    let who = staff();
+
+    /// Follows the tokens of one list from its first page; its pages' row ids.
+    macro_rules! pages {
+        ($rpc:ident, $request:ident, $rows:ident, $id:ident) => {{
+            let mut pages: Vec<Vec<String>> = Vec::new();
+            let mut page_token = String::new();
+            loop {
+                let request = $request {
+                    page_size: 10,
+                    page_token,
+                    ..Default::default()
+                };
+                let r = service.$rpc(&who, request).await.unwrap();
+                pages.push(r.$rows.iter().map(|row| row.$id.clone()).collect());
+                if r.next_page_token.is_empty() {
+                    break pages;
+                }
+                page_token = r.next_page_token;
+            }
+        }};
+    }
+    let check = |name: &str, pages: Vec<Vec<String>>, whole: Vec<String>| {
+        assert_eq!(
+            pages.iter().map(Vec::len).collect::<Vec<_>>(),
+            [10, 10, 5],
+            "{name}"
+        );
+        assert_eq!(pages.concat(), whole, "{name}: every row once, in order");
+    };
+    let sorted_by = |key: &dyn Fn(u32) -> (i64, String)| {
+        let mut ids: Vec<u32> = (0..25).collect();
+        ids.sort_by_key(|n| key(*n));
+        ids
+    };
+
+    let pending = pages!(
+        list_pending_hour_approvals,
+        ListPendingHourApprovalsRequest,
+        approvals,
+        record_id
+    );
+    let whole = (0..25).map(|n| format!("rec{n:02}")).collect();
+    check("pending approvals", pending, whole);
+
+    let hours = pages!(
+        list_volunteer_hours,
+        ListVolunteerHoursRequest,
+        volunteers,
+        volunteer_id
+    );
+    // No hours approved yet: all tie, by id.
+    let whole = (0..25).map(|n| format!("v{n:02}")).collect();
+    check("volunteer hours", hours, whole);
+
+    let incidents = pages!(
+        list_open_incidents,
+        ListOpenIncidentsRequest,
+        incidents,
+        incident_id
+    );
+    let by_report = sorted_by(&|n| (i64::from(n % 6), format!("i{n:02}")));
+    let whole = by_report.iter().map(|n| format!("i{n:02}")).collect();
+    check("open incidents", incidents, whole);
+
+    let mut alerts: Vec<Vec<String>> = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let request = ListAlertsRequest {
+            org_unit: String::new(),
+            period: "202611".into(),
+            page_size: 10,
+            page_token,
+        };
+        let r = service.list_alerts(&who, request).await.unwrap();
+        alerts.push(r.alerts.iter().map(|a| a.incident_id.clone()).collect());
+        if r.next_page_token.is_empty() {
+            break;
+        }
+        page_token = r.next_page_token;
+    }
+    // Newest first, ties by id.
+    let newest_first = sorted_by(&|n| (-i64::from(n % 6), format!("i{n:02}")));
+    let whole = newest_first.iter().map(|n| format!("i{n:02}")).collect();
+    check("alerts", alerts, whole);
+
+    let too_many = ListOpenIncidentsRequest {
+        page_size: 1_001,
+        ..Default::default()
+    };
+    let status = service
+        .list_open_incidents(&who, too_many)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(status.message(), "invalid page_size: must be at most 1000");
+}
+
 /// What the binary mounts: the Worklist server behind the auth interceptor.
 #[tokio::test]
 async fn projection_serves_the_worklist_behind_auth() {
@@ -460,4 +586,5 @@ on_both_backends!(
     safety_lists,
     lists_are_scoped_by_token,
     new_elements_roll_up_the_tree,
+    lists_page_without_losing_or_repeating_rows,
 );

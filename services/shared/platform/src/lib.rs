@@ -13,6 +13,7 @@ pub mod error;
 pub mod grpc;
 pub mod guard;
 pub mod org;
+pub mod paging;
 pub mod secrets;
 pub mod telemetry;
 pub mod write;
