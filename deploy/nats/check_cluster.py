@@ -154,15 +154,20 @@ class Cluster:
             return False
 
     def meta_ready(self) -> bool:
-        """Every node knows the meta leader, and the leader sees both other peers as
-        current (only the leader reports its replicas)."""
+        """Every node knows the same meta leader, and the leader sees both other peers
+        as current."""
         try:
             metas = [self.monitor(i, "/jsz")[1].get("meta_cluster") or {} for i in range(3)]
         except Exception:
             return False
-        if not all(m.get("leader") for m in metas):
+        leaders = {m.get("leader") for m in metas}
+        if len(leaders) != 1 or not all(leaders):
             return False
-        peers = max((m.get("replicas") or [] for m in metas), key=len)
+        # The leader's view is the one that does not list the leader (2.15 followers
+        # report replicas too, including the leader, with their own idea of "current").
+        leader = leaders.pop()
+        views = [m.get("replicas") or [] for m in metas]
+        peers = next((v for v in views if v and leader not in {p.get("name") for p in v}), [])
         return len(peers) == 2 and all(p.get("current") for p in peers)
 
     def dead(self) -> list[int]:
