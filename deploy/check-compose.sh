@@ -3,7 +3,8 @@
 #   1. `docker compose config -q` with deploy/compose.env.example passes;
 #   2. without an env file it fails (no secret has a built-in default);
 #   3. the resolved file gives each container only its own secrets, the commands and
-#      ports the deployment promises, and the embedded profile;
+#      ports the deployment promises (stream-setup creates the stream as operations
+#      before the write services start), and the embedded profile;
 #   4. deploy/otel/collector.yaml parses and its pipelines name defined components.
 #
 # Compose: `docker compose` (plugin), else a v2 `docker-compose`, else the Compose v2
@@ -146,6 +147,36 @@ for name in writers:
     check(all(deps.get(d, {}).get("condition") == "service_healthy"
               for d in ["postgres", "nats-1", "nats-2", "nats-3"]),
           f"{name}: waits for postgres and the three NATS nodes to be healthy")
+    check(deps.get("stream-setup", {}).get("condition") == "service_completed_successfully",
+          f"{name}: starts after stream-setup has completed successfully")
+
+# The stream belongs to the operations user: a one-shot `civitas stream ensure`.
+setup = services.get("stream-setup", {})
+env = setup.get("environment") or {}
+cmd = setup.get("command") or []
+check(cmd[:3] == ["stream", "ensure", "--nats-url"]
+      and cmd[3] == services["residents"]["command"][services["residents"]["command"].index("--nats-url") + 1],
+      f"stream-setup: `civitas stream ensure --nats-url` with the services' NATS URL ({cmd})")
+check(env.get("CIVITAS_NATS__USER") == "operations"
+      and env.get("CIVITAS_NATS__PASSWORD") == env_file["OPERATIONS_NATS_PASSWORD"],
+      "stream-setup: NATS user operations with its password (CIVITAS_NATS__USER/PASSWORD)")
+check(all(env.get(k) == services["residents"]["environment"].get(k)
+          for k in ["CIVITAS_NATS__STREAM__REPLICAS", "CIVITAS_NATS__STREAM__DUPLICATE_WINDOW"])
+      and env.get("CIVITAS_NATS__STREAM__REPLICAS") == "3",
+      "stream-setup: the services' stream settings (replicas 3, duplicate window 2m)")
+leaked = [k for k in secret_names if k != "OPERATIONS_NATS_PASSWORD"
+          and (env_file[k] in json.dumps(env) or env_file[k] in json.dumps(cmd))]
+check(not leaked, f"stream-setup: no other secret in its environment or command {leaked or ''}")
+check(setup.get("restart") in (None, "no") and not setup.get("ports") and "healthcheck" not in setup,
+      "stream-setup: one-shot (no restart, no ports, no health check)")
+deps = setup.get("depends_on", {})
+check(all(deps.get(d, {}).get("condition") == "service_healthy" for d in ["nats-1", "nats-2", "nats-3"]),
+      "stream-setup: waits for the three NATS nodes to be healthy")
+check(setup.get("image") == "civitas:local", "stream-setup: image civitas:local")
+for name in writers + ["projection"]:
+    check("OPERATIONS_NATS_PASSWORD" not in json.dumps(services[name])
+          and env_file["OPERATIONS_NATS_PASSWORD"] not in json.dumps(services[name]),
+          f"{name}: no operations credentials")
 
 for n in (1, 2, 3):
     s = services[f"nats-{n}"]
@@ -154,6 +185,8 @@ for n in (1, 2, 3):
     env = s["environment"]
     unquoted = [k for k, v in env.items() if k.endswith("_NATS_PASSWORD") and not (v.startswith('"') and v.endswith('"'))]
     check(not unquoted, f"nats-{n}: passwords handed over in double quotes {unquoted or ''}")
+    missing = [k for k in env_file if k.endswith("_NATS_PASSWORD") and env.get(k) != f'"{env_file[k]}"']
+    check(not missing, f"nats-{n}: every NATS password of the env file {missing or ''}")
     check("healthcheck" in s, f"nats-{n}: has a health check")
 emb = services.get("civitas-embedded", {})
 check(emb.get("profiles") == ["embedded"]

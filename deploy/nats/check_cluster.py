@@ -12,6 +12,7 @@ Exit status 0 when every check passed, 1 otherwise. Needs nats-py.
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import shutil
@@ -33,6 +34,8 @@ STREAM = "CIVITAS_EVENTS"
 WRITERS = ["residents", "activities", "volunteering", "safety"]
 ANALYST = "analyst_gulou"
 ANALYST_INBOX = "_INBOX.analyst_gulou"
+OPERATIONS = "operations"
+OPERATIONS_INBOX = "_INBOX.operations"
 
 failures: list[str] = []
 passes = 0
@@ -301,6 +304,31 @@ async def run_checks(cluster: Cluster) -> None:
 
     conns: list[Conn] = []
     try:
+        print("[operations]")
+        ops = await Conn(OPERATIONS).open(cluster, node=1, inbox_prefix=OPERATIONS_INBOX)
+        conns.append(ops)
+        ojs = ops.nc.jetstream()
+        cfg = StreamConfig(name=STREAM, subjects=["civitas.evt.>"], num_replicas=3,
+                           duplicate_window=120.0, storage="file")
+        info = await retry_unavailable(lambda: ojs.add_stream(cfg))
+        check(info.config.num_replicas == 3, "operations creates CIVITAS_EVENTS (replicas 3, file)")
+        shorter = dataclasses.replace(cfg, duplicate_window=60.0)
+        info = await retry_unavailable(lambda: ojs.update_stream(shorter))
+        check(info.config.duplicate_window == 60.0, "operations updates CIVITAS_EVENTS (duplicate window 1m)")
+        info = await retry_unavailable(lambda: ojs.update_stream(cfg))
+        check(info.config.duplicate_window == 120.0, "operations updates it back (duplicate window 2m)")
+        await ops.publish_denied("civitas.evt.residents.x", "operations denied publishing an event")
+        await ops.subscribe_denied("civitas.evt.>", "operations cannot subscribe to events")
+        await ops.subscribe_denied("_INBOX.>", "operations cannot subscribe to _INBOX.> (others' replies)")
+        await asyncio.gather(
+            ops.api_denied(f"$JS.API.STREAM.DELETE.{STREAM}", b"", "operations cannot delete the stream"),
+            ops.api_denied(f"$JS.API.STREAM.PURGE.{STREAM}", b"", "operations cannot purge the stream"),
+            ops.api_denied(f"$JS.API.STREAM.MSG.GET.{STREAM}", {"seq": 1},
+                           "operations cannot read stored messages"),
+            ops.api_denied(f"$JS.API.CONSUMER.CREATE.{STREAM}.ops.civitas.evt.>",
+                           {"stream_name": STREAM, "config": {"name": "ops", "filter_subject": "civitas.evt.>"}},
+                           "operations cannot create consumers"))
+
         print("[write services]")
         writers = {}
         for n, w in enumerate(WRITERS):
@@ -308,14 +336,15 @@ async def run_checks(cluster: Cluster) -> None:
             conns.append(writers[w])
         res = writers["residents"]
         js = res.nc.jetstream()
-        cfg = StreamConfig(name=STREAM, subjects=["civitas.evt.>"], num_replicas=3,
-                           duplicate_window=120.0, storage="file")
-        info = await retry_unavailable(lambda: js.add_stream(cfg))
-        check(info.config.num_replicas == 3, "residents creates CIVITAS_EVENTS (replicas 3, file)")
-        info = await retry_unavailable(lambda: js.update_stream(cfg))
-        check(info.config.duplicate_window == 120.0, "residents updates CIVITAS_EVENTS (duplicate window 2m)")
         info = await writers["safety"].nc.jetstream().stream_info(STREAM)
         check(info.config.name == STREAM, "safety reads stream info")
+        # The stream belongs to operations: no writer may create, change or delete it
+        # (a changed subject list, limit or rollup setting would be theirs to make).
+        await asyncio.gather(*(
+            writers[w].api_denied(f"$JS.API.STREAM.{op}.{STREAM}", body, f"{w} cannot {op.lower()} the stream")
+            for w in WRITERS
+            for op, body in [("CREATE", cfg.as_dict()), ("UPDATE", {**cfg.as_dict(), "max_msgs": 1}),
+                             ("DELETE", b"")]))
         # The stream lives on three nodes: a leader and two current replicas.
         for _ in range(50):
             info = await js.stream_info(STREAM)
@@ -335,20 +364,21 @@ async def run_checks(cluster: Cluster) -> None:
         check(ack2.duplicate and ack2.seq == ack1.seq, "a republished Nats-Msg-Id is a duplicate")
         other = "civitas.evt.residents.taijiang.chazhong.lianhua.HouseholdRegistered"
         await js.publish(other, b"e2", headers={"Nats-Msg-Id": "evt-2"})
-        await res.publish_denied("civitas.evt.safety.x", "residents denied civitas.evt.safety.x")
         await res.publish_denied("civitas.other", "residents denied civitas.other")
-        await res.api_denied(f"$JS.API.STREAM.DELETE.{STREAM}", b"", "residents cannot delete the stream")
         await res.api_denied(f"$JS.API.STREAM.PURGE.{STREAM}", b"", "residents cannot purge the stream")
         await res.api_denied("$JS.API.STREAM.CREATE.OTHER", {"name": "OTHER", "subjects": ["o.>"]},
                              "residents cannot create another stream")
         await res.api_denied(f"$JS.API.CONSUMER.CREATE.{STREAM}.x", {"stream_name": STREAM},
                              "residents cannot create consumers")
         await res.subscribe_denied("civitas.evt.>", "residents cannot subscribe to events")
-        for w in WRITERS[1:]:
+        for w in WRITERS:
             c = writers[w]
-            a = await c.nc.jetstream().publish(f"civitas.evt.{w}.gulou.huafeng.xingfu.Probe", b"p")
-            check(a.stream == STREAM, f"{w} publishes to civitas.evt.{w}.> (acked)")
-            await c.publish_denied("civitas.evt.residents.x", f"{w} denied civitas.evt.residents.x")
+            if w != "residents":
+                a = await c.nc.jetstream().publish(f"civitas.evt.{w}.gulou.huafeng.xingfu.Probe", b"p")
+                check(a.stream == STREAM, f"{w} publishes to civitas.evt.{w}.> (acked)")
+            for other in WRITERS:
+                if other != w:
+                    await c.publish_denied(f"civitas.evt.{other}.x", f"{w} denied civitas.evt.{other}.x")
 
         print("[projection]")
         proj = await Conn("projection").open(cluster, node=2)
@@ -358,6 +388,8 @@ async def run_checks(cluster: Cluster) -> None:
         await proj.api_denied(f"$JS.API.STREAM.DELETE.{STREAM}", b"", "projection cannot delete the stream")
         await proj.api_denied(f"$JS.API.STREAM.UPDATE.{STREAM}", cfg.as_dict(),
                               "projection cannot update the stream")
+        await proj.api_denied(f"$JS.API.STREAM.CREATE.{STREAM}", cfg.as_dict(),
+                              "projection cannot create the stream")
         pjs = proj.nc.jetstream()
         psub = await retry_unavailable(
             lambda: pjs.pull_subscribe("civitas.evt.>", durable="projection", stream=STREAM))
@@ -393,6 +425,8 @@ async def run_checks(cluster: Cluster) -> None:
         await ana.subscribe_denied("_INBOX.>", "analyst cannot subscribe to _INBOX.> (others' replies)")
         await ana.publish_denied("civitas.evt.residents.gulou.x", "analyst denied publishing an event")
         await ana.publish_denied("civitas.evt.analytics.gulou.x", "analyst denied publishing anything")
+        await ana.api_denied(f"$JS.API.STREAM.UPDATE.{STREAM}", cfg.as_dict(),
+                             "analyst cannot update the stream")
 
         # An ordered-style consumer: named, filter in the create subject, push to its
         # own inbox, no acks, flow control and heartbeats, removed when idle.

@@ -356,33 +356,30 @@ async fn consume_while_leader(
     }
 }
 
-/// Write services create or update the stream; the projection (whose NATS user may
-/// only read it) waits for it. Both retry for a while: a cluster that just became
-/// healthy answers "no suitable peers" or 503 for a moment.
+/// Write services use the stream the operations user created (`civitas stream ensure`),
+/// creating it only where their NATS user may (a development server); the projection
+/// (whose NATS user may only read it) waits for it. Both retry for a while: a cluster
+/// that just became healthy answers "no suitable peers" or 503 for a moment.
 async fn prepare_stream(
     kind: ServiceKind,
     js: &async_nats::jetstream::Context,
     stream: &civitas_streams::StreamSettings,
 ) -> anyhow::Result<()> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let attempt = match kind {
-            ServiceKind::Projection => js
-                .get_stream(&stream.name)
-                .await
-                .map(drop)
-                .map_err(|e| anyhow::anyhow!("stream {} is not there yet: {e}", stream.name)),
-            _ => civitas_streams::ensure_stream(js, stream).await.map(drop),
-        };
-        match attempt {
-            Ok(()) => return Ok(()),
-            Err(e) if tokio::time::Instant::now() < deadline => {
-                tracing::warn!(error = %format!("{e:#}"), "events stream not ready, retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-            Err(e) => return Err(e),
+    let patience = Duration::from_secs(60);
+    match kind {
+        ServiceKind::Projection => {
+            civitas_streams::with_patience(patience, || async {
+                js.get_stream(&stream.name).await.map(drop).map_err(|e| {
+                    anyhow::anyhow!("stream {} is not there yet: {e}", stream.name).into()
+                })
+            })
+            .await?
         }
+        _ => civitas_streams::with_patience(patience, || civitas_streams::open_stream(js, stream))
+            .await
+            .map(drop)?,
     }
+    Ok(())
 }
 
 /// Serves Prometheus metrics at `http://<addr>/metrics`. One recorder per process: a

@@ -9,6 +9,7 @@ pub mod embedded;
 pub mod keys;
 pub mod parked;
 pub mod rebuild;
+pub mod stream;
 
 pub mod tail;
 

@@ -62,6 +62,28 @@ enum ParkedAction {
     },
 }
 
+#[derive(Subcommand, Debug)]
+enum StreamAction {
+    /// Create the events stream, or bring its subjects, replicas and duplicate window to
+    /// the settings (CIVITAS_NATS__STREAM__*), as a NATS user allowed to: `operations`
+    /// in deploy/nats/accounts.conf. Write services only use the stream.
+    Ensure {
+        /// NATS URL, e.g. nats://127.0.0.1:4222 (a comma-separated list for a cluster).
+        #[arg(long)]
+        nats_url: Option<String>,
+        /// NATS user [CIVITAS_NATS__USER].
+        #[arg(long)]
+        user: Option<String>,
+        /// NATS password; prefer CIVITAS_NATS__PASSWORD (a command line is visible to
+        /// other users of the machine).
+        #[arg(long)]
+        password: Option<String>,
+        /// Optional TOML config file (overridden by CIVITAS_* env and flags).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Start every service and the projection in one process (SQLite, no servers needed).
@@ -127,6 +149,11 @@ enum Command {
     Parked {
         #[command(subcommand)]
         action: ParkedAction,
+    },
+    /// Operations on the NATS events stream.
+    Stream {
+        #[command(subcommand)]
+        action: StreamAction,
     },
     /// Print decoded events from NATS as JSON lines (an example analytics consumer).
     Tail {
@@ -334,6 +361,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(ids) => civitas::parked::retry(&location, &ids).await?,
             };
             print!("{report}");
+            Ok(())
+        }
+        Command::Stream {
+            action:
+                StreamAction::Ensure {
+                    nats_url,
+                    user,
+                    password,
+                    config,
+                },
+        } => {
+            let mut cfg: civitas::stream::StreamConfig =
+                civitas_platform::config::load(config.as_deref())?;
+            if let Some(v) = nats_url {
+                cfg.nats.url = v;
+            }
+            if user.is_some() {
+                cfg.nats.user = user;
+            }
+            if let Some(v) = password {
+                cfg.nats.password = Some(civitas_platform::config::Secret::new(v));
+            }
+            let _telemetry = civitas_platform::telemetry::init("civitas-stream")?;
+            println!("{}", civitas::stream::ensure(&cfg).await?);
             Ok(())
         }
         Command::Tail {

@@ -13,7 +13,10 @@ pub mod subject;
 
 pub use eventlog::EventLog;
 pub use heads::{Head, HeadsPage};
-pub use jetstream::{connect, ensure_stream, max_event_bytes, NatsSettings, RELAY_OVERHEAD_BYTES};
+pub use jetstream::{
+    connect, ensure_stream, max_event_bytes, open_stream, with_patience, NatsSettings, StreamError,
+    RELAY_OVERHEAD_BYTES,
+};
 pub use lease::Lease;
 pub use relay::{run_relay, RelayConfig};
 pub use subject::StreamSettings;
