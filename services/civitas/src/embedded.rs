@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use civitas_kernel::store::SqliteEventStore;
@@ -13,6 +14,7 @@ use civitas_platform::grpc::{self, ServerLimits, Services};
 use civitas_platform::org::OrgTree;
 use civitas_platform::secrets;
 use civitas_platform::write::Shell;
+use civitas_projection::reconcile::{run_reconcile, ReconcileConfig, SourceLog, StoreLog};
 use civitas_projection::{Projection, StoreGapFiller};
 use civitas_residents::crypto::MasterKey;
 use civitas_residents::keystore::KeyStore;
@@ -35,6 +37,10 @@ pub struct UpConfig {
     pub limits: ServerLimits,
     /// The longest token lifetimes accepted.
     pub tokens: TokenLifetimes,
+    /// How often the projection compares its stream versions with each store's heads
+    /// (and records how fresh each service's figures are).
+    #[serde(with = "civitas_platform::grpc::duration_text")]
+    pub reconcile_interval: Duration,
 }
 
 impl Default for UpConfig {
@@ -45,6 +51,7 @@ impl Default for UpConfig {
             org_file: None,
             limits: ServerLimits::default(),
             tokens: TokenLifetimes::default(),
+            reconcile_interval: ReconcileConfig::default().interval,
         }
     }
 }
@@ -55,6 +62,12 @@ impl UpConfig {
     pub fn validate(&self) -> Result<(), InvalidSetting> {
         if self.data_dir.as_os_str().is_empty() {
             return Err(InvalidSetting::new("data_dir", "must not be empty"));
+        }
+        if self.reconcile_interval.is_zero() {
+            return Err(InvalidSetting::new(
+                "reconcile_interval",
+                "must be greater than 0",
+            ));
         }
         civitas_platform::config::validate_limits(&self.limits, "limits")?;
         self.tokens.validate("tokens")
@@ -71,6 +84,7 @@ pub struct Application {
     apps: Vec<Box<dyn WriteApp>>,
     projection: Projection,
     limits: ServerLimits,
+    reconcile: ReconcileConfig,
 }
 
 impl Application {
@@ -140,6 +154,7 @@ impl Application {
             apps,
             projection,
             limits: config.limits,
+            reconcile: ReconcileConfig::every(config.reconcile_interval),
         })
     }
 
@@ -178,6 +193,17 @@ impl Application {
                 ))
             })
             .collect();
+        let logs = self
+            .apps
+            .iter()
+            .map(|app| Arc::new(StoreLog::new(app.name(), app.store())) as Arc<dyn SourceLog>)
+            .collect();
+        let reconciling = tokio::spawn(run_reconcile(
+            self.projection.clone(),
+            logs,
+            self.reconcile,
+            stop.clone(),
+        ));
         let auth = AuthInterceptor::new(self.keys.clone());
         let mut services = Services::default();
         for app in &self.apps {
@@ -188,14 +214,25 @@ impl Application {
             .apps
             .iter()
             .map(|app| (app.name().to_owned(), app.store()));
-        services.add(EventLog::of(logs, self.tree.clone()).server(&self.limits, auth.clone()));
+        let log = EventLog::of(logs, self.tree.clone())
+            .with_max_subscriptions(self.limits.max_subscriptions_per_caller)
+            .with_shutdown(stop.clone());
+        services.add(log.server(&self.limits, auth.clone()));
         self.projection
             .add_to(&mut services, &self.limits, auth, self.tree.clone());
+        // Shutdown cancels `stop` first: subscriptions to the event log end, so the
+        // server can finish.
+        let stopping = stop.clone();
+        let shutdown = async move {
+            shutdown.await;
+            stopping.cancel();
+        };
         let served = grpc::serve(self.listener, services, &self.limits, shutdown).await;
         stop.cancel();
         for tailer in tailers {
             let _ = tailer.await;
         }
+        let _ = reconciling.await;
         served
     }
 }

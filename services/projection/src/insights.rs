@@ -81,9 +81,10 @@ impl Insights {
             .map_err(|e| invalid_argument("period", e.to_string()))?;
         caller.authorize_read(&unit.code, &self.tree)?;
 
-        // Read the applied count first: the values read after it are at least that new,
-        // so a client waiting for its own writes never sees a count ahead of the values.
+        // Read the applied count and the freshness first: the values read after them are
+        // at least that new, so neither ever claims more than the values hold.
         let applied_events = self.projection.applied_events().await?;
+        let freshness = crate::freshness::read(&self.projection.pool).await?;
         let communities = self.communities(&unit.code);
         let per_community = self
             .projection
@@ -99,6 +100,7 @@ impl Insights {
                 .collect(),
             period: request.period,
             applied_events,
+            freshness,
         })
     }
 }

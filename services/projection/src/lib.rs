@@ -33,10 +33,12 @@ pub mod catalog;
 pub mod consumer;
 mod db;
 pub mod error;
+pub mod freshness;
 pub mod insights;
 pub mod parked;
 pub mod period;
 pub mod rebuild;
+pub mod reconcile;
 mod rules;
 pub mod tailer;
 pub mod worklist;
@@ -115,6 +117,7 @@ impl Projection {
         let _writer = self.write.lock().await;
         let mut tx = self.writer.begin().await?;
         let applied = apply::apply_batch(&mut tx.conn(), source, events, gaps).await?;
+        freshness::note_applied(&mut tx.conn(), source, events, gaps, &applied.parked).await?;
         tx.commit().await?;
         Ok(applied.report())
     }

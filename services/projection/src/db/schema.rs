@@ -175,6 +175,18 @@ const MIGRATIONS: &[(i64, &str)] = &[
             parked_at TEXT NOT NULL
         )",
     ),
+    (
+        19,
+        // Per source service: the newest applied event and what the reconcile last saw
+        // in its log (see `freshness.rs`); instants as nanoseconds since the epoch.
+        "CREATE TABLE IF NOT EXISTS projection_freshness (
+            service TEXT PRIMARY KEY,
+            last_applied_at BIGINT,
+            source_newest_at BIGINT,
+            relay_pending_since BIGINT,
+            observed_at BIGINT
+        )",
+    ),
 ];
 
 /// The byte-string type `BYTES` stands for in a migration: the one SQL type the two

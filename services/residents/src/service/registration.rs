@@ -2,7 +2,9 @@
 //! resident (name, ID number, phone and birth date sealed). Each seals the personal
 //! data with a new data key and hands the key's row to the event store as a companion
 //! of the registering event: both commit together or not at all, and the unique index
-//! on the ID lookup hash refuses a second resident with one ID number.
+//! on the ID lookup hash refuses a second resident with one ID number (until the first
+//! moves out or is erased), saying where it is held only when that is the caller's
+//! own community.
 
 use civitas_kernel::command::load;
 use civitas_kernel::{AppendOutcome, Decider};
@@ -77,7 +79,7 @@ impl Residents {
             address: sealed,
         };
         self.shell
-            .run::<Household, ServiceError>(&household_id.stream_id(), ctx, command)
+            .run_on::<Household, ServiceError>(&household_id.stream_id(), Vec::new(), ctx, command)
             .await
     }
 
@@ -191,25 +193,48 @@ impl Residents {
         };
         Resident::decide(&Default::default(), command.clone())?;
 
+        let id_hash = crypto::id_lookup_hash(&self.master, id_number.as_str());
         let subject = NewSubject {
             subject_id: resident_id.to_string(),
             kind: SubjectKind::Resident,
             community,
             household_id: Some(household_id.to_string()),
-            id_hash: Some(crypto::id_lookup_hash(&self.master, id_number.as_str())),
+            id_hash: Some(id_hash.clone()),
         };
         let sealed = self.seal_new_subject(&mut ctx, &subject, &personal);
         if let ResidentCommand::Register { personal, .. } = &mut command {
             *personal = sealed;
         }
-        self.shell
-            .run::<Resident, ServiceError>(&resident_id.stream_id(), ctx, command)
-            .await
-            .map_err(|e| match e {
-                // The key row's unique ID lookup hash refused it: the number is taken.
-                ServiceError::Write(WriteError::Taken(_)) => ServiceError::IdNumberTaken,
-                other => other,
-            })
+        let outcome = self
+            .shell
+            .run_on::<Resident, ServiceError>(&resident_id.stream_id(), Vec::new(), ctx, command)
+            .await;
+        match outcome {
+            // The key row's unique ID lookup hash refused it: the number is taken.
+            Err(ServiceError::Write(WriteError::Taken(_))) => {
+                Err(self.id_number_taken(&id_hash, &subject.community).await)
+            }
+            other => other,
+        }
+    }
+
+    /// Why a registration's ID number is taken, as far as `community` may know: by one
+    /// of its own residents (ALREADY_EXISTS), or by a resident of a community it is not
+    /// told (see "Personal data and its keys" in docs/ARCHITECTURE.md).
+    async fn id_number_taken(&self, id_hash: &str, community: &str) -> ServiceError {
+        match self.keys.find_by_id_hash(id_hash).await {
+            Ok(Some(holder)) if holder.community == community => ServiceError::IdNumberTaken,
+            Ok(Some(_)) => {
+                tracing::info!(community, "registration refused: id_number held elsewhere");
+                ServiceError::IdNumberElsewhere
+            }
+            // The holder moved out or was erased meanwhile: a retry may take the number.
+            Ok(None) => {
+                WriteError::Conflict("id_number was released while registering; retry".into())
+                    .into()
+            }
+            Err(e) => e.into(),
+        }
     }
 
     /// Seals the subject's personal data with a new data key, and adds the key's row to

@@ -79,9 +79,17 @@ where
     D: Decider,
     D::Event: EventCodec,
 {
-    let recorded = store.read_stream(stream_id).await?;
+    folded(&store.read_stream(stream_id).await?)
+}
+
+/// Folds a stream's recorded events.
+pub fn folded<D>(recorded: &[RecordedEvent]) -> Result<Loaded<D>, CommandError<D::Error>>
+where
+    D: Decider,
+    D::Event: EventCodec,
+{
     let version = recorded.last().map_or(0, |e| e.stream_version);
-    let events = decode_all::<D::Event>(&recorded)?;
+    let events = decode_all::<D::Event>(recorded)?;
     Ok(Loaded {
         state: D::fold(events.iter()),
         version,
@@ -98,9 +106,14 @@ pub fn decode_all<E: EventCodec>(recorded: &[RecordedEvent]) -> Result<Vec<E>, D
 
 /// Runs one command against one stream. `decide` may be called more than once when no
 /// expected version was given and a concurrent append wins the race.
+///
+/// `read`: the stream's events as the caller has just read them (a fresh id's stream:
+/// none), so the first attempt does not read them again; `None` reads them. A retry
+/// after a lost race always reads afresh.
 pub async fn execute<D, F>(
     store: &dyn EventStore,
     stream_id: &str,
+    read: Option<Vec<RecordedEvent>>,
     context: CommandContext,
     mut decide: F,
 ) -> Result<AppendOutcome, CommandError<D::Error>>
@@ -116,9 +129,13 @@ where
         }
     }
     let mut attempt = 0;
+    let mut read = read;
     loop {
         attempt += 1;
-        let loaded = load::<D>(store, stream_id).await?;
+        let loaded = match read.take() {
+            Some(recorded) => folded::<D>(&recorded)?,
+            None => load::<D>(store, stream_id).await?,
+        };
         let expected = match context.expected_version {
             Some(v) if v != loaded.version => {
                 return Err(AppendError::Conflict {

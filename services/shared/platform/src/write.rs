@@ -289,22 +289,60 @@ impl Shell {
         D::Command: Clone,
         E: From<WriteError> + From<D::Error>,
     {
+        self.decide_and_append::<D, E>(stream_id, None, ctx, command)
+            .await
+    }
+
+    /// Step 4 on a stream the caller has just read (`recorded`; for a fresh id, no
+    /// events), so it is not read again.
+    pub async fn run_on<D, E>(
+        &self,
+        stream_id: &str,
+        recorded: Vec<RecordedEvent>,
+        ctx: WriteContext,
+        command: D::Command,
+    ) -> Result<AppendOutcome, E>
+    where
+        D: Decider,
+        D::Event: EventCodec,
+        D::Command: Clone,
+        E: From<WriteError> + From<D::Error>,
+    {
+        self.decide_and_append::<D, E>(stream_id, Some(recorded), ctx, command)
+            .await
+    }
+
+    async fn decide_and_append<D, E>(
+        &self,
+        stream_id: &str,
+        read: Option<Vec<RecordedEvent>>,
+        ctx: WriteContext,
+        command: D::Command,
+    ) -> Result<AppendOutcome, E>
+    where
+        D: Decider,
+        D::Event: EventCodec,
+        D::Command: Clone,
+        E: From<WriteError> + From<D::Error>,
+    {
         let context = ctx.command.clone();
         let started = ctx.now;
-        let outcome = execute::<SizeChecked<D>, _>(&*self.store, stream_id, ctx.command, |state| {
-            let events = D::decide(state, command.clone()).map_err(Refused::Rule)?;
-            if let Some(max) = self.max_event_bytes {
-                check_event_sizes(&events, stream_id, &context, max).map_err(Refused::TooLarge)?;
-            }
-            Ok(events)
-        })
-        .await
-        .map_err(|e| match e {
-            CommandError::Rejected(Refused::Rule(e)) => E::from(e),
-            CommandError::Rejected(Refused::TooLarge(e)) => E::from(WriteError::Invalid(e)),
-            CommandError::Append(e) => E::from(WriteError::from(e)),
-            CommandError::Decode(e) => E::from(WriteError::from(e)),
-        });
+        let outcome =
+            execute::<SizeChecked<D>, _>(&*self.store, stream_id, read, ctx.command, |state| {
+                let events = D::decide(state, command.clone()).map_err(Refused::Rule)?;
+                if let Some(max) = self.max_event_bytes {
+                    check_event_sizes(&events, stream_id, &context, max)
+                        .map_err(Refused::TooLarge)?;
+                }
+                Ok(events)
+            })
+            .await
+            .map_err(|e| match e {
+                CommandError::Rejected(Refused::Rule(e)) => E::from(e),
+                CommandError::Rejected(Refused::TooLarge(e)) => E::from(WriteError::Invalid(e)),
+                CommandError::Append(e) => E::from(WriteError::from(e)),
+                CommandError::Decode(e) => E::from(WriteError::from(e)),
+            });
         if outcome.is_ok() {
             // The first stage of the pipeline's lag: command received → committed.
             let took = (chrono::Utc::now() - started).to_std().unwrap_or_default();
@@ -337,9 +375,10 @@ impl Shell {
             return Ok(replayed);
         }
         let target = target().map_err(WriteError::from)?;
-        self.require_in(&target, &ctx.org().community).await?;
+        let recorded = self.require_in(&target, &ctx.org().community).await?;
         let command = command(&ctx)?;
-        self.run::<D, E>(&target.stream_id, ctx, command).await
+        self.run_on::<D, E>(&target.stream_id, recorded, ctx, command)
+            .await
     }
 
     /// The whole path of a command that creates an aggregate with a fresh id in the
@@ -367,8 +406,10 @@ impl Shell {
         let outcome = match self.replayed(&ctx).await? {
             Some(replayed) => replayed,
             None => {
+                // A fresh id: its stream is known to be empty.
                 let (stream_id, command) = new(&ctx)?;
-                self.run::<D, E>(&stream_id, ctx, command).await?
+                self.run_on::<D, E>(&stream_id, Vec::new(), ctx, command)
+                    .await?
             }
         };
         Ok(Created {
