@@ -20,15 +20,20 @@ use civitas_platform::grpc::{self, ServerLimits, Services};
 use civitas_platform::org::OrgTree;
 use civitas_platform::secrets;
 use civitas_platform::write::Shell;
-use civitas_projection::consumer::{run_consumer, ConsumerConfig, EventLogGapFiller};
+use civitas_projection::consumer::{ConsumerConfig, EventLogGapFiller};
+use civitas_projection::reconcile::{ReconcileConfig, RemoteLog, SourceLog};
 use civitas_projection::Projection;
 use civitas_residents::crypto::MasterKey;
 use civitas_residents::keystore::KeyStore;
-use civitas_streams::{EventLog, Lease, NatsSettings, RelayConfig};
+use civitas_streams::{EventLog, NatsSettings, RelayConfig};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+mod leader;
+
+use leader::{consume_while_leader, Leader};
 
 /// The services `civitas serve` can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
@@ -77,6 +82,10 @@ pub struct ServeConfig {
     pub durable: String,
     /// Projection only: the PostgreSQL schema of the read models.
     pub projection_schema: String,
+    /// Projection only: how often the projection compares its stream versions with
+    /// each event log's heads, healing last events it never received.
+    #[serde(with = "civitas_platform::grpc::duration_text")]
+    pub reconcile_interval: Duration,
     pub limits: ServerLimits,
     /// The longest token lifetimes accepted (and issued, for the projection's own).
     pub tokens: TokenLifetimes,
@@ -100,6 +109,7 @@ impl Default for ServeConfig {
             event_logs: BTreeMap::new(),
             durable: "projection".to_owned(),
             projection_schema: "projection".to_owned(),
+            reconcile_interval: ReconcileConfig::default().interval,
             limits: ServerLimits::default(),
             tokens: TokenLifetimes::default(),
             max_db_connections: 16,
@@ -145,6 +155,12 @@ impl ServeConfig {
             if self.durable.is_empty() {
                 return Err(InvalidSetting::new("durable", "must not be empty"));
             }
+            if self.reconcile_interval.is_zero() {
+                return Err(InvalidSetting::new(
+                    "reconcile_interval",
+                    "must be greater than 0",
+                ));
+            }
         }
         Ok(())
     }
@@ -171,6 +187,9 @@ pub struct ServiceApp {
     services: Services,
     limits: ServerLimits,
     background: Vec<Box<dyn FnOnce(CancellationToken) -> JoinHandle<()> + Send>>,
+    /// Cancelled when shutdown begins: ends the background tasks and the event log's
+    /// subscriptions, which would otherwise hold the server open.
+    stop: CancellationToken,
 }
 
 impl ServiceApp {
@@ -209,6 +228,7 @@ impl ServiceApp {
         let js = async_nats::jetstream::new(nats);
         prepare_stream(kind, &js, &config.nats.stream).await?;
 
+        let stop = CancellationToken::new();
         let mut services = Services::default();
         let mut background: Vec<Box<dyn FnOnce(CancellationToken) -> JoinHandle<()> + Send>> =
             Vec::new();
@@ -229,9 +249,24 @@ impl ServiceApp {
                 let endpoints: Vec<(String, String)> =
                     config.event_logs.clone().into_iter().collect();
                 let gaps = Arc::new(EventLogGapFiller::new(&endpoints, &token)?);
+                let logs = endpoints
+                    .iter()
+                    .map(|(service, url)| {
+                        let log = RemoteLog::new(service, url, &token)?;
+                        anyhow::Ok(Arc::new(log) as Arc<dyn SourceLog>)
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()?;
                 projection.add_to(&mut services, &config.limits, auth, tree.clone());
                 let mut consumer = ConsumerConfig::new(config.nats.stream.clone());
                 consumer.durable = config.durable.clone();
+                let leader = Leader {
+                    projection,
+                    js,
+                    consumer,
+                    gaps,
+                    logs,
+                    reconcile: ReconcileConfig::every(config.reconcile_interval),
+                };
                 // One writer per read-model schema: a second instance on the same
                 // database serves queries and stands by to take over the consuming.
                 let lease_pool = sqlx::postgres::PgPoolOptions::new()
@@ -240,9 +275,7 @@ impl ServiceApp {
                     .context("invalid database url")?;
                 let lease = format!("civitas-projection:{}", config.projection_schema);
                 background.push(Box::new(move |stop| {
-                    tokio::spawn(consume_while_leader(
-                        lease_pool, lease, projection, js, consumer, gaps, stop,
-                    ))
+                    tokio::spawn(consume_while_leader(lease_pool, lease, leader, stop))
                 }));
             }
             write => {
@@ -273,9 +306,11 @@ impl ServiceApp {
                     ServiceKind::Projection => unreachable!("matched above"),
                 };
                 app.add_to(&mut services, &config.limits, auth.clone());
-                services.add(
-                    EventLog::new(name, store.clone(), tree.clone()).server(&config.limits, auth),
-                );
+                let log = EventLog::new(name, store.clone(), tree.clone())
+                    .with_max_subscriptions(config.limits.max_subscriptions_per_caller)
+                    .with_relay(pool.clone())
+                    .with_shutdown(stop.clone());
+                services.add(log.server(&config.limits, auth));
                 let relay = RelayConfig::new(name, config.nats.stream.clone());
                 background.push(Box::new(move |stop| {
                     tokio::spawn(civitas_streams::run_relay(relay, store, pool, js, stop))
@@ -288,6 +323,7 @@ impl ServiceApp {
             services,
             limits: config.limits,
             background,
+            stop,
         })
     }
 
@@ -300,59 +336,23 @@ impl ServiceApp {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let stop = CancellationToken::new();
+        let stop = self.stop;
         let tasks: Vec<JoinHandle<()>> = self
             .background
             .into_iter()
             .map(|start| start(stop.clone()))
             .collect();
+        let stopping = stop.clone();
+        let shutdown = async move {
+            shutdown.await;
+            stopping.cancel();
+        };
         let served = grpc::serve(self.listener, self.services, &self.limits, shutdown).await;
         stop.cancel();
         for task in tasks {
             let _ = task.await;
         }
         served
-    }
-}
-
-/// Consumes the events stream while this instance holds the projection's lease; waits
-/// as a standby otherwise, and goes back to waiting when the lease is lost.
-async fn consume_while_leader(
-    pool: sqlx::PgPool,
-    lease: String,
-    projection: Projection,
-    js: async_nats::jetstream::Context,
-    consumer: ConsumerConfig,
-    gaps: Arc<EventLogGapFiller>,
-    stop: CancellationToken,
-) {
-    while !stop.is_cancelled() {
-        let held = match Lease::acquire(&pool, &lease, &stop).await {
-            Ok(Some(held)) => held,
-            Ok(None) => return,
-            Err(e) => {
-                tracing::warn!(error = %format!("{e:#}"), "projection lease unavailable, retrying");
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                }
-                continue;
-            }
-        };
-        let consuming = run_consumer(
-            projection.clone(),
-            js.clone(),
-            consumer.clone(),
-            gaps.clone(),
-            stop.clone(),
-        );
-        let consuming = async {
-            consuming.await;
-            anyhow::Ok(())
-        };
-        if let Err(e) = held.hold(consuming).await {
-            tracing::warn!(error = %format!("{e:#}"), "projection lease lost, standing by");
-        }
     }
 }
 

@@ -17,8 +17,7 @@ use tokio::sync::watch;
 
 use super::sql::{self, AppendRows, Statement, StoreColumns};
 use super::{
-    position_after, to_u64, AppendError, AppendOutcome, AppendRequest, EventStore, Idempotency,
-    StoreError,
+    to_i64, to_u64, AppendError, AppendOutcome, AppendRequest, EventStore, Idempotency, StoreError,
 };
 use crate::envelope::{Checkpoint, NewEvent, RecordedEvent};
 
@@ -156,7 +155,7 @@ impl EventStore for SqliteEventStore {
             "SELECT {SELECT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2"
         );
         let query = sqlx::query(&query)
-            .bind(position_after(after))
+            .bind(to_i64(after.position, "position")?)
             .bind(i64::try_from(limit).unwrap_or(i64::MAX));
         sql::fetch_events(&self.readers, decode, query).await
     }
