@@ -17,9 +17,13 @@ pub enum ServiceError {
     Resident(#[from] ResidentError),
     #[error(transparent)]
     Household(#[from] HouseholdError),
-    /// Another registered resident holds the ID number (by its lookup hash).
-    #[error("a resident with this id_number is already registered")]
+    /// A resident of the caller's community, neither moved out nor erased, holds the
+    /// ID number (by its lookup hash).
+    #[error("is already registered in this community")]
     IdNumberTaken,
+    /// A resident of another community holds the ID number; which one is not said.
+    #[error("is registered in another community; ask the district office to transfer the person")]
+    IdNumberElsewhere,
 }
 
 civitas_platform::service_error!(ServiceError);
@@ -46,7 +50,12 @@ impl From<ServiceError> for Status {
                 other => status::rule(other.field(), other.to_string()),
             },
             ServiceError::Household(h) => status::failed_precondition(h.to_string()),
-            taken @ ServiceError::IdNumberTaken => status::already_exists(taken.to_string()),
+            taken @ ServiceError::IdNumberTaken => {
+                status::already_exists_on("id_number", taken.to_string())
+            }
+            elsewhere @ ServiceError::IdNumberElsewhere => {
+                status::failed_precondition_on("id_number", elsewhere.to_string())
+            }
         }
     }
 }

@@ -2,108 +2,15 @@
 //! does before any rule runs — bounded free text, replayed retries, community scope —
 //! and erasure end to end.
 
-use std::sync::Arc;
+mod support;
 
-use civitas_kernel::store::SqliteEventStore;
-use civitas_platform::app::WriteApp;
 use civitas_platform::auth::Role;
-use civitas_platform::org::OrgTree;
-use civitas_platform::write::Shell;
-use civitas_proto::common::v1::WriteOptions;
-use civitas_proto::events::v1::{CareCategory, ResidenceType};
+use civitas_proto::events::v1::CareCategory;
 use civitas_proto::residents::v1 as api;
 use civitas_proto::residents::v1::residents_service_client::ResidentsServiceClient;
-use civitas_residents::crypto::MasterKey;
-use civitas_residents::keystore::KeyStore;
-use civitas_testkit::{AuthChannel, TestServer};
-use tonic::{Code, Status};
-use tonic_types::StatusExt;
+use tonic::Code;
 
-type Client = ResidentsServiceClient<AuthChannel>;
-
-/// A served residents app over stores in a temporary directory.
-struct Running {
-    server: TestServer,
-    _dir: tempfile::TempDir,
-}
-
-impl Running {
-    async fn start() -> Self {
-        let dir = civitas_testkit::temp_dir();
-        let path = dir.path().join("residents.db");
-        let store = SqliteEventStore::open(&path)
-            .await
-            .expect("open the event store");
-        let keys = KeyStore::open(&format!("sqlite://{}?mode=rwc", path.display()), None)
-            .await
-            .expect("open the key store");
-        let shell = Shell::new(Arc::new(store), OrgTree::demo());
-        let app = civitas_residents::app(shell, keys, MasterKey::generate());
-        assert_eq!(app.name(), civitas_residents::NAME);
-        let server =
-            TestServer::start(|services, limits, auth| app.add_to(services, limits, auth)).await;
-        Self { server, _dir: dir }
-    }
-
-    async fn staff(&self, community: &str) -> Client {
-        ResidentsServiceClient::new(self.server.channel_as(Role::Staff, community).await)
-    }
-
-    /// A household and one adult resident in `client`'s community: their ids.
-    async fn resident(&self, client: &mut Client) -> (String, String) {
-        let household = client
-            .register_household(household(None))
-            .await
-            .expect("household")
-            .into_inner()
-            .household_id;
-        let resident = client
-            .register_resident(api::RegisterResidentRequest {
-                household_id: household.clone(),
-                name: "王秀英".into(),
-                id_number: "11010519491231002X".into(),
-                residence_type: ResidenceType::Permanent as i32,
-                ..Default::default()
-            })
-            .await
-            .expect("resident")
-            .into_inner()
-            .resident_id;
-        (household, resident)
-    }
-}
-
-fn household(options: Option<WriteOptions>) -> api::RegisterHouseholdRequest {
-    api::RegisterHouseholdRequest {
-        options,
-        address: "华峰路 12 号 3 栋 501".into(),
-        grid: "G-01".into(),
-        building: "3栋".into(),
-        ..Default::default()
-    }
-}
-
-/// Options that make a write retryable under `key`.
-fn retry_key(key: &str) -> Option<WriteOptions> {
-    Some(WriteOptions {
-        idempotency_key: key.into(),
-        expected_version: None,
-    })
-}
-
-/// INVALID_ARGUMENT whose BadRequest names exactly `field`.
-fn assert_invalid(status: &Status, field: &str) {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    let bad = status
-        .get_details_bad_request()
-        .expect("a BadRequest detail");
-    let fields: Vec<&str> = bad
-        .field_violations
-        .iter()
-        .map(|v| v.field.as_str())
-        .collect();
-    assert_eq!(fields, [field], "{status:?}");
-}
+use support::{assert_invalid, household, retry_key, Running};
 
 #[tokio::test]
 async fn a_megabyte_reason_is_refused_naming_the_field_and_writes_nothing() {

@@ -5,14 +5,17 @@
 //! updated in place, never in events (an event holding a key could not be erased, and
 //! would travel to NATS and the analytics consumers). Erasing a subject nulls its
 //! wrapped key and its ID lookup hash but keeps the row, so lists and counts still see
-//! the subject, and the ID number may be registered again by someone new.
+//! the subject, and the ID number may be registered again by someone new. Moving a
+//! resident out nulls the ID lookup hash alone: the record stays readable as history,
+//! and the person may be registered again, here or in another community, under a new
+//! resident id.
 //!
 //! This module is a key's lifecycle: created wrapped by the master key (see
 //! [`crate::crypto`]), unwrapped to open data, erased. The table lives beside the event
 //! store (the service's PostgreSQL schema in distributed mode, the same SQLite file in
 //! embedded mode, `secure_delete` on so an erased key is overwritten in the file), and
 //! a key row is only ever written by the event store, as a [`Companion`] of the
-//! registering or erasing event, in the same transaction: no key exists without its
+//! registering, moving-out or erasing event, in the same transaction: no key exists without its
 //! registration, an erasure that does not commit destroys nothing, and the unique index
 //! on the ID lookup hash decides between concurrent registrations of one ID number.
 //! `sql` is the storage, one code path for both backends.
@@ -73,6 +76,14 @@ pub struct NewSubject {
     pub community: String,
     pub household_id: Option<String>,
     pub id_hash: Option<String>,
+}
+
+/// The registered resident who holds an ID number (by its lookup hash).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdHolder {
+    pub subject_id: String,
+    /// The community the resident was registered in.
+    pub community: String,
 }
 
 /// The state of a subject's key.
@@ -143,9 +154,19 @@ impl KeyStore {
             .map_err(unreadable)
     }
 
-    /// The subject not erased whose ID lookup hash is `id_hash`, if any.
-    pub async fn find_by_id_hash(&self, id_hash: &str) -> Result<Option<String>, KeyStoreError> {
-        Ok(self.table.subject_by_id_hash(id_hash).await?)
+    /// The change that frees the subject's ID number and keeps its key: a companion of
+    /// its move-out event.
+    pub fn moved_out(subject_id: &str) -> Companion {
+        sql::release_id_row(subject_id)
+    }
+
+    /// The resident, neither moved out nor erased, whose ID lookup hash is `id_hash`.
+    pub async fn find_by_id_hash(&self, id_hash: &str) -> Result<Option<IdHolder>, KeyStoreError> {
+        let holder = self.table.holder_of_id_hash(id_hash).await?;
+        Ok(holder.map(|(subject_id, community)| IdHolder {
+            subject_id,
+            community,
+        }))
     }
 
     /// Every resident ever keyed into the household, erased ones too, oldest first.

@@ -94,13 +94,14 @@ impl Table {
         })
     }
 
-    /// The subject not erased whose ID lookup hash is `id_hash`, if any.
-    pub(super) async fn subject_by_id_hash(
+    /// The subject holding the ID lookup hash `id_hash`, and its community, if any.
+    pub(super) async fn holder_of_id_hash(
         &self,
         id_hash: &str,
-    ) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT subject_id FROM subject_keys WHERE id_hash = $1 AND erased_at IS NULL",
+    ) -> Result<Option<(String, String)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT subject_id, community FROM subject_keys \
+             WHERE id_hash = $1 AND erased_at IS NULL",
         )
         .bind(id_hash)
         .fetch_optional(&self.pool)
@@ -171,6 +172,16 @@ pub(super) fn erase_row(subject_id: &str) -> Companion {
             ("id_hash", Value::Text(None)),
             ("erased_at", Value::Int(Some(now_micros()))),
         ],
+        key: ("subject_id", Value::Text(Some(subject_id.to_owned()))),
+    }
+}
+
+/// Nulls the subject's ID lookup hash, keeping its key, by the event store with the
+/// move-out event.
+pub(super) fn release_id_row(subject_id: &str) -> Companion {
+    Companion::Update {
+        table: TABLE,
+        set: vec![("id_hash", Value::Text(None))],
         key: ("subject_id", Value::Text(Some(subject_id.to_owned()))),
     }
 }

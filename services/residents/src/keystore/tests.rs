@@ -79,7 +79,8 @@ impl Fixture {
     }
 
     async fn owner(&self, hash: &str) -> Option<String> {
-        self.store.find_by_id_hash(hash).await.unwrap()
+        let holder = self.store.find_by_id_hash(hash).await.unwrap();
+        holder.map(|h| h.subject_id)
     }
 
     async fn household(&self, household: &str) -> Vec<String> {
@@ -149,6 +150,24 @@ async fn an_id_number_belongs_to_one_subject_until_erased(f: Fixture) {
     assert_eq!(f.owner("hash-1").await, None);
     f.add("r-2", "h-1", Some("hash-1")).await.unwrap();
     assert_eq!(f.owner("hash-1").await.as_deref(), Some("r-2"));
+}
+
+async fn moving_out_frees_the_id_number_and_keeps_the_key(f: Fixture) {
+    let key = f.add("r-1", "h-1", Some("hash-1")).await.unwrap();
+    let holder = f.store.find_by_id_hash("hash-1").await.unwrap();
+    let expected = IdHolder {
+        subject_id: "r-1".to_owned(),
+        community: "c-1".to_owned(),
+    };
+    assert_eq!(holder, Some(expected));
+    f.append(ExpectedVersion::NoStream, KeyStore::moved_out("r-1"))
+        .await
+        .expect("move out");
+    assert_eq!(f.owner("hash-1").await, None);
+    assert_eq!(f.state("r-1").await, KeyState::Active(key));
+    f.add("r-2", "h-2", Some("hash-1")).await.unwrap();
+    assert_eq!(f.owner("hash-1").await.as_deref(), Some("r-2"));
+    assert_eq!(f.household("h-1").await, ["r-1"]);
 }
 
 async fn a_subject_id_is_keyed_once(f: Fixture) {
@@ -266,6 +285,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     created_key_unwraps_and_unknown_is_unknown,
     an_id_number_belongs_to_one_subject_until_erased,
+    moving_out_frees_the_id_number_and_keeps_the_key,
     a_subject_id_is_keyed_once,
     erasure_destroys_the_key_but_keeps_the_subject,
     household_lists_its_residents_in_creation_order,

@@ -1,8 +1,11 @@
 //! The register changes on an existing resident of the caller's community: moving out,
 //! residence type, floating residence verification, care categories and erasure. Each
 //! is the shell's whole path (begin → replay → target → require it is ours → command →
-//! run); erasure adds one step, its event carrying the destruction of the data key
-//! (committed together, or neither).
+//! run); moving out and erasure add one step, their event carrying a change of the
+//! resident's key row (committed together, or neither): moving out frees the ID
+//! number, erasure destroys the data key.
+
+use std::future::Future;
 
 use civitas_kernel::AppendOutcome;
 use civitas_platform::auth::Caller;
@@ -12,35 +15,50 @@ use civitas_proto::convert::date_from_pb;
 use civitas_proto::residents::v1 as api;
 
 use super::{parse_resident_id, resident_target, Residents};
-use crate::domain::{CareCategory, Reason, ResidenceType, Resident, ResidentCommand};
+use crate::domain::{CareCategory, Reason, ResidenceType, Resident, ResidentCommand, ResidentId};
 use crate::error::ServiceError;
 use crate::keystore::KeyStore;
 
 impl Residents {
-    /// Records that a resident left the community (a reason is required).
+    /// Records that a resident left the community (a reason is required) and frees
+    /// their ID number, in one transaction.
     pub async fn move_out_resident(
         &self,
         caller: &Caller,
         req: api::MoveOutResidentRequest,
     ) -> Result<api::MoveOutResidentResponse, ServiceError> {
         let result = self
-            .on_resident(
+            .on_resident_with(
                 caller,
                 "MoveOutResident",
                 req.options.as_ref(),
                 &req,
                 &req.resident_id,
-                |ctx| {
-                    Ok(ResidentCommand::MoveOut {
-                        reason: Reason::parse_optional("reason", &req.reason)?,
-                        today: ctx.today(),
-                    })
-                },
+                |ctx, id| self.move_out(ctx, id, &req),
             )
             .await?;
         Ok(api::MoveOutResidentResponse {
             result: Some(result),
         })
+    }
+
+    async fn move_out(
+        &self,
+        mut ctx: WriteContext,
+        id: ResidentId,
+        req: &api::MoveOutResidentRequest,
+    ) -> Result<AppendOutcome, ServiceError> {
+        let command = ResidentCommand::MoveOut {
+            reason: Reason::parse_optional("reason", &req.reason)?,
+            today: ctx.today(),
+        };
+        // The number is free once the move-out commits, and only then.
+        ctx.command
+            .companions
+            .push(KeyStore::moved_out(&id.to_string()));
+        self.shell
+            .run::<Resident, ServiceError>(&id.stream_id(), ctx, command)
+            .await
     }
 
     /// Switches a resident between permanent and floating residence.
@@ -153,34 +171,64 @@ impl Residents {
         caller: &Caller,
         req: api::EraseResidentRequest,
     ) -> Result<api::EraseResidentResponse, ServiceError> {
-        let ctx = self
-            .shell
-            .begin(caller, "", req.options.as_ref(), "EraseResident", &req)?;
-        let outcome = match self.shell.replayed(&ctx).await? {
-            Some(replayed) => replayed,
-            None => self.erase(ctx, &req.resident_id).await?,
-        };
+        let result = self
+            .on_resident_with(
+                caller,
+                "EraseResident",
+                req.options.as_ref(),
+                &req,
+                &req.resident_id,
+                |ctx, id| self.erase(ctx, id),
+            )
+            .await?;
         Ok(api::EraseResidentResponse {
-            result: Some(write_result(&outcome)),
+            result: Some(result),
         })
     }
 
     async fn erase(
         &self,
         mut ctx: WriteContext,
-        resident_id: &str,
+        id: ResidentId,
     ) -> Result<AppendOutcome, ServiceError> {
-        let resident_id = parse_resident_id(resident_id)?;
-        let target = resident_target(&resident_id);
-        self.shell.require_in(&target, &ctx.org().community).await?;
         // The key goes with the erasure event or not at all: an append refused or
         // failed leaves the resident readable, and no erased resident stays readable.
         ctx.command
             .companions
-            .push(KeyStore::erased(&resident_id.to_string()));
+            .push(KeyStore::erased(&id.to_string()));
         self.shell
-            .run::<Resident, ServiceError>(&target.stream_id, ctx, ResidentCommand::Erase)
+            .run::<Resident, ServiceError>(&id.stream_id(), ctx, ResidentCommand::Erase)
             .await
+    }
+
+    /// The shell's steps for a command on the resident `resident_id` whose event goes
+    /// with a change of the resident's key row, or needs the key: begin, replay, parse
+    /// the target, require it is ours, then `command` builds and runs it.
+    async fn on_resident_with<F, Fut>(
+        &self,
+        caller: &Caller,
+        rpc: &str,
+        options: Option<&WriteOptions>,
+        request: &impl prost::Message,
+        resident_id: &str,
+        command: F,
+    ) -> Result<WriteResult, ServiceError>
+    where
+        F: FnOnce(WriteContext, ResidentId) -> Fut,
+        Fut: Future<Output = Result<AppendOutcome, ServiceError>>,
+    {
+        let ctx = self.shell.begin(caller, "", options, rpc, request)?;
+        let outcome = match self.shell.replayed(&ctx).await? {
+            Some(replayed) => replayed,
+            None => {
+                let id = parse_resident_id(resident_id)?;
+                self.shell
+                    .require_in(&resident_target(&id), &ctx.org().community)
+                    .await?;
+                command(ctx, id).await?
+            }
+        };
+        Ok(write_result(&outcome))
     }
 
     /// The shell's whole path for a command on the resident `resident_id`.

@@ -94,9 +94,10 @@ impl Residents {
         })
     }
 
-    /// Finds a resident of the caller's own community by ID number (staff only). A
-    /// resident of another community is reported as not found, so the lookup cannot
-    /// probe where a person lives.
+    /// Finds the current resident of the caller's own community by ID number (staff
+    /// only); one moved out or erased no longer holds the number. A resident of another
+    /// community is reported as not found, so the lookup cannot probe where a person
+    /// lives.
     pub async fn find_resident_by_id_number(
         &self,
         caller: &Caller,
@@ -109,17 +110,12 @@ impl Residents {
             what: "resident",
             id: "with this id_number".to_owned(),
         };
-        let subject = self
-            .keys
-            .find_by_id_hash(&hash)
-            .await?
-            .ok_or_else(not_found)?;
-        let id = ResidentId::parse("resident_id", &subject).map_err(anyhow::Error::new)?;
-        let recorded = self.shell.store().read_stream(&id.stream_id()).await?;
-        match recorded.first() {
-            Some(first) if first.org.community == caller.org_unit => {}
+        let holder = match self.keys.find_by_id_hash(&hash).await? {
+            Some(holder) if holder.community == caller.org_unit => holder,
             _ => return Err(not_found().into()),
-        }
+        };
+        let id =
+            ResidentId::parse("resident_id", &holder.subject_id).map_err(anyhow::Error::new)?;
         Ok(api::FindResidentByIdNumberResponse {
             resident: Some(self.resident_view(caller, &id).await?),
         })

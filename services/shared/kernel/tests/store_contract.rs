@@ -292,6 +292,25 @@ async fn read_all_pages_in_order(s: Subject) {
     assert_eq!(payloads, (0..25).collect::<Vec<u8>>(), "commit order");
 }
 
+async fn checkpoints_beyond_every_position_read_nothing(s: Subject) {
+    s.store
+        .append(request("s-1", ExpectedVersion::Any, vec![event(1)]))
+        .await
+        .expect("append");
+    for xid in [0, u64::MAX] {
+        let after = Checkpoint {
+            xid,
+            position: u64::MAX,
+        };
+        let read = s
+            .store
+            .read_all(after, 10)
+            .await
+            .expect("read after the end");
+        assert!(read.is_empty(), "{read:?}");
+    }
+}
+
 async fn appended_signal_fires(s: Subject) {
     let mut rx = s.store.appended();
     let before = *rx.borrow_and_update();
@@ -324,6 +343,7 @@ contract!(
     idempotent_retry_appends_once,
     concurrent_retries_append_once,
     read_all_pages_in_order,
+    checkpoints_beyond_every_position_read_nothing,
     appended_signal_fires,
 );
 

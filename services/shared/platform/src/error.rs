@@ -62,6 +62,17 @@ pub fn already_exists(msg: impl Into<String>) -> Status {
     Status::already_exists(msg)
 }
 
+/// ALREADY_EXISTS "{field}: {msg}" naming the field whose value is held already, as a
+/// `google.rpc.BadRequest` violation (the value to change).
+pub fn already_exists_on(field: &str, msg: impl Into<String>) -> Status {
+    let msg = msg.into();
+    Status::with_error_details(
+        Code::AlreadyExists,
+        format!("{field}: {msg}"),
+        ErrorDetails::with_bad_request(vec![FieldViolation::new(field, msg)]),
+    )
+}
+
 /// INTERNAL "internal error"; the detail goes to the log only.
 pub fn internal(err: &dyn fmt::Display) -> Status {
     tracing::error!(error = %err, "internal error");
@@ -97,6 +108,13 @@ mod tests {
         assert_eq!(blamed.code(), Code::FailedPrecondition);
         assert_eq!(blamed.message(), "capacity: is full");
         assert_eq!(already_exists("dup").code(), Code::AlreadyExists);
+        let held = already_exists_on("id_number", "is registered");
+        assert_eq!(
+            (held.code(), held.message()),
+            (Code::AlreadyExists, "id_number: is registered")
+        );
+        let bad_request = held.get_details_bad_request().expect("a BadRequest detail");
+        assert_eq!(bad_request.field_violations[0].field, "id_number");
         let status = not_found("household", "h-1");
         assert_eq!(status.code(), Code::NotFound);
         assert_eq!(status.message(), "household h-1 not found");

@@ -245,6 +245,13 @@ fn to_i64(v: u64, what: &str) -> Result<i64, StoreError> {
     i64::try_from(v).map_err(|_| StoreError(anyhow::anyhow!("{what} {v} out of range")))
 }
 
+/// The stored position to read after. Positions are `bigint`, so none exceeds
+/// `i64::MAX`: a checkpoint beyond it (a client's, from the wire) reads as `i64::MAX`,
+/// after which there is nothing at its transaction, rather than failing the read.
+fn position_after(after: Checkpoint) -> i64 {
+    i64::try_from(after.position).unwrap_or(i64::MAX)
+}
+
 fn to_u64(v: i64, what: &str) -> Result<u64, StoreError> {
     u64::try_from(v).map_err(|_| StoreError(anyhow::anyhow!("{what} {v} is negative")))
 }

@@ -17,7 +17,8 @@ use tokio::sync::watch;
 
 use super::sql::{self, AppendRows, Statement, StoreColumns};
 use super::{
-    to_i64, to_u64, AppendError, AppendOutcome, AppendRequest, EventStore, Idempotency, StoreError,
+    position_after, to_u64, AppendError, AppendOutcome, AppendRequest, EventStore, Idempotency,
+    StoreError,
 };
 use crate::envelope::{Checkpoint, NewEvent, RecordedEvent};
 
@@ -155,7 +156,7 @@ impl EventStore for SqliteEventStore {
             "SELECT {SELECT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2"
         );
         let query = sqlx::query(&query)
-            .bind(to_i64(after.position, "position")?)
+            .bind(position_after(after))
             .bind(i64::try_from(limit).unwrap_or(i64::MAX));
         sql::fetch_events(&self.readers, decode, query).await
     }

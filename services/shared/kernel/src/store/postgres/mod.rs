@@ -28,7 +28,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::sql::{self, StoreColumns};
 use super::{
-    to_i64, to_u64, AppendError, AppendOutcome, AppendRequest, EventStore, Idempotency, StoreError,
+    position_after, to_u64, AppendError, AppendOutcome, AppendRequest, EventStore, Idempotency,
+    StoreError,
 };
 use crate::envelope::{Checkpoint, RecordedEvent};
 
@@ -174,7 +175,7 @@ impl EventStore for PostgresEventStore {
         );
         let query = sqlx::query(&query)
             .bind(after.xid.to_string())
-            .bind(to_i64(after.position, "position")?)
+            .bind(position_after(after))
             .bind(i64::try_from(limit).unwrap_or(i64::MAX));
         sql::fetch_events(&self.pool, decode, query).await
     }
