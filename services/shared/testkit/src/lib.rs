@@ -6,6 +6,7 @@
 //! a skipped test would hide exactly the failures these tests exist to find.
 
 pub mod grpc;
+pub mod hostile;
 mod nats;
 
 use std::time::Duration;
