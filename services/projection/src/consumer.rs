@@ -38,7 +38,7 @@ pub struct ConsumerConfig {
     pub durable: String,
     /// Most messages per batch (and per transaction).
     pub batch: usize,
-    /// How long a fetch waits for a full batch.
+    /// How long a batch waits for more messages after its first one.
     pub max_wait: Duration,
 }
 
@@ -48,7 +48,7 @@ impl ConsumerConfig {
             stream,
             durable: "projection".to_owned(),
             batch: 1000,
-            max_wait: Duration::from_millis(20),
+            max_wait: Duration::from_millis(5),
         }
     }
 }
@@ -184,21 +184,35 @@ async fn consume(
         .await
         .context("failed to create the durable consumer")?;
     tracing::info!(durable = %config.durable, stream = %config.stream.name, "projection consumer started");
+    // One long-lived pull (the library keeps a request of `batch` messages open and
+    // renews it, with heartbeats), cut into batches here: a batch is whatever has
+    // arrived when the first message is in plus at most `max_wait`. Under load batches
+    // fill up while the previous one is applied; when idle a single event goes
+    // through at once. (A fetch per batch cost up to expires + 5 s whenever the
+    // server's timeout status was missed, which is where seconds of lag came from.)
+    let mut incoming = consumer
+        .stream()
+        .max_messages_per_batch(config.batch)
+        .expires(Duration::from_secs(30))
+        .heartbeat(Duration::from_secs(5))
+        .messages()
+        .await
+        .context("failed to start pulling")?;
     loop {
-        let mut fetched = tokio::select! {
-            () = shutdown.cancelled() => return Ok(()),
-            fetched = consumer.batch().max_messages(config.batch).expires(config.max_wait).messages() => {
-                fetched.context("failed to fetch a batch")?
-            }
-        };
         let mut messages = Vec::with_capacity(config.batch);
-        while let Some(message) = fetched.next().await {
-            match message {
-                Ok(m) => messages.push(m),
-                Err(e) => {
-                    tracing::debug!(error = %e, "fetch ended early");
-                    break;
-                }
+        let first = tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            first = incoming.next() => first,
+        };
+        match first {
+            Some(message) => messages.extend(pulled(message)?),
+            None => anyhow::bail!("the pull subscription ended"),
+        }
+        let deadline = tokio::time::Instant::now() + config.max_wait;
+        while messages.len() < config.batch {
+            match tokio::time::timeout_at(deadline, incoming.next()).await {
+                Ok(Some(message)) => messages.extend(pulled(message)?),
+                Ok(None) | Err(_) => break,
             }
         }
         if messages.is_empty() {
@@ -245,6 +259,22 @@ struct Decoded {
     /// The producing service of each event, as its envelope says (and its subject).
     services: Vec<String>,
     refused: Vec<ParkedEvent>,
+}
+
+/// A pulled message (`None`: nothing, go on), or why pulling must start over. A
+/// missed heartbeat is not fatal: the library asks again, so it is logged and the
+/// wait goes on.
+fn pulled(
+    message: Result<jetstream::Message, pull::MessagesError>,
+) -> anyhow::Result<Option<jetstream::Message>> {
+    match message {
+        Ok(message) => Ok(Some(message)),
+        Err(e) if e.kind() == pull::MessagesErrorKind::MissingHeartbeat => {
+            tracing::warn!("missed a heartbeat from JetStream; pulling again");
+            Ok(None)
+        }
+        Err(e) => Err(anyhow::anyhow!("pulling failed: {e}")),
+    }
 }
 
 /// Envelopes → events. A message that is not an envelope, or whose envelope
