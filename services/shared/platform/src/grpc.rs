@@ -13,7 +13,6 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tokio_stream::StreamExt as _;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
-use tower::limit::GlobalConcurrencyLimitLayer;
 
 /// Resource limits applied to every server.
 ///
@@ -28,7 +27,8 @@ pub struct ServerLimits {
     /// Deadline for each request, from arrival to response headers. Default 10 s.
     #[serde(with = "duration_text")]
     pub request_timeout: Duration,
-    /// In-flight requests across all connections; more wait. Default 256.
+    /// In-flight requests across all connections; more are refused at once with
+    /// RESOURCE_EXHAUSTED ([`crate::shed`]). Default 256.
     pub concurrency_limit: usize,
     /// In-flight requests on one connection; more wait. Default 64.
     pub per_connection_concurrency: usize,
@@ -155,7 +155,7 @@ pub async fn serve(
         .trace_fn(request_span)
         .timeout(limits.request_timeout)
         .concurrency_limit_per_connection(limits.per_connection_concurrency)
-        .layer(GlobalConcurrencyLimitLayer::new(limits.concurrency_limit))
+        .layer(crate::shed::ShedLayer::new(limits.concurrency_limit))
         .layer(crate::guard::GuardLayer)
         .add_routes(routes.routes())
         .serve_with_incoming_shutdown(incoming, shutdown)

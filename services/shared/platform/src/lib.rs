@@ -15,6 +15,7 @@ pub mod guard;
 pub mod org;
 pub mod paging;
 pub mod secrets;
+pub mod shed;
 pub mod telemetry;
 pub mod write;
 
