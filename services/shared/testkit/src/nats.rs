@@ -37,12 +37,6 @@ impl NatsServer {
         Self::start_with_config(config)
     }
 
-    /// Starts a server with `config` (configuration file syntax), e.g. accounts with
-    /// users and permissions; an account needs `jetstream: enabled` to use JetStream.
-    pub fn with_config(config: &str) -> anyhow::Result<NatsServer> {
-        Self::start_with_config(config)
-    }
-
     /// Starts a server with `config` (nats-server configuration file syntax) on top of
     /// the command line's address, port and JetStream store.
     fn start_with_config(config: &str) -> anyhow::Result<NatsServer> {
