@@ -213,7 +213,6 @@ impl Volunteering {
         let ctx = self
             .shell
             .begin(caller, "", req.options.as_ref(), "DonateTimeCredits", &req)?;
-        let replayed = self.shell.replayed(&ctx).await?;
         let donor = id(&req.volunteer_id, "volunteer_id", VolunteerId::parse)?;
         let donation_id = id(&req.donation_id, "donation_id", DonationId::parse)?;
         let to = id(&req.to_volunteer_id, "to_volunteer_id", VolunteerId::parse)?;
@@ -228,12 +227,26 @@ impl Volunteering {
             derived.command.expected_version = None;
             derived
         };
+        // Without a client key, step 1 is keyed by the donation itself: a retry after
+        // step 2 failed (a store error, a crash between the two appends) then replays
+        // the debit and completes the credit, instead of being refused as a donation
+        // already made while the credits are nowhere.
+        let debit = match ctx.command.idempotency {
+            Some(_) => ctx.clone(),
+            None => {
+                let mut keyed = derived("donated");
+                keyed.command.expected_version = ctx.command.expected_version;
+                keyed
+            }
+        };
+        let replayed = self.shell.replayed(&debit).await?;
 
         // Step 1: debit the donor.
         let donated = match replayed {
             Some(replayed) => replayed,
             None => {
-                self.shell
+                let recorded = self
+                    .shell
                     .require_in(&volunteer_target(donor), &community)
                     .await?;
                 let command = VolunteerCommand::DonateCredits {
@@ -242,7 +255,7 @@ impl Volunteering {
                     minutes,
                 };
                 self.shell
-                    .run::<Volunteer, ServiceError>(&donor.stream_id(), ctx.clone(), command)
+                    .run_on::<Volunteer, ServiceError>(&donor.stream_id(), recorded, debit, command)
                     .await?
             }
         };
@@ -290,7 +303,10 @@ impl Volunteering {
                     .await?;
                 Err(refusal.as_recipient().into())
             }
-            Err(other) => Err(other),
+            Err(other) => {
+                tracing::warn!(donation = %donation_id, error = %other, "donation debited but not credited yet; retrying the request completes it");
+                Err(other)
+            }
         }
     }
 }
