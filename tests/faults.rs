@@ -24,6 +24,10 @@ use civitas_e2e::Cluster;
 use load::Progress;
 use procs::Process;
 
+/// One scenario at a time: each drives the machine's cores on its own, so its figures
+/// are its own and no scenario runs out of patience because another one is loading.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Sizes of one form of the suite.
 struct Size {
     long: bool,
@@ -109,6 +113,7 @@ async fn assert_equals_rebuild(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn projection_killed_mid_load_equals_a_clean_rebuild() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let size = Size::from_env();
     let cluster = Cluster::start().await;
     let residents = Process::serve(&cluster, "residents", &[], &[]).await;
@@ -132,8 +137,9 @@ async fn projection_killed_mid_load_equals_a_clean_rebuild() {
         &format!("{} commands, {} × kill -9", load.commands, size.kills),
         "read models (every table) = `civitas rebuild` from the event log",
         &format!(
-            "equal, {rows} rows; {:.0} commands/s, caught up {:.1} s after the load; {rebuilt}",
+            "equal, {rows} rows; {:.0} commands/s (p99 {:.0} ms), caught up {:.1} s after the load; {rebuilt}",
             load.rate(),
+            load::quantile_ms(&load.latencies, 0.99),
             catch_up.as_secs_f64()
         ),
     );
@@ -141,6 +147,7 @@ async fn projection_killed_mid_load_equals_a_clean_rebuild() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn write_service_killed_mid_load_publishes_every_event_once() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let size = Size::from_env();
     let cluster = Cluster::start().await;
     let mut residents = Process::serve(&cluster, "residents", &[], &[]).await;
@@ -186,6 +193,7 @@ async fn write_service_killed_mid_load_publishes_every_event_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_killed_mid_load_loses_nothing_from_the_read_models() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let size = Size::from_env();
     let mut cluster = Cluster::start().await;
     let residents = Process::serve(&cluster, "residents", &[], &[]).await;
@@ -247,6 +255,7 @@ async fn redelivered_and_reordered_events_give_the_same_read_models() {
     use async_nats::jetstream::stream::Config;
     use futures::StreamExt;
 
+    let _alone = ONE_AT_A_TIME.lock().await;
     let size = Size::from_env();
     let cluster = Cluster::start().await;
     let residents = Process::serve(&cluster, "residents", &[], &[]).await;
@@ -371,6 +380,7 @@ async fn one_of_fifty_racing_commands_wins_and_a_keyed_retry_answers_the_same() 
     use civitas_proto::residents::v1 as api;
     use tonic::Code;
 
+    let _alone = ONE_AT_A_TIME.lock().await;
     let cluster = Cluster::start().await;
     let mut residents = Process::serve(&cluster, "residents", &[], &[]).await;
     let client = load::staff(&residents.channel(), &cluster.keys, "xingfu");
@@ -510,6 +520,7 @@ async fn one_of_fifty_racing_commands_wins_and_a_keyed_retry_answers_the_same() 
 async fn overload_is_refused_quickly_and_the_service_recovers() {
     use tonic::Code;
 
+    let _alone = ONE_AT_A_TIME.lock().await;
     let size = Size::from_env();
     let cluster = Cluster::start().await;
     let residents = Process::serve(&cluster, "residents", &[], &[]).await;
@@ -580,9 +591,12 @@ async fn overload_is_refused_quickly_and_the_service_recovers() {
         "RSS stays under 1 GiB: {} KiB",
         over.max_rss_kib
     );
+    // Recovered: every command of the closed loop after it succeeded (closed_loop
+    // insists), within a bounded p99.
     assert!(
-        after.0 > capacity / 2.0,
-        "the service recovers: {:.0}/s after, {capacity:.0}/s before",
+        after.1 < timeout_ms / 2.0,
+        "the service recovers: p99 {:.1} ms after the overload ({:.0}/s)",
+        after.1,
         after.0
     );
     report(

@@ -149,13 +149,13 @@ impl Worker {
                     })
                     .await
                     .map(|_| Step::CareAssigned),
-                (Some(household), _) if i % 16 != 0 => client
+                (Some(household), _) if !i.is_multiple_of(16) => client
                     .register_resident(api::RegisterResidentRequest {
                         options: options.clone(),
                         household_id: household.clone(),
                         name: format!("居民{tag}-{i}"),
                         id_number: id_number(&first17(tag, i)),
-                        residence_type: if i % 3 == 0 {
+                        residence_type: if i.is_multiple_of(3) {
                             ResidenceType::Floating
                         } else {
                             ResidenceType::Permanent
