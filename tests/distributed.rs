@@ -363,3 +363,38 @@ async fn a_standby_projection_takes_over_the_lease() {
         s.stop().await;
     }
 }
+
+/// What the README promises: a household registered in distributed mode is in
+/// `GetKpis` well under a second later (here: under one second, debug build, on a busy
+/// CI machine; BENCHMARKS.md has the release figures).
+#[tokio::test]
+async fn a_registered_household_is_counted_within_a_second() {
+    let cluster = Cluster::start().await;
+    let residents = Spawned::serve(ServiceKind::Residents, cluster.config()).await;
+    let projection = projection(&cluster, &residents, "projection", "projection").await;
+    let mut staff = residents_client(&residents, &cluster.token(Role::Staff, "xingfu")).await;
+    let district = cluster.token(Role::District, "gulou");
+    // Warm up: the first command and the first batch set up connections and the
+    // consumer.
+    register(&mut staff, 0, 1).await;
+    civitas_testkit::eventually!(kpis(&projection, &district, "xingfu", 1));
+
+    let mut slowest = Duration::ZERO;
+    for (n, seed) in (2..=6).enumerate() {
+        let started = std::time::Instant::now();
+        register(&mut staff, 0, seed).await;
+        let applied = 2 + n as u64;
+        civitas_testkit::eventually!(
+            kpis(&projection, &district, "xingfu", applied),
+            Duration::from_secs(5)
+        );
+        slowest = slowest.max(started.elapsed());
+    }
+    eprintln!("slowest command → GetKpis: {slowest:?}");
+    assert!(
+        slowest < Duration::from_secs(1),
+        "a household took {slowest:?} to reach GetKpis"
+    );
+    projection.stop().await;
+    residents.stop().await;
+}
