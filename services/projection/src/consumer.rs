@@ -36,7 +36,8 @@ pub struct ConsumerConfig {
     pub stream: StreamSettings,
     /// Durable consumer name (one per projection deployment).
     pub durable: String,
-    /// Most messages per batch (and per transaction).
+    /// Most messages per batch (and per transaction): 5,000, where a catch-up through
+    /// the native PostgreSQL path is fastest (BENCHMARKS.md).
     pub batch: usize,
     /// How long a batch waits for more messages after its first one.
     pub max_wait: Duration,
@@ -47,7 +48,7 @@ impl ConsumerConfig {
         Self {
             stream,
             durable: "projection".to_owned(),
-            batch: 1000,
+            batch: 5000,
             max_wait: Duration::from_millis(5),
         }
     }
