@@ -3,8 +3,8 @@
 //!
 //! Two sides meet in `projection_freshness`: every applied batch records the newest
 //! event it applied per service ([`note_applied`], in the batch's transaction), and the
-//! reconcile records what each service's log held when it last compared
-//! ([`note_observed`]). `GetKpis` reads both ([`read`]). Instants are stored as BIGINT
+//! reconcile records what each service's log held when it last compared, and that the
+//! newest of it is applied when no stream was behind ([`note_observed`]). `GetKpis` reads both ([`read`]). Instants are stored as BIGINT
 //! nanoseconds since the epoch, so both backends compare them as numbers.
 
 use std::collections::{BTreeMap, HashSet};
@@ -33,6 +33,9 @@ pub struct Observation {
     /// recorded_at of the oldest event the relay had not published.
     pub relay_pending_since: Option<DateTime<Utc>>,
     pub observed_at: DateTime<Utc>,
+    /// Every stream of the log was at or below the projection's version: its newest
+    /// event is applied, even if no batch since said so (after a rebuild).
+    pub complete: bool,
 }
 
 fn nanos(at: DateTime<Utc>) -> i64 {
@@ -87,18 +90,21 @@ pub(crate) async fn note_observed(
 ) -> Result<(), ProjectionError> {
     let sql = format!(
         "INSERT INTO projection_freshness
-             (service, source_newest_at, relay_pending_since, observed_at)
-         VALUES ($1, $2, $3, $4)
-         ON CONFLICT (service) DO UPDATE SET {},
+             (service, source_newest_at, relay_pending_since, observed_at, last_applied_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (service) DO UPDATE SET {}, {},
              relay_pending_since = excluded.relay_pending_since,
              observed_at = excluded.observed_at",
-        later("source_newest_at")
+        later("source_newest_at"),
+        later("last_applied_at")
     );
+    let newest = seen.newest_event_at.map(nanos);
     sqlx::query(&sql)
         .bind(service)
-        .bind(seen.newest_event_at.map(nanos))
+        .bind(newest)
         .bind(seen.relay_pending_since.map(nanos))
         .bind(nanos(seen.observed_at))
+        .bind(newest.filter(|_| seen.complete))
         .execute(pool)
         .await?;
     Ok(())
@@ -222,6 +228,39 @@ mod tests {
         assert_eq!(
             caught_up.answer("safety").complete_up_to,
             at(30).map(timestamp)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_comparison_with_nothing_behind_counts_the_newest_event_as_applied() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/projection.db?mode=rwc", dir.path().display());
+        let projection = crate::Projection::open(&url).await.expect("open");
+        let residents = |answer: Vec<SourceFreshness>| {
+            let f = answer.into_iter().find(|f| f.service == "residents");
+            let f = f.expect("residents listed");
+            (f.state(), f.last_applied_event_at)
+        };
+        let mut seen = Observation {
+            newest_event_at: at(20),
+            relay_pending_since: None,
+            observed_at: at(30).expect("instant"),
+            complete: false,
+        };
+        note_observed(&projection.pool, "residents", &seen)
+            .await
+            .expect("note");
+        let answer = read(&projection.pool).await.expect("read");
+        assert_eq!(residents(answer), (FreshnessState::Behind, None));
+
+        seen.complete = true;
+        note_observed(&projection.pool, "residents", &seen)
+            .await
+            .expect("note");
+        let answer = read(&projection.pool).await.expect("read");
+        assert_eq!(
+            residents(answer),
+            (FreshnessState::Complete, at(20).map(timestamp))
         );
     }
 }

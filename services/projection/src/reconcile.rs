@@ -286,6 +286,7 @@ impl Tracked {
         let applied = self.applied_versions(projection).await?;
         let version = |id: &str| applied.get(id).copied().unwrap_or(0);
         self.behind.retain(|id, b| version(id) < b.version);
+        let complete = self.behind.is_empty();
 
         let now = Instant::now();
         let mut lost = Vec::new();
@@ -302,6 +303,7 @@ impl Tracked {
                 newest_event_at: self.newest_event_at,
                 relay_pending_since,
                 observed_at: Utc::now(),
+                complete,
             };
             freshness::note_observed(&projection.pool, self.log.service(), &seen).await?;
         }
