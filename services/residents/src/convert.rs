@@ -9,8 +9,8 @@ use civitas_proto::events::v1 as pb;
 use prost::Message;
 
 use crate::domain::{
-    Building, CareCategory, Grid, HouseholdEvent, HouseholdId, ResidenceType, ResidentEvent,
-    ResidentId, Sealed, Sex, ValidationError,
+    Building, CareCategory, CareRevokeReason, Grid, HouseholdEvent, HouseholdId, MoveOutReason,
+    RecordedNote, ResidenceType, ResidentEvent, ResidentId, Sealed, Sex, ValidationError,
 };
 
 impl EventCodec for HouseholdEvent {
@@ -88,12 +88,18 @@ impl EventCodec for ResidentEvent {
                 resident_id,
                 household_id,
                 reason,
-            } => pb::ResidentMovedOut {
-                resident_id: resident_id.to_string(),
-                household_id: household_id.to_string(),
-                reason: reason.clone(),
+                note,
+            } => {
+                let (legacy, note) = note_to_pb(note.as_ref());
+                pb::ResidentMovedOut {
+                    resident_id: resident_id.to_string(),
+                    household_id: household_id.to_string(),
+                    reason: legacy,
+                    reason_code: reason.map_or(0, |r| r.to_pb() as i32),
+                    note,
+                }
+                .encode_to_vec()
             }
-            .encode_to_vec(),
             ResidentEvent::ResidenceTypeChanged {
                 resident_id,
                 from,
@@ -126,12 +132,18 @@ impl EventCodec for ResidentEvent {
                 resident_id,
                 category,
                 reason,
-            } => pb::CareCategoryRevoked {
-                resident_id: resident_id.to_string(),
-                category: category.to_pb() as i32,
-                reason: reason.clone(),
+                note,
+            } => {
+                let (legacy, note) = note_to_pb(note.as_ref());
+                pb::CareCategoryRevoked {
+                    resident_id: resident_id.to_string(),
+                    category: category.to_pb() as i32,
+                    reason: legacy,
+                    reason_code: reason.map_or(0, |r| r.to_pb() as i32),
+                    note,
+                }
+                .encode_to_vec()
             }
-            .encode_to_vec(),
             ResidentEvent::Erased { resident_id } => pb::ResidentErased {
                 resident_id: resident_id.to_string(),
             }
@@ -169,7 +181,9 @@ impl EventCodec for ResidentEvent {
                 ResidentEvent::MovedOut {
                     resident_id: resident(&e.resident_id)?,
                     household_id: household(&e.household_id)?,
-                    reason: e.reason,
+                    reason: stored
+                        .code(e.reason_code, |v| MoveOutReason::from_pb(v, "reason_code"))?,
+                    note: recorded_note(e.note, e.reason),
                 }
             }
             "ResidenceTypeChanged" => {
@@ -200,7 +214,10 @@ impl EventCodec for ResidentEvent {
                 ResidentEvent::CareCategoryRevoked {
                     resident_id: resident(&e.resident_id)?,
                     category: stored.valid(CareCategory::from_pb(e.category, "category"))?,
-                    reason: e.reason,
+                    reason: stored.code(e.reason_code, |v| {
+                        CareRevokeReason::from_pb(v, "reason_code")
+                    })?,
+                    note: recorded_note(e.note, e.reason),
                 }
             }
             "ResidentErased" => {
@@ -241,14 +258,49 @@ impl Stored<'_> {
         value.map_err(|e| self.fail(e.to_string()))
     }
 
+    /// A reason code: `None` when unset (an event written before reason codes).
+    fn code<T>(
+        &self,
+        value: i32,
+        parse: impl FnOnce(i32) -> Result<T, ValidationError>,
+    ) -> Result<Option<T>, DecodeError> {
+        match value {
+            0 => Ok(None),
+            v => self.valid(parse(v)).map(Some),
+        }
+    }
+
     /// A required sealed field.
     fn sealed(&self, s: Option<pb::Sealed>, field: &str) -> Result<Sealed, DecodeError> {
         let s = s.ok_or_else(|| self.fail(format!("missing {field}")))?;
-        Ok(Sealed {
-            key_id: s.key_id,
-            nonce: s.nonce,
-            ciphertext: s.ciphertext,
-        })
+        Ok(sealed_from_pb(s))
+    }
+}
+
+/// The note an event holds: the sealed one, else the free text of an event written
+/// before reason codes, if any.
+fn recorded_note(sealed: Option<pb::Sealed>, legacy: String) -> Option<RecordedNote> {
+    match (sealed, legacy.as_str()) {
+        (Some(s), _) => Some(RecordedNote::Sealed(sealed_from_pb(s))),
+        (None, "") => None,
+        (None, _) => Some(RecordedNote::Legacy(legacy)),
+    }
+}
+
+/// A note as the event's legacy text and sealed fields.
+fn note_to_pb(note: Option<&RecordedNote>) -> (String, Option<pb::Sealed>) {
+    match note {
+        None => (String::new(), None),
+        Some(RecordedNote::Sealed(s)) => (String::new(), Some(sealed_to_pb(s))),
+        Some(RecordedNote::Legacy(text)) => (text.clone(), None),
+    }
+}
+
+fn sealed_from_pb(s: pb::Sealed) -> Sealed {
+    Sealed {
+        key_id: s.key_id,
+        nonce: s.nonce,
+        ciphertext: s.ciphertext,
     }
 }
 
@@ -293,7 +345,14 @@ mod tests {
             ResidentEvent::MovedOut {
                 resident_id: r,
                 household_id: h,
-                reason: "left".into(),
+                reason: Some(MoveOutReason::Deceased),
+                note: Some(RecordedNote::Sealed(sealed())),
+            },
+            ResidentEvent::MovedOut {
+                resident_id: r,
+                household_id: h,
+                reason: Some(MoveOutReason::Other),
+                note: None,
             },
             ResidentEvent::ResidenceTypeChanged {
                 resident_id: r,
@@ -312,7 +371,8 @@ mod tests {
             ResidentEvent::CareCategoryRevoked {
                 resident_id: r,
                 category: CareCategory::Minor,
-                reason: "grew up".into(),
+                reason: Some(CareRevokeReason::AgedOut),
+                note: Some(RecordedNote::Sealed(sealed())),
             },
             ResidentEvent::Erased { resident_id: r },
         ];
@@ -320,6 +380,47 @@ mod tests {
             let back = ResidentEvent::decode(e.event_type(), 1, &e.encode()).expect("decode");
             assert_eq!(back, e);
         }
+    }
+
+    /// Events written before reason codes carried free text in `reason`: they still
+    /// decode, with no code and the text as a legacy note.
+    #[test]
+    fn events_before_reason_codes_still_decode() {
+        let r = ResidentId::from_uuid(Uuid::now_v7());
+        let old = pb::ResidentMovedOut {
+            resident_id: r.to_string(),
+            household_id: HouseholdId::from_uuid(Uuid::now_v7()).to_string(),
+            reason: "搬往外地".into(),
+            ..Default::default()
+        };
+        let event = ResidentEvent::decode("ResidentMovedOut", 1, &old.encode_to_vec())
+            .expect("an old move-out");
+        let ResidentEvent::MovedOut { reason, note, .. } = &event else {
+            panic!("{event:?}");
+        };
+        assert_eq!(
+            (reason, note),
+            (&None, &Some(RecordedNote::Legacy("搬往外地".into())))
+        );
+        let old = pb::CareCategoryRevoked {
+            resident_id: r.to_string(),
+            category: pb::CareCategory::Minor as i32,
+            reason: String::new(),
+            ..Default::default()
+        };
+        let event = ResidentEvent::decode("CareCategoryRevoked", 1, &old.encode_to_vec())
+            .expect("an old revocation");
+        let ResidentEvent::CareCategoryRevoked { reason, note, .. } = &event else {
+            panic!("{event:?}");
+        };
+        assert_eq!((reason, note), (&None, &None));
+        let unknown = pb::CareCategoryRevoked {
+            reason_code: 99,
+            ..old
+        };
+        let err = ResidentEvent::decode("CareCategoryRevoked", 1, &unknown.encode_to_vec())
+            .expect_err("an unknown code");
+        assert!(err.reason.contains("reason_code"), "{err}");
     }
 
     #[test]

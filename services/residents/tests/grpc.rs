@@ -5,7 +5,7 @@
 mod support;
 
 use civitas_platform::auth::Role;
-use civitas_proto::events::v1::CareCategory;
+use civitas_proto::events::v1::{CareCategory, CareRevokeReason, MoveOutReason};
 use civitas_proto::residents::v1 as api;
 use civitas_proto::residents::v1::residents_service_client::ResidentsServiceClient;
 use tonic::Code;
@@ -13,7 +13,7 @@ use tonic::Code;
 use support::{assert_invalid, household, retry_key, Running};
 
 #[tokio::test]
-async fn a_megabyte_reason_is_refused_naming_the_field_and_writes_nothing() {
+async fn a_megabyte_note_is_refused_naming_the_field_and_writes_nothing() {
     let running = Running::start().await;
     let mut staff = running.staff("xingfu").await;
     let (_, resident_id) = running.resident(&mut staff).await;
@@ -22,22 +22,24 @@ async fn a_megabyte_reason_is_refused_naming_the_field_and_writes_nothing() {
     let status = staff
         .move_out_resident(api::MoveOutResidentRequest {
             resident_id: resident_id.clone(),
-            reason: huge.clone(),
+            reason_code: MoveOutReason::Other as i32,
+            note: huge.clone(),
             ..Default::default()
         })
         .await
-        .expect_err("a 1.5 MB reason");
-    assert_invalid(&status, "reason");
+        .expect_err("a 1.5 MB note");
+    assert_invalid(&status, "note");
     let status = staff
         .revoke_care_category(api::RevokeCareCategoryRequest {
             resident_id: resident_id.clone(),
             category: CareCategory::EmptyNest as i32,
-            reason: huge,
+            reason_code: CareRevokeReason::Other as i32,
+            note: huge,
             ..Default::default()
         })
         .await
-        .expect_err("a 1.5 MB reason");
-    assert_invalid(&status, "reason");
+        .expect_err("a 1.5 MB note");
+    assert_invalid(&status, "note");
 
     let resident = staff
         .get_resident(api::GetResidentRequest {
@@ -50,16 +52,16 @@ async fn a_megabyte_reason_is_refused_naming_the_field_and_writes_nothing() {
         .expect("resident");
     assert_eq!((resident.moved_out, resident.version), (false, 1));
 
-    // A blank reason is the rule's refusal, not a malformed value.
+    // The reason code is required; free text alone (an older client's) is not enough.
     let status = staff
         .move_out_resident(api::MoveOutResidentRequest {
             resident_id,
-            reason: "  ".into(),
+            note: "搬往外地".into(),
             ..Default::default()
         })
         .await
-        .expect_err("no reason");
-    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+        .expect_err("no reason code");
+    assert_invalid(&status, "reason_code");
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 
 mod support;
 
+use civitas_proto::events::v1::MoveOutReason;
 use civitas_proto::residents::v1 as api;
 use tonic::Code;
 
@@ -13,7 +14,7 @@ async fn move_out(client: &mut Client, resident_id: &str) {
     client
         .move_out_resident(api::MoveOutResidentRequest {
             resident_id: resident_id.to_owned(),
-            reason: "搬往外地".into(),
+            reason_code: MoveOutReason::MovedWithinDistrict as i32,
             ..Default::default()
         })
         .await

@@ -170,3 +170,53 @@ fn decodes_payloads_by_event_type() {
     assert_eq!(decode("ActivityClosed", &payload).unwrap(), None);
     assert!(decode("ResidentRegistered", &[0xff, 0xff, 0xff]).is_err());
 }
+
+/// Move-outs and revocations before reason codes carried free text; after, a code and
+/// a sealed note. The projection reads both the same way and keeps neither.
+#[test]
+fn reasons_old_and_new_decode_to_the_same_fact() {
+    let sealed = Some(pb::Sealed {
+        key_id: "r1".into(),
+        nonce: vec![1; 12],
+        ciphertext: vec![2; 20],
+    });
+    let moved = [
+        pb::ResidentMovedOut {
+            resident_id: "r1".into(),
+            reason: "搬往外地".into(),
+            ..Default::default()
+        },
+        pb::ResidentMovedOut {
+            resident_id: "r1".into(),
+            reason_code: pb::MoveOutReason::Deceased as i32,
+            note: sealed.clone(),
+            ..Default::default()
+        },
+    ];
+    for payload in moved {
+        let fact = decode("ResidentMovedOut", &payload.encode_to_vec()).expect("decodes");
+        assert_eq!(fact, Some(super::super::Fact::Residents(moved_out())));
+    }
+    let revoked = [
+        pb::CareCategoryRevoked {
+            resident_id: "r1".into(),
+            category: pb::CareCategory::Minor as i32,
+            reason: "成年".into(),
+            ..Default::default()
+        },
+        pb::CareCategoryRevoked {
+            resident_id: "r1".into(),
+            category: pb::CareCategory::Minor as i32,
+            reason_code: pb::CareRevokeReason::AgedOut as i32,
+            note: sealed.clone(),
+            ..Default::default()
+        },
+    ];
+    for payload in revoked {
+        let fact = decode("CareCategoryRevoked", &payload.encode_to_vec()).expect("decodes");
+        assert_eq!(
+            fact,
+            Some(super::super::Fact::Residents(care(Minor, false)))
+        );
+    }
+}

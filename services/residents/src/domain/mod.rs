@@ -14,10 +14,11 @@ pub mod values;
 
 pub use household::{Household, HouseholdCommand, HouseholdError, HouseholdEvent, HouseholdState};
 pub use resident::{
-    GuardianFacts, HouseholdFacts, Resident, ResidentCommand, ResidentError, ResidentEvent,
-    ResidentState,
+    GuardianFacts, HouseholdFacts, RecordedNote, Resident, ResidentCommand, ResidentError,
+    ResidentEvent, ResidentState,
 };
 pub use values::{
-    Address, BirthDate, Building, CareCategory, Grid, HouseholdId, IdNumber, PersonName, Phone,
-    Reason, ResidenceType, ResidentId, Sealed, Sex, ValidationError,
+    Address, BirthDate, Building, CareCategory, CareRevokeReason, Grid, HouseholdId, IdNumber,
+    MoveOutReason, Note, PersonName, Phone, ResidenceType, ResidentId, Sealed, Sex,
+    ValidationError,
 };

@@ -3,7 +3,9 @@
 //! and erasure.
 //!
 //! Events carry no clear personal data: the name, ID number, phone and exact birth date
-//! travel sealed in `Registered::personal`; the birth year stays clear because age-based
+//! travel sealed in `Registered::personal`, and why a resident moved out or left a care
+//! register is a reason code with an optional note sealed the same way; the birth year
+//! stays clear because age-based
 //! rules and KPIs need it and it does not identify a person on its own. Facts about
 //! other streams (the household, the guardian) are loaded by the shell and passed in.
 
@@ -13,7 +15,8 @@ use chrono::{Datelike, NaiveDate};
 use civitas_kernel::Decider;
 
 use super::values::{
-    BirthDate, CareCategory, HouseholdId, Reason, ResidenceType, ResidentId, Sealed, Sex,
+    BirthDate, CareCategory, CareRevokeReason, HouseholdId, MoveOutReason, ResidenceType,
+    ResidentId, Sealed, Sex,
 };
 
 /// Residents younger than this on the day they register must name a guardian.
@@ -63,9 +66,11 @@ pub enum ResidentCommand {
         /// Name, ID number, phone and birth date, sealed by the shell.
         personal: Sealed,
     },
-    /// Records that the resident has left the community; a reason is required.
+    /// Records that the resident has left the community, why, and a staff note sealed
+    /// by the shell.
     MoveOut {
-        reason: Option<Reason>,
+        reason: MoveOutReason,
+        note: Option<Sealed>,
         today: NaiveDate,
     },
     /// Switches between permanent and floating residence.
@@ -80,10 +85,12 @@ pub enum ResidentCommand {
         category: CareCategory,
         today: NaiveDate,
     },
-    /// Takes the resident off a care register; a reason is required.
+    /// Takes the resident off a care register, why, and a staff note sealed by the
+    /// shell.
     RevokeCareCategory {
         category: CareCategory,
-        reason: Option<Reason>,
+        reason: CareRevokeReason,
+        note: Option<Sealed>,
     },
     /// Forgets the person; the shell also deletes their key (crypto-shredding).
     Erase,
@@ -106,7 +113,9 @@ pub enum ResidentEvent {
     MovedOut {
         resident_id: ResidentId,
         household_id: HouseholdId,
-        reason: String,
+        /// `None` for an event written before reason codes.
+        reason: Option<MoveOutReason>,
+        note: Option<RecordedNote>,
     },
     /// The residence type changed between permanent and floating.
     ResidenceTypeChanged {
@@ -129,10 +138,21 @@ pub enum ResidentEvent {
     CareCategoryRevoked {
         resident_id: ResidentId,
         category: CareCategory,
-        reason: String,
+        /// `None` for an event written before reason codes.
+        reason: Option<CareRevokeReason>,
+        note: Option<RecordedNote>,
     },
     /// The person was forgotten; their sealed data is unreadable from now on.
     Erased { resident_id: ResidentId },
+}
+
+/// The note beside a reason code, as an event holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordedNote {
+    /// Sealed with the resident's data key: gone with the key on erasure.
+    Sealed(Sealed),
+    /// The free-text reason of an event written before reason codes, in clear.
+    Legacy(String),
 }
 
 impl ResidentEvent {
@@ -220,8 +240,6 @@ pub enum ResidentError {
     CategoryNotAssigned,
     #[error("care category does not apply at this resident's age")]
     CategoryNotApplicable,
-    #[error("reason must not be empty")]
-    EmptyReason,
 }
 
 impl ResidentError {
@@ -236,7 +254,6 @@ impl ResidentError {
             CategoryAlreadyAssigned | CategoryNotAssigned | CategoryNotApplicable => {
                 Some("category")
             }
-            EmptyReason => Some("reason"),
             AlreadyRegistered | NotRegistered | MovedOut | Erased | NotFloating => None,
         }
     }
@@ -283,13 +300,6 @@ fn active(state: &ResidentState) -> Result<Registered, ResidentError> {
         return Err(ResidentError::MovedOut);
     }
     Ok(resident)
-}
-
-/// The reason's text; a command without one is refused.
-fn required_reason(reason: Option<Reason>) -> Result<String, ResidentError> {
-    reason
-        .map(|r| r.as_str().to_owned())
-        .ok_or(ResidentError::EmptyReason)
 }
 
 /// Age rules use the birth year only: events never carry the full date.
@@ -358,13 +368,17 @@ impl Decider for Resident {
                     personal,
                 }
             }
-            C::MoveOut { reason, today: _ } => {
+            C::MoveOut {
+                reason,
+                note,
+                today: _,
+            } => {
                 let r = active(state)?;
-                let reason = required_reason(reason)?;
                 Ev::MovedOut {
                     resident_id: r.resident_id,
                     household_id: r.household_id,
-                    reason,
+                    reason: Some(reason),
+                    note: note.map(RecordedNote::Sealed),
                 }
             }
             C::ChangeResidenceType { to } => {
@@ -405,16 +419,20 @@ impl Decider for Resident {
                     category,
                 }
             }
-            C::RevokeCareCategory { category, reason } => {
+            C::RevokeCareCategory {
+                category,
+                reason,
+                note,
+            } => {
                 let r = active(state)?;
                 if !state.care_categories.contains(&category) {
                     return Err(E::CategoryNotAssigned);
                 }
-                let reason = required_reason(reason)?;
                 Ev::CareCategoryRevoked {
                     resident_id: r.resident_id,
                     category,
-                    reason,
+                    reason: Some(reason),
+                    note: note.map(RecordedNote::Sealed),
                 }
             }
             C::Erase => Ev::Erased {

@@ -5,8 +5,9 @@
 //! `BirthDate`) have no `Display` and a `Debug` that prints `***`: reading the value takes
 //! an explicit `as_str()` / `date()`, and a stray `{:?}` in a log line leaks nothing.
 //!
-//! The category codes (residence type, sex, care category) are the workspace's one
-//! definition in `civitas_proto::codes`, re-exported here.
+//! The category codes (residence type, sex, care category, the move-out and care
+//! revocation reasons) are the workspace's one definition in `civitas_proto::codes`,
+//! re-exported here.
 
 mod id_number;
 mod phone;
@@ -21,7 +22,7 @@ pub use phone::Phone;
 use civitas_kernel::values::not_in_future;
 pub use civitas_kernel::values::{Building, Grid, ValidationError};
 use civitas_kernel::{text_value, uuid_id};
-pub use civitas_proto::codes::{CareCategory, ResidenceType, Sex};
+pub use civitas_proto::codes::{CareCategory, CareRevokeReason, MoveOutReason, ResidenceType, Sex};
 
 uuid_id!(
     /// A resident's pseudonymous id: the only way other services and events refer to a person.
@@ -47,15 +48,17 @@ text_value!(
     personal
 );
 text_value!(
-    /// Why a resident moved out or left a care register. It travels in clear in events,
-    /// so it is bounded like every other text a request carries.
-    Reason,
-    max = 200
+    /// A staff note beside a reason code (why a resident moved out or left a care
+    /// register). It may name people, so it is treated as personal data: sealed with the
+    /// resident's key before it is stored, and bounded like every other text a request
+    /// carries.
+    Note,
+    max = 200,
+    personal
 );
 
-impl Reason {
-    /// A reason the domain may require: blank is `None` (the decider refuses a missing
-    /// reason as a broken rule), anything else must parse.
+impl Note {
+    /// An optional note: blank is `None`, anything else must parse.
     pub fn parse_optional(
         field: &'static str,
         input: &str,
@@ -228,16 +231,17 @@ mod tests {
     }
 
     #[test]
-    fn reasons_are_optional_but_bounded() {
-        assert_eq!(Reason::parse_optional("reason", " \t "), Ok(None));
-        let reason = Reason::parse_optional("reason", " 搬往外地 ").unwrap();
-        assert_eq!(reason.map(|r| r.to_string()).as_deref(), Some("搬往外地"));
-        assert!(Reason::parse_optional("reason", &"因".repeat(200)).is_ok());
+    fn notes_are_optional_bounded_and_never_printed() {
+        assert_eq!(Note::parse_optional("note", " \t "), Ok(None));
+        let note = Note::parse_optional("note", " 搬往外地 ").unwrap().unwrap();
+        assert_eq!(note.as_str(), "搬往外地");
+        assert_eq!(format!("{note:?}"), "Note(***)");
+        assert!(Note::parse_optional("note", &"因".repeat(200)).is_ok());
         let huge = "x".repeat(1_500_000);
-        let err = Reason::parse_optional("reason", &huge).unwrap_err();
+        let err = Note::parse_optional("note", &huge).unwrap_err();
         assert_eq!(
             err,
-            ValidationError::new("reason", "must be at most 200 characters")
+            ValidationError::new("note", "must be at most 200 characters")
         );
     }
 

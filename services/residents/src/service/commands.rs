@@ -1,9 +1,11 @@
 //! The register changes on an existing resident of the caller's community: moving out,
 //! residence type, floating residence verification, care categories and erasure. Each
 //! is the shell's whole path (begin → replay → target → require it is ours → command →
-//! run); moving out and erasure add one step, their event carrying a change of the
-//! resident's key row (committed together, or neither): moving out frees the ID
-//! number, erasure destroys the data key.
+//! run). Moving out, revoking a care category and erasure take the steps themselves
+//! ([`Residents::on_resident_with`]) to add one: a note sealed with the resident's data
+//! key, and for moving out and erasure a change of the resident's key row that commits
+//! with the event or not at all (moving out frees the ID number, erasure destroys the
+//! key, and with it every note).
 
 use std::future::Future;
 
@@ -15,13 +17,16 @@ use civitas_proto::convert::date_from_pb;
 use civitas_proto::residents::v1 as api;
 
 use super::{parse_resident_id, resident_target, Residents};
-use crate::domain::{CareCategory, Reason, ResidenceType, Resident, ResidentCommand, ResidentId};
+use crate::domain::{
+    CareCategory, CareRevokeReason, MoveOutReason, ResidenceType, Resident, ResidentCommand,
+    ResidentId,
+};
 use crate::error::ServiceError;
 use crate::keystore::KeyStore;
 
 impl Residents {
-    /// Records that a resident left the community (a reason is required) and frees
-    /// their ID number, in one transaction.
+    /// Records that a resident left the community (a reason code is required, a note
+    /// is sealed) and frees their ID number, in one transaction.
     pub async fn move_out_resident(
         &self,
         caller: &Caller,
@@ -49,7 +54,8 @@ impl Residents {
         req: &api::MoveOutResidentRequest,
     ) -> Result<AppendOutcome, ServiceError> {
         let command = ResidentCommand::MoveOut {
-            reason: Reason::parse_optional("reason", &req.reason)?,
+            reason: MoveOutReason::from_pb(req.reason_code, "reason_code")?,
+            note: self.sealed_note(&id, &req.note).await?,
             today: ctx.today(),
         };
         // The number is free once the move-out commits, and only then.
@@ -138,30 +144,42 @@ impl Residents {
         })
     }
 
-    /// Takes a resident off a care register (a reason is required).
+    /// Takes a resident off a care register (a reason code is required, a note is
+    /// sealed).
     pub async fn revoke_care_category(
         &self,
         caller: &Caller,
         req: api::RevokeCareCategoryRequest,
     ) -> Result<api::RevokeCareCategoryResponse, ServiceError> {
         let result = self
-            .on_resident(
+            .on_resident_with(
                 caller,
                 "RevokeCareCategory",
                 req.options.as_ref(),
                 &req,
                 &req.resident_id,
-                |_| {
-                    Ok(ResidentCommand::RevokeCareCategory {
-                        category: CareCategory::from_pb(req.category, "category")?,
-                        reason: Reason::parse_optional("reason", &req.reason)?,
-                    })
-                },
+                |ctx, id| self.revoke_care(ctx, id, &req),
             )
             .await?;
         Ok(api::RevokeCareCategoryResponse {
             result: Some(result),
         })
+    }
+
+    async fn revoke_care(
+        &self,
+        ctx: WriteContext,
+        id: ResidentId,
+        req: &api::RevokeCareCategoryRequest,
+    ) -> Result<AppendOutcome, ServiceError> {
+        let command = ResidentCommand::RevokeCareCategory {
+            category: CareCategory::from_pb(req.category, "category")?,
+            reason: CareRevokeReason::from_pb(req.reason_code, "reason_code")?,
+            note: self.sealed_note(&id, &req.note).await?,
+        };
+        self.shell
+            .run::<Resident, ServiceError>(&id.stream_id(), ctx, command)
+            .await
     }
 
     /// Forgets a resident: records the erasure and destroys their data key, in one

@@ -14,11 +14,13 @@ mod registration;
 
 use std::sync::Arc;
 
-use civitas_platform::write::{Shell, Target};
+use civitas_platform::write::{Shell, Target, WriteError};
+use prost::Message;
 
-use crate::crypto::MasterKey;
-use crate::domain::{ResidentId, ValidationError};
-use crate::keystore::KeyStore;
+use crate::crypto::{self, DataKey, MasterKey};
+use crate::domain::{Note, ResidentId, Sealed, ValidationError};
+use crate::error::ServiceError;
+use crate::keystore::{KeyState, KeyStore};
 
 /// The residents service: the write shell over its event store and the org tree, and
 /// the key store with the master key that wraps its data keys.
@@ -38,6 +40,46 @@ impl Residents {
             keys,
             master: Arc::new(master),
         }
+    }
+}
+
+impl Residents {
+    /// A request's optional `note`, parsed and sealed with the resident's data key.
+    /// `None` for a blank note, and for an erased resident (whose command the decider
+    /// refuses).
+    async fn sealed_note(
+        &self,
+        id: &ResidentId,
+        input: &str,
+    ) -> Result<Option<Sealed>, ServiceError> {
+        let Some(note) = Note::parse_optional("note", input)? else {
+            return Ok(None);
+        };
+        let subject = id.to_string();
+        let key = match self.keys.data_key(&subject, &self.master).await? {
+            KeyState::Active(key) => key,
+            KeyState::Erased => return Ok(None),
+            KeyState::Unknown => {
+                let e = anyhow::anyhow!("resident {subject} has events but no key");
+                return Err(WriteError::Unexpected(e).into());
+            }
+        };
+        let text = note.as_str().to_owned();
+        Ok(Some(seal(
+            &key,
+            &subject,
+            &civitas_proto::residents::v1::Note { text },
+        )))
+    }
+}
+
+/// `plain` encoded and sealed under the subject's `key`, the subject id as associated data.
+fn seal(key: &DataKey, subject_id: &str, plain: &impl Message) -> Sealed {
+    let sealed = crypto::seal(key, subject_id.as_bytes(), &plain.encode_to_vec());
+    Sealed {
+        key_id: subject_id.to_owned(),
+        nonce: sealed.nonce,
+        ciphertext: sealed.ciphertext,
     }
 }
 

@@ -1,7 +1,8 @@
 //! Read handlers. Per-person records are refused to analysts (they see aggregates
 //! only); personal data is opened only for staff of the resident's own community;
 //! others in scope see the record with personal fields redacted, and an erased
-//! resident shows as erased to everyone.
+//! resident shows as erased to everyone. The notes beside move-out and care
+//! revocation reason codes follow the personal data: opened for the same callers only.
 
 use civitas_kernel::command::decode_all;
 use civitas_kernel::{Decider, OrgPath};
@@ -13,9 +14,10 @@ use civitas_proto::residents::v1 as api;
 use prost::Message;
 
 use super::{resident_target, Residents};
-use crate::crypto;
+use crate::crypto::{self, DataKey};
 use crate::domain::{
-    Household, HouseholdEvent, HouseholdId, IdNumber, Resident, ResidentEvent, ResidentId, Sealed,
+    Household, HouseholdEvent, HouseholdId, IdNumber, RecordedNote, Resident, ResidentEvent,
+    ResidentId, Sealed,
 };
 use crate::error::ServiceError;
 use crate::keystore::KeyState;
@@ -136,17 +138,57 @@ impl Residents {
             ResidentEvent::Registered { personal, .. } => Some(personal),
             _ => None,
         });
-        let (visibility, personal) = if state.erased {
-            (Visibility::Erased, None)
+        let subject = id.to_string();
+        let key = if state.erased {
+            Err(Visibility::Erased)
         } else {
-            match self.open_for(caller, &org, &id.to_string(), sealed).await? {
-                Opened::Visible(bytes) => (
-                    Visibility::Visible,
-                    Some(decode_personal::<api::ResidentPersonal>(&bytes)?),
-                ),
-                Opened::Hidden(v) => (v, None),
-            }
+            self.key_for(caller, &org, &subject).await?
         };
+        let (visibility, personal) = match (&key, sealed) {
+            (Ok(key), Some(sealed)) => (
+                Visibility::Visible,
+                Some(decode_personal::<api::ResidentPersonal>(&open(
+                    key, &subject, sealed,
+                )?)?),
+            ),
+            (Ok(_), None) => (Visibility::Redacted, None),
+            (Err(hidden), _) => (*hidden, None),
+        };
+        // Notes open for whoever sees the personal data, and only for them.
+        let note = |note: &Option<RecordedNote>| -> Result<String, ServiceError> {
+            Ok(match (note, &key) {
+                (Some(RecordedNote::Sealed(sealed)), Ok(key)) => {
+                    decode_personal::<api::Note>(&open(key, &subject, sealed)?)?.text
+                }
+                (Some(RecordedNote::Legacy(text)), Ok(_)) => text.clone(),
+                _ => String::new(),
+            })
+        };
+        let mut move_out = None;
+        let mut care_revocations = Vec::new();
+        for event in &events {
+            match event {
+                ResidentEvent::MovedOut {
+                    reason, note: n, ..
+                } => {
+                    move_out = Some(api::MoveOut {
+                        reason_code: reason.map_or(0, |r| r.to_pb() as i32),
+                        note: note(n)?,
+                    })
+                }
+                ResidentEvent::CareCategoryRevoked {
+                    category,
+                    reason,
+                    note: n,
+                    ..
+                } => care_revocations.push(api::CareRevocation {
+                    category: category.to_pb() as i32,
+                    reason_code: reason.map_or(0, |r| r.to_pb() as i32),
+                    note: note(n)?,
+                }),
+                _ => {}
+            }
+        }
         Ok(api::Resident {
             resident_id: id.to_string(),
             household_id: state
@@ -169,6 +211,25 @@ impl Residents {
             personal_visibility: visibility as i32,
             personal,
             version: recorded.last().map_or(0, |e| e.stream_version),
+            move_out,
+            care_revocations,
+        })
+    }
+
+    /// The subject's data key for staff of `org`'s community, otherwise what the caller
+    /// sees instead of personal data.
+    async fn key_for(
+        &self,
+        caller: &Caller,
+        org: &OrgPath,
+        subject: &str,
+    ) -> Result<Result<DataKey, Visibility>, ServiceError> {
+        if caller.role != Role::Staff || caller.org_unit != org.community {
+            return Ok(Err(Visibility::Redacted));
+        }
+        Ok(match self.keys.data_key(subject, &self.master).await? {
+            KeyState::Active(key) => Ok(key),
+            KeyState::Erased | KeyState::Unknown => Err(Visibility::Erased),
         })
     }
 
@@ -180,24 +241,21 @@ impl Residents {
         subject: &str,
         sealed: Option<&Sealed>,
     ) -> Result<Opened, ServiceError> {
-        if caller.role != Role::Staff || caller.org_unit != org.community {
-            return Ok(Opened::Hidden(Visibility::Redacted));
-        }
-        let Some(sealed) = sealed else {
-            return Ok(Opened::Hidden(Visibility::Redacted));
-        };
-        match self.keys.data_key(subject, &self.master).await? {
-            KeyState::Active(key) => {
-                let plain =
-                    crypto::open(&key, subject.as_bytes(), &sealed.nonce, &sealed.ciphertext)
-                        .map_err(|e| {
-                            anyhow::Error::new(e).context("failed to open personal data")
-                        })?;
-                Ok(Opened::Visible(plain))
-            }
-            KeyState::Erased | KeyState::Unknown => Ok(Opened::Hidden(Visibility::Erased)),
-        }
+        Ok(match (self.key_for(caller, org, subject).await?, sealed) {
+            (Ok(key), Some(sealed)) => Opened::Visible(open(&key, subject, sealed)?),
+            (Ok(_), None) => Opened::Hidden(Visibility::Redacted),
+            (Err(hidden), _) => Opened::Hidden(hidden),
+        })
     }
+}
+
+/// The plaintext of a field sealed under the subject's key.
+fn open(key: &DataKey, subject: &str, sealed: &Sealed) -> Result<Vec<u8>, ServiceError> {
+    crypto::open(key, subject.as_bytes(), &sealed.nonce, &sealed.ciphertext).map_err(|e| {
+        anyhow::Error::new(e)
+            .context("failed to open personal data")
+            .into()
+    })
 }
 
 enum Opened {

@@ -15,7 +15,7 @@ use civitas_proto::convert::{date_from_pb, date_to_pb};
 use civitas_proto::residents::v1 as api;
 use prost::Message;
 
-use super::Residents;
+use super::{seal, Residents};
 use crate::crypto::{self, DataKey};
 use crate::domain::{
     Address, BirthDate, Building, Grid, GuardianFacts, Household, HouseholdCommand, HouseholdFacts,
@@ -246,15 +246,9 @@ impl Residents {
         personal: &impl Message,
     ) -> Sealed {
         let key = DataKey::generate();
-        let subject_id = &subject.subject_id;
-        let sealed = crypto::seal(&key, subject_id.as_bytes(), &personal.encode_to_vec());
         ctx.command
             .companions
             .push(KeyStore::created(subject, &key, &self.master));
-        Sealed {
-            key_id: subject_id.clone(),
-            nonce: sealed.nonce,
-            ciphertext: sealed.ciphertext,
-        }
+        seal(&key, &subject.subject_id, personal)
     }
 }

@@ -25,6 +25,8 @@ pub type Client = ResidentsServiceClient<AuthChannel>;
 /// A served residents app over stores in a temporary directory.
 pub struct Running {
     pub server: TestServer,
+    /// The event store behind the server, to read what was written.
+    pub store: Arc<SqliteEventStore>,
     _dir: tempfile::TempDir,
 }
 
@@ -38,12 +40,17 @@ impl Running {
         let keys = KeyStore::open(&format!("sqlite://{}?mode=rwc", path.display()), None)
             .await
             .expect("open the key store");
-        let shell = Shell::new(Arc::new(store), OrgTree::demo());
+        let store = Arc::new(store);
+        let shell = Shell::new(store.clone(), OrgTree::demo());
         let app = civitas_residents::app(shell, keys, MasterKey::generate());
         assert_eq!(app.name(), civitas_residents::NAME);
         let server =
             TestServer::start(|services, limits, auth| app.add_to(services, limits, auth)).await;
-        Self { server, _dir: dir }
+        Self {
+            server,
+            store,
+            _dir: dir,
+        }
     }
 
     pub async fn staff(&self, community: &str) -> Client {

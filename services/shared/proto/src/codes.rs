@@ -85,6 +85,35 @@ category!(
     }
 );
 
+category!(
+    /// Why a resident moved out; any detail goes in a sealed note.
+    MoveOutReason: MoveOutReason, "move-out reason" {
+        /// To another community of the district.
+        MovedWithinDistrict => "moved_within_district",
+        MovedOutOfDistrict => "moved_out_of_district",
+        /// A floating residence ended (lease, work).
+        ResidenceEnded => "residence_ended",
+        Deceased => "deceased",
+        /// The registration was a mistake.
+        RegisteredInError => "registered_in_error",
+        Other => "other",
+    }
+);
+
+category!(
+    /// Why a resident was taken off a care register; any detail goes in a sealed note.
+    CareRevokeReason: CareRevokeReason, "care revocation reason" {
+        /// Circumstances changed (a pension, someone moved in).
+        NoLongerEligible => "no_longer_eligible",
+        /// The category's age no longer applies.
+        AgedOut => "aged_out",
+        /// The resident declined the care.
+        Declined => "declined",
+        RecordedInError => "recorded_in_error",
+        Other => "other",
+    }
+);
+
 // ----------------------------------------------------------------- activities
 
 category!(

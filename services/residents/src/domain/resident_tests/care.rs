@@ -57,37 +57,22 @@ fn over_80_only_from_80_by_birth_year() {
 }
 
 #[test]
-fn revoking_keeps_a_trimmed_reason() {
+fn revoking_records_the_reason_code() {
     given::<Resident>([registered(), assigned(Disabled)])
-        .when(revoke(Disabled, " recovered "))
-        .then([ResidentEvent::CareCategoryRevoked {
-            resident_id: me(),
-            category: Disabled,
-            reason: "recovered".into(),
-        }]);
+        .when(revoke(Disabled))
+        .then([revoked(Disabled)]);
 }
 
 #[test]
-fn revoking_needs_an_assigned_category_and_a_reason() {
+fn revoking_needs_an_assigned_category() {
     given::<Resident>([registered()])
-        .when(revoke(Disabled, "recovered"))
+        .when(revoke(Disabled))
         .then_error(ResidentError::CategoryNotAssigned);
-    given::<Resident>([registered(), assigned(Disabled)])
-        .when(revoke(Disabled, "  "))
-        .then_error(ResidentError::EmptyReason);
 }
 
 #[test]
 fn a_revoked_category_can_be_assigned_again() {
-    let history = [
-        registered(),
-        assigned(Disabled),
-        ResidentEvent::CareCategoryRevoked {
-            resident_id: me(),
-            category: Disabled,
-            reason: "recovered".into(),
-        },
-    ];
+    let history = [registered(), assigned(Disabled), revoked(Disabled)];
     given::<Resident>(history)
         .when(assign(Disabled))
         .then([assigned(Disabled)]);

@@ -3,20 +3,23 @@
 use super::*;
 
 #[test]
-fn moving_out_keeps_a_trimmed_reason() {
+fn moving_out_records_the_reason_code_and_the_sealed_note() {
     given::<Resident>([registered()])
-        .when(move_out("  moved to another city "))
+        .when(move_out())
         .then([moved_out()]);
 }
 
 #[test]
-fn moving_out_needs_a_reason() {
-    given::<Resident>([registered()])
-        .when(move_out(""))
-        .then_error(ResidentError::EmptyReason);
-    given::<Resident>([registered()])
-        .when(move_out(" \t "))
-        .then_error(ResidentError::EmptyReason);
+fn a_move_out_recorded_before_reason_codes_still_counts() {
+    let legacy = ResidentEvent::MovedOut {
+        resident_id: me(),
+        household_id: home(),
+        reason: None,
+        note: Some(RecordedNote::Legacy("搬往外地".into())),
+    };
+    given::<Resident>([registered(), legacy])
+        .when(move_out())
+        .then_error(ResidentError::MovedOut);
 }
 
 #[test]

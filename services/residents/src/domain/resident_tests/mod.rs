@@ -6,10 +6,12 @@ use civitas_kernel::Decider;
 use uuid::Uuid;
 
 use super::{
-    GuardianFacts, HouseholdFacts, Resident, ResidentCommand, ResidentError, ResidentEvent,
+    GuardianFacts, HouseholdFacts, RecordedNote, Resident, ResidentCommand, ResidentError,
+    ResidentEvent,
 };
 use crate::domain::values::{
-    BirthDate, CareCategory, HouseholdId, Reason, ResidenceType, ResidentId, Sealed, Sex,
+    BirthDate, CareCategory, CareRevokeReason, HouseholdId, MoveOutReason, ResidenceType,
+    ResidentId, Sealed, Sex,
 };
 
 use CareCategory::*;
@@ -120,7 +122,17 @@ fn moved_out() -> ResidentEvent {
     ResidentEvent::MovedOut {
         resident_id: me(),
         household_id: home(),
-        reason: "moved to another city".into(),
+        reason: Some(MoveOutReason::MovedOutOfDistrict),
+        note: Some(RecordedNote::Sealed(sealed())),
+    }
+}
+
+fn revoked(category: CareCategory) -> ResidentEvent {
+    ResidentEvent::CareCategoryRevoked {
+        resident_id: me(),
+        category,
+        reason: Some(CareRevokeReason::NoLongerEligible),
+        note: None,
     }
 }
 
@@ -142,15 +154,11 @@ fn assign(category: CareCategory) -> ResidentCommand {
     }
 }
 
-/// A reason as the edge parses it: blank is none.
-fn reason(text: &str) -> Option<Reason> {
-    Reason::parse_optional("reason", text).unwrap()
-}
-
-fn revoke(category: CareCategory, text: &str) -> ResidentCommand {
+fn revoke(category: CareCategory) -> ResidentCommand {
     ResidentCommand::RevokeCareCategory {
         category,
-        reason: reason(text),
+        reason: CareRevokeReason::NoLongerEligible,
+        note: None,
     }
 }
 
@@ -161,9 +169,10 @@ fn verify(valid_until: NaiveDate) -> ResidentCommand {
     }
 }
 
-fn move_out(text: &str) -> ResidentCommand {
+fn move_out() -> ResidentCommand {
     ResidentCommand::MoveOut {
-        reason: reason(text),
+        reason: MoveOutReason::MovedOutOfDistrict,
+        note: Some(sealed()),
         today: today(),
     }
 }
@@ -171,11 +180,11 @@ fn move_out(text: &str) -> ResidentCommand {
 /// One of every command that acts on an existing resident.
 fn commands_after_registration() -> Vec<ResidentCommand> {
     vec![
-        move_out("left"),
+        move_out(),
         ResidentCommand::ChangeResidenceType { to: Floating },
         verify(date(2025, 6, 1)),
         assign(Disabled),
-        revoke(Disabled, "recovered"),
+        revoke(Disabled),
         ResidentCommand::Erase,
     ]
 }

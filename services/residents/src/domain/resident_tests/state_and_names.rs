@@ -66,11 +66,7 @@ fn event_types_and_ids() {
             valid_until: today(),
         },
         assigned(Minor),
-        ResidentEvent::CareCategoryRevoked {
-            resident_id: me(),
-            category: Minor,
-            reason: "adult".into(),
-        },
+        revoked(Minor),
         erased(),
     ];
     let types: Vec<&str> = events.iter().map(ResidentEvent::event_type).collect();
@@ -108,7 +104,6 @@ fn errors_name_the_field_to_blame() {
         (CategoryAlreadyAssigned, Some("category")),
         (CategoryNotAssigned, Some("category")),
         (CategoryNotApplicable, Some("category")),
-        (EmptyReason, Some("reason")),
     ];
     for (error, field) in expected {
         assert_eq!(error.field(), field, "{error:?}");
