@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use civitas_platform::auth::{AuthError, Role, TokenKeys};
+use civitas_platform::auth::{AuthError, Role, TokenKeys, TokenLifetimes};
 use civitas_platform::config::Secret;
 use civitas_platform::org::{OrgLevel, OrgTree};
 use civitas_platform::secrets::{self, KeyBytes};
@@ -46,8 +46,16 @@ pub struct TokenRequest {
     pub org_file: Option<PathBuf>,
 }
 
+/// The token lifetimes `serve` and `up` accept, as `civitas token` reads them: the
+/// defaults, or `CIVITAS_TOKENS__PERSON` / `CIVITAS_TOKENS__SERVICE`.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+struct TokenSettings {
+    tokens: TokenLifetimes,
+}
+
 /// Signs a token after checking its org unit against the org tree; a lifetime beyond
-/// the role's maximum (12 h for people, 30 days for services) is refused.
+/// the role's maximum (by default 12 h for people, 30 days for services) is refused.
 pub fn issue_token(request: &TokenRequest) -> anyhow::Result<String> {
     anyhow::ensure!(!request.ttl.is_zero(), "--ttl must be longer than 0");
     let tree = match &request.org_file {
@@ -74,7 +82,9 @@ pub fn issue_token(request: &TokenRequest) -> anyhow::Result<String> {
             dir.display()
         );
     }
-    let keys = TokenKeys::new(&signing_key(Some(dir))?);
+    let settings: TokenSettings = civitas_platform::config::load(None)?;
+    settings.tokens.validate("tokens")?;
+    let keys = TokenKeys::with_lifetimes(&signing_key(Some(dir))?, settings.tokens);
     keys.issue(&request.subject, request.role, org, request.ttl)
         .map_err(|err| match err {
             AuthError::LifetimeTooLong { .. } => anyhow::anyhow!("{err}; choose a shorter --ttl"),

@@ -173,6 +173,11 @@ async fn up_refuses_zero_limits_and_short_key_files() {
 
 /// Runs `civitas token` against a fresh keys directory; (success, stdout, stderr).
 fn token(args: &[&str]) -> (bool, String, String) {
+    token_with_env(args, &[])
+}
+
+/// The same with environment variables set.
+fn token_with_env(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     civitas::keys::create_keys_dir(&dir.path().join("keys")).expect("keys");
     let output = Command::new(env!("CARGO_BIN_EXE_civitas"))
@@ -181,6 +186,7 @@ fn token(args: &[&str]) -> (bool, String, String) {
         .arg(dir.path().join("keys"))
         .args(args)
         .env_clear()
+        .envs(env.iter().copied())
         .output()
         .expect("run the civitas binary");
     let text = |b: Vec<u8>| String::from_utf8(b).expect("utf-8");
@@ -211,4 +217,13 @@ fn token_refuses_a_lifetime_beyond_the_role_maximum() {
         stderr.contains("maximum of 30d for role service"),
         "{stderr}"
     );
+
+    // The maximum is the one servers are configured with.
+    let longer = [("CIVITAS_TOKENS__PERSON", "1d")];
+    let staff = |ttl| ["--role", "staff", "--org", "xingfu", "--ttl", ttl];
+    let (ok, _, stderr) = token_with_env(&staff("20h"), &longer);
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = token_with_env(&staff("2d"), &longer);
+    assert!(!ok);
+    assert!(stderr.contains("maximum of 1d for role staff"), "{stderr}");
 }
