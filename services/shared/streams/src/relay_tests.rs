@@ -253,7 +253,11 @@ async fn the_checkpoint_only_moves_forward() {
 /// everything is published once it ends.
 #[tokio::test]
 async fn an_open_transaction_holds_the_relay_back_and_it_says_so() {
-    let t = Setup::start("held_relay", NatsServer::start().expect("private nats-server")).await;
+    let t = Setup::start(
+        "held_relay",
+        NatsServer::start().expect("private nats-server"),
+    )
+    .await;
     let first = t.append("thing-1", 10).await;
     let stop = CancellationToken::new();
     let relay = t.spawn_relay(&stop);
