@@ -387,7 +387,7 @@ async fn bad_input_and_missing_tokens_get_documented_codes() {
         Code::NotFound
     );
 
-    // An oversize message is refused by the server's limit.
+    // An oversize message is refused by the server's limit: RESOURCE_EXHAUSTED.
     let huge = api::RegisterHouseholdRequest {
         address: "x".repeat(5 * 1024 * 1024),
         ..household("")
@@ -398,7 +398,7 @@ async fn bad_input_and_missing_tokens_get_documented_codes() {
             .await
             .expect_err("oversize")
             .code(),
-        Code::OutOfRange
+        Code::ResourceExhausted
     );
 
     // The same ID number cannot be registered twice; a retried command appends once.
