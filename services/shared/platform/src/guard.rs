@@ -4,7 +4,9 @@
 //! - a handler that panics answers INTERNAL (the panic is one ERROR log line with the
 //!   RPC, never a dead connection task or a reset stream);
 //! - a request message over the size limit answers RESOURCE_EXHAUSTED, as gRPC asks
-//!   for a limit the client exceeded (tonic itself says OUT_OF_RANGE).
+//!   for a limit the client exceeded (tonic itself says OUT_OF_RANGE);
+//! - a request body that is not the RPC's message answers INVALID_ARGUMENT naming the
+//!   field `request` (tonic itself says INTERNAL, as if the server were at fault).
 
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
@@ -55,7 +57,7 @@ where
         };
         async move {
             match AssertUnwindSafe(future).catch_unwind().await {
-                Ok(Ok(response)) => Ok(oversize_is_resource_exhausted(response)),
+                Ok(Ok(response)) => Ok(client_faults_named(response)),
                 Ok(Err(err)) => Err(err),
                 Err(panic) => Ok(panicked(&rpc, &*panic)),
             }
@@ -77,20 +79,33 @@ fn panicked(rpc: &str, panic: &(dyn Any + Send)) -> http::Response<Body> {
 
 /// The text tonic's decoder puts in the OUT_OF_RANGE status of an oversize message.
 const TONIC_OVERSIZE: &str = "Error, decoded message length too large: ";
+/// The text tonic's decoder puts in the INTERNAL status of a body that does not decode.
+const TONIC_UNDECODABLE: &str = "failed to decode Protobuf message: ";
 
-/// Turns tonic's OUT_OF_RANGE answer to an oversize request into RESOURCE_EXHAUSTED
-/// with the sizes; every other response passes unchanged.
-fn oversize_is_resource_exhausted(response: http::Response<Body>) -> http::Response<Body> {
-    match Status::from_header_map(response.headers()) {
-        Some(status) if status.code() == Code::OutOfRange => {
-            match status.message().strip_prefix(TONIC_OVERSIZE) {
-                Some(sizes) => {
-                    Status::resource_exhausted(format!("request message too large: {sizes}"))
-                        .into_http()
-                }
-                None => response,
+/// Turns tonic's answers to a client's bad request body into the codes that say so:
+/// OUT_OF_RANGE for an oversize message into RESOURCE_EXHAUSTED with the sizes, and
+/// INTERNAL for an undecodable one into INVALID_ARGUMENT naming `request`. Every other
+/// response passes unchanged.
+fn client_faults_named(response: http::Response<Body>) -> http::Response<Body> {
+    let Some(status) = Status::from_header_map(response.headers()) else {
+        return response;
+    };
+    match status.code() {
+        Code::OutOfRange => match status.message().strip_prefix(TONIC_OVERSIZE) {
+            Some(sizes) => {
+                Status::resource_exhausted(format!("request message too large: {sizes}"))
+                    .into_http()
             }
-        }
+            None => response,
+        },
+        Code::Internal => match status.message().strip_prefix(TONIC_UNDECODABLE) {
+            Some(detail) => crate::error::invalid_argument(
+                "request",
+                format!("is not a valid message for this RPC: {detail}"),
+            )
+            .into_http(),
+            None => response,
+        },
         _ => response,
     }
 }

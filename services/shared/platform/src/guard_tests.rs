@@ -78,12 +78,20 @@ async fn start_echo() -> (Channel, tokio::sync::oneshot::Sender<()>) {
 }
 
 async fn say(channel: &Channel, text: &str) -> Result<String, Status> {
+    send(channel, text.to_owned()).await
+}
+
+/// Sends any message to `test.Echo/Say`, which expects a string.
+async fn send<M: prost::Message + Send + Sync + 'static>(
+    channel: &Channel,
+    message: M,
+) -> Result<String, Status> {
     let mut grpc = tonic::client::Grpc::new(channel.clone());
     grpc.ready().await.unwrap();
     grpc.unary(
-        tonic::Request::new(text.to_owned()),
+        tonic::Request::new(message),
         PathAndQuery::from_static("/test.Echo/Say"),
-        ProstCodec::<String, String>::default(),
+        ProstCodec::<M, String>::default(),
     )
     .await
     .map(tonic::Response::into_inner)
@@ -121,9 +129,25 @@ async fn an_oversize_request_is_resource_exhausted() {
     assert_eq!(say(&channel, "fits").await.unwrap(), "fits");
 }
 
+#[tokio::test]
+async fn a_body_that_is_not_the_message_is_invalid_argument_naming_request() {
+    let (channel, _stop) = start_echo().await;
+    // A varint where the string's bytes belong.
+    let status = send(&channel, 7_u64).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(
+        status.message().starts_with("invalid request: is not a valid message"),
+        "{status:?}"
+    );
+    assert_eq!(say(&channel, "fits").await.unwrap(), "fits");
+}
+
 #[test]
 fn other_statuses_pass_unchanged() {
     let response: http::Response<Body> = Status::out_of_range("page 9 of 3").into_http();
-    let status = Status::from_header_map(oversize_is_resource_exhausted(response).headers());
+    let status = Status::from_header_map(client_faults_named(response).headers());
     assert_eq!(status.unwrap().code(), Code::OutOfRange);
+    let response: http::Response<Body> = Status::internal("the disk is full").into_http();
+    let status = Status::from_header_map(client_faults_named(response).headers());
+    assert_eq!(status.unwrap().code(), Code::Internal);
 }
