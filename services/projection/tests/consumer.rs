@@ -50,9 +50,7 @@ async fn refused_messages_are_parked_and_the_rest_is_applied() {
         org.community = community.to_owned();
         settings.subject(SERVICE, &org, &event.event_type)
     };
-    let envelope = |event| {
-        civitas_proto::convert::envelope_of(SERVICE, event).encode_to_vec()
-    };
+    let envelope = |event| civitas_proto::convert::envelope_of(SERVICE, event).encode_to_vec();
     // Not an envelope at all, on a valid subject.
     js.publish(subject_of("xingfu", real), vec![0xff, 0x01, 0x02].into())
         .await

@@ -79,7 +79,7 @@ impl Residents {
             address: sealed,
         };
         self.shell
-            .run::<Household, ServiceError>(&household_id.stream_id(), ctx, command)
+            .run_on::<Household, ServiceError>(&household_id.stream_id(), Vec::new(), ctx, command)
             .await
     }
 
@@ -207,7 +207,7 @@ impl Residents {
         }
         let outcome = self
             .shell
-            .run::<Resident, ServiceError>(&resident_id.stream_id(), ctx, command)
+            .run_on::<Resident, ServiceError>(&resident_id.stream_id(), Vec::new(), ctx, command)
             .await;
         match outcome {
             // The key row's unique ID lookup hash refused it: the number is taken.
