@@ -14,7 +14,7 @@ use anyhow::Context;
 use civitas_kernel::store::PostgresEventStore;
 use civitas_kernel::EventStore;
 use civitas_platform::app::WriteApp;
-use civitas_platform::auth::{AuthInterceptor, Role, TokenKeys, TokenLifetimes};
+use civitas_platform::auth::{AuthInterceptor, BearerToken, Role, TokenKeys, TokenLifetimes};
 use civitas_platform::config::{InvalidSetting, Secret};
 use civitas_platform::grpc::{self, ServerLimits, Services};
 use civitas_platform::org::OrgTree;
@@ -240,7 +240,9 @@ impl ServiceApp {
                         .context("failed to open the projection")?;
                 tracing::info!(schema = %config.projection_schema, "projection open, schema migrated");
                 // The least role that heals gaps: read the event logs, nothing else.
-                let token = keys.issue(
+                // Renewed as it ages: the projection outlives a token's lifetime.
+                let token = BearerToken::renewed(
+                    keys.clone(),
                     "projection",
                     Role::Service,
                     &tree.root().code,

@@ -105,7 +105,8 @@ pub async fn replay(config: &RebuildConfig) -> anyhow::Result<Replayed> {
         .await
         .context("failed to clear the build schema")?;
     let projection = Projection::open_in(&config.database_url, Some(build)).await?;
-    let gaps = Arc::new(EventLogGapFiller::new(&config.event_logs, &config.token)?);
+    let token = BearerToken::new(&config.token);
+    let gaps = Arc::new(EventLogGapFiller::new(&config.event_logs, &token)?);
     let started = Instant::now();
     let mut rebuild = projection.rebuild().await?;
     let mut events = 0;

@@ -62,9 +62,9 @@ pub struct EventLogGapFiller {
 }
 
 impl EventLogGapFiller {
-    /// `endpoints`: service name → gRPC URL of its event log; `token`: a service token
-    /// allowed to read every community (role admin).
-    pub fn new(endpoints: &[(String, String)], token: &str) -> anyhow::Result<Self> {
+    /// `endpoints`: service name → gRPC URL of its event log; `token`: what the
+    /// requests carry (a service token of the district, renewed as it ages).
+    pub fn new(endpoints: &[(String, String)], token: &BearerToken) -> anyhow::Result<Self> {
         let mut clients = HashMap::new();
         for (service, url) in endpoints {
             let channel = Channel::from_shared(url.clone())
@@ -74,7 +74,7 @@ impl EventLogGapFiller {
                 .connect_lazy();
             clients.insert(
                 service.clone(),
-                EventLogServiceClient::with_interceptor(channel, BearerToken::new(token)),
+                EventLogServiceClient::with_interceptor(channel, token.clone()),
             );
         }
         Ok(Self {

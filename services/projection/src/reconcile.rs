@@ -138,9 +138,9 @@ pub struct RemoteLog {
 }
 
 impl RemoteLog {
-    /// The log of `service` at `url`, read with `token` (role admin, to see every
-    /// community); connects on first use.
-    pub fn new(service: &str, url: &str, token: &str) -> anyhow::Result<Self> {
+    /// The log of `service` at `url`, read with `token` (a service token of the
+    /// district, to see every community); connects on first use.
+    pub fn new(service: &str, url: &str, token: &BearerToken) -> anyhow::Result<Self> {
         let channel = Channel::from_shared(url.to_owned())
             .with_context(|| format!("invalid event log url {url} for {service}"))?
             .connect_timeout(Duration::from_secs(5))
@@ -148,7 +148,7 @@ impl RemoteLog {
             .connect_lazy();
         Ok(Self {
             service: service.to_owned(),
-            client: EventLogServiceClient::with_interceptor(channel, BearerToken::new(token)),
+            client: EventLogServiceClient::with_interceptor(channel, token.clone()),
         })
     }
 }

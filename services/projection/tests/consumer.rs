@@ -71,7 +71,10 @@ async fn refused_messages_are_parked_and_the_rest_is_applied() {
         .expect("ack");
 
     let shutdown = CancellationToken::new();
-    let gaps = Arc::new(EventLogGapFiller::new(&[], "unused").expect("gap filler"));
+    let gaps = Arc::new(
+        EventLogGapFiller::new(&[], &civitas_platform::auth::BearerToken::none())
+            .expect("gap filler"),
+    );
     let consumer = tokio::spawn(run_consumer(
         db.projection.clone(),
         js.clone(),

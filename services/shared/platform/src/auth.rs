@@ -19,7 +19,9 @@ use tonic::{Request, Status};
 
 use crate::org::OrgTree;
 
+mod bearer;
 mod token;
+pub use bearer::BearerToken;
 use token::shown_secs;
 pub use token::{Claims, TokenKeys, TokenLifetimes};
 
@@ -347,32 +349,3 @@ pub fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
 #[cfg(test)]
 #[path = "auth_tests.rs"]
 mod tests;
-
-/// Client side: adds `authorization: Bearer <token>` to every outgoing request (for
-/// service-to-service calls such as the projection reading an event log).
-#[derive(Clone)]
-pub struct BearerToken(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
-
-impl BearerToken {
-    /// A token to send; a value that is not valid header text sends nothing (and the
-    /// server answers UNAUTHENTICATED).
-    pub fn new(token: &str) -> Self {
-        Self(format!("Bearer {token}").parse().ok())
-    }
-
-    /// Sends no token.
-    pub fn none() -> Self {
-        Self(None)
-    }
-}
-
-impl Interceptor for BearerToken {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        if let Some(value) = &self.0 {
-            request
-                .metadata_mut()
-                .insert("authorization", value.clone());
-        }
-        Ok(request)
-    }
-}
