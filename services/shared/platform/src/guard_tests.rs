@@ -136,7 +136,9 @@ async fn a_body_that_is_not_the_message_is_invalid_argument_naming_request() {
     let status = send(&channel, 7_u64).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
     assert!(
-        status.message().starts_with("invalid request: is not a valid message"),
+        status
+            .message()
+            .starts_with("invalid request: is not a valid message"),
         "{status:?}"
     );
     assert_eq!(say(&channel, "fits").await.unwrap(), "fits");
