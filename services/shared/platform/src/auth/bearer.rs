@@ -57,7 +57,7 @@ impl BearerToken {
         ttl: Duration,
     ) -> Result<Self, AuthError> {
         let first = keys.issue(subject, role, org, ttl)?;
-        let first = header(&first).ok_or_else(|| AuthError::MalformedToken)?;
+        let first = header(&first).ok_or(AuthError::MalformedToken)?;
         Ok(Self(Source::Renewed(Arc::new(Renewing {
             keys,
             subject: subject.to_owned(),
