@@ -312,11 +312,7 @@ async fn checkpoints_beyond_every_position_read_nothing(s: Subject) {
         xid: u64::MAX,
         position: u64::MAX,
     };
-    let read = s
-        .store
-        .read_all(end, 10)
-        .await
-        .expect("read after the end");
+    let read = s.store.read_all(end, 10).await.expect("read after the end");
     assert!(read.is_empty(), "{read:?}");
 }
 
