@@ -200,7 +200,13 @@ async fn activities_volunteering_and_safety_reach_nats_and_kpis() {
 
     let cluster = Cluster::start().await;
     let activities = Spawned::serve(ServiceKind::Activities, cluster.config()).await;
-    let volunteering = Spawned::serve(ServiceKind::Volunteering, cluster.config()).await;
+    // Volunteering checks resident volunteers against the residents service's log.
+    let residents = Spawned::serve(ServiceKind::Residents, cluster.config()).await;
+    let mut volunteering_config = cluster.config();
+    volunteering_config
+        .event_logs
+        .insert("residents".to_owned(), residents.addr.clone());
+    let volunteering = Spawned::serve(ServiceKind::Volunteering, volunteering_config).await;
     let safety = Spawned::serve(ServiceKind::Safety, cluster.config()).await;
     let mut config = cluster.config();
     for (name, service) in [
@@ -226,13 +232,30 @@ async fn activities_volunteering_and_safety_reach_nats_and_kpis() {
         })
         .await
         .expect("facility");
-    VolunteeringServiceClient::with_interceptor(volunteering.channel().await, staff.clone())
-        .register_volunteer(RegisterVolunteerRequest {
-            organisation: "福州大学".into(),
-            ..Default::default()
-        })
+    let xingfu_token = cluster.token(Role::Staff, "xingfu");
+    let resident = register(&mut residents_client(&residents, &xingfu_token).await, 1, 1).await;
+    let heping_token = cluster.token(Role::Staff, "heping");
+    let stranger = register(&mut residents_client(&residents, &heping_token).await, 1, 2).await;
+    let mut volunteers =
+        VolunteeringServiceClient::with_interceptor(volunteering.channel().await, staff.clone());
+    let as_volunteer = |resident_id: &str| RegisterVolunteerRequest {
+        resident_id: resident_id.to_owned(),
+        ..Default::default()
+    };
+    volunteers
+        .register_volunteer(as_volunteer(&resident[0]))
         .await
-        .expect("volunteer");
+        .expect("a xingfu resident volunteers in xingfu");
+    let refused = volunteers
+        .register_volunteer(as_volunteer(&stranger[0]))
+        .await
+        .expect_err("a heping resident is no xingfu volunteer");
+    assert_eq!(refused.code(), tonic::Code::NotFound, "{refused:?}");
+    let twice = volunteers
+        .register_volunteer(as_volunteer(&resident[0]))
+        .await
+        .expect_err("once per community");
+    assert_eq!(twice.code(), tonic::Code::AlreadyExists, "{twice:?}");
     let occurred =
         civitas_proto::convert::timestamp(chrono::Utc::now() - chrono::Duration::minutes(5));
     let reported = SafetyServiceClient::with_interceptor(safety.channel().await, staff)
@@ -255,13 +278,13 @@ async fn activities_volunteering_and_safety_reach_nats_and_kpis() {
             .await
             .expect("event")
             .expect("message");
-        subjects.push(
-            message
-                .subject
-                .as_str()
-                .trim_start_matches(&cluster.stream.subject_prefix)
-                .to_owned(),
-        );
+        let subject = message
+            .subject
+            .as_str()
+            .trim_start_matches(&cluster.stream.subject_prefix);
+        if !subject.starts_with(".residents.") {
+            subjects.push(subject.to_owned());
+        }
     }
     subjects.sort();
     assert_eq!(
@@ -273,12 +296,13 @@ async fn activities_volunteering_and_safety_reach_nats_and_kpis() {
         ]
     );
     let district = cluster.token(Role::District, "gulou");
-    let values = civitas_testkit::eventually!(kpis(&projection, &district, "huafeng", 3));
+    // Three events here, and three for each of the two residents registered above.
+    let values = civitas_testkit::eventually!(kpis(&projection, &district, "huafeng", 9));
     assert_eq!(values["facilities.area_m2"], 200.0);
     assert_eq!(values["volunteers.registered"], 1.0);
     assert_eq!(values["incidents.major"], 1.0);
     assert_eq!(values["incidents.reported.fire"], 1.0);
-    for s in [projection, activities, volunteering, safety] {
+    for s in [projection, activities, volunteering, safety, residents] {
         s.stop().await;
     }
 }

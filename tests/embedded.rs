@@ -10,7 +10,10 @@ use civitas_proto::common::v1::WriteOptions;
 use civitas_proto::events::v1::{CareCategory, ResidenceType, Sex};
 use civitas_proto::insights::v1::{GetKpisRequest, GetKpisResponse, OrgUnitKpis};
 use civitas_proto::residents::v1 as api;
+use civitas_proto::residents::v1::residents_service_client::ResidentsServiceClient;
 use tonic::Code;
+
+type Residents = ResidentsServiceClient<civitas_testkit::AuthChannel>;
 
 fn household(address: &str) -> api::RegisterHouseholdRequest {
     api::RegisterHouseholdRequest {
@@ -590,4 +593,69 @@ async fn a_service_token_reads_event_logs_and_nothing_else() {
         assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
         assert_eq!(status.message(), "role service may only read event logs");
     }
+}
+
+/// In embedded mode the volunteering service reads the residents store itself: a
+/// resident of the caller's community volunteers once; a resident of another community,
+/// an unknown id or a moved-out resident is refused, without saying where they live.
+#[tokio::test]
+async fn volunteers_are_residents_of_the_community_once() {
+    use civitas_proto::events::v1::MoveOutReason;
+    use civitas_proto::volunteering::v1::volunteering_service_client::VolunteeringServiceClient;
+    use civitas_proto::volunteering::v1::RegisterVolunteerRequest;
+
+    let app = RunningApp::start().await;
+    let mut xingfu = app.residents(Some(app.token(Role::Staff, "xingfu"))).await;
+    let mut heping = app.residents(Some(app.token(Role::Staff, "heping"))).await;
+    let h1 = household_id(&mut xingfu, "华峰路 1 号").await;
+    let h2 = household_id(&mut heping, "和平路 2 号").await;
+    let local = resident_id(&mut xingfu, &h1, "11010519800101123").await;
+    let leaving = resident_id(&mut xingfu, &h1, "11010519810101123").await;
+    let stranger = resident_id(&mut heping, &h2, "11010519820101123").await;
+    xingfu
+        .move_out_resident(api::MoveOutResidentRequest {
+            resident_id: leaving.clone(),
+            reason_code: MoveOutReason::MovedOutOfDistrict as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("move out");
+
+    let staff = app.token(Role::Staff, "xingfu");
+    let mut volunteers = VolunteeringServiceClient::new(
+        civitas_testkit::connect_with(&app.addr, Some(&staff)).await,
+    );
+    let as_volunteer = |resident_id: &str| RegisterVolunteerRequest {
+        resident_id: resident_id.to_owned(),
+        ..Default::default()
+    };
+    volunteers
+        .register_volunteer(as_volunteer(&local))
+        .await
+        .expect("a xingfu resident volunteers in xingfu");
+    let twice = volunteers
+        .register_volunteer(as_volunteer(&local))
+        .await
+        .expect_err("once per community");
+    assert_eq!(twice.code(), Code::AlreadyExists, "{twice:?}");
+    for refused in [stranger, leaving, uuid::Uuid::now_v7().to_string()] {
+        let err = volunteers
+            .register_volunteer(as_volunteer(&refused))
+            .await
+            .expect_err("not a resident of xingfu");
+        assert_eq!(err.code(), Code::NotFound, "{err:?}");
+        assert!(!err.message().contains("heping"), "{err:?}");
+    }
+    app.stop().await;
+}
+
+async fn household_id(client: &mut Residents, address: &str) -> String {
+    let response = client.register_household(household(address)).await;
+    response.expect("household").into_inner().household_id
+}
+
+async fn resident_id(client: &mut Residents, household_id: &str, id17: &str) -> String {
+    let request = resident(household_id, "李四", id17, ResidenceType::Permanent);
+    let response = client.register_resident(request).await;
+    response.expect("resident").into_inner().resident_id
 }

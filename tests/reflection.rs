@@ -88,7 +88,12 @@ async fn each_serve_lists_exactly_its_services() {
         (ServiceKind::Safety, "civitas.safety.v1.SafetyService"),
     ];
     for (kind, own) in cases {
-        let service = Spawned::serve(kind, cluster.config()).await;
+        let mut config = cluster.config();
+        // Volunteering needs the residents log's address to start (it connects lazily).
+        config
+            .event_logs
+            .insert("residents".to_owned(), "http://127.0.0.1:9".to_owned());
+        let service = Spawned::serve(kind, config).await;
         assert_eq!(
             reflected_services(service.channel().await).await,
             expected(&[own, "civitas.eventlog.v1.EventLogService"]),

@@ -25,6 +25,7 @@ use civitas_projection::reconcile::{ReconcileConfig, RemoteLog, SourceLog};
 use civitas_projection::Projection;
 use civitas_residents::crypto::MasterKey;
 use civitas_residents::keystore::KeyStore;
+use civitas_volunteering::residence::RemoteResidence;
 use civitas_streams::{EventLog, NatsSettings, RelayConfig};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
@@ -76,7 +77,9 @@ pub struct ServeConfig {
     /// creates them).
     pub keys_dir: Option<PathBuf>,
     pub nats: NatsSettings,
-    /// Projection only: service name → event log gRPC URL, for healing gaps.
+    /// Service name → event log gRPC URL. The projection reads every write service's
+    /// (healing gaps, reconcile); volunteering reads the residents one (a resident
+    /// volunteer must live in the caller's community).
     pub event_logs: BTreeMap<String, String>,
     /// Projection only: durable consumer name.
     pub durable: String,
@@ -147,6 +150,13 @@ impl ServeConfig {
             return Err(InvalidSetting::new(
                 "max_db_connections",
                 "must be greater than 0",
+            ));
+        }
+        if kind == ServiceKind::Volunteering && !self.event_logs.contains_key("residents") {
+            return Err(InvalidSetting::new(
+                "event_logs.residents",
+                "required for volunteering (--event-log residents=URL): resident \
+                 volunteers are checked against the residents event log",
             ));
         }
         if kind == ServiceKind::Projection {
@@ -303,7 +313,19 @@ impl ServiceApp {
                         Box::new(civitas_residents::app(shell, keystore, master))
                     }
                     ServiceKind::Activities => Box::new(civitas_activities::app(shell)),
-                    ServiceKind::Volunteering => Box::new(civitas_volunteering::app(shell)),
+                    ServiceKind::Volunteering => {
+                        let url = &config.event_logs["residents"];
+                        // The least role that reads the residents log: event logs only.
+                        let token = BearerToken::renewed(
+                            keys.clone(),
+                            "volunteering",
+                            Role::Service,
+                            &tree.root().code,
+                            config.tokens.service,
+                        )?;
+                        let residence = RemoteResidence::new(url, token)?;
+                        Box::new(civitas_volunteering::app(shell, Arc::new(residence)))
+                    }
                     ServiceKind::Safety => Box::new(civitas_safety::app(shell)),
                     ServiceKind::Projection => unreachable!("matched above"),
                 };

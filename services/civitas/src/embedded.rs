@@ -18,6 +18,7 @@ use civitas_projection::reconcile::{run_reconcile, ReconcileConfig, SourceLog, S
 use civitas_projection::{Projection, StoreGapFiller};
 use civitas_residents::crypto::MasterKey;
 use civitas_residents::keystore::KeyStore;
+use civitas_volunteering::residence::StoreResidence;
 use civitas_streams::EventLog;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
@@ -131,6 +132,8 @@ impl Application {
         {
             tracing::info!("residents keys moved from residents-keys.db into residents.db");
         }
+        // Volunteering checks resident volunteers against the residents store itself.
+        let residence = Arc::new(StoreResidence::new(residents.shared_store()));
         let apps: Vec<Box<dyn WriteApp>> = vec![
             Box::new(civitas_residents::app(residents, keystore, master)),
             Box::new(civitas_activities::app(
@@ -138,6 +141,7 @@ impl Application {
             )),
             Box::new(civitas_volunteering::app(
                 shell(civitas_volunteering::NAME).await?,
+                residence,
             )),
             Box::new(civitas_safety::app(shell(civitas_safety::NAME).await?)),
         ];

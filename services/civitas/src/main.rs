@@ -123,7 +123,8 @@ enum Command {
         /// CIVITAS_SIGNING_KEY / CIVITAS_MASTER_KEY (hex), when set, take precedence.
         #[arg(long)]
         keys_dir: Option<PathBuf>,
-        /// Projection: SERVICE=URL of a service's event log, repeatable.
+        /// SERVICE=URL of a service's event log, repeatable: the projection reads every
+        /// write service's, volunteering the residents one.
         #[arg(long = "event-log", value_parser = parse_event_log)]
         event_logs: Vec<(String, String)>,
         /// Optional TOML config file (overridden by CIVITAS_* env and flags).

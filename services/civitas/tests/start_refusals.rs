@@ -100,6 +100,12 @@ fn serve_config_refusals_name_the_setting() {
         "invalid setting max_db_connections (CIVITAS_MAX_DB_CONNECTIONS): must be greater than 0"
     );
     assert_eq!(
+        refusal(ServiceKind::Volunteering, |c| c.event_logs.clear()),
+        "invalid setting event_logs.residents (CIVITAS_EVENT_LOGS__RESIDENTS): required for \
+         volunteering (--event-log residents=URL): resident volunteers are checked against the \
+         residents event log"
+    );
+    assert_eq!(
         refusal(ServiceKind::Projection, |c| c.projection_schema =
             "read-models".to_owned()),
         "invalid setting projection_schema (CIVITAS_PROJECTION_SCHEMA): invalid schema name \

@@ -4,7 +4,9 @@ use civitas_platform::error as status;
 use civitas_platform::write::WriteError;
 use tonic::Status;
 
-use crate::domain::{Ineligible, OpportunityError, TeamError, VolunteerError};
+use crate::domain::{
+    Ineligible, OpportunityError, ResidentId, TeamError, VolunteerError, VolunteerId,
+};
 
 /// Everything a volunteering RPC can fail with: the shared write steps' errors and the
 /// three deciders' refusals.
@@ -18,6 +20,15 @@ pub enum ServiceError {
     Team(#[from] TeamError),
     #[error(transparent)]
     Opportunity(#[from] OpportunityError),
+    /// The resident does not live in the caller's community now.
+    #[error("resident {0} does not live in this community")]
+    NotAResident(ResidentId),
+    /// The resident is already this volunteer of the caller's community.
+    #[error("the resident is already volunteer {0} of this community")]
+    AlreadyVolunteer(VolunteerId),
+    /// The residents log could not be read to check a resident volunteer.
+    #[error("the residents service could not be reached to check resident_id")]
+    ResidentsUnavailable,
 }
 
 civitas_platform::service_error!(ServiceError);
@@ -30,6 +41,16 @@ impl From<ServiceError> for Status {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Write(e) => e.into(),
+            ServiceError::NotAResident(resident) => status::not_found(
+                "resident",
+                &format!("{resident} of this community (resident_id)"),
+            ),
+            already @ ServiceError::AlreadyVolunteer(_) => {
+                status::already_exists_on("resident_id", already.to_string())
+            }
+            unavailable @ ServiceError::ResidentsUnavailable => {
+                Status::unavailable(format!("{unavailable}; nothing was written, retry later"))
+            }
             ServiceError::Volunteer(v) => match v {
                 VolunteerError::RecipientNotFound => status::not_found("volunteer", "to receive"),
                 VolunteerError::RecipientInOtherCommunity => other_community("recipient"),

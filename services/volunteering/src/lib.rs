@@ -7,15 +7,20 @@
 
 pub mod domain;
 
+pub mod residence;
+
 mod convert;
 mod error;
 mod grpc;
 mod service;
 
+use std::sync::Arc;
+
 use civitas_platform::app::ServiceApp;
 use civitas_platform::write::Shell;
 
 pub use error::ServiceError;
+pub use residence::Residence;
 pub use service::Volunteering;
 
 /// The service's name: its NATS subject token, its schema and its event log's name.
@@ -24,7 +29,12 @@ pub const NAME: &str = "volunteering";
 /// The volunteering service as the `civitas` binary composes it.
 pub type App = ServiceApp<Volunteering>;
 
-/// The service over its shell (event store, org tree, event size limit).
-pub fn app(shell: Shell) -> App {
-    ServiceApp::new(NAME, shell.shared_store(), Volunteering::new(shell))
+/// The service over its shell (event store, org tree, event size limit) and the
+/// residents log it checks resident volunteers against.
+pub fn app(shell: Shell, residence: Arc<dyn Residence>) -> App {
+    ServiceApp::new(
+        NAME,
+        shell.shared_store(),
+        Volunteering::new(shell, residence),
+    )
 }

@@ -44,8 +44,8 @@ struct Xingfu {
 
 async fn xingfu_fixture(server: &Server) -> Xingfu {
     let mut staff = server.staff("xingfu").await;
-    let volunteer = register_resident(&mut staff).await;
-    let other_volunteer = register_resident(&mut staff).await;
+    let volunteer = register_resident(&server.residents, &mut staff, "xingfu").await;
+    let other_volunteer = register_resident(&server.residents, &mut staff, "xingfu").await;
     let team = form_team(&mut staff).await;
     let opportunity = publish(&mut staff, 3).await;
     let record = submit(&mut staff, &volunteer, 1, 60).await;
@@ -242,7 +242,7 @@ async fn a_recipient_or_member_of_another_community_is_refused() {
     let server = Server::start().await;
     let x = xingfu_fixture(&server).await;
     let mut heping = server.staff("heping").await;
-    let own = register_resident(&mut heping).await;
+    let own = register_resident(&server.residents, &mut heping, "heping").await;
     let team = form_team(&mut heping).await;
     let err = heping
         .add_team_member(api::AddTeamMemberRequest {
@@ -304,7 +304,7 @@ async fn district_tokens_cannot_write_and_no_token_is_unauthenticated() {
 async fn district_offices_read_below_them_and_others_do_not() {
     let server = Server::start().await;
     let mut staff = server.staff("xingfu").await;
-    let v = register_resident(&mut staff).await;
+    let v = register_resident(&server.residents, &mut staff, "xingfu").await;
     let mut district = server.client_as(Role::District, "gulou").await;
     assert_eq!(get(&mut district, &v).await.volunteer_id, v);
     let mut other_street = server.client_as(Role::District, "dongjie").await;

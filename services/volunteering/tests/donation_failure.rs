@@ -76,13 +76,17 @@ async fn a_donation_whose_credit_failed_completes_on_retry_without_a_key() {
             .expect("open the store"),
         armed: AtomicBool::new(false),
     });
-    let app = civitas_volunteering::app(Shell::new(store.clone(), OrgTree::demo()));
+    let residents = Residents::new().await;
+    let app = civitas_volunteering::app(
+        Shell::new(store.clone(), OrgTree::demo()),
+        residents.residence(),
+    );
     let server =
         TestServer::start(|services, limits, auth| app.add_to(services, limits, auth)).await;
     let mut staff = VolunteeringServiceClient::new(server.channel_as(Role::Staff, "xingfu").await);
 
-    let donor = register_resident(&mut staff).await;
-    let recipient = register_resident(&mut staff).await;
+    let donor = register_resident(&residents, &mut staff, "xingfu").await;
+    let recipient = register_resident(&residents, &mut staff, "xingfu").await;
     fill_time_bank(&mut staff, &donor, 600).await;
     let donation = api::DonateTimeCreditsRequest {
         options: None,

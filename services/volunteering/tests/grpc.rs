@@ -14,7 +14,7 @@ async fn volunteers_register_verify_and_deactivate() {
     let server = Server::start().await;
     let mut staff = server.staff("xingfu").await;
 
-    let resident = uuid();
+    let resident = server.resident("xingfu").await;
     let v = staff
         .register_volunteer(api::RegisterVolunteerRequest {
             resident_id: resident.clone(),
@@ -103,13 +103,109 @@ async fn registration_refusals_name_the_field() {
     assert_eq!(err.code(), Code::NotFound);
 }
 
+/// A resident volunteer must live in the caller's community now, and is a volunteer
+/// there once: the holes a new user found (any uuid, another community's resident).
+#[tokio::test]
+async fn only_a_resident_of_the_community_registers_and_only_once() {
+    let server = Server::start().await;
+    let mut staff = server.staff("xingfu").await;
+    let register = |resident_id: &str| api::RegisterVolunteerRequest {
+        resident_id: resident_id.into(),
+        ..Default::default()
+    };
+    let heping_resident = server.resident("heping").await;
+    for stranger in [uuid(), heping_resident.clone()] {
+        let err = staff
+            .register_volunteer(register(&stranger))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::NotFound, "{err:?}");
+        assert!(err.message().contains("resident_id"), "{err:?}");
+        // Nothing says where else the person lives.
+        assert!(!err.message().contains("heping"), "{err:?}");
+    }
+
+    let resident = server.resident("xingfu").await;
+    let first = staff
+        .register_volunteer(register(&resident))
+        .await
+        .unwrap()
+        .into_inner();
+    let err = staff
+        .register_volunteer(register(&resident))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists, "{err:?}");
+    assert!(err.message().contains(&first.volunteer_id), "{err:?}");
+    let bad = tonic_types::StatusExt::get_details_bad_request(&err).expect("bad request details");
+    assert_eq!(bad.field_violations[0].field, "resident_id");
+
+    // Moved out: no longer registrable here; moved in elsewhere: a volunteer there.
+    server.residents.move_out(&resident, "xingfu").await;
+    let someone = server.resident("xingfu").await;
+    server.residents.move_out(&someone, "xingfu").await;
+    let err = staff
+        .register_volunteer(register(&someone))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound, "{err:?}");
+    let mut heping = server.staff("heping").await;
+    let there = heping
+        .register_volunteer(register(&heping_resident))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(there.volunteer_id, first.volunteer_id);
+}
+
+/// When the residents log cannot be read, a resident volunteer is refused UNAVAILABLE
+/// (retryable) and nothing is written; an organisation still registers.
+#[tokio::test]
+async fn an_unreachable_residents_log_refuses_resident_volunteers_unavailable() {
+    let port = civitas_testkit::free_port().expect("a free port");
+    let token = civitas_platform::auth::BearerToken::new("not-used");
+    let residence = civitas_volunteering::residence::RemoteResidence::new(
+        &format!("http://127.0.0.1:{port}"),
+        token,
+    )
+    .expect("a valid url");
+    let residence: std::sync::Arc<dyn civitas_volunteering::Residence> =
+        std::sync::Arc::new(residence);
+    let server =
+        civitas_testkit::TestServer::serve_app(|shell| civitas_volunteering::app(shell, residence))
+            .await;
+    let mut staff = civitas_proto::volunteering::v1::volunteering_service_client::VolunteeringServiceClient::new(
+        server.channel_as(civitas_platform::auth::Role::Staff, "xingfu").await,
+    );
+    let err = staff
+        .register_volunteer(api::RegisterVolunteerRequest {
+            resident_id: uuid(),
+            options: key("unreachable-1"),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable, "{err:?}");
+    // Nothing was recorded under the key: the same key later registers for real.
+    let organisation = staff
+        .register_volunteer(api::RegisterVolunteerRequest {
+            organisation: "东南大学".into(),
+            options: key("unreachable-1"),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!organisation.result.unwrap().replayed);
+}
+
 #[tokio::test]
 async fn idempotency_keys_replay_and_expected_versions_conflict() {
     let server = Server::start().await;
     let mut staff = server.staff("xingfu").await;
     let request = api::RegisterVolunteerRequest {
         options: key("register-1"),
-        resident_id: uuid(),
+        resident_id: server.resident("xingfu").await,
         ..Default::default()
     };
     let first = staff
@@ -153,7 +249,7 @@ async fn teams_take_active_volunteers_of_the_community_once() {
     let server = Server::start().await;
     let mut staff = server.staff("xingfu").await;
     let team = form_team(&mut staff).await;
-    let v = register_resident(&mut staff).await;
+    let v = register_resident(&server.residents, &mut staff, "xingfu").await;
     let add = |volunteer_id: &str| api::AddTeamMemberRequest {
         team_id: team.clone(),
         volunteer_id: volunteer_id.into(),
@@ -249,8 +345,8 @@ async fn opportunities_fill_spots_and_record_attendance() {
 
     let o = publish(&mut staff, 1).await;
     let (a, b) = (
-        register_resident(&mut staff).await,
-        register_resident(&mut staff).await,
+        register_resident(&server.residents, &mut staff, "xingfu").await,
+        register_resident(&server.residents, &mut staff, "xingfu").await,
     );
     let assign = |v: &str| api::AssignVolunteerRequest {
         opportunity_id: o.clone(),
@@ -345,7 +441,7 @@ async fn opportunities_fill_spots_and_record_attendance() {
 async fn a_retry_replays_even_when_a_fact_no_longer_holds() {
     let server = Server::start().await;
     let mut staff = server.staff("xingfu").await;
-    let v = register_resident(&mut staff).await;
+    let v = register_resident(&server.residents, &mut staff, "xingfu").await;
     let add = api::AddTeamMemberRequest {
         options: key("add-1"),
         team_id: form_team(&mut staff).await,
@@ -397,7 +493,7 @@ async fn a_retry_replays_even_when_a_fact_no_longer_holds() {
 async fn free_text_over_its_bound_is_refused_naming_the_field() {
     let server = Server::start().await;
     let mut staff = server.staff("xingfu").await;
-    let v = register_resident(&mut staff).await;
+    let v = register_resident(&server.residents, &mut staff, "xingfu").await;
     let huge = "长".repeat(500_000); // 1.5 MB of UTF-8
     let err = staff
         .deactivate_volunteer(deactivation(&v, &huge))

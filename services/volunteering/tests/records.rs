@@ -13,7 +13,7 @@ use tonic::Code;
 async fn hours_are_submitted_limited_approved_and_earn_stars() {
     let server = Server::start().await;
     let mut staff = server.staff("xingfu").await;
-    let v = register_resident(&mut staff).await;
+    let v = register_resident(&server.residents, &mut staff, "xingfu").await;
 
     let submit = |record_id: &str, service_date, minutes| api::SubmitHoursRequest {
         volunteer_id: v.clone(),
@@ -124,8 +124,8 @@ async fn submit_ok(client: &mut Client, request: api::SubmitHoursRequest) -> Str
 async fn time_bank_deposits_redeems_and_donates_within_the_cap() {
     let server = Server::start().await;
     let mut staff = server.staff("xingfu").await;
-    let donor = register_resident(&mut staff).await;
-    let recipient = register_resident(&mut staff).await;
+    let donor = register_resident(&server.residents, &mut staff, "xingfu").await;
+    let recipient = register_resident(&server.residents, &mut staff, "xingfu").await;
     let (r1, _) = approved(&mut staff, &donor, 1, 600).await;
     staff
         .deposit_time_credits(deposit(&donor, &r1))
@@ -215,8 +215,8 @@ async fn time_bank_deposits_redeems_and_donates_within_the_cap() {
 async fn deposits_and_donations_over_the_cap_are_refused() {
     let server = Server::start().await;
     let mut staff = server.staff("xingfu").await;
-    let donor = register_resident(&mut staff).await;
-    let recipient = register_resident(&mut staff).await;
+    let donor = register_resident(&server.residents, &mut staff, "xingfu").await;
+    let recipient = register_resident(&server.residents, &mut staff, "xingfu").await;
     fill_time_bank(&mut staff, &donor, 600).await;
     fill_time_bank(&mut staff, &recipient, TIME_BANK_CAP_MINUTES - 100).await;
 

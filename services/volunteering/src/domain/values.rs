@@ -18,6 +18,20 @@ uuid_id!(
     VolunteerId,
     "volunteer"
 );
+impl VolunteerId {
+    /// The id of `resident`'s volunteer record in `community`: a name-based uuid (v5)
+    /// of the pair, so a resident has one volunteer stream per community and a second
+    /// registration finds the first.
+    pub fn of_resident(community: &str, resident: ResidentId) -> Self {
+        let name = format!("{community}/{resident}");
+        Self(uuid::Uuid::new_v5(&RESIDENT_VOLUNTEERS, name.as_bytes()))
+    }
+}
+
+/// The namespace of [`VolunteerId::of_resident`]'s name-based ids (fixed forever: a
+/// change would let every resident register again).
+const RESIDENT_VOLUNTEERS: uuid::Uuid = uuid::uuid!("5b0c6f3e-8f6a-4c1e-9a57-2f4d8c1b7e90");
+
 uuid_id!(
     /// A volunteer team's id.
     TeamId,

@@ -12,43 +12,91 @@ use crate::convert::optional_reason;
 use crate::domain::{
     Needs, Opportunity, OpportunityCommand, OpportunityId, Organisation, Purpose, Reason,
     ResidentId, RoleName, ServiceCategory, Spots, Team, TeamCommand, TeamId, TeamName, TeamProfile,
-    TimeWindow, Title, ValidationError, Volunteer, VolunteerCommand, VolunteerId, VolunteerKind,
+    TimeWindow, Title, ValidationError, Volunteer, VolunteerCommand, VolunteerError, VolunteerId,
+    VolunteerKind,
 };
 use crate::error::ServiceError;
 
 impl Volunteering {
     /// Registers a resident (by pseudonymous id) or an external volunteer (by
-    /// organisation) in the caller's community.
+    /// organisation) in the caller's community. A resident must live in that community
+    /// (read from the residents log), and is a volunteer there at most once: their
+    /// volunteer id is derived from (community, resident), so a second registration
+    /// meets the first one's stream and is refused ALREADY_EXISTS, naming it.
     pub async fn register_volunteer(
         &self,
         caller: &Caller,
         req: api::RegisterVolunteerRequest,
     ) -> Result<api::RegisterVolunteerResponse, ServiceError> {
-        let created = self
+        let rpc = "RegisterVolunteer";
+        let ctx = self
             .shell
-            .create::<Volunteer, ServiceError>(
-                caller,
-                "RegisterVolunteer",
-                &req.community,
-                req.options.as_ref(),
-                &req,
-                "volunteer",
-                |ctx| {
-                    let volunteer_id = VolunteerId::from_uuid(Uuid::now_v7());
-                    let command = VolunteerCommand::Register {
-                        volunteer_id,
-                        community: ctx.org().community.clone(),
-                        kind: kind_of(&req.resident_id, &req.organisation)?,
-                        today: ctx.today(),
-                    };
-                    Ok((volunteer_id.stream_id(), command))
-                },
-            )
-            .await?;
+            .begin(caller, &req.community, req.options.as_ref(), rpc, &req)?;
+        let outcome = match self.shell.replayed(&ctx).await? {
+            Some(replayed) => replayed,
+            None => {
+                let kind = kind_of(&req.resident_id, &req.organisation)?;
+                let community = ctx.org().community.clone();
+                let resident = match &kind {
+                    VolunteerKind::Resident(resident) => Some(*resident),
+                    VolunteerKind::External(_) => None,
+                };
+                let command = |volunteer_id| VolunteerCommand::Register {
+                    volunteer_id,
+                    community: community.clone(),
+                    kind,
+                    today: ctx.today(),
+                };
+                match resident {
+                    Some(resident) => {
+                        self.require_resident_of(resident, &community).await?;
+                        let volunteer_id = VolunteerId::of_resident(&community, resident);
+                        let command = command(volunteer_id);
+                        let stream = volunteer_id.stream_id();
+                        match self
+                            .shell
+                            .run::<Volunteer, ServiceError>(&stream, ctx, command)
+                            .await
+                        {
+                            Err(ServiceError::Volunteer(VolunteerError::AlreadyRegistered)) => {
+                                return Err(ServiceError::AlreadyVolunteer(volunteer_id));
+                            }
+                            outcome => outcome?,
+                        }
+                    }
+                    None => {
+                        // A fresh id: its stream is known to be empty.
+                        let volunteer_id = VolunteerId::from_uuid(Uuid::now_v7());
+                        let command = command(volunteer_id);
+                        let stream = volunteer_id.stream_id();
+                        self.shell
+                            .run_on::<Volunteer, ServiceError>(&stream, Vec::new(), ctx, command)
+                            .await?
+                    }
+                }
+            }
+        };
         Ok(api::RegisterVolunteerResponse {
-            volunteer_id: created.id,
-            result: Some(write_result(&created.outcome)),
+            volunteer_id: created_id(&outcome.stream_id, "volunteer"),
+            result: Some(write_result(&outcome)),
         })
+    }
+
+    /// Refuses a resident who does not live in `community` now (never registered
+    /// there, moved out or erased), without saying where else they might live.
+    async fn require_resident_of(
+        &self,
+        resident: ResidentId,
+        community: &str,
+    ) -> Result<(), ServiceError> {
+        match self.residence.community_of(resident).await {
+            Ok(Some(lives_in)) if lives_in == community => Ok(()),
+            Ok(_) => Err(ServiceError::NotAResident(resident)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot check a resident volunteer");
+                Err(ServiceError::ResidentsUnavailable)
+            }
+        }
     }
 
     /// Records that staff checked the volunteer's real name.

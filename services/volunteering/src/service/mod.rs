@@ -9,6 +9,8 @@ mod commands;
 mod hours;
 mod queries;
 
+use std::sync::Arc;
+
 use civitas_kernel::command::decode_all;
 use civitas_kernel::{AppendOutcome, Decider, EventCodec, RecordedEvent, ValidationError};
 use civitas_platform::auth::Caller;
@@ -21,17 +23,21 @@ use crate::domain::{
     VolunteerCommand, VolunteerFacts, VolunteerId,
 };
 use crate::error::ServiceError;
+use crate::residence::Residence;
 
-/// The volunteering service: the write shell over its event store and the org tree.
+/// The volunteering service: the write shell over its event store and the org tree,
+/// and where residents live (for resident volunteers).
 #[derive(Clone)]
 pub struct Volunteering {
     shell: Shell,
+    residence: Arc<dyn Residence>,
 }
 
 impl Volunteering {
-    /// The service over its shell (event store, org tree, event size limit).
-    pub fn new(shell: Shell) -> Self {
-        Self { shell }
+    /// The service over its shell (event store, org tree, event size limit) and the
+    /// residents log.
+    pub fn new(shell: Shell, residence: Arc<dyn Residence>) -> Self {
+        Self { shell, residence }
     }
 
     /// The state of the aggregate in `stream_id` (its default when the stream is empty).

@@ -1,29 +1,102 @@
 //! Shared by the gRPC tests: a real server on 127.0.0.1:0 over a fresh SQLite store,
-//! tokens, authenticated clients and request builders.
+//! the residents log it checks resident volunteers against, tokens, authenticated
+//! clients and request builders.
 
 #![allow(dead_code)]
 
+use std::sync::Arc;
+
+use civitas_kernel::store::SqliteEventStore;
+use civitas_kernel::{AppendRequest, EventStore, ExpectedVersion, Metadata, NewEvent, OrgPath};
 use civitas_platform::auth::Role;
 use civitas_proto::common::v1::{Date, WriteOptions};
 use civitas_proto::events::v1::VolunteerServiceCategory as Category;
 use civitas_proto::volunteering::v1 as api;
 use civitas_proto::volunteering::v1::volunteering_service_client::VolunteeringServiceClient;
 use civitas_testkit::{AuthChannel, TestServer};
+use civitas_volunteering::residence::{Residence, StoreResidence};
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
 pub type Client = VolunteeringServiceClient<AuthChannel>;
 
-/// A running volunteering server over its own SQLite store.
+/// A residents event log of its own (a SQLite store), as the volunteering service
+/// reads it: tests register and move out residents by appending the residents
+/// service's event types with the org path (volunteering reads nothing else).
+pub struct Residents {
+    store: Arc<SqliteEventStore>,
+    _dir: tempfile::TempDir,
+}
+
+impl Residents {
+    pub async fn new() -> Residents {
+        let dir = civitas_testkit::temp_dir();
+        let store = SqliteEventStore::open(&dir.path().join("residents.db"))
+            .await
+            .expect("open the residents store");
+        Residents {
+            store: Arc::new(store),
+            _dir: dir,
+        }
+    }
+
+    /// What the volunteering service reads this log through.
+    pub fn residence(&self) -> Arc<dyn Residence> {
+        Arc::new(StoreResidence::new(self.store.clone()))
+    }
+
+    /// A new resident of `community`; their id.
+    pub async fn register(&self, community: &str) -> String {
+        let id = uuid();
+        self.append(&id, community, "ResidentRegistered").await;
+        id
+    }
+
+    /// `resident` (of `community`) moves out.
+    pub async fn move_out(&self, resident: &str, community: &str) {
+        self.append(resident, community, "ResidentMovedOut").await;
+    }
+
+    async fn append(&self, resident: &str, community: &str, event_type: &str) {
+        let request = AppendRequest {
+            stream_id: format!("resident-{resident}"),
+            expected: ExpectedVersion::Any,
+            metadata: Metadata {
+                org: OrgPath {
+                    community: community.to_owned(),
+                    ..OrgPath::default()
+                },
+                ..Metadata::default()
+            },
+            events: vec![NewEvent::new(event_type, 1, chrono::Utc::now(), Vec::new())],
+            idempotency: None,
+            companions: Vec::new(),
+        };
+        self.store
+            .append(request)
+            .await
+            .expect("append to the residents log");
+    }
+}
+
+/// A running volunteering server over its own SQLite store and residents log.
 pub struct Server {
     server: TestServer,
+    pub residents: Residents,
 }
 
 impl Server {
     pub async fn start() -> Server {
-        Server {
-            server: TestServer::serve_app(civitas_volunteering::app).await,
-        }
+        let residents = Residents::new().await;
+        let residence = residents.residence();
+        let server =
+            TestServer::serve_app(|shell| civitas_volunteering::app(shell, residence)).await;
+        Server { server, residents }
+    }
+
+    /// A new resident of `community`; their id.
+    pub async fn resident(&self, community: &str) -> String {
+        self.residents.register(community).await
     }
 
     /// A client with a token of `role` at `org`.
@@ -101,10 +174,16 @@ pub fn timestamp_in(hours: i64) -> Option<prost_types::Timestamp> {
     })
 }
 
-pub async fn register_resident(client: &mut Client) -> String {
+/// Registers a new resident of `community` (the client's) as a volunteer; the
+/// volunteer's id.
+pub async fn register_resident(
+    residents: &Residents,
+    client: &mut Client,
+    community: &str,
+) -> String {
     client
         .register_volunteer(api::RegisterVolunteerRequest {
-            resident_id: uuid(),
+            resident_id: residents.register(community).await,
             ..Default::default()
         })
         .await
