@@ -50,13 +50,21 @@ pub enum WriteError {
     Taken(String),
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// The event store could not be reached or was too busy (see
+    /// [`StoreError::is_transient`]): UNAVAILABLE, so a client retries.
+    #[error("event store unavailable: {0:#}")]
+    StoreUnavailable(anyhow::Error),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
 impl From<StoreError> for WriteError {
     fn from(e: StoreError) -> Self {
-        WriteError::Unexpected(e.0.context("event store failure"))
+        if e.is_transient() {
+            WriteError::StoreUnavailable(e.0)
+        } else {
+            WriteError::Unexpected(e.0.context("event store failure"))
+        }
     }
 }
 
@@ -89,6 +97,12 @@ impl From<WriteError> for Status {
             ),
             WriteError::Taken(m) => status::already_exists(m),
             WriteError::Auth(a) => a.into(),
+            WriteError::StoreUnavailable(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "event store unavailable");
+                Status::unavailable(
+                    "the event store is unavailable; retry with the same idempotency key",
+                )
+            }
             WriteError::Unexpected(e) => status::internal(&format!("{e:#}")),
         }
     }

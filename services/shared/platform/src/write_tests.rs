@@ -40,6 +40,27 @@ fn write_errors_map_to_their_codes() {
     assert_eq!(internal.message(), "internal error");
 }
 
+/// A store that cannot be reached or is too busy is UNAVAILABLE (the client retries
+/// with its idempotency key); a store that is broken stays INTERNAL.
+#[test]
+fn a_store_out_of_reach_is_unavailable_and_a_broken_one_internal() {
+    let code = |e: civitas_kernel::StoreError| Status::from(WriteError::from(e)).code();
+    for transient in [
+        sqlx::Error::PoolTimedOut,
+        sqlx::Error::PoolClosed,
+        sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+    ] {
+        assert_eq!(code(transient.into()), Code::Unavailable);
+    }
+    let wrapped = anyhow::Error::new(sqlx::Error::PoolTimedOut).context("while appending");
+    assert_eq!(code(civitas_kernel::StoreError(wrapped)), Code::Unavailable);
+    assert_eq!(code(sqlx::Error::RowNotFound.into()), Code::Internal);
+    assert_eq!(
+        code(civitas_kernel::StoreError(anyhow::anyhow!("corrupt row"))),
+        Code::Internal
+    );
+}
+
 /// A notebook: each command writes its text as one event.
 struct Notebook;
 

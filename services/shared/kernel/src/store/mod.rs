@@ -193,6 +193,41 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether the store could not be reached or was too busy, rather than broken: the
+    /// connection or pool failed, the server is shutting down or refusing connections
+    /// (SQLSTATE classes 08 and 57P, 53300), or SQLite was busy or locked. A command
+    /// that met such a failure may be retried (with its idempotency key, in case its
+    /// commit landed before the connection broke).
+    pub fn is_transient(&self) -> bool {
+        self.0.chain().any(|cause| {
+            cause
+                .downcast_ref::<sqlx::Error>()
+                .is_some_and(transient_sqlx)
+        })
+    }
+}
+
+fn transient_sqlx(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // PostgreSQL: connection exceptions, operator intervention (shutdown,
+            // cannot connect now), too many connections. SQLite: BUSY (5), LOCKED (6).
+            code.starts_with("08")
+                || code.starts_with("57P")
+                || code == "53300"
+                || code == "5"
+                || code == "6"
+        }),
+        _ => false,
+    }
+}
+
 /// An append-only store of event streams with a gap-safe global order.
 #[async_trait]
 pub trait EventStore: Send + Sync + 'static {
