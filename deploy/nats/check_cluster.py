@@ -332,7 +332,7 @@ async def run_checks(cluster: Cluster) -> None:
         print("[write services]")
         writers = {}
         for n, w in enumerate(WRITERS):
-            writers[w] = await Conn(w).open(cluster, node=n % 3)
+            writers[w] = await Conn(w).open(cluster, node=n % 3, inbox_prefix=f"_INBOX.{w}")
             conns.append(writers[w])
         res = writers["residents"]
         js = res.nc.jetstream()
@@ -373,6 +373,7 @@ async def run_checks(cluster: Cluster) -> None:
         await res.subscribe_denied("civitas.evt.>", "residents cannot subscribe to events")
         for w in WRITERS:
             c = writers[w]
+            await c.subscribe_denied("_INBOX.>", f"{w} cannot subscribe to _INBOX.> (others' replies)")
             if w != "residents":
                 a = await c.nc.jetstream().publish(f"civitas.evt.{w}.gulou.huafeng.xingfu.Probe", b"p")
                 check(a.stream == STREAM, f"{w} publishes to civitas.evt.{w}.> (acked)")
@@ -381,8 +382,9 @@ async def run_checks(cluster: Cluster) -> None:
                     await c.publish_denied(f"civitas.evt.{other}.x", f"{w} denied civitas.evt.{other}.x")
 
         print("[projection]")
-        proj = await Conn("projection").open(cluster, node=2)
+        proj = await Conn("projection").open(cluster, node=2, inbox_prefix="_INBOX.projection")
         conns.append(proj)
+        await proj.subscribe_denied("_INBOX.>", "projection cannot subscribe to _INBOX.> (others' replies)")
         await proj.publish_denied("civitas.evt.residents.x", "projection denied civitas.evt.residents.x")
         await proj.publish_denied("civitas.evt.projection.x", "projection denied civitas.evt.projection.x")
         await proj.api_denied(f"$JS.API.STREAM.DELETE.{STREAM}", b"", "projection cannot delete the stream")
