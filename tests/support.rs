@@ -22,12 +22,18 @@ pub struct RunningApp {
 impl RunningApp {
     /// Builds and starts `civitas up`'s application on 127.0.0.1:0.
     pub async fn start() -> RunningApp {
+        Self::start_with(|_| {}).await
+    }
+
+    /// The same, with the configuration changed by `configure` first.
+    pub async fn start_with(configure: impl FnOnce(&mut UpConfig)) -> RunningApp {
         let data_dir = civitas_testkit::temp_dir();
-        let config = UpConfig {
+        let mut config = UpConfig {
             data_dir: data_dir.path().to_path_buf(),
             listen: "127.0.0.1:0".to_owned(),
             ..UpConfig::default()
         };
+        configure(&mut config);
         let app = Application::build(config)
             .await
             .expect("build the embedded application");

@@ -21,12 +21,13 @@ use civitas_platform::org::OrgTree;
 use civitas_platform::secrets;
 use civitas_platform::write::Shell;
 use civitas_projection::consumer::{ConsumerConfig, EventLogGapFiller};
+use civitas_projection::indicators::Catalog;
 use civitas_projection::reconcile::{ReconcileConfig, RemoteLog, SourceLog};
 use civitas_projection::Projection;
 use civitas_residents::crypto::MasterKey;
 use civitas_residents::keystore::KeyStore;
-use civitas_volunteering::residence::RemoteResidence;
 use civitas_streams::{EventLog, NatsSettings, RelayConfig};
+use civitas_volunteering::residence::RemoteResidence;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -81,6 +82,9 @@ pub struct ServeConfig {
     /// (healing gaps, reconcile); volunteering reads the residents one (a resident
     /// volunteer must live in the caller's community).
     pub event_logs: BTreeMap<String, String>,
+    /// Projection only: the KPI catalog TOML; the shipped `deploy/kpi/catalog.toml`
+    /// when absent.
+    pub kpi_catalog: Option<PathBuf>,
     /// Projection only: durable consumer name.
     pub durable: String,
     /// Projection only: the PostgreSQL schema of the read models.
@@ -110,6 +114,7 @@ impl Default for ServeConfig {
                 ..NatsSettings::default()
             },
             event_logs: BTreeMap::new(),
+            kpi_catalog: None,
             durable: "projection".to_owned(),
             projection_schema: "projection".to_owned(),
             reconcile_interval: ReconcileConfig::default().interval,
@@ -244,10 +249,12 @@ impl ServiceApp {
             Vec::new();
         match kind {
             ServiceKind::Projection => {
+                let catalog = Catalog::configured(config.kpi_catalog.as_deref(), &tree)?;
                 let projection =
                     Projection::open_in(&config.database_url, Some(&config.projection_schema))
                         .await
-                        .context("failed to open the projection")?;
+                        .context("failed to open the projection")?
+                        .with_catalog(catalog);
                 tracing::info!(schema = %config.projection_schema, "projection open, schema migrated");
                 // The least role that heals gaps: read the event logs, nothing else.
                 // Renewed as it ages: the projection outlives a token's lifetime.

@@ -14,12 +14,13 @@ use civitas_platform::grpc::{self, ServerLimits, Services};
 use civitas_platform::org::OrgTree;
 use civitas_platform::secrets;
 use civitas_platform::write::Shell;
+use civitas_projection::indicators::Catalog;
 use civitas_projection::reconcile::{run_reconcile, ReconcileConfig, SourceLog, StoreLog};
 use civitas_projection::{Projection, StoreGapFiller};
 use civitas_residents::crypto::MasterKey;
 use civitas_residents::keystore::KeyStore;
-use civitas_volunteering::residence::StoreResidence;
 use civitas_streams::EventLog;
+use civitas_volunteering::residence::StoreResidence;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -35,6 +36,9 @@ pub struct UpConfig {
     pub listen: String,
     /// Org tree TOML; the demo district when absent.
     pub org_file: Option<PathBuf>,
+    /// KPI catalog TOML (elements, indicators, legends, targets, alerts); the shipped
+    /// `deploy/kpi/catalog.toml` when absent.
+    pub kpi_catalog: Option<PathBuf>,
     pub limits: ServerLimits,
     /// The longest token lifetimes accepted.
     pub tokens: TokenLifetimes,
@@ -50,6 +54,7 @@ impl Default for UpConfig {
             data_dir: PathBuf::from("./civitas-data"),
             listen: "127.0.0.1:50051".to_owned(),
             org_file: None,
+            kpi_catalog: None,
             limits: ServerLimits::default(),
             tokens: TokenLifetimes::default(),
             reconcile_interval: ReconcileConfig::default().interval,
@@ -98,6 +103,8 @@ impl Application {
                 .with_context(|| format!("failed to load org tree {}", path.display()))?,
             None => OrgTree::demo(),
         };
+        // A bad catalog ends the start with every problem named, before anything binds.
+        let catalog = Catalog::configured(config.kpi_catalog.as_deref(), &tree)?;
         // Bind first: a busy port should fail before anything is written to disk.
         let listener = grpc::bind(&config.listen).await?;
         let local_addr = listener
@@ -147,7 +154,8 @@ impl Application {
         ];
         let projection = Projection::open(&sqlite_url(&dir.join("projection.db")))
             .await
-            .context("failed to open the projection")?;
+            .context("failed to open the projection")?
+            .with_catalog(catalog);
         tracing::info!(data_dir = %dir.display(), "stores open, schemas migrated");
 
         Ok(Self {

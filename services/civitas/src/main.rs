@@ -97,6 +97,9 @@ enum Command {
         /// Org tree TOML file [default: the demo district].
         #[arg(long)]
         org: Option<PathBuf>,
+        /// KPI catalog TOML file [default: the shipped deploy/kpi/catalog.toml].
+        #[arg(long)]
+        kpi_catalog: Option<PathBuf>,
         /// Optional TOML config file (overridden by CIVITAS_* env and flags).
         #[arg(long)]
         config: Option<PathBuf>,
@@ -127,6 +130,9 @@ enum Command {
         /// write service's, volunteering the residents one.
         #[arg(long = "event-log", value_parser = parse_event_log)]
         event_logs: Vec<(String, String)>,
+        /// Projection: KPI catalog TOML file [default: the shipped deploy/kpi/catalog.toml].
+        #[arg(long)]
+        kpi_catalog: Option<PathBuf>,
         /// Optional TOML config file (overridden by CIVITAS_* env and flags).
         #[arg(long)]
         config: Option<PathBuf>,
@@ -272,6 +278,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             data_dir,
             listen,
             org,
+            kpi_catalog,
             config,
         } => {
             let mut cfg: UpConfig = civitas_platform::config::load(config.as_deref())?;
@@ -283,6 +290,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if org.is_some() {
                 cfg.org_file = org;
+            }
+            if kpi_catalog.is_some() {
+                cfg.kpi_catalog = kpi_catalog;
             }
             cfg.validate()?;
             let _telemetry = civitas_platform::telemetry::init("civitas")?;
@@ -297,6 +307,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             org,
             keys_dir,
             event_logs,
+            kpi_catalog,
             config,
         } => {
             let mut cfg: civitas::distributed::ServeConfig =
@@ -320,6 +331,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 cfg.keys_dir = keys_dir;
             }
             cfg.event_logs.extend(event_logs);
+            if kpi_catalog.is_some() {
+                cfg.kpi_catalog = kpi_catalog;
+            }
             cfg.validate(service)?;
             let _telemetry = civitas_platform::telemetry::init(service.name())?;
             serve(service, cfg).await

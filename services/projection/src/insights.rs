@@ -1,6 +1,9 @@
 //! The Insights gRPC service: KPI values for one org unit and period, with one row per
 //! child unit for drill-down. Values of a street or district are sums over the
-//! communities below it: data elements are summed up the tree, never averaged.
+//! communities below it: data elements are summed up the tree, never averaged. The
+//! catalog's indicators over those values are in [`indicators`].
+
+mod indicators;
 
 use std::collections::BTreeMap;
 
@@ -10,7 +13,10 @@ use civitas_platform::org::{OrgTree, OrgUnit};
 use civitas_proto::insights::v1::insights_service_server::{
     InsightsService, InsightsServiceServer,
 };
-use civitas_proto::insights::v1::{GetKpisRequest, GetKpisResponse, KpiValue, OrgUnitKpis};
+use civitas_proto::insights::v1::{
+    GetIndicatorTrendRequest, GetIndicatorTrendResponse, GetIndicatorsRequest,
+    GetIndicatorsResponse, GetKpisRequest, GetKpisResponse, KpiValue, OrgUnitKpis,
+};
 use tonic::Status;
 
 use crate::catalog::ELEMENTS;
@@ -108,5 +114,7 @@ impl Insights {
 civitas_platform::grpc_service! {
     Insights as InsightsService, InsightsServiceServer {
         get_kpis(GetKpisRequest) -> GetKpisResponse;
+        get_indicators(GetIndicatorsRequest) -> GetIndicatorsResponse;
+        get_indicator_trend(GetIndicatorTrendRequest) -> GetIndicatorTrendResponse;
     }
 }

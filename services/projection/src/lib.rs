@@ -34,6 +34,7 @@ pub mod consumer;
 mod db;
 pub mod error;
 pub mod freshness;
+pub mod indicators;
 pub mod insights;
 pub mod parked;
 pub mod period;
@@ -76,6 +77,8 @@ pub struct Projection {
     /// Batches are applied one at a time per process: SQLite has a single writer, and
     /// on PostgreSQL it keeps concurrent tailers from contending for the same rows.
     write: Arc<tokio::sync::Mutex<()>>,
+    /// The KPI catalog the indicator RPCs evaluate (the shipped one unless configured).
+    catalog: Arc<indicators::Catalog>,
 }
 
 impl Projection {
@@ -97,7 +100,20 @@ impl Projection {
             pool,
             writer,
             write: Arc::default(),
+            catalog: Arc::new(indicators::Catalog::shipped()?),
         })
+    }
+
+    /// The same projection evaluating indicators from `catalog` (checked already,
+    /// e.g. loaded with [`indicators::Catalog::load`]).
+    pub fn with_catalog(mut self, catalog: indicators::Catalog) -> Projection {
+        self.catalog = Arc::new(catalog);
+        self
+    }
+
+    /// The KPI catalog indicators are evaluated from.
+    pub fn catalog(&self) -> &indicators::Catalog {
+        &self.catalog
     }
 
     /// Applies a batch of events from `source` in one transaction with the source's
