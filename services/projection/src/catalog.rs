@@ -194,6 +194,14 @@ catalog! {
     RECTIFICATIONS_OPEN = stock("rectifications.open", "Open rectifications"),
 }
 
+/// Resolutions within this many hours of the report count as on time
+/// ([`INCIDENTS_RESOLVED_WITHIN_48H`]); the catalog file's thresholds must agree.
+pub const INCIDENT_RESOLUTION_HOURS: u32 = 48;
+
+/// Approvals within this many days of submission count as timely
+/// ([`VOLUNTEERING_APPROVALS_WITHIN_7_DAYS`]); the catalog file's thresholds must agree.
+pub const HOUR_APPROVAL_DAYS: u32 = 7;
+
 /// Residents of a residence type: `residents.<type>`.
 pub const fn residence_element(residence_type: ResidenceType) -> &'static DataElement {
     match residence_type {

@@ -35,9 +35,6 @@ use crate::period::Period;
 use crate::rules::{self, code_text, days_between, ActivityRow, IncidentRow};
 use crate::Projection;
 
-/// How far ahead ListUpcomingActivities looks when the request sets no end.
-const DEFAULT_WINDOW_DAYS: u64 = 30;
-
 /// Serves [`WorklistService`] from a [`Projection`] and the org tree.
 #[derive(Clone)]
 pub struct Worklist {
@@ -138,8 +135,14 @@ fn instant_text(at: DateTime<Utc>) -> String {
 
 /// The RPCs, each checked against the caller's scope.
 impl Worklist {
+    /// The KPI catalog's thresholds (the upcoming window, the rectification grace).
+    fn thresholds(&self) -> &crate::indicators::Thresholds {
+        self.projection.catalog().thresholds()
+    }
+
     /// Scheduled activities starting in the window (by default the next
-    /// [`DEFAULT_WINDOW_DAYS`] days), earliest first.
+    /// `upcoming_activities_window_days` of the KPI catalog's thresholds), earliest
+    /// first.
     pub async fn list_upcoming_activities(
         &self,
         caller: &Caller,
@@ -153,7 +156,9 @@ impl Worklist {
         };
         let to = match request.to {
             None => from
-                .checked_add_days(Days::new(DEFAULT_WINDOW_DAYS))
+                .checked_add_days(Days::new(
+                    self.thresholds().upcoming_activities_window_days.into(),
+                ))
                 .ok_or_else(|| invalid_argument("from", "too far in the future"))?,
             Some(t) => rules::instant(t.seconds, t.nanos)
                 .ok_or_else(|| invalid_argument("to", "not a valid timestamp"))?,
@@ -312,8 +317,15 @@ impl Worklist {
                 .ok_or_else(|| invalid_argument("as_of", "not a calendar date"))?,
         };
         let as_of_text = as_of.format("%Y-%m-%d").to_string();
+        // Overdue once the deadline lies more than the grace days behind `as_of`.
+        let grace = Days::new(self.thresholds().rectification_grace_days.into());
+        let due_before = as_of
+            .checked_sub_days(grace)
+            .ok_or_else(|| invalid_argument("as_of", "too early in the calendar"))?
+            .format("%Y-%m-%d")
+            .to_string();
         let rows =
-            lists::overdue_rectifications(&self.projection.pool, &communities, &as_of_text).await?;
+            lists::overdue_rectifications(&self.projection.pool, &communities, &due_before).await?;
         let page = page(
             rows,
             |(id, row)| (row.deadline.clone(), id.clone()),

@@ -248,7 +248,7 @@ async fn volunteer_lists(backend: Backend) {
 }
 
 async fn safety_lists(backend: Backend) {
-    let (_db, service, _) = seeded(backend).await;
+    let (db, service, _) = seeded(backend).await;
     let open = service
         .list_open_incidents(&staff(), Default::default())
         .await
@@ -309,6 +309,31 @@ async fn safety_lists(backend: Backend) {
         0,
         "due on the 11th is not overdue that day"
     );
+
+    // The catalog's grace days: with one, k2 (due the 12th) is not overdue on the 13th.
+    let shipped = civitas_projection::indicators::SHIPPED_TOML;
+    let graceful = shipped.replace(
+        "rectification_grace_days = 0",
+        "rectification_grace_days = 1",
+    );
+    assert_ne!(graceful, shipped, "the shipped catalog has no grace");
+    let catalog = civitas_projection::indicators::Catalog::parse(&graceful, "test").unwrap();
+    let lenient = Worklist::new(db.projection.clone().with_catalog(catalog), OrgTree::demo());
+    let request = ListOverdueRectificationsRequest {
+        org_unit: "gulou".into(),
+        as_of: date("2026-11-13"),
+        ..Default::default()
+    };
+    let r = lenient
+        .list_overdue_rectifications(&district(), request)
+        .await
+        .unwrap();
+    let ids: Vec<_> = r
+        .rectifications
+        .iter()
+        .map(|k| k.rectification_id.as_str())
+        .collect();
+    assert_eq!(ids, ["k1"]);
 
     let alerts = |period: &str| {
         let request = ListAlertsRequest {

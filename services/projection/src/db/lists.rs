@@ -101,14 +101,14 @@ pub async fn open_incidents(
     .await
 }
 
-/// Open rectifications whose deadline (`YYYY-MM-DD`) is before `as_of`.
+/// Open rectifications whose deadline (`YYYY-MM-DD`) is before `due_before`.
 pub async fn overdue_rectifications(
     pool: &AnyPool,
     communities: &[String],
-    as_of: &str,
+    due_before: &str,
 ) -> Result<Vec<(String, RectificationRow)>, ProjectionError> {
     let filter = "state = $1 AND deadline <> '' AND deadline < $2";
-    select(pool, communities, filter, &[safety::OPEN, as_of]).await
+    select(pool, communities, filter, &[safety::OPEN, due_before]).await
 }
 
 /// Alert incidents reported on days `first..=last` (`YYYY-MM-DD`).

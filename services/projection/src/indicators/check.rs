@@ -49,6 +49,7 @@ pub(crate) fn check(
     let elements = c.elements(raw.element);
     if let Some(code) = code {
         c.agreement(&elements, code);
+        c.rule_thresholds(&thresholds);
     }
     let legend_sets = c.legend_sets(raw.legend_set);
     let indicators = c.indicators(raw.indicator, &element_codes, &legend_sets);
@@ -191,6 +192,37 @@ impl Checker {
                 raw.rectification_grace_days,
                 0,
             ),
+        }
+    }
+
+    /// The thresholds the rules of this build derive elements with must be the file's:
+    /// the element codes name them (`incidents.resolved_within_48h`), and facts already
+    /// derived were counted with them, so changing one is a code change and a rebuild,
+    /// not a catalog edit.
+    fn rule_thresholds(&mut self, thresholds: &Thresholds) {
+        use crate::catalog::{HOUR_APPROVAL_DAYS, INCIDENT_RESOLUTION_HOURS};
+        let compiled = [
+            (
+                "incident_resolution_hours",
+                thresholds.incident_resolution_hours,
+                INCIDENT_RESOLUTION_HOURS,
+            ),
+            (
+                "hour_approval_days",
+                thresholds.hour_approval_days,
+                HOUR_APPROVAL_DAYS,
+            ),
+        ];
+        for (name, file, rules) in compiled {
+            if file != 0 && file != rules {
+                self.problem(
+                    "thresholds".to_owned(),
+                    format!(
+                        "{name} = {file}: the rules of this build count {rules} (the element codes \
+                         name it); another value needs new elements and a rebuild"
+                    ),
+                );
+            }
         }
     }
 

@@ -430,3 +430,24 @@ fn unit_overrides_are_checked_against_the_org_tree() {
         ]
     );
 }
+
+/// The rules' thresholds are code (the element codes name them): a catalog that says
+/// otherwise is refused rather than silently disagreeing with the counts.
+#[test]
+fn rule_thresholds_must_be_the_rules_own() {
+    let shipped = crate::indicators::SHIPPED_TOML;
+    let changed = shipped.replace(
+        "incident_resolution_hours = 48",
+        "incident_resolution_hours = 72",
+    );
+    assert_ne!(changed, shipped, "the shipped catalog states 48 h");
+    let err = crate::indicators::Catalog::parse(&changed, "test").unwrap_err();
+    let problems: Vec<String> = err.problems().iter().map(|p| p.to_string()).collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with(
+            "thresholds: incident_resolution_hours = 72: the rules of this build count 48"
+        ),
+        "{problems:?}"
+    );
+}

@@ -42,7 +42,7 @@ pub const INCIDENT_CLOSED: &str = "closed";
 const MAJOR: Option<Severity> = Some(Severity::Major);
 
 /// Resolutions within this many hours of the report count as on time.
-const ON_TIME_RESOLUTION_HOURS: i64 = 48;
+const ON_TIME_RESOLUTION_HOURS: i64 = crate::catalog::INCIDENT_RESOLUTION_HOURS as i64;
 
 impl IncidentRow {
     /// Whether the incident still needs work.

@@ -33,7 +33,7 @@ pub const VERIFIED: &str = "verified";
 pub const DEACTIVATED: &str = "deactivated";
 
 /// Approvals within this many days of submission count as timely.
-const TIMELY_APPROVAL_DAYS: i64 = 7;
+const TIMELY_APPROVAL_DAYS: i64 = crate::catalog::HOUR_APPROVAL_DAYS as i64;
 
 impl VolunteerRow {
     fn active(&self) -> bool {
