@@ -37,6 +37,14 @@ indicator = "test.permanent_share"
 year = {year}
 level = "street"
 value = 50
+
+[[alert]]
+indicator = "test.permanent_share"
+op = ">="
+value = 80
+severity = "info"
+message_zh = "常住人口占比为{{value}}%，达到{{threshold}}%。"
+message_en = "{{value}}% permanent residents, {{threshold}}% or more."
 "##
     )
 }
@@ -184,6 +192,37 @@ async fn a_street_is_the_ratio_of_its_sums_and_a_catalog_edit_adds_an_indicator(
         response.last_day.as_ref().map(|d| d.month),
         Some(today.month() as i32)
     );
+
+    // The catalog's alert rule fires for the street (90 %) and 和平 (100 %), not 幸福 (0 %).
+    let staff_lists =
+        civitas_testkit::connect_with(&app.addr, Some(&app.token(Role::District, "gulou"))).await;
+    let alerts = civitas_proto::insights::v1::worklist_service_client::WorklistServiceClient::new(
+        staff_lists,
+    )
+    .list_alerts(pb::ListAlertsRequest {
+        org_unit: "huafeng".into(),
+        period: today.format("%Y%m").to_string(),
+        ..Default::default()
+    })
+    .await
+    .expect("alerts")
+    .into_inner();
+    let fired: Vec<_> = alerts
+        .indicator_alerts
+        .iter()
+        .filter(|a| a.indicator == "test.permanent_share")
+        .map(|a| (a.org_unit.as_str(), a.value, a.op.as_str(), a.threshold))
+        .collect();
+    assert_eq!(
+        fired,
+        [("huafeng", 90.0, ">=", 80.0), ("heping", 100.0, ">=", 80.0)]
+    );
+    let street = &alerts
+        .indicator_alerts
+        .iter()
+        .find(|a| a.org_unit == "huafeng")
+        .expect("fired");
+    assert_eq!(street.message_en, "90.0% permanent residents, 80% or more.");
 
     // The trend: three months ending with this one, for the street and each child.
     let trend = district

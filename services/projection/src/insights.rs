@@ -5,6 +5,8 @@
 
 mod indicators;
 
+pub(crate) use indicators::indicator_alerts;
+
 use std::collections::BTreeMap;
 
 use civitas_platform::auth::Caller;
@@ -74,18 +76,9 @@ impl Insights {
         caller: &Caller,
         request: GetKpisRequest,
     ) -> Result<GetKpisResponse, Status> {
-        let code = if request.org_unit.is_empty() {
-            caller.org_unit.clone()
-        } else {
-            request.org_unit
-        };
-        let unit = self
-            .tree
-            .unit(&code)
-            .ok_or_else(|| not_found("org unit", &code))?;
+        let unit = readable_unit(&self.tree, caller, &request.org_unit)?;
         let period = Period::parse(&request.period)
             .map_err(|e| invalid_argument("period", e.to_string()))?;
-        caller.authorize_read(&unit.code, &self.tree)?;
 
         // Read the applied count and the freshness first: the values read after them are
         // at least that new, so neither ever claims more than the values hold.
@@ -109,6 +102,23 @@ impl Insights {
             freshness,
         })
     }
+}
+
+/// The unit a request names (the caller's own when `requested` is empty), once the
+/// caller may read it.
+pub(crate) fn readable_unit<'t>(
+    tree: &'t OrgTree,
+    caller: &Caller,
+    requested: &str,
+) -> Result<&'t OrgUnit, Status> {
+    let code = if requested.is_empty() {
+        caller.org_unit.as_str()
+    } else {
+        requested
+    };
+    let unit = tree.unit(code).ok_or_else(|| not_found("org unit", code))?;
+    caller.authorize_read(&unit.code, tree)?;
+    Ok(unit)
 }
 
 civitas_platform::grpc_service! {

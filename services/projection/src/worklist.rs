@@ -13,6 +13,8 @@ use chrono::{DateTime, Days, NaiveDate, SecondsFormat, Utc};
 use civitas_platform::auth::Caller;
 use civitas_platform::error::{invalid_argument, not_found};
 use civitas_platform::org::OrgTree;
+
+use crate::insights::readable_unit;
 use civitas_platform::paging::page;
 use civitas_proto::common::v1::Date;
 use civitas_proto::convert::timestamp;
@@ -50,16 +52,7 @@ impl Worklist {
 
     /// The communities the caller asks for with `org_unit`, once allowed to read it.
     fn communities(&self, caller: &Caller, org_unit: &str) -> Result<Vec<String>, Status> {
-        let code = if org_unit.is_empty() {
-            caller.org_unit.as_str()
-        } else {
-            org_unit
-        };
-        let unit = self
-            .tree
-            .unit(code)
-            .ok_or_else(|| not_found("org unit", code))?;
-        caller.authorize_read(&unit.code, &self.tree)?;
+        let unit = readable_unit(&self.tree, caller, org_unit)?;
         Ok(self
             .tree
             .communities_under(&unit.code)
@@ -359,6 +352,12 @@ impl Worklist {
         let communities = self.communities(caller, &request.org_unit)?;
         let period = Period::parse(&request.period)
             .map_err(|e| invalid_argument("period", e.to_string()))?;
+        let indicator_alerts = if request.page_token.is_empty() {
+            let unit = readable_unit(&self.tree, caller, &request.org_unit)?;
+            crate::insights::indicator_alerts(&self.projection, &self.tree, unit, &period).await?
+        } else {
+            Vec::new()
+        };
         let (first, last) = (
             period.first.format("%Y-%m-%d").to_string(),
             period.last.format("%Y-%m-%d").to_string(),
@@ -384,6 +383,7 @@ impl Worklist {
                     state: row.state,
                 })
                 .collect(),
+            indicator_alerts,
         })
     }
 }

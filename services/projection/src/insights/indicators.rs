@@ -8,13 +8,13 @@
 
 use chrono::{Datelike, NaiveDate};
 use civitas_platform::auth::Caller;
-use civitas_platform::error::{invalid_argument, not_found};
-use civitas_platform::org::OrgUnit;
+use civitas_platform::error::invalid_argument;
+use civitas_platform::org::{OrgTree, OrgUnit};
 use civitas_proto::common::v1::Date;
 use civitas_proto::insights::v1 as pb;
 use tonic::Status;
 
-use super::Insights;
+use super::{readable_unit, Insights};
 use crate::indicators::{
     Catalog, Direction, FixedPeriod, IndicatorValue, PerCommunity, RelativePeriod, Scope,
     UnitEvaluation,
@@ -95,21 +95,6 @@ fn today() -> NaiveDate {
 }
 
 impl Insights {
-    /// The unit a request names (the caller's own when empty), checked for reading.
-    fn readable_unit(&self, caller: &Caller, requested: &str) -> Result<&OrgUnit, Status> {
-        let code = if requested.is_empty() {
-            caller.org_unit.as_str()
-        } else {
-            requested
-        };
-        let unit = self
-            .tree
-            .unit(code)
-            .ok_or_else(|| not_found("org unit", code))?;
-        caller.authorize_read(&unit.code, &self.tree)?;
-        Ok(unit)
-    }
-
     /// The unit and its children, each with the communities below it.
     fn unit_and_children<'a>(&'a self, unit: &'a OrgUnit) -> Vec<(&'a OrgUnit, Vec<String>)> {
         std::iter::once(unit)
@@ -124,7 +109,7 @@ impl Insights {
         caller: &Caller,
         request: pb::GetIndicatorsRequest,
     ) -> Result<pb::GetIndicatorsResponse, Status> {
-        let unit = self.readable_unit(caller, &request.org_unit)?;
+        let unit = readable_unit(&self.tree, caller, &request.org_unit)?;
         let asked = Asked::parse(&request.period, today())?;
         let catalog = self.projection.catalog();
         if let Some(unknown) = request
@@ -184,7 +169,7 @@ impl Insights {
         caller: &Caller,
         request: pb::GetIndicatorTrendRequest,
     ) -> Result<pb::GetIndicatorTrendResponse, Status> {
-        let unit = self.readable_unit(caller, &request.org_unit)?;
+        let unit = readable_unit(&self.tree, caller, &request.org_unit)?;
         let catalog = self.projection.catalog();
         if request.indicator.is_empty() {
             return Err(invalid_argument("indicator", "is required"));
@@ -249,6 +234,63 @@ impl Insights {
             children: trends.collect(),
         })
     }
+}
+
+/// The catalog's alert rules that fire over `period` for `unit` and every unit below
+/// it, most severe first, then in tree order (the unit, its streets, communities).
+pub(crate) async fn indicator_alerts(
+    projection: &crate::Projection,
+    tree: &OrgTree,
+    unit: &OrgUnit,
+    period: &Period,
+) -> Result<Vec<pb::IndicatorAlert>, Status> {
+    let catalog = projection.catalog();
+    let communities: Vec<String> = tree
+        .communities_under(&unit.code)
+        .into_iter()
+        .map(|u| u.code.clone())
+        .collect();
+    let values = projection
+        .community_values(&communities, period.first, period.last)
+        .await?;
+    let mut units = vec![unit];
+    let mut at = 0;
+    while at < units.len() {
+        units.extend(tree.children(&units[at].code));
+        at += 1;
+    }
+    let mut fired = Vec::new();
+    for u in units {
+        let under: Vec<String> = tree
+            .communities_under(&u.code)
+            .into_iter()
+            .map(|c| c.code.clone())
+            .collect();
+        let scope = Scope {
+            unit: &u.code,
+            level: u.level,
+            communities: &under,
+        };
+        let evaluation = catalog.evaluate(&scope, period, &values, None);
+        fired.extend(evaluation.alerts.into_iter().map(|a| {
+            let key = std::cmp::Reverse(a.severity);
+            let alert = pb::IndicatorAlert {
+                org_unit: u.code.clone(),
+                level: u.level.to_string(),
+                indicator: a.indicator,
+                value: a.value,
+                op: a.op.as_str().to_owned(),
+                threshold: a.threshold,
+                severity: a.severity.as_str().to_owned(),
+                message_zh: a.message_zh,
+                message_en: a.message_en,
+            };
+            (key, alert)
+        }));
+    }
+    // Stable: tree order within a severity.
+    fired.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(fired.into_iter().map(|(_, alert)| alert).collect())
 }
 
 fn date(day: NaiveDate) -> Date {
