@@ -289,7 +289,7 @@ pub(crate) async fn indicator_alerts(
         }));
     }
     // Stable: tree order within a severity.
-    fired.sort_by(|a, b| a.0.cmp(&b.0));
+    fired.sort_by_key(|(severity, _)| *severity);
     Ok(fired.into_iter().map(|(_, alert)| alert).collect())
 }
 
