@@ -224,6 +224,71 @@ async fn a_street_is_the_ratio_of_its_sums_and_a_catalog_edit_adds_an_indicator(
         .expect("fired");
     assert_eq!(street.message_en, "90.0% permanent residents, 80% or more.");
 
+    // The CSV export holds the same numbers as the RPCs, for the street and below.
+    let out = dir.path().join("huafeng.csv");
+    let export = civitas::export::ExportConfig {
+        url: app.addr.clone(),
+        token: app.token(Role::District, "gulou"),
+        org_unit: "huafeng".into(),
+        period: "THIS_MONTH".into(),
+        out: out.clone(),
+        bom: true,
+    };
+    civitas::export::run(&export).await.expect("export");
+    let bytes = std::fs::read(&out).expect("the file");
+    assert!(
+        bytes.starts_with("\u{feff}".as_bytes()),
+        "starts with a BOM"
+    );
+    let text = String::from_utf8(bytes).expect("utf-8");
+    let rows = csv_rows(text.trim_start_matches('\u{feff}'));
+    assert_eq!(
+        rows[0][..4],
+        ["org_unit", "org_unit_name", "level", "period"]
+    );
+    let cell = |unit: &str, code: &str, column: usize| -> String {
+        let row = rows.iter().find(|r| r[0] == unit && r[5] == code);
+        row.unwrap_or_else(|| panic!("{unit} {code}"))[column].clone()
+    };
+    for unit in response.org_unit.iter().chain(response.children.iter()) {
+        for v in &unit.values {
+            let shown = v.value.map(|x| x.to_string()).unwrap_or_default();
+            assert_eq!(
+                cell(&unit.code, &v.indicator, 8),
+                shown,
+                "{} {}",
+                unit.code,
+                v.indicator
+            );
+            assert_eq!(cell(&unit.code, &v.indicator, 9), v.numerator.to_string());
+            assert_eq!(
+                cell(&unit.code, &v.indicator, 10),
+                v.denominator.to_string()
+            );
+        }
+    }
+    let kpis = district
+        .get_kpis(pb::GetKpisRequest {
+            org_unit: "huafeng".into(),
+            period: today.format("%Y%m").to_string(),
+        })
+        .await
+        .expect("kpis")
+        .into_inner();
+    for unit in kpis.org_unit.iter().chain(kpis.children.iter()) {
+        for v in &unit.values {
+            assert_eq!(
+                cell(&unit.code, &v.element, 8),
+                v.value.to_string(),
+                "{} {}",
+                unit.code,
+                v.element
+            );
+        }
+    }
+    assert_eq!(cell("huafeng", "residents", 8), "10");
+    assert_eq!(cell("xingfu", "residents.floating", 8), "1");
+
     // The trend: three months ending with this one, for the street and each child.
     let trend = district
         .get_indicator_trend(pb::GetIndicatorTrendRequest {
@@ -319,4 +384,12 @@ async fn a_bad_catalog_ends_the_start_naming_the_entry() {
 /// The district's today (UTC+8), as relative periods resolve.
 fn civitas_projection_today() -> chrono::NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+/// The records of a CSV file without quoted fields (what this test's file holds).
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    text.split("\r\n")
+        .filter(|line| !line.is_empty())
+        .map(|line| line.split(',').map(str::to_owned).collect())
+        .collect()
 }

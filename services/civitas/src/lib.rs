@@ -6,6 +6,7 @@ pub mod bench_append;
 pub mod bench_pipeline;
 pub mod distributed;
 pub mod embedded;
+pub mod export;
 pub mod keys;
 pub mod parked;
 pub mod rebuild;

@@ -3,6 +3,7 @@
 //! communities below it: data elements are summed up the tree, never averaged. The
 //! catalog's indicators over those values are in [`indicators`].
 
+mod export;
 mod indicators;
 
 pub(crate) use indicators::indicator_alerts;
@@ -16,7 +17,7 @@ use civitas_proto::insights::v1::insights_service_server::{
     InsightsService, InsightsServiceServer,
 };
 use civitas_proto::insights::v1::{
-    GetIndicatorTrendRequest, GetIndicatorTrendResponse, GetIndicatorsRequest,
+    ExportCsvRequest, GetIndicatorTrendRequest, GetIndicatorTrendResponse, GetIndicatorsRequest,
     GetIndicatorsResponse, GetKpisRequest, GetKpisResponse, KpiValue, OrgUnitKpis,
 };
 use tonic::Status;
@@ -126,5 +127,18 @@ civitas_platform::grpc_service! {
         get_kpis(GetKpisRequest) -> GetKpisResponse;
         get_indicators(GetIndicatorsRequest) -> GetIndicatorsResponse;
         get_indicator_trend(GetIndicatorTrendRequest) -> GetIndicatorTrendResponse;
+    }
+    streaming {
+        type ExportCsvStream = export::CsvStream;
+
+        #[tracing::instrument(skip_all, fields(rpc = "export_csv"))]
+        async fn export_csv(
+            &self,
+            request: tonic::Request<ExportCsvRequest>,
+        ) -> Result<tonic::Response<export::CsvStream>, Status> {
+            let caller = civitas_platform::auth::caller(&request)?;
+            let stream = self.csv_stream(&caller, request.into_inner()).await?;
+            Ok(tonic::Response::new(stream))
+        }
     }
 }

@@ -28,13 +28,13 @@ const DEFAULT_TREND_PERIODS: u32 = 12;
 
 /// A requested period resolved: its fixed periods (one, or several for a relative
 /// period such as LAST_3_MONTHS), oldest first.
-struct Asked {
+pub(super) struct Asked {
     periods: Vec<FixedPeriod>,
 }
 
 impl Asked {
     /// Parses a DHIS2 period id or relative period name against `today`.
-    fn parse(text: &str, today: NaiveDate) -> Result<Asked, Status> {
+    pub(super) fn parse(text: &str, today: NaiveDate) -> Result<Asked, Status> {
         let periods = match text.parse::<RelativePeriod>() {
             Ok(relative) => relative.periods(today),
             Err(_) => FixedPeriod::parse(text).ok().map(|p| vec![p]),
@@ -52,7 +52,7 @@ impl Asked {
         }
     }
 
-    fn range(&self) -> Period {
+    pub(super) fn range(&self) -> Period {
         span(&self.periods)
     }
 
@@ -90,7 +90,7 @@ fn relative_names() -> String {
 }
 
 /// The district's today, against which relative periods resolve.
-fn today() -> NaiveDate {
+pub(super) fn today() -> NaiveDate {
     crate::rules::district_date(chrono::Utc::now())
 }
 
@@ -253,14 +253,8 @@ pub(crate) async fn indicator_alerts(
     let values = projection
         .community_values(&communities, period.first, period.last)
         .await?;
-    let mut units = vec![unit];
-    let mut at = 0;
-    while at < units.len() {
-        units.extend(tree.children(&units[at].code));
-        at += 1;
-    }
     let mut fired = Vec::new();
-    for u in units {
+    for u in super::export::subtree(tree, unit) {
         let under: Vec<String> = tree
             .communities_under(&u.code)
             .into_iter()

@@ -216,11 +216,14 @@ macro_rules! grpc_service_server {
 ///     }
 /// }
 /// ```
+///
+/// A streaming RPC has no one shape to generate; its items (the stream type and the
+/// method) follow the unary ones after `streaming`, verbatim.
 #[macro_export]
 macro_rules! grpc_service {
     ($service:ident as $trait:ident, $server:ident {
         $($name:ident($req:ty) -> $resp:ty;)*
-    }) => {
+    } $(streaming { $($streaming:item)* })?) => {
         $crate::grpc_service_server!($service, $server);
 
         #[::tonic::async_trait]
@@ -236,6 +239,7 @@ macro_rules! grpc_service {
                     Ok(::tonic::Response::new(response))
                 }
             )*
+            $($($streaming)*)?
         }
     };
 }
