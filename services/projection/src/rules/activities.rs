@@ -2,8 +2,8 @@
 //! and facilities.
 //!
 //! Flows are counted on the day of the event that completes them (an activity is
-//! "held" when it is closed); the plan's published item count is a stock that a
-//! re-publication of an amended plan replaces.
+//! "held" when it is closed); the plan's published item count is a stock of the plan
+//! of the period's year, which a re-publication of an amended plan replaces.
 
 use civitas_proto::codes::ActivityCategory;
 use civitas_proto::events::v1 as pb;
@@ -204,6 +204,26 @@ impl Fact {
     }
 }
 
+/// A change of `change` items in the published plan of `year`: it counts in that
+/// year only, from the publication day (or the year's first day, for a plan published
+/// ahead) until the next year's first day, when it is taken off again. So
+/// `plan.items_published` at the end of any period is the plan of that period's year,
+/// not every year's plans added up.
+fn plan_items(deltas: &mut Deltas, community: &str, day: &str, year: i32, change: i64) {
+    let first_day = |year: i32| format!("{year:04}-01-01");
+    let from = first_day(year).max(day.to_owned());
+    add(deltas, &PLAN_ITEMS_PUBLISHED, community, &from, change);
+    if let Some(next) = year.checked_add(1) {
+        add(
+            deltas,
+            &PLAN_ITEMS_PUBLISHED,
+            community,
+            &first_day(next),
+            -change,
+        );
+    }
+}
+
 /// Applies one fact that happened in `community` on `day`.
 pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas: &mut Deltas) {
     // Everything counts in the event's community.
@@ -223,7 +243,8 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
             let plan = views.plans.entry(plan_key(community, *year)).or_default();
             let before = plan.as_ref().map_or(0, |p| p.item_count);
             let after = i64::from(*item_count);
-            count(&PLAN_ITEMS_PUBLISHED, after - before);
+            drop(count);
+            plan_items(deltas, community, day, *year, after - before);
             *plan = Some(PlanRow {
                 community: community.to_owned(),
                 year: i64::from(*year),

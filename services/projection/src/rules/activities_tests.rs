@@ -119,19 +119,46 @@ fn a_republished_plan_replaces_its_item_count() {
         })
     };
     let (views, net) = run(&[publish(1, 12), publish(2, 15)]);
-    assert_eq!(net, pairs(&[("plan.items_published", 15)]));
+    // +15 from the publication day, -15 on the next year's first day.
+    assert_eq!(
+        net,
+        [
+            ("plan.items_published".to_owned(), 15),
+            ("plan.items_published".to_owned(), -15)
+        ]
+    );
     assert_eq!(views.plans["c1/2026"].as_ref().unwrap().version, 2);
     let next_year = fact(Fact::AnnualPlanPublished {
         year: 2027,
         version: 1,
         item_count: 3,
     });
-    let (_, net) = run(&[publish(1, 12), next_year]);
-    assert_eq!(
-        net,
-        pairs(&[("plan.items_published", 15)]),
-        "plans of other years add up"
-    );
+    // Each year's plan counts in its year only: published on DAY (2026-11-28), the
+    // 2026 plan's 12 items count until 2027-01-01; the 2027 plan, published ahead,
+    // from 2027-01-01 to 2028-01-01. At the end of 2026: 12; of 2027: 3.
+    let mut views = Views::default();
+    let mut deltas = Deltas::new();
+    for f in [publish(1, 12), next_year] {
+        if let Any::Activities(f) = f {
+            apply(
+                &f,
+                "c1",
+                super::super::testing::DAY,
+                &mut views,
+                &mut deltas,
+            );
+        }
+    }
+    let at_end_of = |last: &str| -> i64 {
+        deltas
+            .iter()
+            .filter(|((e, _, day), _)| *e == "plan.items_published" && day.as_str() <= last)
+            .map(|(_, v)| v)
+            .sum()
+    };
+    assert_eq!(at_end_of("2026-12-31"), 12);
+    assert_eq!(at_end_of("2027-12-31"), 3);
+    assert_eq!(at_end_of("2028-01-01"), 0);
 }
 
 #[test]
