@@ -243,7 +243,6 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
             let plan = views.plans.entry(plan_key(community, *year)).or_default();
             let before = plan.as_ref().map_or(0, |p| p.item_count);
             let after = i64::from(*item_count);
-            drop(count);
             plan_items(deltas, community, day, *year, after - before);
             *plan = Some(PlanRow {
                 community: community.to_owned(),
