@@ -313,6 +313,104 @@ async fn a_street_is_the_ratio_of_its_sums_and_a_catalog_edit_adds_an_indicator(
     app.stop().await;
 }
 
+/// The plan's eight standards: four judged from indicators, four "not measurable yet"
+/// (never a number); the league table ranks a street's communities on the same cards.
+#[tokio::test]
+async fn scorecards_and_the_league_table() {
+    let app = RunningApp::start().await;
+    let mut xingfu = app.residents(Some(app.token(Role::Staff, "xingfu"))).await;
+    household(&mut xingfu, 1, 1, 2).await;
+    let mut staff = app.insights(Some(app.token(Role::Staff, "xingfu"))).await;
+    civitas_testkit::eventually!(async {
+        let request = pb::GetKpisRequest {
+            org_unit: String::new(),
+            period: civitas_projection_today().format("%Y").to_string(),
+        };
+        let r = staff.get_kpis(request).await?.into_inner();
+        anyhow::ensure!(
+            r.applied_events >= 4,
+            "applied {} of 4 events",
+            r.applied_events
+        );
+        anyhow::Ok(())
+    });
+    let card = staff
+        .get_scorecard(pb::GetScorecardRequest {
+            org_unit: String::new(),
+            period: "THIS_YEAR".into(),
+        })
+        .await
+        .expect("scorecard")
+        .into_inner()
+        .scorecard
+        .expect("card");
+    assert_eq!(card.org_unit, "xingfu");
+    let numbers: Vec<u32> = card.standards.iter().map(|s| s.number).collect();
+    assert_eq!(numbers, [1, 2, 3, 4, 5, 6, 7, 8]);
+    for unmeasurable in [1, 4, 5, 8] {
+        let s = &card.standards[unmeasurable - 1];
+        assert!(!s.measurable, "({unmeasurable})");
+        assert_eq!(
+            (s.score, s.passed),
+            (None, None),
+            "({unmeasurable}): no number"
+        );
+        assert!(!s.reason_en.is_empty() && !s.reason_zh.is_empty());
+    }
+    assert_eq!(card.measurable, 4);
+    // (7) safety: no major incident is the target met.
+    let safety = &card.standards[6];
+    assert_eq!((safety.measurable, safety.passed), (true, Some(true)));
+    // (6): a household without facilities scores 0 on the facility part.
+    let facilities = card.standards[5]
+        .parts
+        .iter()
+        .find(|p| p.indicator == "facilities.area_per_100_households")
+        .expect("part");
+    assert_eq!(facilities.achievement, Some(0.0));
+
+    let mut district = app.insights(Some(app.token(Role::District, "gulou"))).await;
+    let league = district
+        .list_league_table(pb::ListLeagueTableRequest {
+            org_unit: "huafeng".into(),
+            period: "THIS_YEAR".into(),
+        })
+        .await
+        .expect("league")
+        .into_inner();
+    assert_eq!(league.rows.len(), 4, "huafeng's communities");
+    let ranks: Vec<u32> = league.rows.iter().map(|r| r.rank).collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
+    assert_eq!(ranks[0], 1);
+    let row = league
+        .rows
+        .iter()
+        .find(|r| r.scorecard.as_ref().unwrap().org_unit == "xingfu");
+    assert_eq!(
+        row.and_then(|r| r.scorecard.clone()),
+        Some(card),
+        "the same card"
+    );
+
+    let err = staff
+        .list_league_table(pb::ListLeagueTableRequest {
+            org_unit: "huafeng".into(),
+            period: "THIS_YEAR".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let err = district
+        .list_league_table(pb::ListLeagueTableRequest {
+            org_unit: "xingfu".into(),
+            period: "THIS_YEAR".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&err), vec!["org_unit".to_owned()]);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn indicator_requests_are_checked_and_scoped() {
     let app = RunningApp::start().await;

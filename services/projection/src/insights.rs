@@ -5,6 +5,7 @@
 
 mod export;
 mod indicators;
+mod scorecard;
 
 pub(crate) use indicators::indicator_alerts;
 
@@ -18,7 +19,8 @@ use civitas_proto::insights::v1::insights_service_server::{
 };
 use civitas_proto::insights::v1::{
     ExportCsvRequest, GetIndicatorTrendRequest, GetIndicatorTrendResponse, GetIndicatorsRequest,
-    GetIndicatorsResponse, GetKpisRequest, GetKpisResponse, KpiValue, OrgUnitKpis,
+    GetIndicatorsResponse, GetKpisRequest, GetKpisResponse, GetScorecardRequest,
+    GetScorecardResponse, KpiValue, ListLeagueTableRequest, ListLeagueTableResponse, OrgUnitKpis,
 };
 use tonic::Status;
 
@@ -127,6 +129,8 @@ civitas_platform::grpc_service! {
         get_kpis(GetKpisRequest) -> GetKpisResponse;
         get_indicators(GetIndicatorsRequest) -> GetIndicatorsResponse;
         get_indicator_trend(GetIndicatorTrendRequest) -> GetIndicatorTrendResponse;
+        get_scorecard(GetScorecardRequest) -> GetScorecardResponse;
+        list_league_table(ListLeagueTableRequest) -> ListLeagueTableResponse;
     }
     streaming {
         type ExportCsvStream = export::CsvStream;

@@ -7,7 +7,9 @@
 //! elements or indicators; `N{…}` cycles (the cycle is named); unknown legend sets;
 //! bands that are empty, overlap or are not ascending, or have a bad colour; targets
 //! and alerts on unknown indicators or with a bad level, operator or severity;
-//! missing or out-of-range thresholds; non-finite numbers.
+//! missing or out-of-range thresholds; non-finite numbers; standards that are not the
+//! plan's eight, or whose pass mark, indicators, weights or reasons are wrong
+//! (`check_standards.rs`).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -56,6 +58,7 @@ pub(crate) fn check(
     let order = c.order(&indicators);
     let targets = c.targets(raw.target, &declared);
     let alerts = c.alerts(raw.alert, &declared);
+    let standards = c.standards(raw.standard, &declared);
     if !c.problems.is_empty() {
         return Err(CatalogError::Invalid {
             file: source.to_owned(),
@@ -70,6 +73,7 @@ pub(crate) fn check(
         legend_sets,
         targets,
         alerts,
+        standards,
         order,
     })
 }
@@ -378,6 +382,9 @@ fn is_colour(text: &str) -> bool {
 
 #[path = "check_refs.rs"]
 mod refs;
+
+#[path = "check_standards.rs"]
+mod standards;
 
 #[cfg(test)]
 #[path = "check_tests.rs"]

@@ -126,6 +126,8 @@ pub(crate) struct RawCatalog {
     pub target: Vec<RawTarget>,
     #[serde(default)]
     pub alert: Vec<RawAlert>,
+    #[serde(default)]
+    pub standard: Vec<RawStandard>,
 }
 
 impl RawCatalog {
@@ -220,6 +222,30 @@ pub(crate) struct RawAlert {
     pub severity: String,
     pub message_zh: String,
     pub message_en: String,
+}
+
+/// `[[standard]]`. `measurable` absent means measurable; the reasons are read even
+/// where they do not belong so that the check can refuse them by name.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStandard {
+    pub number: i64,
+    pub name_zh: String,
+    pub name_en: String,
+    pub pass_mark: f64,
+    pub measurable: Option<bool>,
+    pub reason_zh: Option<String>,
+    pub reason_en: Option<String>,
+    #[serde(default)]
+    pub indicator: Vec<RawStandardIndicator>,
+}
+
+/// `[[standard.indicator]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStandardIndicator {
+    pub code: String,
+    pub weight: f64,
 }
 
 #[cfg(test)]

@@ -223,6 +223,40 @@ pub struct Thresholds {
     pub rectification_grace_days: u32,
 }
 
+/// One of the eight standards of the 创建实施方案 (具体目标 (1)–(8)), as the file's
+/// `[[standard]]` describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Standard {
+    /// 1 to 8, as the plan numbers it.
+    pub number: u8,
+    pub name_zh: String,
+    pub name_en: String,
+    /// The score (0–100) that passes the standard.
+    pub pass_mark: f64,
+    pub measure: Measure,
+}
+
+/// How a standard is scored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Measure {
+    /// From these indicators (at least one, every weight above 0), in file order.
+    Indicators(Vec<StandardIndicator>),
+    /// Nothing records its data yet (`measurable = false`): why, in both languages.
+    NotMeasurable {
+        reason_zh: String,
+        reason_en: String,
+    },
+}
+
+/// An indicator a standard is scored from, and its weight in the standard's score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StandardIndicator {
+    /// An indicator of the catalog.
+    pub code: String,
+    /// Above 0.
+    pub weight: f64,
+}
+
 /// A checked catalog. Built by [`Catalog::parse`], [`Catalog::load`] or
 /// [`Catalog::shipped`].
 #[derive(Debug, Clone, PartialEq)]
@@ -239,6 +273,8 @@ pub struct Catalog {
     pub(crate) legend_sets: Vec<LegendSet>,
     pub(crate) targets: Vec<Target>,
     pub(crate) alerts: Vec<Alert>,
+    /// By number; empty (no scorecard) or exactly the numbers 1 to 8.
+    pub(crate) standards: Vec<Standard>,
     /// Indexes into `indicators`, every indicator after those it references.
     pub(crate) order: Vec<usize>,
 }
@@ -287,6 +323,16 @@ impl Catalog {
     /// Every alert rule, in file order.
     pub fn alerts(&self) -> &[Alert] {
         &self.alerts
+    }
+
+    /// The plan's standards, by number: none, or the eight numbered 1 to 8.
+    pub fn standards(&self) -> &[Standard] {
+        &self.standards
+    }
+
+    /// The standard numbered `number`.
+    pub fn standard(&self, number: u8) -> Option<&Standard> {
+        self.standards.iter().find(|s| s.number == number)
     }
 
     /// The element with this code.
