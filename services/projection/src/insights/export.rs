@@ -62,7 +62,7 @@ impl Insights {
         if request.bom {
             csv.push_str(BOM);
         }
-        row(&mut csv, HEADER.map(str::to_owned));
+        row(&mut csv, HEADER.iter().map(|h| h.to_string()));
         for u in subtree(&self.tree, unit) {
             let under = self.communities(&u.code);
             let sums = unit_sums(&values, &under);
@@ -72,27 +72,20 @@ impl Insights {
                 u.level.to_string(),
                 request.period.clone(),
             ];
+            let mut record = |what: [String; 8]| row(&mut csv, place.iter().cloned().chain(what));
             for element in ELEMENTS {
                 let names = catalog.element(element.code);
                 let value = sums.get(element.code).copied().unwrap_or_default();
-                let [code, name, level, period_text] = place.clone();
-                row(
-                    &mut csv,
-                    [
-                        code,
-                        name,
-                        level,
-                        period_text,
-                        "element".to_owned(),
-                        element.code.to_owned(),
-                        names.map(|n| n.name_zh.clone()).unwrap_or_default(),
-                        names.map(|n| n.name_en.clone()).unwrap_or_default(),
-                        number(Some(value)),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                    ],
-                );
+                record([
+                    "element".to_owned(),
+                    element.code.to_owned(),
+                    names.map(|n| n.name_zh.clone()).unwrap_or_default(),
+                    names.map(|n| n.name_en.clone()).unwrap_or_default(),
+                    number(Some(value)),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]);
             }
             let scope = Scope {
                 unit: &u.code,
@@ -103,24 +96,16 @@ impl Insights {
                 let Some(indicator) = catalog.indicator(&value.code) else {
                     continue;
                 };
-                let [code, name, level, period_text] = place.clone();
-                row(
-                    &mut csv,
-                    [
-                        code,
-                        name,
-                        level,
-                        period_text,
-                        "indicator".to_owned(),
-                        value.code.clone(),
-                        indicator.name_zh.clone(),
-                        indicator.name_en.clone(),
-                        number(value.value),
-                        number(value.numerator),
-                        number(value.denominator),
-                        number(value.target.map(|t| t.value)),
-                    ],
-                );
+                record([
+                    "indicator".to_owned(),
+                    value.code.clone(),
+                    indicator.name_zh.clone(),
+                    indicator.name_en.clone(),
+                    number(value.value),
+                    number(value.numerator),
+                    number(value.denominator),
+                    number(value.target.map(|t| t.value)),
+                ]);
             }
         }
         Ok(csv)
@@ -165,8 +150,8 @@ fn number(value: Option<f64>) -> String {
 
 /// Appends one CSV record (RFC 4180: a field with a comma, quote or line break is
 /// quoted, its quotes doubled; lines end with CRLF).
-fn row<const N: usize>(csv: &mut String, fields: [String; N]) {
-    for (i, field) in fields.iter().enumerate() {
+fn row(csv: &mut String, fields: impl IntoIterator<Item = String>) {
+    for (i, field) in fields.into_iter().enumerate() {
         if i > 0 {
             csv.push(',');
         }
@@ -175,7 +160,7 @@ fn row<const N: usize>(csv: &mut String, fields: [String; N]) {
             csv.push_str(&field.replace('"', "\"\""));
             csv.push('"');
         } else {
-            csv.push_str(field);
+            csv.push_str(&field);
         }
     }
     csv.push_str("\r\n");
