@@ -12,17 +12,26 @@ use civitas_proto::insights::v1::insights_service_client::InsightsServiceClient;
 use civitas_proto::insights::v1::ExportCsvRequest;
 use tonic::transport::Channel;
 
-/// What to export and where.
-#[derive(Debug, Clone)]
+/// What to export and where (`civitas export`'s flags).
+#[derive(Debug, Clone, clap::Args)]
 pub struct ExportConfig {
-    /// gRPC URL of `up` or `serve projection`.
+    /// gRPC URL of `civitas up` or `serve projection`.
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
     pub url: String,
-    /// A bearer token that may read `org_unit`.
+    /// Bearer token that may read the org unit (`civitas token`).
+    #[arg(long, env = "CIVITAS_TOKEN", hide_env_values = true)]
     pub token: String,
-    /// Empty = the token's own org unit.
+    /// Org unit code [default: the token's own].
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub org_unit: String,
+    /// Period: 202611, 2026Q4, 2026, … or THIS_MONTH, LAST_3_MONTHS, …
+    #[arg(long, default_value = "THIS_MONTH")]
     pub period: String,
+    /// Output file.
+    #[arg(long)]
     pub out: PathBuf,
+    /// Start with a UTF-8 byte order mark, so spreadsheets read the Chinese names.
+    #[arg(long)]
     pub bom: bool,
 }
 

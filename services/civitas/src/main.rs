@@ -154,26 +154,7 @@ enum Command {
     },
     /// Write the KPI values and indicators of an org unit and every unit below it to a
     /// CSV file (InsightsService.ExportCsv).
-    Export {
-        /// gRPC URL of `civitas up` or `serve projection`.
-        #[arg(long, default_value = "http://127.0.0.1:50051")]
-        url: String,
-        /// Bearer token that may read the org unit (`civitas token`).
-        #[arg(long, env = "CIVITAS_TOKEN", hide_env_values = true)]
-        token: String,
-        /// Org unit code [default: the token's own].
-        #[arg(long, default_value = "")]
-        org_unit: String,
-        /// Period: 202611, 2026Q4, 2026, … or THIS_MONTH, LAST_3_MONTHS, …
-        #[arg(long, default_value = "THIS_MONTH")]
-        period: String,
-        /// Output file.
-        #[arg(long)]
-        out: PathBuf,
-        /// Start with a UTF-8 byte order mark, so spreadsheets read the Chinese names.
-        #[arg(long)]
-        bom: bool,
-    },
+    Export(civitas::export::ExportConfig),
     /// List or retry the events the projection parked because it could not apply them.
     Parked {
         #[command(subcommand)]
@@ -387,22 +368,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", civitas::rebuild::run(&config).await?);
             Ok(())
         }
-        Command::Export {
-            url,
-            token,
-            org_unit,
-            period,
-            out,
-            bom,
-        } => {
-            let config = civitas::export::ExportConfig {
-                url,
-                token,
-                org_unit,
-                period,
-                out,
-                bom,
-            };
+        Command::Export(config) => {
             let written = civitas::export::run(&config).await?;
             println!("wrote {written} bytes to {}", config.out.display());
             Ok(())
