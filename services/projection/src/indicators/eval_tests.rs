@@ -206,63 +206,24 @@ fn evaluation_carries_target_achievement_band_trend_and_alerts() {
 
 #[test]
 fn achievement_for_higher_and_lower_is_better() {
-    let a = |higher, value, target| achievement(higher, value, target);
-    assert_eq!(
-        a(true, 45.0, 90.0),
-        Achievement {
-            percent: Some(50.0),
-            met: false
-        }
-    );
-    assert_eq!(
-        a(true, 108.0, 90.0),
-        Achievement {
-            percent: Some(120.0),
-            met: true
-        }
-    );
-    assert_eq!(
-        a(true, 3.0, 0.0),
-        Achievement {
-            percent: None,
-            met: true
-        }
-    );
-    assert_eq!(
-        a(false, 16.0, 8.0),
-        Achievement {
-            percent: Some(50.0),
-            met: false
-        }
-    );
-    assert_eq!(
-        a(false, 4.0, 8.0),
-        Achievement {
-            percent: Some(100.0),
-            met: true
-        }
-    );
-    assert_eq!(
-        a(false, 0.0, 8.0),
-        Achievement {
-            percent: Some(100.0),
-            met: true
-        }
-    );
-    assert_eq!(
-        a(false, 0.0, 0.0),
-        Achievement {
-            percent: None,
-            met: true
-        }
-    );
-    assert_eq!(
-        a(false, 1.0, 0.0),
-        Achievement {
-            percent: None,
-            met: false
-        }
-    );
+    // ((higher is better, value, target), (percent, met))
+    let cases = [
+        ((true, 45.0, 90.0), (Some(50.0), false)),
+        ((true, 108.0, 90.0), (Some(120.0), true)),
+        ((true, 3.0, 0.0), (None, true)),
+        ((false, 16.0, 8.0), (Some(50.0), false)),
+        ((false, 4.0, 8.0), (Some(100.0), true)),
+        ((false, 0.0, 8.0), (Some(100.0), true)),
+        ((false, 0.0, 0.0), (None, true)),
+        ((false, 1.0, 0.0), (None, false)),
+    ];
+    for ((higher, value, target), (percent, met)) in cases {
+        assert_eq!(
+            achievement(higher, value, target),
+            Achievement { percent, met },
+            "higher {higher}, value {value}, target {target}"
+        );
+    }
 }
 
 #[test]
