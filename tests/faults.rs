@@ -4,12 +4,19 @@
 //! each scenario checks what must survive and prints its figures as one
 //! `RELIABILITY | scenario | size | checked | result` line (run with `--nocapture`).
 //!
+//! The NATS scenarios run against a single nats-server and against the shipped 3-node
+//! cluster (`deploy/nats/`, see `faults/cluster.rs`).
+//!
 //! The short form (default, for CI) keeps each scenario within about a minute on two
 //! cores; `CIVITAS_FAULTS=long` runs the sizes RELIABILITY.md reports. The binary is
 //! the one cargo built beside the test, or `CIVITAS_BIN`.
 
 #[path = "faults/check.rs"]
 mod check;
+#[path = "faults/cluster.rs"]
+mod cluster;
+#[path = "faults/cluster_killed.rs"]
+mod cluster_killed;
 #[path = "faults/load.rs"]
 mod load;
 #[path = "faults/overload.rs"]
@@ -21,6 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use civitas_e2e::Cluster;
+use cluster_killed::Victim;
 use load::Progress;
 use procs::Process;
 
@@ -69,6 +77,11 @@ fn event_log(service: &str, process: &Process) -> Vec<String> {
         "--event-log".to_owned(),
         format!("{service}={}", process.url),
     ]
+}
+
+/// Borrowed `(name, value)` pairs, as [`Process::serve`] takes its environment.
+fn pairs(env: &[(String, String)]) -> Vec<(&str, &str)> {
+    env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
 /// Starts load in the background: `commands` residents commands at concurrency 16.
@@ -231,6 +244,16 @@ async fn nats_killed_mid_load_loses_nothing_from_the_read_models() {
         ),
     );
     drop(projection);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_cluster_replica_killed_mid_load_loses_nothing_from_the_read_models() {
+    cluster_killed::node_killed(Victim::Replica, 5).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_cluster_stream_leader_killed_mid_load_loses_nothing_from_the_read_models() {
+    cluster_killed::node_killed(Victim::StreamLeader, 6).await;
 }
 
 /// A tiny deterministic generator (xorshift64*), so a failing order can be replayed.

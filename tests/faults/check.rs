@@ -102,6 +102,21 @@ pub async fn store_ids(pool: &sqlx::PgPool, service: &str) -> Vec<String> {
         .expect("read the store's event ids")
 }
 
+/// Events of a write service's store its relay has not yet published: those after
+/// the relay's checkpoint, which moves only once JetStream acknowledged them.
+pub async fn unpublished(pool: &sqlx::PgPool, service: &str) -> u64 {
+    let n: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM {service}.events e WHERE NOT EXISTS ( \
+           SELECT 1 FROM {service}.relay_checkpoints c WHERE c.service = $1 \
+           AND (e.xid::text::bigint, e.position) <= (c.xid, c.position))"
+    ))
+    .bind(service)
+    .fetch_one(pool)
+    .await
+    .expect("count the unpublished events");
+    n as u64
+}
+
 /// Waits until the projection in `schema` has applied every event of the stores:
 /// the sum of its stream versions equals the events stored (each event is one version
 /// of one stream).
@@ -136,18 +151,23 @@ pub struct StreamContents {
 impl StreamContents {
     /// Reads every message of the cluster's stream with an ephemeral pull consumer.
     pub async fn read(cluster: &Cluster) -> StreamContents {
-        use async_nats::jetstream::consumer::{pull, AckPolicy};
         let nats = async_nats::connect(&cluster.nats.url)
             .await
             .expect("connect to NATS");
-        let js = async_nats::jetstream::new(nats);
-        let mut stream = js
-            .get_stream(&cluster.stream.name)
-            .await
-            .expect("the events stream");
+        Self::read_from(&async_nats::jetstream::new(nats), &cluster.stream.name).await
+    }
+
+    /// Reads every message of `stream` with an ephemeral pull consumer. It is named, so
+    /// that a user with the projection's grants may create it
+    /// (`$JS.API.CONSUMER.*.<stream>.>` in deploy/nats/accounts.conf), and uniquely, so
+    /// that a second read never resumes a first one's position.
+    pub async fn read_from(js: &async_nats::jetstream::Context, stream: &str) -> StreamContents {
+        use async_nats::jetstream::consumer::{pull, AckPolicy};
+        let mut stream = js.get_stream(stream).await.expect("the events stream");
         let messages = stream.info().await.expect("stream info").state.messages;
         let consumer = stream
             .create_consumer(pull::Config {
+                name: Some(format!("faults-reader-{}", uuid::Uuid::new_v4().simple())),
                 ack_policy: AckPolicy::None,
                 ..Default::default()
             })
@@ -173,27 +193,46 @@ impl StreamContents {
         StreamContents { messages, ids }
     }
 
+    /// How the stream's events differ from the `stored` event ids.
+    pub fn compare(&self, stored: &[String]) -> Comparison {
+        let stored: BTreeSet<&String> = stored.iter().collect();
+        Comparison {
+            missing: stored
+                .iter()
+                .filter(|id| !self.ids.contains_key(**id))
+                .map(|id| id.to_string())
+                .collect(),
+            repeated: self
+                .ids
+                .iter()
+                .filter(|(_, n)| **n > 1)
+                .map(|(id, _)| id.clone())
+                .collect(),
+            foreign: self
+                .ids
+                .keys()
+                .filter(|id| !stored.contains(id))
+                .cloned()
+                .collect(),
+        }
+    }
+
     /// Asserts that the stream holds every stored event exactly once, and nothing else.
     pub fn assert_exactly(&self, stored: &[String]) {
-        let stored: BTreeSet<&String> = stored.iter().collect();
-        let missing: Vec<_> = stored
-            .iter()
-            .filter(|id| !self.ids.contains_key(**id))
-            .take(5)
-            .collect();
-        let repeated: Vec<_> = self.ids.iter().filter(|(_, n)| **n > 1).take(5).collect();
-        let foreign: Vec<_> = self
-            .ids
-            .keys()
-            .filter(|id| !stored.contains(id))
-            .take(5)
-            .collect();
+        let Comparison {
+            missing,
+            repeated,
+            foreign,
+        } = self.compare(stored);
         assert!(
             missing.is_empty() && repeated.is_empty() && foreign.is_empty(),
-            "stream {} messages, store {} events; missing {missing:?}, repeated {repeated:?}, \
-             not in the store {foreign:?}",
+            "stream {} messages, store {} events; missing {:?}, repeated {:?}, \
+             not in the store {:?}",
             self.messages,
-            stored.len()
+            stored.len(),
+            &missing[..missing.len().min(5)],
+            &repeated[..repeated.len().min(5)],
+            &foreign[..foreign.len().min(5)],
         );
         assert_eq!(
             self.messages as usize,
@@ -201,4 +240,14 @@ impl StreamContents {
             "stream count = store count"
         );
     }
+}
+
+/// Event ids on the stream and in a store, compared.
+pub struct Comparison {
+    /// Stored, not on the stream.
+    pub missing: Vec<String>,
+    /// On the stream more than once.
+    pub repeated: Vec<String>,
+    /// On the stream, not stored.
+    pub foreign: Vec<String>,
 }

@@ -1,7 +1,8 @@
 //! The built `civitas` binary as child processes: `civitas serve <service>` on a port
-//! of its own against a [`Cluster`]'s database, nats-server and keys, killed with
-//! SIGKILL and started again on the same port; `civitas rebuild` for a clean copy of
-//! the read models. Every child is killed when its handle drops, even on panic.
+//! of its own against a [`Cluster`]'s database, nats-server and keys (or other NATS
+//! servers), killed with SIGKILL and started again on the same port; `civitas rebuild`
+//! for a clean copy of the read models. Every child is killed when its handle drops,
+//! even on panic.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
@@ -55,6 +56,20 @@ impl Process {
         args: &[String],
         env: &[(&str, &str)],
     ) -> Process {
+        Self::serve_on(cluster, &cluster.nats.url, service, args, env).await
+    }
+
+    /// [`Process::serve`] against other NATS servers than the cluster's own: `nats_url`
+    /// is one URL or a comma-separated seed list, as `--nats-url` takes it; `env` gives
+    /// what those servers need (user, password, stream settings), overriding the
+    /// cluster's stream.
+    pub async fn serve_on(
+        cluster: &Cluster,
+        nats_url: &str,
+        service: &str,
+        args: &[String],
+        env: &[(&str, &str)],
+    ) -> Process {
         let port = civitas_testkit::free_port().expect("free port");
         let mut all_args: Vec<String> = [
             "serve",
@@ -62,7 +77,7 @@ impl Process {
             "--database-url",
             &cluster.db.url,
             "--nats-url",
-            &cluster.nats.url,
+            nats_url,
             "--listen",
             &format!("127.0.0.1:{port}"),
             "--keys-dir",
