@@ -460,6 +460,49 @@ async fn indicator_requests_are_checked_and_scoped() {
     app.stop().await;
 }
 
+/// A district's own org tree with the shipped catalog: the demo district's target
+/// overrides are left out, and the district's units get their level's targets.
+#[tokio::test]
+async fn a_district_of_its_own_starts_with_the_shipped_catalog() {
+    let dir = civitas_testkit::temp_dir();
+    let org = dir.path().join("org.toml");
+    std::fs::write(
+        &org,
+        r#"
+[district]
+code = "taijiang"
+name = "台江区"
+
+[[district.streets]]
+code = "chazhong"
+name = "茶亭街道"
+
+[[district.streets.communities]]
+code = "lianhua"
+name = "莲花社区"
+"#,
+    )
+    .expect("write the org tree");
+    let app = RunningApp::start_with(|c| c.org_file = Some(org.clone())).await;
+    let mut district = app
+        .insights(Some(app.token(Role::District, "taijiang")))
+        .await;
+    let r = indicators(
+        &mut district,
+        "",
+        "2026",
+        &["safety.on_time_resolution_rate"],
+    )
+    .await
+    .expect("indicators");
+    let unit = r.org_unit.expect("unit");
+    assert_eq!(unit.code, "taijiang");
+    assert!(value(&unit, "safety.on_time_resolution_rate")
+        .target
+        .is_some());
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_bad_catalog_ends_the_start_naming_the_entry() {
     let dir = civitas_testkit::temp_dir();

@@ -96,18 +96,50 @@ impl Catalog {
         Catalog::parse(SHIPPED_TOML, SHIPPED_PATH)
     }
 
-    /// What a server starts with: the catalog at `path` (the shipped one when `None`),
-    /// its target overrides checked against the org tree it serves.
+    /// What a server starts with: the catalog at `path`, its target overrides checked
+    /// against the org tree it serves; or, when `None`, the shipped one, whose
+    /// overrides name the demo district's units: those a district's own tree lacks are
+    /// dropped (and logged), so `--org` alone still starts.
     pub fn configured(
         path: Option<&Path>,
         tree: &civitas_platform::org::OrgTree,
     ) -> Result<Catalog, CatalogError> {
         let catalog = match path {
             Some(path) => Catalog::load(path)?,
-            None => Catalog::shipped()?,
+            None => {
+                let mut shipped = Catalog::shipped()?;
+                let dropped = shipped.drop_overrides_outside(tree);
+                if !dropped.is_empty() {
+                    tracing::info!(
+                        units = %dropped.join(", "),
+                        "the shipped KPI catalog's target overrides for units outside the org \
+                         tree are not used (pass --kpi-catalog with your district's targets)"
+                    );
+                }
+                shipped
+            }
         };
         catalog.check_units(tree)?;
         Ok(catalog)
+    }
+
+    /// Removes target overrides for units that are not in `tree` at the target's
+    /// level; the codes removed.
+    fn drop_overrides_outside(&mut self, tree: &civitas_platform::org::OrgTree) -> Vec<String> {
+        let mut dropped = Vec::new();
+        for target in &mut self.targets {
+            let level = target.level;
+            target.units.retain(|code, _| {
+                let keep = tree.unit(code).is_some_and(|u| u.level == level);
+                if !keep {
+                    dropped.push(code.clone());
+                }
+                keep
+            });
+        }
+        dropped.sort();
+        dropped.dedup();
+        dropped
     }
 }
 
