@@ -165,14 +165,27 @@ impl StreamContents {
         use async_nats::jetstream::consumer::{pull, AckPolicy};
         let mut stream = js.get_stream(stream).await.expect("the events stream");
         let messages = stream.info().await.expect("stream info").state.messages;
-        let consumer = stream
-            .create_consumer(pull::Config {
-                name: Some(format!("faults-reader-{}", uuid::Uuid::new_v4().simple())),
-                ack_policy: AckPolicy::None,
-                ..Default::default()
-            })
-            .await
-            .expect("a reading consumer");
+        // Right after a node of a cluster restarts, the JetStream API may time out for
+        // a few seconds (a new meta or stream leader settling): try for up to a minute.
+        let mut attempts = 0;
+        let consumer = loop {
+            let created = stream
+                .create_consumer(pull::Config {
+                    name: Some(format!("faults-reader-{}", uuid::Uuid::new_v4().simple())),
+                    ack_policy: AckPolicy::None,
+                    ..Default::default()
+                })
+                .await;
+            match created {
+                Ok(consumer) => break consumer,
+                Err(e) if attempts < 12 => {
+                    attempts += 1;
+                    eprintln!("creating a reading consumer: {e}; retrying");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+                Err(e) => panic!("a reading consumer after {attempts} retries: {e}"),
+            }
+        };
         let mut deliveries = consumer.messages().await.expect("deliveries");
         let mut ids = BTreeMap::new();
         for _ in 0..messages {
