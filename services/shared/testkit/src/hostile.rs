@@ -40,6 +40,22 @@ pub fn cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
+/// A codec check as [`check_codec`] makes one for an event type.
+pub type CodecCheck = fn(&MessageDescriptor, &[u8]) -> Result<(), String>;
+
+/// A service's property test of its stored-event codecs: one hostile payload from
+/// `seed` for every event message, run through every check.
+pub fn check_codecs(seed: u64, checks: &[CodecCheck]) -> Result<(), String> {
+    let mut hostile = Hostile::new(seed);
+    for desc in event_messages(&descriptor_pool()) {
+        let payload = hostile.payload(&desc);
+        for check in checks {
+            check(&desc, &payload)?;
+        }
+    }
+    Ok(())
+}
+
 /// Checks an aggregate's event codec on a payload claimed to be a `desc` (the message
 /// of the event type of that name): decoding never panics; an event that decodes is of
 /// that type and survives encode → decode unchanged; one that does not is refused
