@@ -30,7 +30,7 @@ mod schema;
 mod views;
 
 pub use conn::{lock_writers, Conn, Fields, Value, Writer};
-pub use kpi::{add_deltas, totals};
+pub use kpi::{add_deltas, window_totals, Windows};
 pub use schema::{open, open_writer};
 pub use views::{insert_views, load_views, save_views, Stored};
 

@@ -221,33 +221,60 @@ impl Projection {
         first: NaiveDate,
         last: NaiveDate,
     ) -> Result<BTreeMap<String, BTreeMap<String, f64>>, ProjectionError> {
-        if communities.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let (first, last) = (
-            first.format("%Y-%m-%d").to_string(),
-            last.format("%Y-%m-%d").to_string(),
+        let period = Period { first, last };
+        let mut values = self.community_values_over(communities, &[period]).await?;
+        Ok(values.pop().unwrap_or_default())
+    }
+
+    /// [`Projection::community_values`] for consecutive periods (each starting the
+    /// day after the one before ends, oldest first) in one read of the facts: what a
+    /// trend or a comparison with the previous period needs.
+    pub(crate) async fn community_values_over(
+        &self,
+        communities: &[String],
+        periods: &[Period],
+    ) -> Result<Vec<BTreeMap<String, BTreeMap<String, f64>>>, ProjectionError> {
+        debug_assert!(
+            periods
+                .windows(2)
+                .all(|p| p[0].last.succ_opt() == Some(p[1].first)),
+            "consecutive periods"
         );
-        let totals = db::totals(&self.pool, communities, &first, &last).await?;
-        Ok(communities
-            .iter()
-            .map(|community| {
-                let deltas = totals.get(community);
-                let values = catalog::ELEMENTS
+        let Some(last) = periods.last() else {
+            return Ok(Vec::new());
+        };
+        if communities.is_empty() {
+            return Ok(vec![BTreeMap::new(); periods.len()]);
+        }
+        let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        let starts: Vec<String> = periods.iter().map(|p| day(p.first)).collect();
+        let starts: Vec<&str> = starts.iter().map(String::as_str).collect();
+        let totals = db::window_totals(&self.pool, communities, &starts, &day(last.last)).await?;
+        let value_in = |k: usize, element: &DataElement, w: &db::Windows| -> i64 {
+            match element.aggregation {
+                Aggregation::Sum => w.in_window[k],
+                // A stock at the end of period k: everything to date but what came after.
+                Aggregation::Last => w.to_date - w.in_window[k + 1..].iter().sum::<i64>(),
+            }
+        };
+        Ok((0..periods.len())
+            .map(|k| {
+                communities
                     .iter()
-                    .map(|element| {
-                        let t = deltas
-                            .and_then(|d| d.get(element.code))
-                            .copied()
-                            .unwrap_or_default();
-                        let value = match element.aggregation {
-                            Aggregation::Sum => t.in_period,
-                            Aggregation::Last => t.to_date,
-                        };
-                        (element.code.to_owned(), value as f64)
+                    .map(|community| {
+                        let deltas = totals.get(community);
+                        let values = catalog::ELEMENTS
+                            .iter()
+                            .map(|element| {
+                                let value = deltas
+                                    .and_then(|d| d.get(element.code))
+                                    .map_or(0, |w| value_in(k, element, w));
+                                (element.code.to_owned(), value as f64)
+                            })
+                            .collect();
+                        (community.clone(), values)
                     })
-                    .collect();
-                (community.clone(), values)
+                    .collect()
             })
             .collect())
     }

@@ -47,6 +47,7 @@ async fn add_delta(
 }
 
 /// One element's sums for one community: the deltas within a period and up to its end.
+#[cfg(test)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
     pub in_period: i64,
@@ -54,35 +55,91 @@ pub struct Totals {
 }
 
 /// Per community and element, the sums of deltas with `first <= day <= last`
-/// (`in_period`) and with `day <= last` (`to_date`); days are `YYYY-MM-DD`.
+/// (`in_period`) and with `day <= last` (`to_date`); days are `YYYY-MM-DD`: one
+/// window of [`window_totals`].
+#[cfg(test)]
 pub async fn totals(
     pool: &AnyPool,
     communities: &[String],
     first: &str,
     last: &str,
 ) -> Result<BTreeMap<String, BTreeMap<String, Totals>>, ProjectionError> {
-    let mut out: BTreeMap<String, BTreeMap<String, Totals>> = BTreeMap::new();
+    let windows = window_totals(pool, communities, &[first], last).await?;
+    Ok(windows
+        .into_iter()
+        .map(|(community, elements)| {
+            let elements = elements
+                .into_iter()
+                .map(|(element, w)| {
+                    let totals = Totals {
+                        in_period: w.in_window[0],
+                        to_date: w.to_date,
+                    };
+                    (element, totals)
+                })
+                .collect();
+            (community, elements)
+        })
+        .collect())
+}
+
+/// One element's sums for one community over consecutive windows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Windows {
+    /// Per window `starts[i] <= day < starts[i + 1]` (the last ending with `last`).
+    pub in_window: Vec<i64>,
+    /// Every delta with `day <= last`.
+    pub to_date: i64,
+}
+
+/// Per community and element, in one scan of the facts for several consecutive periods,
+/// the deltas of each window from `starts[i]` up to the next start (the last one up
+/// to and including `last`), and everything up to `last`. `starts` ascend.
+pub async fn window_totals(
+    pool: &AnyPool,
+    communities: &[String],
+    starts: &[&str],
+    last: &str,
+) -> Result<BTreeMap<String, BTreeMap<String, Windows>>, ProjectionError> {
+    let n = starts.len();
+    // $1..$n the starts, $n+1 the last day, then the communities.
+    let windows: String = (1..=n)
+        .map(|i| {
+            let upper = match i < n {
+                true => format!(" AND day < ${}", i + 1),
+                false => String::new(),
+            };
+            format!("CAST(SUM(CASE WHEN day >= ${i}{upper} THEN value ELSE 0 END) AS BIGINT), ")
+        })
+        .collect();
+    let mut out: BTreeMap<String, BTreeMap<String, Windows>> = BTreeMap::new();
     for chunk in communities.chunks(COMMUNITIES_PER_QUERY) {
-        let placeholders = placeholders(3, chunk.len());
+        let placeholders = placeholders(n + 2, chunk.len());
         let sql = format!(
-            "SELECT community, element,
-                 CAST(SUM(CASE WHEN day >= $1 THEN value ELSE 0 END) AS BIGINT) AS in_period,
-                 CAST(SUM(value) AS BIGINT) AS to_date
-             FROM kpi_facts WHERE day <= $2 AND community IN ({placeholders})
-             GROUP BY community, element"
+            "SELECT community, element, {windows}CAST(SUM(value) AS BIGINT)
+             FROM kpi_facts WHERE day <= ${} AND community IN ({placeholders})
+             GROUP BY community, element",
+            n + 1
         );
-        let mut query = sqlx::query(&sql).bind(first).bind(last);
+        let mut query = sqlx::query(&sql);
+        for start in starts {
+            query = query.bind(*start);
+        }
+        query = query.bind(last);
         for community in chunk {
             query = query.bind(community);
         }
         for row in query.fetch_all(pool).await? {
-            let totals = Totals {
-                in_period: row.try_get(2)?,
-                to_date: row.try_get(3)?,
+            let in_window = (0..n)
+                .map(|i| row.try_get(2 + i))
+                .collect::<Result<Vec<i64>, _>>()?;
+            let windows = Windows {
+                in_window,
+                to_date: row.try_get(2 + n)?,
             };
             out.entry(row.try_get(0)?)
                 .or_default()
-                .insert(row.try_get(1)?, totals);
+                .insert(row.try_get(1)?, windows);
         }
     }
     Ok(out)
@@ -139,6 +196,20 @@ mod tests {
                 },
                 "{url}"
             );
+            // The same facts in three consecutive windows, read once.
+            let starts = ["2026-10-01", "2026-11-01", "2026-12-01"];
+            let got = window_totals(&pool, &["a".into(), "b".into()], &starts, "2026-12-31")
+                .await
+                .unwrap();
+            assert_eq!(
+                got["a"]["flow"],
+                Windows {
+                    in_window: vec![5, 2, 7],
+                    to_date: 14
+                },
+                "{url}"
+            );
+            assert_eq!(got["b"]["flow"].in_window, [0, 3, 0], "{url}");
             pool.close().await;
         }
     }

@@ -16,8 +16,7 @@ use tonic::Status;
 
 use super::{readable_unit, Insights};
 use crate::indicators::{
-    Catalog, Direction, FixedPeriod, IndicatorValue, PerCommunity, RelativePeriod, Scope,
-    UnitEvaluation,
+    Catalog, Direction, FixedPeriod, IndicatorValue, RelativePeriod, Scope, UnitEvaluation,
 };
 use crate::period::Period;
 
@@ -126,20 +125,15 @@ impl Insights {
         let freshness = crate::freshness::read(&self.projection.pool).await?;
         let communities = self.communities(&unit.code);
         let range = asked.range();
-        let current = self
+        // The period and the one before it (for the trend) in one read of the facts.
+        let before = asked.previous();
+        let periods: Vec<Period> = before.iter().map(|(p, _)| *p).chain([range]).collect();
+        let mut values = self
             .projection
-            .community_values(&communities, range.first, range.last)
+            .community_values_over(&communities, &periods)
             .await?;
-        let previous = match asked.previous() {
-            Some((period, name)) => {
-                let values = self
-                    .projection
-                    .community_values(&communities, period.first, period.last)
-                    .await?;
-                Some((period, name, values))
-            }
-            None => None,
-        };
+        let current = values.pop().unwrap_or_default();
+        let previous = before.zip(values.pop()).map(|((p, name), v)| (p, name, v));
         let mut rows = self.unit_and_children(unit).into_iter().map(|(u, under)| {
             let scope = Scope {
                 unit: &u.code,
@@ -205,15 +199,15 @@ impl Insights {
                 points: Vec::with_capacity(periods.len()),
             })
             .collect();
-        for period in &periods {
-            let range = period.range();
-            let values: PerCommunity = self
-                .projection
-                .community_values(&communities, range.first, range.last)
-                .await?;
+        let ranges: Vec<Period> = periods.iter().map(FixedPeriod::range).collect();
+        let values = self
+            .projection
+            .community_values_over(&communities, &ranges)
+            .await?;
+        for ((period, range), values) in periods.iter().zip(&ranges).zip(&values) {
             for ((_, under), trend) in units.iter().zip(trends.iter_mut()) {
-                let sums = crate::indicators::unit_sums(&values, under);
-                let computed = catalog.compute(&sums, &range);
+                let sums = crate::indicators::unit_sums(values, under);
+                let computed = catalog.compute(&sums, range);
                 let point = computed.get(&indicator.code);
                 trend.points.push(pb::TrendPoint {
                     period: period.id(),
