@@ -7,31 +7,51 @@
 
 use std::fmt;
 
+/// The most bytes of text a status carries in its message and in each detail. Errors
+/// often quote the client's input; an unbounded quote could push the response headers
+/// past the peer's header-list limit (16 KiB in hyper), and the client would see an
+/// HTTP/2 protocol error instead of the answer.
+pub const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// `text` cut to at most [`MAX_MESSAGE_BYTES`] at a character boundary, marked with "…".
+pub fn clip(text: impl Into<String>) -> String {
+    let mut text = text.into();
+    if text.len() > MAX_MESSAGE_BYTES {
+        let mut end = MAX_MESSAGE_BYTES - '…'.len_utf8();
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, PreconditionViolation, StatusExt};
 
 /// INVALID_ARGUMENT "invalid {field}: {description}" with a BadRequest violation.
 pub fn invalid_argument(field: &str, description: impl Into<String>) -> Status {
-    let description = description.into();
+    let description = clip(description);
     Status::with_error_details(
         Code::InvalidArgument,
-        format!("invalid {field}: {description}"),
+        clip(format!("invalid {field}: {description}")),
         ErrorDetails::with_bad_request(vec![FieldViolation::new(field, description)]),
     )
 }
 
 /// FAILED_PRECONDITION: a business rule rejects the command in the current state.
 pub fn failed_precondition(msg: impl Into<String>) -> Status {
-    Status::failed_precondition(msg)
+    Status::failed_precondition(clip(msg))
 }
 
 /// FAILED_PRECONDITION naming the field whose value breaks the rule, as a
 /// `google.rpc.PreconditionFailure` violation (type "RULE", subject = the field).
 pub fn failed_precondition_on(field: &str, msg: impl Into<String>) -> Status {
-    let msg = msg.into();
+    let msg = clip(msg);
     Status::with_error_details(
         Code::FailedPrecondition,
-        format!("{field}: {msg}"),
+        clip(format!("{field}: {msg}")),
         ErrorDetails::with_precondition_failure(vec![PreconditionViolation::new(
             "RULE", field, msg,
         )]),
@@ -49,26 +69,26 @@ pub fn rule(field: Option<&str>, msg: impl Into<String>) -> Status {
 
 /// NOT_FOUND "{what} {id} not found".
 pub fn not_found(what: &str, id: &str) -> Status {
-    Status::not_found(format!("{what} {id} not found"))
+    Status::not_found(clip(format!("{what} {id} not found")))
 }
 
 /// ABORTED: a concurrency conflict; the client may retry.
 pub fn aborted(msg: impl Into<String>) -> Status {
-    Status::aborted(msg)
+    Status::aborted(clip(msg))
 }
 
 /// ALREADY_EXISTS: the thing being created exists.
 pub fn already_exists(msg: impl Into<String>) -> Status {
-    Status::already_exists(msg)
+    Status::already_exists(clip(msg))
 }
 
 /// ALREADY_EXISTS "{field}: {msg}" naming the field whose value is held already, as a
 /// `google.rpc.BadRequest` violation (the value to change).
 pub fn already_exists_on(field: &str, msg: impl Into<String>) -> Status {
-    let msg = msg.into();
+    let msg = clip(msg);
     Status::with_error_details(
         Code::AlreadyExists,
-        format!("{field}: {msg}"),
+        clip(format!("{field}: {msg}")),
         ErrorDetails::with_bad_request(vec![FieldViolation::new(field, msg)]),
     )
 }
@@ -118,6 +138,32 @@ mod tests {
         let status = not_found("household", "h-1");
         assert_eq!(status.code(), Code::NotFound);
         assert_eq!(status.message(), "household h-1 not found");
+    }
+
+    #[test]
+    fn quoted_input_is_clipped_at_a_character_boundary() {
+        let long = "名".repeat(1001);
+        let status = invalid_argument("period", format!("period {long:?} is not a period"));
+        assert!(
+            status.message().len() <= MAX_MESSAGE_BYTES,
+            "{}",
+            status.message().len()
+        );
+        assert!(status.message().ends_with('…'));
+        let violation = &status.get_details_bad_request().unwrap().field_violations[0];
+        assert!(violation.description.len() <= MAX_MESSAGE_BYTES);
+        assert_eq!(clip("short"), "short");
+        for status in [
+            not_found("household", &long),
+            aborted(long.clone()),
+            rule(Some("f"), long.clone()),
+        ] {
+            assert!(
+                status.message().len() <= MAX_MESSAGE_BYTES,
+                "{:?}",
+                status.code()
+            );
+        }
     }
 
     #[test]
