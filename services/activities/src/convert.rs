@@ -7,6 +7,7 @@ mod activity;
 mod board;
 mod facility;
 mod plan;
+mod report;
 
 use civitas_kernel::{DecodeError, OrgPath};
 use civitas_proto::common::v1 as common;

@@ -1,11 +1,11 @@
 //! The activities service's errors and their one mapping to gRPC statuses: the shared
-//! write errors plus the four deciders' refusals.
+//! write errors plus the five deciders' refusals.
 
 use civitas_platform::error as status;
 use civitas_platform::write::WriteError;
 use tonic::Status;
 
-use crate::domain::{ActivityError, BoardError, FacilityError, PlanError};
+use crate::domain::{ActivityError, BoardError, FacilityError, PlanError, ReportError};
 
 /// Everything an activities RPC can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +20,8 @@ pub enum ServiceError {
     Board(#[from] BoardError),
     #[error(transparent)]
     Facility(#[from] FacilityError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
 }
 
 civitas_platform::service_error!(ServiceError);
@@ -45,6 +47,10 @@ impl From<ServiceError> for Status {
                 status::not_found("facility", "in this community")
             }
             ServiceError::Facility(f) => status::rule(f.field(), f.to_string()),
+            ServiceError::Report(ReportError::NotSubmitted) => {
+                status::not_found("monthly report", "for this community and month")
+            }
+            ServiceError::Report(r) => status::rule(r.field(), r.to_string()),
         }
     }
 }

@@ -24,6 +24,9 @@ civitas_platform::grpc_service! {
         record_board_update(api::RecordBoardUpdateRequest) -> api::RecordBoardUpdateResponse;
         register_facility(api::RegisterFacilityRequest) -> api::RegisterFacilityResponse;
         record_facility_maintenance(api::RecordFacilityMaintenanceRequest) -> api::RecordFacilityMaintenanceResponse;
+        submit_monthly_report(api::SubmitMonthlyReportRequest) -> api::SubmitMonthlyReportResponse;
+        approve_monthly_report(api::ApproveMonthlyReportRequest) -> api::ApproveMonthlyReportResponse;
+        withdraw_report_approval(api::WithdrawReportApprovalRequest) -> api::WithdrawReportApprovalResponse;
         get_activity(api::GetActivityRequest) -> api::GetActivityResponse;
         get_annual_plan(api::GetAnnualPlanRequest) -> api::GetAnnualPlanResponse;
     }

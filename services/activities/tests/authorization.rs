@@ -10,7 +10,7 @@ use civitas_proto::activities::v1 as api;
 use civitas_proto::convert::timestamp;
 use civitas_proto::events::v1::{ActivityCategory, FacilityType};
 use prost::Message;
-use support::{expect_code, today, Aggregates, Client, TestApp, RESIDENT};
+use support::{expect_code, last_month, today, Aggregates, Client, TestApp, RESIDENT};
 use tonic::{Code, Status};
 
 const SERVICE: &str = "civitas.activities.v1.ActivitiesService";
@@ -161,6 +161,32 @@ async fn cross_community(
                 facility_id: x.facility_id.clone(),
                 maintained_on: today(),
                 note: "n".into(),
+            })
+            .await
+            .map(drop),
+        "SubmitMonthlyReport" => client
+            .submit_monthly_report(api::SubmitMonthlyReportRequest {
+                options: None,
+                month: last_month(),
+                narrative: "not ours".into(),
+                community: xingfu(),
+            })
+            .await
+            .map(drop),
+        "ApproveMonthlyReport" => client
+            .approve_monthly_report(api::ApproveMonthlyReportRequest {
+                options: None,
+                community: xingfu(),
+                month: last_month(),
+            })
+            .await
+            .map(drop),
+        "WithdrawReportApproval" => client
+            .withdraw_report_approval(api::WithdrawReportApprovalRequest {
+                options: None,
+                community: xingfu(),
+                month: last_month(),
+                reason: "not ours".into(),
             })
             .await
             .map(drop),

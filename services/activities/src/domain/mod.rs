@@ -1,5 +1,5 @@
 //! The pure domain of the activities service: validated values and the `AnnualPlan`,
-//! `Activity`, `PublicityBoard` and `Facility` deciders. Nothing here touches IO, a
+//! `Activity`, `PublicityBoard`, `Facility` and `MonthlyReport` deciders. Nothing here touches IO, a
 //! clock or randomness — "now", "today", ids and facts about other streams (is a planned
 //! item in the plan?) arrive inside commands — so every rule is a plain function tested
 //! given/when/then.
@@ -11,6 +11,7 @@ pub mod activity;
 pub mod board;
 pub mod facility;
 pub mod plan;
+pub mod report;
 pub mod values;
 
 pub use activity::{
@@ -24,6 +25,10 @@ pub use facility::{
 pub use plan::{
     plan_stream_id, AnnualPlan, PlanCommand, PlanEntry, PlanError, PlanEvent, PlanState,
     PlannedItem,
+};
+pub use report::{
+    report_stream_id, ApprovalLevel, MonthlyReport, Narrative, ReportCommand, ReportError,
+    ReportEvent, ReportMonth, ReportState,
 };
 pub use values::{
     ActivityCategory, ActivityId, AreaSquareMeters, BoardId, Capacity, FacilityId, FacilityName,

@@ -5,6 +5,7 @@
 mod commands;
 mod places;
 mod queries;
+mod reports;
 
 use civitas_kernel::AppendOutcome;
 use civitas_platform::command::required;

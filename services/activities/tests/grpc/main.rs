@@ -1,4 +1,5 @@
 //! End to end over gRPC: the annual plan, an activity's life, boards and facilities,
+//! monthly reports,
 //! with the documented codes and the fields they blame; and the bound on every free-text
 //! field. One test binary, a module per area.
 
@@ -9,6 +10,7 @@ mod activity;
 mod bounds;
 mod places;
 mod plan;
+mod reports;
 
 use chrono::{DateTime, Utc};
 use civitas_proto::activities::v1 as api;

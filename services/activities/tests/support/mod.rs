@@ -136,6 +136,19 @@ pub fn today() -> Option<Date> {
     Some(date(district_day(Utc::now())))
 }
 
+/// Last month in the district, as a report names it (`YYYYMM`).
+pub fn last_month() -> String {
+    let today = district_day(Utc::now());
+    let last = today.with_day(1).unwrap() - Duration::days(1);
+    format!("{:04}{:02}", last.year(), last.month())
+}
+
+/// This month in the district (`YYYYMM`), which has not ended.
+pub fn this_month() -> String {
+    let today = district_day(Utc::now());
+    format!("{:04}{:02}", today.year(), today.month())
+}
+
 /// Write options with an idempotency key.
 pub fn key(k: &str) -> Option<WriteOptions> {
     Some(WriteOptions {

@@ -265,6 +265,28 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// The approval step this caller may take on a community's monthly report: the
+    /// street office (role district, scoped to the community's street) approves first,
+    /// the district office (role district, scoped to its district) second. Everyone
+    /// else is refused, staff of the community included.
+    pub fn approval_level(
+        &self,
+        org: &civitas_kernel::OrgPath,
+    ) -> Result<civitas_proto::codes::ApprovalLevel, AuthError> {
+        use civitas_proto::codes::ApprovalLevel;
+        match self.role {
+            Role::District if self.org_unit == org.street => Ok(ApprovalLevel::Street),
+            Role::District if self.org_unit == org.district => Ok(ApprovalLevel::District),
+            role => Err(AuthError::PermissionDenied(format!(
+                "role {role} of {} may not approve the reports of community {}: \
+                 its street or district office only",
+                self.org_unit, org.community
+            ))),
+        }
+    }
+}
+
 impl From<Claims> for Caller {
     fn from(claims: Claims) -> Self {
         Caller {

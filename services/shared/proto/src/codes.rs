@@ -160,6 +160,16 @@ category!(
     }
 );
 
+category!(
+    /// Which office approved a community's monthly report.
+    ApprovalLevel: ApprovalLevel, "approval level" {
+        /// The community's street office, the first step.
+        Street => "street",
+        /// The district office, the second step.
+        District => "district",
+    }
+);
+
 // --------------------------------------------------------------- volunteering
 
 category!(
