@@ -151,6 +151,10 @@ pub enum Command {
     /// Write the KPI values and indicators of an org unit and every unit below it to a
     /// CSV file (InsightsService.ExportCsv).
     Export(civitas::export::ExportConfig),
+    /// Register the households or residents of an existing register (CSV or .xlsx,
+    /// Chinese or English column headers; see the README) through ResidentsService.
+    /// Rerunning a file creates nothing twice; exits non-zero when a row is refused.
+    Import(civitas::import::ImportConfig),
     /// List or retry the events the projection parked because it could not apply them.
     Parked {
         #[command(subcommand)]

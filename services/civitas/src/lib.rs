@@ -7,6 +7,7 @@ pub mod bench_pipeline;
 pub mod distributed;
 pub mod embedded;
 pub mod export;
+pub mod import;
 pub mod keys;
 pub mod parked;
 pub mod rebuild;

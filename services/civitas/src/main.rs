@@ -128,6 +128,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("wrote {written} bytes to {}", config.out.display());
             Ok(())
         }
+        Command::Import(config) => {
+            let report = civitas::import::run(&config).await?;
+            print!("{report}");
+            if report.stopped.is_some() {
+                anyhow::bail!("the import stopped before its last row");
+            }
+            if !report.is_clean() {
+                anyhow::bail!("{} of {} rows refused", report.refused(), report.read);
+            }
+            Ok(())
+        }
         Command::Parked { action } => {
             let (where_, ids) = match action {
                 ParkedAction::List { at } => (at, None),
