@@ -3,6 +3,8 @@
 //! service); decoding a stored event checks every required field and names the one
 //! that is missing or bad.
 
+mod care;
+
 use civitas_kernel::{DecodeError, EventCodec};
 use civitas_proto::convert::{date_from_pb, date_to_pb};
 use civitas_proto::events::v1 as pb;

@@ -4,7 +4,7 @@ use civitas_platform::error as status;
 use civitas_platform::write::WriteError;
 use tonic::Status;
 
-use crate::domain::{HouseholdError, ResidentError};
+use crate::domain::{CampaignError, HouseholdError, ResidentError, VisitError};
 use crate::keystore::KeyStoreError;
 
 /// Everything a residents RPC can fail with: the shared write failures, the deciders'
@@ -17,6 +17,10 @@ pub enum ServiceError {
     Resident(#[from] ResidentError),
     #[error(transparent)]
     Household(#[from] HouseholdError),
+    #[error(transparent)]
+    Campaign(#[from] CampaignError),
+    #[error(transparent)]
+    Visit(#[from] VisitError),
     /// A resident of the caller's community, neither moved out nor erased, holds the
     /// ID number (by its lookup hash).
     #[error("is already registered in this community")]
@@ -50,6 +54,18 @@ impl From<ServiceError> for Status {
                 other => status::rule(other.field(), other.to_string()),
             },
             ServiceError::Household(h) => status::failed_precondition(h.to_string()),
+            ServiceError::Campaign(CampaignError::NotLaunched) => {
+                status::not_found("care campaign", "in this community")
+            }
+            ServiceError::Campaign(c) => status::rule(Some("campaign_id"), c.to_string()),
+            ServiceError::Visit(v) => match v {
+                VisitError::NotRecorded => status::not_found("care visit", "in this community"),
+                VisitError::ResidentNotFound => status::not_found("resident", "in this community"),
+                VisitError::CampaignNotFound => {
+                    status::not_found("care campaign", "in this community")
+                }
+                other => status::rule(other.field(), other.to_string()),
+            },
             taken @ ServiceError::IdNumberTaken => {
                 status::already_exists_on("id_number", taken.to_string())
             }

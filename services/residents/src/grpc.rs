@@ -19,6 +19,10 @@ civitas_platform::grpc_service! {
         assign_care_category(api::AssignCareCategoryRequest) -> api::AssignCareCategoryResponse;
         revoke_care_category(api::RevokeCareCategoryRequest) -> api::RevokeCareCategoryResponse;
         erase_resident(api::EraseResidentRequest) -> api::EraseResidentResponse;
+        launch_care_campaign(api::LaunchCareCampaignRequest) -> api::LaunchCareCampaignResponse;
+        close_care_campaign(api::CloseCareCampaignRequest) -> api::CloseCareCampaignResponse;
+        record_care_visit(api::RecordCareVisitRequest) -> api::RecordCareVisitResponse;
+        close_referral(api::CloseReferralRequest) -> api::CloseReferralResponse;
         get_resident(api::GetResidentRequest) -> api::GetResidentResponse;
         get_household(api::GetHouseholdRequest) -> api::GetHouseholdResponse;
         find_resident_by_id_number(api::FindResidentByIdNumberRequest) -> api::FindResidentByIdNumberResponse;

@@ -1,5 +1,5 @@
-//! The pure domain of the residents service: validated values and the `Household` and
-//! `Resident` deciders. Nothing here touches IO, a clock or randomness — "today", ids and
+//! The pure domain of the residents service: validated values and the `Household`,
+//! `Resident`, `CareCampaign` and `CareVisit` deciders. Nothing here touches IO, a clock or randomness — "today", ids and
 //! facts about other streams arrive inside commands — so every rule is a plain function
 //! tested given/when/then.
 //!
@@ -8,10 +8,17 @@
 //! pseudonymous ids, category codes and the birth year, so erasing a resident's key
 //! (crypto-shredding) leaves every count correct.
 
+pub mod care;
 pub mod household;
 pub mod resident;
 pub mod values;
 
+pub use care::{
+    campaign_categories, CampaignCommand, CampaignError, CampaignEvent, CampaignFacts, CampaignId,
+    CampaignName, CampaignPeriod, CampaignState, CareCampaign, CareNeed, CareSupport, CareVisit,
+    ReferralOutcome, ResidentFacts, VisitCommand, VisitDetails, VisitError, VisitEvent, VisitId,
+    VisitState, VolunteerId,
+};
 pub use household::{Household, HouseholdCommand, HouseholdError, HouseholdEvent, HouseholdState};
 pub use resident::{
     GuardianFacts, HouseholdFacts, RecordedNote, Resident, ResidentCommand, ResidentError,

@@ -6,8 +6,10 @@
 //! - [`registration`]: the two writes that create a subject, its data key and its
 //!   sealed personal data;
 //! - [`commands`]: the register changes on an existing resident, erasure included;
+//! - [`care`]: care campaigns, visits and their referrals;
 //! - [`queries`]: reads, opening personal data only for the resident's own staff.
 
+mod care;
 mod commands;
 mod queries;
 mod registration;

@@ -114,6 +114,40 @@ category!(
     }
 );
 
+category!(
+    /// What a care visit brought.
+    CareSupport: CareSupport, "care support" {
+        Goods => "goods",
+        Cash => "cash",
+        HealthCheck => "health_check",
+        Companionship => "companionship",
+        Housework => "housework",
+        Repair => "repair",
+        Other => "other",
+    }
+);
+
+category!(
+    /// A need a care visit found.
+    CareNeed: CareNeed, "care need" {
+        Financial => "financial",
+        Health => "health",
+        DailyCare => "daily_care",
+        Housing => "housing",
+        Employment => "employment",
+        Other => "other",
+    }
+);
+
+category!(
+    /// How a referral from a care visit was closed.
+    ReferralOutcome: ReferralOutcome, "referral outcome" {
+        Resolved => "resolved",
+        ReferredElsewhere => "referred_elsewhere",
+        Declined => "declined",
+    }
+);
+
 // ----------------------------------------------------------------- activities
 
 category!(
