@@ -5,6 +5,7 @@
 
 mod activity;
 mod board;
+mod deed;
 mod facility;
 mod plan;
 mod report;

@@ -1,11 +1,11 @@
 //! The activities service's errors and their one mapping to gRPC statuses: the shared
-//! write errors plus the five deciders' refusals.
+//! write errors plus the deciders' refusals.
 
 use civitas_platform::error as status;
 use civitas_platform::write::WriteError;
 use tonic::Status;
 
-use crate::domain::{ActivityError, BoardError, FacilityError, PlanError, ReportError};
+use crate::domain::{ActivityError, BoardError, DeedError, FacilityError, PlanError, ReportError};
 
 /// Everything an activities RPC can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +22,8 @@ pub enum ServiceError {
     Facility(#[from] FacilityError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    Deed(#[from] DeedError),
 }
 
 civitas_platform::service_error!(ServiceError);
@@ -51,6 +53,10 @@ impl From<ServiceError> for Status {
                 status::not_found("monthly report", "for this community and month")
             }
             ServiceError::Report(r) => status::rule(r.field(), r.to_string()),
+            ServiceError::Deed(DeedError::NotRecorded) => {
+                status::not_found("good deed", "in this community")
+            }
+            ServiceError::Deed(d) => status::rule(d.field(), d.to_string()),
         }
     }
 }

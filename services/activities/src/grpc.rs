@@ -27,6 +27,9 @@ civitas_platform::grpc_service! {
         submit_monthly_report(api::SubmitMonthlyReportRequest) -> api::SubmitMonthlyReportResponse;
         approve_monthly_report(api::ApproveMonthlyReportRequest) -> api::ApproveMonthlyReportResponse;
         withdraw_report_approval(api::WithdrawReportApprovalRequest) -> api::WithdrawReportApprovalResponse;
+        record_good_deed(api::RecordGoodDeedRequest) -> api::RecordGoodDeedResponse;
+        publish_good_deed(api::PublishGoodDeedRequest) -> api::PublishGoodDeedResponse;
+        retract_good_deed(api::RetractGoodDeedRequest) -> api::RetractGoodDeedResponse;
         get_activity(api::GetActivityRequest) -> api::GetActivityResponse;
         get_annual_plan(api::GetAnnualPlanRequest) -> api::GetAnnualPlanResponse;
     }

@@ -164,6 +164,28 @@ async fn cross_community(
             })
             .await
             .map(drop),
+        "RecordGoodDeed" => client
+            .record_good_deed(api::RecordGoodDeedRequest {
+                community: xingfu(),
+                ..support::good_deed()
+            })
+            .await
+            .map(drop),
+        "PublishGoodDeed" => client
+            .publish_good_deed(api::PublishGoodDeedRequest {
+                options: None,
+                deed_id: x.deed_id.clone(),
+            })
+            .await
+            .map(drop),
+        "RetractGoodDeed" => client
+            .retract_good_deed(api::RetractGoodDeedRequest {
+                options: None,
+                deed_id: x.deed_id.clone(),
+                reason: "not ours".into(),
+            })
+            .await
+            .map(drop),
         "SubmitMonthlyReport" => client
             .submit_monthly_report(api::SubmitMonthlyReportRequest {
                 options: None,

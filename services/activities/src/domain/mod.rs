@@ -9,6 +9,7 @@
 
 pub mod activity;
 pub mod board;
+pub mod deed;
 pub mod facility;
 pub mod plan;
 pub mod report;
@@ -19,6 +20,7 @@ pub use activity::{
     ActivityStatus, Attendee, PlannedItemFact, CHECKIN_MARGIN,
 };
 pub use board::{BoardCommand, BoardError, BoardEvent, BoardState, PublicityBoard};
+pub use deed::{DeedCommand, DeedError, DeedEvent, DeedState, GoodDeed};
 pub use facility::{
     Facility, FacilityCommand, FacilityDetails, FacilityError, FacilityEvent, FacilityState,
 };
@@ -31,7 +33,8 @@ pub use report::{
     ReportEvent, ReportMonth, ReportState,
 };
 pub use values::{
-    ActivityCategory, ActivityId, AreaSquareMeters, BoardId, Capacity, FacilityId, FacilityName,
-    FacilityType, Location, Month, Note, OrgUnitCode, PastDate, PlanYear, PlannedItemId, Reason,
-    ResidentId, TargetParticipants, TimeWindow, Title, Topic, ValidationError, Venue,
+    ActivityCategory, ActivityId, AreaSquareMeters, BoardId, Capacity, DeedId, FacilityId,
+    FacilityName, FacilityType, Location, Month, Note, OrgUnitCode, PastDate, PlanYear,
+    PlannedItemId, Reason, ResidentId, TargetParticipants, TimeWindow, Title, Topic,
+    ValidationError, Venue,
 };

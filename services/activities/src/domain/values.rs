@@ -37,6 +37,11 @@ uuid_id!(
     FacilityId,
     "facility"
 );
+uuid_id!(
+    /// A good deed's id; its stream is `gooddeed-<uuid>`.
+    DeedId,
+    "gooddeed"
+);
 
 text_value!(
     /// The title of a planned item or an activity.

@@ -1,4 +1,5 @@
-//! Write handlers for the community's places: publicity boards and facilities.
+//! Write handlers for the community's places and what its page shows: publicity
+//! boards, facilities and good deeds.
 
 use civitas_platform::auth::Caller;
 use civitas_platform::command::{required, write_result};
@@ -8,8 +9,9 @@ use civitas_proto::convert::date_from_pb;
 
 use super::{community, Activities};
 use crate::domain::{
-    AreaSquareMeters, BoardCommand, BoardId, Facility, FacilityCommand, FacilityDetails,
-    FacilityId, FacilityName, FacilityType, Location, Note, PastDate, PublicityBoard, Topic,
+    AreaSquareMeters, BoardCommand, BoardId, DeedCommand, DeedId, Facility, FacilityCommand,
+    FacilityDetails, FacilityId, FacilityName, FacilityType, GoodDeed, Location, Note, PastDate,
+    PublicityBoard, Reason, Title, Topic,
 };
 use crate::error::ServiceError;
 
@@ -153,5 +155,120 @@ impl Activities {
         Ok(api::RecordFacilityMaintenanceResponse {
             result: Some(write_result(&outcome)),
         })
+    }
+}
+
+impl Activities {
+    /// Records a good deed in the caller's community, not yet published.
+    pub async fn record_good_deed(
+        &self,
+        caller: &Caller,
+        req: api::RecordGoodDeedRequest,
+    ) -> Result<api::RecordGoodDeedResponse, ServiceError> {
+        let created = self
+            .shell
+            .create::<GoodDeed, ServiceError>(
+                caller,
+                "RecordGoodDeed",
+                &community(&req.community)?,
+                req.options.as_ref(),
+                &req,
+                "gooddeed",
+                |ctx| {
+                    let deed_id = DeedId::from_uuid(uuid::Uuid::now_v7());
+                    let happened_on = date_from_pb(req.happened_on, "happened_on")?;
+                    let command = DeedCommand::Record {
+                        deed_id,
+                        community: ctx.org().community.clone(),
+                        title: Title::parse("title", &req.title)?,
+                        story: Note::parse("story", &req.story)?,
+                        happened_on: PastDate::parse("happened_on", happened_on, ctx.today())?,
+                    };
+                    Ok((deed_id.stream_id(), command))
+                },
+            )
+            .await?;
+        Ok(api::RecordGoodDeedResponse {
+            deed_id: created.id,
+            result: Some(write_result(&created.outcome)),
+        })
+    }
+
+    /// Publishes a reviewed good deed on the community page.
+    pub async fn publish_good_deed(
+        &self,
+        caller: &Caller,
+        req: api::PublishGoodDeedRequest,
+    ) -> Result<api::PublishGoodDeedResponse, ServiceError> {
+        let outcome = self
+            .on_deed(
+                caller,
+                "PublishGoodDeed",
+                req.options.as_ref(),
+                &req,
+                &req.deed_id,
+                |ctx| {
+                    let today = ctx.today();
+                    Ok(DeedCommand::Publish {
+                        published_on: PastDate::parse("published_on", today, today)?,
+                    })
+                },
+            )
+            .await?;
+        Ok(api::PublishGoodDeedResponse {
+            result: Some(write_result(&outcome)),
+        })
+    }
+
+    /// Takes a published good deed off the community page.
+    pub async fn retract_good_deed(
+        &self,
+        caller: &Caller,
+        req: api::RetractGoodDeedRequest,
+    ) -> Result<api::RetractGoodDeedResponse, ServiceError> {
+        let outcome = self
+            .on_deed(
+                caller,
+                "RetractGoodDeed",
+                req.options.as_ref(),
+                &req,
+                &req.deed_id,
+                |_| {
+                    Ok(DeedCommand::Retract {
+                        reason: Reason::parse("reason", &req.reason)?,
+                    })
+                },
+            )
+            .await?;
+        Ok(api::RetractGoodDeedResponse {
+            result: Some(write_result(&outcome)),
+        })
+    }
+
+    /// The shell's path for a command on an existing good deed.
+    async fn on_deed(
+        &self,
+        caller: &Caller,
+        rpc: &str,
+        options: Option<&civitas_proto::common::v1::WriteOptions>,
+        request: &impl prost::Message,
+        deed_id: &str,
+        command: impl FnOnce(
+            &civitas_platform::command::WriteContext,
+        ) -> Result<DeedCommand, ServiceError>,
+    ) -> Result<civitas_kernel::AppendOutcome, ServiceError> {
+        self.shell
+            .on_existing::<GoodDeed, ServiceError>(
+                caller,
+                rpc,
+                options,
+                request,
+                || {
+                    let id = DeedId::parse("deed_id", required(deed_id, "deed_id")?)?;
+                    Ok(Target::new("good deed", id, id.stream_id()))
+                },
+                command,
+            )
+            .await
     }
 }

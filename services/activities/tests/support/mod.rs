@@ -56,6 +56,8 @@ pub struct Aggregates {
     pub activity_id: String,
     pub board_id: String,
     pub facility_id: String,
+    /// A good deed, published.
+    pub deed_id: String,
 }
 
 impl Aggregates {
@@ -117,12 +119,36 @@ impl Aggregates {
             .expect("facility")
             .into_inner()
             .facility_id;
+        let deed_id = staff
+            .record_good_deed(good_deed())
+            .await
+            .expect("good deed")
+            .into_inner()
+            .deed_id;
+        staff
+            .publish_good_deed(api::PublishGoodDeedRequest {
+                options: None,
+                deed_id: deed_id.clone(),
+            })
+            .await
+            .expect("published");
         Aggregates {
             year,
             activity_id,
             board_id,
             facility_id,
+            deed_id,
         }
+    }
+}
+
+/// A good deed that happened today.
+pub fn good_deed() -> api::RecordGoodDeedRequest {
+    api::RecordGoodDeedRequest {
+        title: "拾金不昧".into(),
+        story: "3 栋居民拾到钱包，交还失主。".into(),
+        happened_on: today(),
+        ..Default::default()
     }
 }
 

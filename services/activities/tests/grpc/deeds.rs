@@ -1,0 +1,66 @@
+//! Good deeds over gRPC: recorded, reviewed and published once, retracted, with the
+//! codes and fields of every refusal.
+
+use civitas_proto::activities::v1 as api;
+use tonic::Code;
+
+use super::support::{date, expect_code, expect_invalid, expect_rule, good_deed, TestApp};
+
+#[tokio::test]
+async fn a_deed_is_published_after_review_and_may_be_retracted() {
+    let app = TestApp::spawn().await;
+    let mut staff = app.staff("xingfu").await;
+    let deed_id = staff
+        .record_good_deed(good_deed())
+        .await
+        .expect("recorded")
+        .into_inner()
+        .deed_id;
+    let publish = || api::PublishGoodDeedRequest {
+        options: None,
+        deed_id: deed_id.clone(),
+    };
+    staff.publish_good_deed(publish()).await.expect("published");
+    expect_rule(staff.publish_good_deed(publish()).await, None);
+    let retract = || api::RetractGoodDeedRequest {
+        options: None,
+        deed_id: deed_id.clone(),
+        reason: "当事人不愿公开".into(),
+    };
+    staff.retract_good_deed(retract()).await.expect("retracted");
+    expect_rule(staff.retract_good_deed(retract()).await, None);
+
+    let unknown = api::PublishGoodDeedRequest {
+        options: None,
+        deed_id: uuid::Uuid::now_v7().to_string(),
+    };
+    expect_code(staff.publish_good_deed(unknown).await, Code::NotFound);
+    let tomorrow = chrono::Utc::now().date_naive() + chrono::Days::new(2);
+    expect_invalid(
+        staff
+            .record_good_deed(api::RecordGoodDeedRequest {
+                happened_on: Some(date(tomorrow)),
+                ..good_deed()
+            })
+            .await,
+        "happened_on",
+    );
+    expect_invalid(
+        staff
+            .record_good_deed(api::RecordGoodDeedRequest {
+                story: "好".repeat(501),
+                ..good_deed()
+            })
+            .await,
+        "story",
+    );
+    expect_invalid(
+        staff
+            .record_good_deed(api::RecordGoodDeedRequest {
+                title: String::new(),
+                ..good_deed()
+            })
+            .await,
+        "title",
+    );
+}
