@@ -126,7 +126,13 @@ pub async fn dump(cluster: &Cluster, schema: &str) -> Vec<String> {
         .await
         .expect("connect");
     let mut rows = Vec::new();
-    for table in ["resident_view", "kpi_facts", "projection_stream_versions"] {
+    for table in [
+        "resident_view",
+        "kpi_facts",
+        "kpi_months",
+        "kpi_persons",
+        "projection_stream_versions",
+    ] {
         let query = format!("SELECT '{table}: ' || row_to_json(t)::text FROM {schema}.{table} t");
         let mut part: Vec<String> = sqlx::query_scalar(&query)
             .fetch_all(&pool)

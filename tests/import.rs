@@ -266,17 +266,7 @@ async fn a_dry_run_names_every_bad_row_and_sends_nothing() {
     let app = RunningApp::start().await;
     let dir = civitas_testkit::temp_dir();
     let mut client = app.residents(Some(app.token(Role::Staff, COMMUNITY))).await;
-    let household = client
-        .register_household(api::RegisterHouseholdRequest {
-            address: "华峰路 1 号".into(),
-            grid: "G-01".into(),
-            building: "1栋".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("household")
-        .into_inner()
-        .household_id;
+    let household = civitas_e2e::register_household(&mut client, "华峰路 1 号").await;
     let file = dir.path().join("bad.csv");
     std::fs::write(&file, bad_residents(&household)).expect("write");
 

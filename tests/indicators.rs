@@ -57,17 +57,7 @@ async fn household(
     floating: u32,
     permanent: u32,
 ) {
-    let household = client
-        .register_household(api::RegisterHouseholdRequest {
-            address: format!("测试路 {seed} 号"),
-            grid: "G-01".into(),
-            building: "1栋".into(),
-            ..Default::default()
-        })
-        .await
-        .expect("household")
-        .into_inner()
-        .household_id;
+    let household = civitas_e2e::register_household(client, &format!("测试路 {seed} 号")).await;
     for i in 0..floating + permanent {
         let residence = if i < floating {
             ResidenceType::Floating

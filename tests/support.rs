@@ -86,6 +86,25 @@ impl RunningApp {
     }
 }
 
+/// Registers a household at `address` in the caller's community: its id.
+pub async fn register_household(
+    client: &mut ResidentsServiceClient<AuthChannel>,
+    address: &str,
+) -> String {
+    let request = civitas_proto::residents::v1::RegisterHouseholdRequest {
+        address: address.to_owned(),
+        grid: "G-01".into(),
+        building: "1栋".into(),
+        ..Default::default()
+    };
+    client
+        .register_household(request)
+        .await
+        .expect("household")
+        .into_inner()
+        .household_id
+}
+
 /// The current month as a DHIS2 period ("202611") in the district's time zone.
 pub fn this_month() -> String {
     let now = chrono::Utc::now() + chrono::Duration::hours(8);

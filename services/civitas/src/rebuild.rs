@@ -126,6 +126,49 @@ pub async fn replay(config: &RebuildConfig) -> anyhow::Result<Replayed> {
     })
 }
 
+/// Carries the approved figures of every month still locked after the rebuild over
+/// from the live schema: they are what the offices approved, taken when the approval
+/// was applied, and a replay (which reads the logs one after another, not in commit
+/// order) could not take them again at the same point. A month the live schema does not
+/// hold as locked keeps the figures the replay reached.
+async fn keep_approved_figures(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    live: &str,
+    built: &str,
+) -> anyhow::Result<()> {
+    let has_table: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.tables \
+         WHERE table_schema = $1 AND table_name = 'approved_figures')",
+    )
+    .bind(live)
+    .fetch_one(&mut **tx)
+    .await?;
+    if !has_table {
+        return Ok(());
+    }
+    let held = format!(
+        "SELECT DISTINCT community, month FROM {live}.approved_figures \
+         WHERE (community, month) IN \
+           (SELECT community, month FROM {built}.report_view WHERE approval <> '')"
+    );
+    tx.execute(
+        format!("DELETE FROM {built}.approved_figures WHERE (community, month) IN ({held})")
+            .as_str(),
+    )
+    .await?;
+    tx.execute(
+        format!(
+            "INSERT INTO {built}.approved_figures (community, month, element, in_month, to_end) \
+             SELECT community, month, element, in_month, to_end FROM {live}.approved_figures \
+             WHERE (community, month) IN ({held})"
+        )
+        .as_str(),
+    )
+    .await
+    .context("failed to carry the approved figures over")?;
+    Ok(())
+}
+
 impl Replayed {
     /// Catches the rebuilt schema up with the logs, then once more under the live
     /// schema's writer lock, and swaps it in before releasing the lock.
@@ -150,6 +193,7 @@ impl Replayed {
                 .fetch_one(&mut *tx)
                 .await?;
         if live_exists {
+            keep_approved_figures(&mut tx, &live, &built).await?;
             tx.execute(format!("ALTER SCHEMA {live} RENAME TO {retired}").as_str())
                 .await?;
         }

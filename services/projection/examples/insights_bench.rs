@@ -12,8 +12,11 @@
 //! elements (`INSIGHTS_BENCH_ELEMENTS` per community-day on average, default 15) with
 //! small deltas — stocks (residents, volunteers…) open the year with their level and
 //! then move by mostly positive increments, flows count a few a day (minutes by the
-//! hour). The rows go in with one `COPY`, then `VACUUM ANALYZE` as autovacuum would
-//! leave the table; the program prints the rows, the seconds and the table's size.
+//! hour). The rows go in with one `COPY`; the month-end balances (`kpi_months`, which
+//! the apply path keeps beside the facts) are then derived from them in one SQL
+//! statement, the rows the apply path would have left; then `VACUUM ANALYZE` as
+//! autovacuum would leave the tables. The program prints the rows, the seconds and the
+//! tables' sizes.
 //!
 //! Then, in process (server time, no gRPC), as a district-role caller, after
 //! `INSIGHTS_BENCH_WARMUP` calls (default 10) it times `INSIGHTS_BENCH_CALLS` calls
@@ -22,12 +25,18 @@
 //! - **baseline**: `SELECT community, element, SUM(value) FROM kpi_facts WHERE day <=
 //!   '2026-12-31' GROUP BY community, element` through a pool of its own — the
 //!   aggregate a district's year needs, nothing else;
-//! - `GetKpis` for the district over 2026 and over 202611, and for one street over 2026;
-//! - `GetIndicators` (every indicator) for the district over 2026 and over 202611.
+//! - `GetKpis` for the district over 2026, over 202611 and over the ISO week 2026W49
+//!   (Monday 30 November to Sunday 6 December: the day rows of both months' edges),
+//!   and for one street over 2026;
+//! - `GetIndicators` (every indicator) for the district over 2026 and over 202611;
+//! - `Projection::values` for the district over 2026, 202611 and 2026W49: the KPI
+//!   read alone (`db::window_totals` and the approved-month check), without what the
+//!   RPCs add around it.
 //!
 //! It prints p50/p95/p99/max in ms and each one's p50 and p99 as a multiple of the
 //! baseline's. `INSIGHTS_BENCH_EXPLAIN=1` also prints `EXPLAIN (ANALYZE, BUFFERS)` of
-//! the projection's totals query for the district's year and of the baseline;
+//! the projection's balance query for the district's year (as `db::window_totals`
+//! sends it) and of the baseline;
 //! `INSIGHTS_BENCH_KEEP=1` keeps the database (it is dropped otherwise) and prints its
 //! URL, to look further with `psql`.
 
@@ -125,6 +134,8 @@ fn delta(code: &str, aggregation: Aggregation, rng: &mut Rng) -> i64 {
         Aggregation::Sum if code.ends_with("minutes") => rng.range(30, 600),
         Aggregation::Sum if code == "activities.attendance" => rng.range(5, 80),
         Aggregation::Sum => rng.range(1, 5),
+        // Persons, not deltas (kpi_persons): not seeded here.
+        Aggregation::Distinct => 0,
     }
 }
 
@@ -222,6 +233,26 @@ where
 const BASELINE_SQL: &str = "SELECT community, element, CAST(SUM(value) AS BIGINT)
      FROM kpi_facts WHERE day <= $1 GROUP BY community, element";
 
+/// The month-end balances of the seeded facts, as the apply path keeps them: per
+/// element and community every month from its first delta's to its last's, the month's
+/// sum, the running sum, `latest` on the last.
+const FILL_MONTHS_SQL: &str = "INSERT INTO kpi_months (element, community, month, in_month, to_end, latest)
+     WITH sums AS (
+         SELECT element, community, to_date(left(day, 7) || '-01', 'YYYY-MM-DD') AS month,
+                SUM(value) AS v
+         FROM kpi_facts GROUP BY 1, 2, 3),
+     spans AS (
+         SELECT element, community, MIN(month) AS first, MAX(month) AS last
+         FROM sums GROUP BY 1, 2),
+     dense AS (
+         SELECT s.element, s.community, m::date AS month, s.last
+         FROM spans s, generate_series(s.first, s.last, interval '1 month') m)
+     SELECT d.element, d.community, to_char(d.month, 'YYYY-MM'), COALESCE(x.v, 0)::bigint,
+            (SUM(COALESCE(x.v, 0)) OVER (PARTITION BY d.element, d.community ORDER BY d.month))::bigint,
+            CASE WHEN d.month = d.last THEN 1 ELSE 0 END
+     FROM dense d LEFT JOIN sums x
+         ON x.element = d.element AND x.community = d.community AND x.month = d.month";
+
 /// The baseline: the per-community, per-element sums of the year, nothing else.
 async fn baseline(pool: &PgPool, last: &str) -> anyhow::Result<Vec<(String, String, i64)>> {
     let rows = sqlx::query(BASELINE_SQL).bind(last).fetch_all(pool).await?;
@@ -230,27 +261,26 @@ async fn baseline(pool: &PgPool, last: &str) -> anyhow::Result<Vec<(String, Stri
         .collect()
 }
 
-/// `EXPLAIN (ANALYZE, BUFFERS)` of the projection's totals query (the text of
-/// `db::totals`) for `communities` over `first..=last`, or of the baseline's when
-/// `communities` is empty.
+/// `EXPLAIN (ANALYZE, BUFFERS)` of the projection's balance query (the text of
+/// `db::window_totals`' `read_balances`) for `communities` and a period of whole months
+/// from the month after `before` to `end` (`YYYY-MM`), or of the baseline's when
+/// `communities` is empty (up to `last`).
 async fn explain(
     pool: &PgPool,
     communities: &[String],
-    first: &str,
+    (before, end): (&str, &str),
     last: &str,
 ) -> anyhow::Result<String> {
-    let placeholders: Vec<String> = (3..3 + communities.len())
+    let placeholders: Vec<String> = (4..4 + communities.len())
         .map(|i| format!("${i}"))
         .collect();
     let sql = format!(
-        "EXPLAIN (ANALYZE, BUFFERS) SELECT community, element,
-                 CAST(SUM(CASE WHEN day >= $1 THEN value ELSE 0 END) AS BIGINT) AS in_period,
-                 CAST(SUM(value) AS BIGINT) AS to_date
-             FROM kpi_facts WHERE day <= $2 AND community IN ({})
-             GROUP BY community, element",
+        "EXPLAIN (ANALYZE, BUFFERS) SELECT community, element, month, to_end, latest
+             FROM kpi_months
+             WHERE community IN ({}) AND (month IN ($1, $2) OR (latest = 1 AND month < $3))",
         placeholders.join(", ")
     );
-    let mut query = sqlx::query(&sql).bind(first).bind(last);
+    let mut query = sqlx::query(&sql).bind(before).bind(end).bind(end);
     for community in communities {
         query = query.bind(community);
     }
@@ -323,19 +353,32 @@ async fn main() -> anyhow::Result<()> {
     let (rows, residents) = seed(&pool, &tree, per_day).await?;
     let seeded = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    sqlx::query("VACUUM ANALYZE kpi_facts")
+    let months = sqlx::query(FILL_MONTHS_SQL)
         .execute(&pool)
-        .await?;
+        .await?
+        .rows_affected();
+    let filled = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    for table in ["kpi_facts", "kpi_months"] {
+        sqlx::query(&format!("VACUUM ANALYZE {table}"))
+            .execute(&pool)
+            .await?;
+    }
     let vacuumed = started.elapsed().as_secs_f64();
-    let sizes = sqlx::query(
-        "SELECT pg_size_pretty(pg_relation_size('kpi_facts')),
-                pg_size_pretty(pg_indexes_size('kpi_facts')),
-                pg_size_pretty(pg_total_relation_size('kpi_facts'))",
-    )
-    .fetch_one(&pool)
-    .await?;
-    let (heap, indexes, total): (String, String, String) =
-        (sizes.try_get(0)?, sizes.try_get(1)?, sizes.try_get(2)?);
+    let mut sizes = Vec::new();
+    for table in ["kpi_facts", "kpi_months"] {
+        let row = sqlx::query(
+            "SELECT pg_size_pretty(pg_relation_size($1::regclass)),
+                    pg_size_pretty(pg_indexes_size($1::regclass)),
+                    pg_size_pretty(pg_total_relation_size($1::regclass))",
+        )
+        .bind(table)
+        .fetch_one(&pool)
+        .await?;
+        let (heap, indexes, total): (String, String, String) =
+            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        sizes.push(format!("{table} {total} (table {heap}, indexes {indexes})"));
+    }
     println!(
         "{} communities (1 district, {STREETS} streets x {COMMUNITIES_PER_STREET}), {YEAR}, \
          {per_day} of {} elements per community-day on average",
@@ -344,12 +387,18 @@ async fn main() -> anyhow::Result<()> {
     );
     println!(
         "seeded    {rows} kpi_facts rows in {seeded:.1} s ({:.0} rows/s, COPY), \
-         VACUUM ANALYZE {vacuumed:.1} s",
+         {months} kpi_months rows from them in {filled:.1} s, VACUUM ANALYZE {vacuumed:.1} s",
         rows as f64 / seeded
     );
-    println!("kpi_facts {total} (table {heap}, indexes {indexes})");
+    println!("sizes     {}", sizes.join(", "));
 
-    let insights = Insights::new(projection, tree.clone());
+    let insights = Insights::new(projection.clone(), tree.clone());
+    let values = |first: &str, last: &str| {
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("a day");
+        let (first, last) = (day(first), day(last));
+        let (projection, communities) = (&projection, &communities);
+        move || async move { Ok(projection.values(communities, first, last).await?) }
+    };
     let caller = Caller {
         subject: "bench".into(),
         role: Role::District,
@@ -422,6 +471,7 @@ async fn main() -> anyhow::Result<()> {
     row("baseline SQL, year, 300 comm.", &base);
     let y = YEAR.to_string();
     let m = format!("{YEAR}11");
+    let w = format!("{YEAR}W49");
     let measured = [
         (
             format!("GetKpis district {y}"),
@@ -430,6 +480,10 @@ async fn main() -> anyhow::Result<()> {
         (
             format!("GetKpis district {m}"),
             measure(warmup, calls, kpis(DISTRICT, &m)).await?,
+        ),
+        (
+            format!("GetKpis district {w}"),
+            measure(warmup, calls, kpis(DISTRICT, &w)).await?,
         ),
         (
             format!("GetKpis street {y} (20 comm.)"),
@@ -443,17 +497,30 @@ async fn main() -> anyhow::Result<()> {
             format!("GetIndicators district {m}"),
             measure(warmup, calls, indicators(&m)).await?,
         ),
+        (
+            format!("values district {y}"),
+            measure(warmup, calls, values("2026-01-01", "2026-12-31")).await?,
+        ),
+        (
+            format!("values district {m}"),
+            measure(warmup, calls, values("2026-11-01", "2026-11-30")).await?,
+        ),
+        (
+            format!("values district {w}"),
+            measure(warmup, calls, values("2026-11-30", "2026-12-06")).await?,
+        ),
     ];
     for (name, stats) in &measured {
         row(name, stats);
     }
 
     if std::env::var("INSIGHTS_BENCH_EXPLAIN").is_ok_and(|v| v == "1") {
-        let first = format!("{YEAR}-01-01");
-        println!("EXPLAIN (ANALYZE, BUFFERS) of the totals query, district, {YEAR}:");
-        print!("{}", explain(&pool, &communities, &first, &last).await?);
+        let months = (format!("{}-12", YEAR - 1), format!("{YEAR}-12"));
+        let months = (months.0.as_str(), months.1.as_str());
+        println!("EXPLAIN (ANALYZE, BUFFERS) of the balance query, district, {YEAR}:");
+        print!("{}", explain(&pool, &communities, months, &last).await?);
         println!("EXPLAIN (ANALYZE, BUFFERS) of the baseline:");
-        print!("{}", explain(&pool, &[], &first, &last).await?);
+        print!("{}", explain(&pool, &[], months, &last).await?);
     }
     pool.close().await;
     if std::env::var("INSIGHTS_BENCH_KEEP").is_ok_and(|v| v == "1") {

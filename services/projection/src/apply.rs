@@ -307,5 +307,8 @@ async fn apply_facts(conn: &mut Conn<'_>, decoded: &[Decoded]) -> Result<(), Pro
         rules::apply(&d.fact, &d.community, &d.day, &mut views, &mut deltas);
     }
     db::save_views(conn, &loaded, &views).await?;
-    db::add_deltas(conn, &deltas).await
+    db::add_deltas(conn, &deltas).await?;
+    // A month approved in this batch keeps its figures as they stand after it.
+    let (locks, unlocks) = db::lock_changes(&loaded.reports, &views.reports);
+    db::relock(conn, &locks, &unlocks).await
 }

@@ -23,6 +23,10 @@ pub enum Aggregation {
     /// A stock: the value at the end of the period, i.e. the sum of every delta up to
     /// and including the period's last day.
     Last,
+    /// Unique persons (pseudonymous ids) within the period: a unit's value is the
+    /// number of distinct persons across its communities, not the sum of theirs. Kept
+    /// as person rows (`kpi_persons`), not deltas.
+    Distinct,
 }
 
 impl Aggregation {
@@ -31,6 +35,7 @@ impl Aggregation {
         match self {
             Aggregation::Sum => "SUM",
             Aggregation::Last => "LAST",
+            Aggregation::Distinct => "DISTINCT",
         }
     }
 }
@@ -56,6 +61,14 @@ const fn flow(code: &'static str, name: &'static str) -> DataElement {
         code,
         name,
         aggregation: Aggregation::Sum,
+    }
+}
+
+const fn distinct(code: &'static str, name: &'static str) -> DataElement {
+    DataElement {
+        code,
+        name,
+        aggregation: Aggregation::Distinct,
     }
 }
 
@@ -102,6 +115,31 @@ catalog! {
         "Residents of households in difficulty"
     ),
     CARE_MINOR = stock("residents.care.minor", "Minors"),
+    // care visits (counted on the day of the visit)
+    CARE_CAMPAIGNS = flow("care.campaigns", "Care campaigns launched"),
+    CARE_VISITS = flow("care.visits", "Care visits"),
+    CARE_VISITED = distinct("care.visited", "Residents visited (unique)"),
+    VISITED_LIVING_ALONE = distinct(
+        "care.visited.living_alone",
+        "Residents living alone visited (unique)"
+    ),
+    VISITED_EMPTY_NEST = distinct("care.visited.empty_nest", "Empty-nest elderly visited (unique)"),
+    VISITED_OVER_80_WITHOUT_PENSION = distinct(
+        "care.visited.over_80_without_pension",
+        "Residents over 80 without pension visited (unique)"
+    ),
+    VISITED_DISABLED = distinct("care.visited.disabled", "Disabled residents visited (unique)"),
+    VISITED_ENTITLED_FAMILY = distinct(
+        "care.visited.entitled_family",
+        "Entitled and military families' members visited (unique)"
+    ),
+    VISITED_HOUSEHOLD_IN_DIFFICULTY = distinct(
+        "care.visited.household_in_difficulty",
+        "Residents of households in difficulty visited (unique)"
+    ),
+    VISITED_MINOR = distinct("care.visited.minor", "Minors visited (unique)"),
+    CARE_REFERRALS_OPENED = flow("care.referrals_opened", "Referrals opened by visits"),
+    CARE_REFERRALS_CLOSED = flow("care.referrals_closed", "Referrals closed"),
     // activities
     ACTIVITIES_HELD = flow("activities.held", "Activities held"),
     HELD_CITIZEN_SCHOOL_CLASS = flow(
@@ -135,9 +173,48 @@ catalog! {
         "activities.minors_reached",
         "Minors reached by education activities"
     ),
+    ACTIVITIES_PARTICIPANTS = distinct(
+        "activities.participants",
+        "Residents who attended an activity (unique)"
+    ),
     PLAN_ITEMS_PUBLISHED = stock("plan.items_published", "Published annual plan items"),
+    PLAN_ITEMS_DUE = flow("plan.items_due", "Planned items due (in their month)"),
+    PLAN_TARGET_PARTICIPANTS = flow(
+        "plan.target_participants",
+        "Target participants of the planned items due"
+    ),
+    PLAN_ITEMS_DELIVERED = distinct(
+        "plan.items_delivered",
+        "Planned items delivered in their month (unique)"
+    ),
+    PLAN_DELIVERED_ATTENDANCE = flow(
+        "plan.delivered_attendance",
+        "Attendance of activities delivering planned items"
+    ),
     PUBLICITY_BOARD_UPDATES = flow("publicity.board_updates", "Publicity board updates"),
     FACILITIES_AREA_M2 = stock("facilities.area_m2", "Facility floor area (m²)"),
+    FACILITIES_STATION_AREA_M2 = stock(
+        "facilities.station_area_m2",
+        "Service station floor area (m²)"
+    ),
+    PUBLICITY_BOARDS = stock("publicity.boards", "Publicity boards"),
+    GOOD_DEEDS_RECORDED = flow("good_deeds.recorded", "Good deeds recorded"),
+    GOOD_DEEDS_PUBLISHED = stock(
+        "good_deeds.published",
+        "Good deeds published on the community page"
+    ),
+    // monthly reporting (counted in the month reported on)
+    REPORTING_EXPECTED = flow("reporting.reports_expected", "Monthly reports expected"),
+    REPORTING_DUE = flow("reporting.reports_due", "Monthly reports past their deadline"),
+    REPORTING_RECEIVED = flow("reporting.reports_received", "Monthly reports received"),
+    REPORTING_ON_TIME = flow(
+        "reporting.reports_on_time",
+        "Monthly reports received by the 5th of the next month"
+    ),
+    REPORTING_APPROVED = flow(
+        "reporting.reports_approved",
+        "Monthly reports approved by the district"
+    ),
     // volunteering
     VOLUNTEERS_REGISTERED = stock("volunteers.registered", "Registered volunteers"),
     VOLUNTEERS_VERIFIED = flow("volunteers.verified", "Volunteers verified"),
@@ -149,6 +226,10 @@ catalog! {
     VOLUNTEERING_APPROVALS_WITHIN_7_DAYS = flow(
         "volunteering.approvals_within_7_days",
         "Service records approved within 7 days"
+    ),
+    VOLUNTEERS_SERVING = distinct(
+        "volunteering.volunteers_serving",
+        "Volunteers with approved hours (unique)"
     ),
     STARS_0 = stock("volunteers.stars.0", "Volunteers without a star"),
     STARS_1 = stock("volunteers.stars.1", "One-star volunteers"),
@@ -220,6 +301,19 @@ pub const fn care_element(category: CareCategory) -> &'static DataElement {
         CareCategory::EntitledFamily => &CARE_ENTITLED_FAMILY,
         CareCategory::HouseholdInDifficulty => &CARE_HOUSEHOLD_IN_DIFFICULTY,
         CareCategory::Minor => &CARE_MINOR,
+    }
+}
+
+/// Residents on a care register visited (unique): `care.visited.<category>`.
+pub const fn visited_element(category: CareCategory) -> &'static DataElement {
+    match category {
+        CareCategory::LivingAlone => &VISITED_LIVING_ALONE,
+        CareCategory::EmptyNest => &VISITED_EMPTY_NEST,
+        CareCategory::Over80WithoutPension => &VISITED_OVER_80_WITHOUT_PENSION,
+        CareCategory::Disabled => &VISITED_DISABLED,
+        CareCategory::EntitledFamily => &VISITED_ENTITLED_FAMILY,
+        CareCategory::HouseholdInDifficulty => &VISITED_HOUSEHOLD_IN_DIFFICULTY,
+        CareCategory::Minor => &VISITED_MINOR,
     }
 }
 

@@ -7,11 +7,13 @@
 //!
 //! Tables: `projection_checkpoints` (per-source position and applied-event count) and
 //! `projection_stream_versions` (last applied version per stream), kept here;
-//! `kpi_facts` (per-day deltas per element and community, see [`kpi`]), the read
+//! `kpi_facts` (per-day deltas per element and community) and `kpi_months` (their
+//! month-end balances, kept by the same write, see [`kpi`]), the read
 //! models, none holding personal data: `resident_view`, `activity_view`, `plan_view`,
 //! `volunteer_view`, `pending_approval_view`, `incident_view` (whose `alert` rows are
 //! the alert list) and `rectification_view`, stored by [`Stored`]; and
-//! `parked_events` ([`parked`]). The tables are created by [`schema`]; staff lists are
+//! `parked_events` ([`parked`]); `report_view` (monthly reports) and
+//! `approved_figures`, the figures of approved months ([`reports`]). The tables are created by [`schema`]; staff lists are
 //! read by [`lists`].
 
 use std::collections::{BTreeMap, HashMap};
@@ -26,11 +28,17 @@ pub mod conn;
 mod kpi;
 pub mod lists;
 pub mod parked;
+mod persons;
+mod reports;
 mod schema;
 mod views;
 
 pub use conn::{lock_writers, Conn, Fields, Value, Writer};
 pub use kpi::{add_deltas, window_totals, Windows};
+pub use persons::{distinct_counts, Group};
+pub use reports::{
+    approved_figures, lock_changes, locked, locked_communities, relock, report_rows,
+};
 pub use schema::{open, open_writer};
 pub use views::{insert_views, load_views, save_views, Stored};
 

@@ -5,6 +5,7 @@
 
 mod export;
 mod indicators;
+mod reporting;
 mod scorecard;
 
 pub(crate) use indicators::indicator_alerts;
@@ -19,14 +20,18 @@ use civitas_proto::insights::v1::insights_service_server::{
 };
 use civitas_proto::insights::v1::{
     ExportCsvRequest, GetIndicatorTrendRequest, GetIndicatorTrendResponse, GetIndicatorsRequest,
-    GetIndicatorsResponse, GetKpisRequest, GetKpisResponse, GetScorecardRequest,
-    GetScorecardResponse, KpiValue, ListLeagueTableRequest, ListLeagueTableResponse, OrgUnitKpis,
+    GetIndicatorsResponse, GetKpisRequest, GetKpisResponse, GetReportingStatusRequest,
+    GetReportingStatusResponse, GetScorecardRequest, GetScorecardResponse, KpiValue,
+    ListLeagueTableRequest, ListLeagueTableResponse, OrgUnitKpis,
 };
 use tonic::Status;
 
 use crate::catalog::ELEMENTS;
 use crate::period::Period;
-use crate::{sum, Projection};
+use crate::Projection;
+
+/// Per community, per element code, a value.
+pub(crate) type Figures = BTreeMap<String, BTreeMap<String, f64>>;
 
 /// Serves [`InsightsService`] from a [`Projection`] and the org tree.
 #[derive(Clone)]
@@ -49,24 +54,29 @@ impl Insights {
             .collect()
     }
 
-    fn kpis(
-        &self,
-        unit: &OrgUnit,
-        per_community: &BTreeMap<String, BTreeMap<String, f64>>,
-    ) -> OrgUnitKpis {
+    /// The unit's values: the served ones (approved where a report locked the month)
+    /// and, flagged late where they differ, the live ones.
+    fn kpis(&self, unit: &OrgUnit, per_community: &Figures, live: &Figures) -> OrgUnitKpis {
         let communities = self.communities(&unit.code);
-        let values = sum(communities.iter().filter_map(|c| per_community.get(c)));
+        let values = crate::unit_values(per_community, &unit.code, &communities);
+        let live = crate::unit_values(live, &unit.code, &communities);
         OrgUnitKpis {
             code: unit.code.clone(),
             name: unit.name.clone(),
             level: unit.level.to_string(),
             values: ELEMENTS
                 .iter()
-                .map(|e| KpiValue {
-                    element: e.code.to_owned(),
-                    name: e.name.to_owned(),
-                    value: values.get(e.code).copied().unwrap_or_default(),
-                    aggregation: e.aggregation.as_str().to_owned(),
+                .map(|e| {
+                    let value = values.get(e.code).copied().unwrap_or_default();
+                    let current_value = live.get(e.code).copied().unwrap_or_default();
+                    KpiValue {
+                        element: e.code.to_owned(),
+                        name: e.name.to_owned(),
+                        value,
+                        aggregation: e.aggregation.as_str().to_owned(),
+                        late: value != current_value,
+                        current_value,
+                    }
                 })
                 .collect(),
         }
@@ -88,17 +98,32 @@ impl Insights {
         let applied_events = self.projection.applied_events().await?;
         let freshness = crate::freshness::read(&self.projection.pool).await?;
         let communities = self.communities(&unit.code);
-        let per_community = self
+        let mut live = self
             .projection
-            .community_values(&communities, period.first, period.last)
+            .live_values_over(&communities, &[period])
+            .await?;
+        let units: Vec<&OrgUnit> = std::iter::once(unit)
+            .chain(self.tree.children(&unit.code))
+            .collect();
+        let groups: Vec<crate::db::Group> = units
+            .iter()
+            .map(|u| (u.code.clone(), self.communities(&u.code)))
+            .collect();
+        self.projection
+            .with_distinct(&mut live, &groups, &[period])
+            .await?;
+        let live = live.pop().unwrap_or_default();
+        let served = self
+            .projection
+            .approved_values(&communities, &period, &live)
             .await?;
         Ok(GetKpisResponse {
-            org_unit: Some(self.kpis(unit, &per_community)),
+            org_unit: Some(self.kpis(unit, &served, &live)),
             children: self
                 .tree
                 .children(&unit.code)
                 .into_iter()
-                .map(|child| self.kpis(child, &per_community))
+                .map(|child| self.kpis(child, &served, &live))
                 .collect(),
             period: request.period,
             applied_events,
@@ -131,6 +156,7 @@ civitas_platform::grpc_service! {
         get_indicator_trend(GetIndicatorTrendRequest) -> GetIndicatorTrendResponse;
         get_scorecard(GetScorecardRequest) -> GetScorecardResponse;
         list_league_table(ListLeagueTableRequest) -> ListLeagueTableResponse;
+        get_reporting_status(GetReportingStatusRequest) -> GetReportingStatusResponse;
     }
     streaming {
         type ExportCsvStream = export::CsvStream;

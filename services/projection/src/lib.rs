@@ -51,7 +51,7 @@ use chrono::NaiveDate;
 use civitas_kernel::{Checkpoint, RecordedEvent};
 use civitas_platform::auth::AuthInterceptor;
 use civitas_platform::grpc::{ServerLimits, Services};
-use civitas_platform::org::OrgTree;
+use civitas_platform::org::{self, OrgTree};
 use civitas_proto::insights::v1::insights_service_server::InsightsServiceServer;
 use civitas_proto::insights::v1::worklist_service_server::WorklistServiceServer;
 use sqlx::AnyPool;
@@ -228,8 +228,136 @@ impl Projection {
 
     /// [`Projection::community_values`] for consecutive periods (each starting the
     /// day after the one before ends, oldest first) in one read of the facts: what a
-    /// trend or a comparison with the previous period needs.
+    /// trend or a comparison with the previous period needs. A month that a
+    /// community's approved report locked reads as approved (see
+    /// [`Projection::approved_values`]).
     pub(crate) async fn community_values_over(
+        &self,
+        communities: &[String],
+        periods: &[Period],
+    ) -> Result<Vec<BTreeMap<String, BTreeMap<String, f64>>>, ProjectionError> {
+        let live = self.live_values_over(communities, periods).await?;
+        let mut out = Vec::with_capacity(live.len());
+        for (values, period) in live.iter().zip(periods) {
+            out.push(self.approved_values(communities, period, values).await?);
+        }
+        Ok(out)
+    }
+
+    /// `live` (per community, per element, for `period`) with the approved figures in
+    /// place of the live values of every community whose report locked the period, when
+    /// it is a calendar month. The reporting elements themselves are never locked.
+    pub(crate) async fn approved_values(
+        &self,
+        communities: &[String],
+        period: &Period,
+        live: &BTreeMap<String, BTreeMap<String, f64>>,
+    ) -> Result<BTreeMap<String, BTreeMap<String, f64>>, ProjectionError> {
+        let mut values = live.clone();
+        let Some(month) = period.calendar_month() else {
+            return Ok(values);
+        };
+        let locked = db::locked_communities(&self.pool, communities, &month).await?;
+        if locked.is_empty() {
+            return Ok(values);
+        }
+        let approved = db::approved_figures(&self.pool, communities, &month).await?;
+        for community in &locked {
+            let figures = approved.get(community);
+            let Some(values) = values.get_mut(community) else {
+                continue;
+            };
+            for element in catalog::ELEMENTS {
+                if !rules::reporting::locked_by_approval(element) {
+                    continue;
+                }
+                let held = figures.and_then(|f| f.get(element.code)).copied();
+                let held = held.unwrap_or_default();
+                let value = match element.aggregation {
+                    Aggregation::Sum => held.in_month,
+                    Aggregation::Last => held.to_end,
+                    Aggregation::Distinct => continue,
+                };
+                values.insert(element.code.to_owned(), value as f64);
+            }
+        }
+        Ok(values)
+    }
+
+    /// [`Projection::community_values_over`] for `communities` with the DISTINCT
+    /// elements counted for each of `units` (see [`Projection::with_distinct`]): what
+    /// the evaluation of those units needs.
+    pub(crate) async fn values_over(
+        &self,
+        tree: &OrgTree,
+        units: &[&org::OrgUnit],
+        communities: &[String],
+        periods: &[Period],
+    ) -> Result<Vec<BTreeMap<String, BTreeMap<String, f64>>>, ProjectionError> {
+        let mut values = self.community_values_over(communities, periods).await?;
+        let groups: Vec<db::Group> = units
+            .iter()
+            .map(|u| {
+                let under = tree.communities_under(&u.code);
+                (
+                    u.code.clone(),
+                    under.iter().map(|c| c.code.clone()).collect(),
+                )
+            })
+            .collect();
+        self.with_distinct(&mut values, &groups, periods).await?;
+        Ok(values)
+    }
+
+    /// [`Projection::values_over`] for one period.
+    pub(crate) async fn values_in(
+        &self,
+        tree: &OrgTree,
+        units: &[&org::OrgUnit],
+        communities: &[String],
+        period: Period,
+    ) -> Result<BTreeMap<String, BTreeMap<String, f64>>, ProjectionError> {
+        let mut values = self
+            .values_over(tree, units, communities, &[period])
+            .await?;
+        Ok(values.pop().unwrap_or_default())
+    }
+
+    /// Adds the DISTINCT elements to `values` (per code, per element, one map per
+    /// period of `periods`): for every group, the persons counted across its
+    /// communities. A community's group is itself and its own row gets the counts; a
+    /// street's or the district's gets a row under its own code holding only the
+    /// DISTINCT elements, which evaluation puts in place of the sum of its communities
+    /// ([`indicators::unit_values`]).
+    pub(crate) async fn with_distinct(
+        &self,
+        values: &mut [BTreeMap<String, BTreeMap<String, f64>>],
+        groups: &[db::Group],
+        periods: &[Period],
+    ) -> Result<(), ProjectionError> {
+        let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        let distinct: Vec<&DataElement> = catalog::ELEMENTS
+            .iter()
+            .filter(|e| e.aggregation == Aggregation::Distinct)
+            .collect();
+        for (values, period) in values.iter_mut().zip(periods) {
+            let counts =
+                db::distinct_counts(&self.pool, groups, &day(period.first), &day(period.last))
+                    .await?;
+            for (code, _) in groups {
+                let row = values.entry(code.clone()).or_default();
+                for element in &distinct {
+                    let n = counts.get(code).and_then(|c| c.get(element.code));
+                    row.insert(element.code.to_owned(), n.copied().unwrap_or(0) as f64);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every catalog element's live value per community for consecutive periods, read
+    /// from the facts as they stand.
+    pub(crate) async fn live_values_over(
         &self,
         communities: &[String],
         periods: &[Period],
@@ -250,11 +378,13 @@ impl Projection {
         let starts: Vec<String> = periods.iter().map(|p| day(p.first)).collect();
         let starts: Vec<&str> = starts.iter().map(String::as_str).collect();
         let totals = db::window_totals(&self.pool, communities, &starts, &day(last.last)).await?;
+        let today = rules::district_date(chrono::Utc::now());
         let value_in = |k: usize, element: &DataElement, w: &db::Windows| -> i64 {
             match element.aggregation {
                 Aggregation::Sum => w.in_window[k],
                 // A stock at the end of period k: everything to date but what came after.
                 Aggregation::Last => w.to_date - w.in_window[k + 1..].iter().sum::<i64>(),
+                Aggregation::Distinct => 0, // left out above: persons, not deltas
             }
         };
         Ok((0..periods.len())
@@ -263,12 +393,18 @@ impl Projection {
                     .iter()
                     .map(|community| {
                         let deltas = totals.get(community);
+                        // DISTINCT elements are persons, not deltas: see `with_distinct`.
                         let values = catalog::ELEMENTS
                             .iter()
+                            .filter(|e| e.aggregation != Aggregation::Distinct)
                             .map(|element| {
-                                let value = deltas
-                                    .and_then(|d| d.get(element.code))
-                                    .map_or(0, |w| value_in(k, element, w));
+                                let calendar =
+                                    rules::reporting::calendar_value(element, &periods[k], today);
+                                let value = calendar.unwrap_or_else(|| {
+                                    deltas
+                                        .and_then(|d| d.get(element.code))
+                                        .map_or(0, |w| value_in(k, element, w))
+                                });
                                 (element.code.to_owned(), value as f64)
                             })
                             .collect();
@@ -278,6 +414,25 @@ impl Projection {
             })
             .collect())
     }
+}
+
+/// A unit's values from per-community ones: the sums of `communities`' values, except
+/// the DISTINCT elements, read from the unit's own row (see
+/// [`Projection::with_distinct`]); every catalog element is present.
+pub(crate) fn unit_values(
+    per_community: &BTreeMap<String, BTreeMap<String, f64>>,
+    unit: &str,
+    communities: &[String],
+) -> BTreeMap<String, f64> {
+    let mut values = sum(communities.iter().filter_map(|c| per_community.get(c)));
+    let own = per_community.get(unit);
+    for element in catalog::ELEMENTS {
+        if element.aggregation == Aggregation::Distinct {
+            let value = own.and_then(|own| own.get(element.code)).copied();
+            values.insert(element.code.to_owned(), value.unwrap_or_default());
+        }
+    }
+    values
 }
 
 /// Sums per-community values element by element; every catalog element is present.

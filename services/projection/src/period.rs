@@ -19,7 +19,8 @@ pub struct PeriodError(pub String);
 impl Period {
     /// Parses a DHIS2 period identifier.
     pub fn parse(id: &str) -> Result<Period, PeriodError> {
-        let invalid = || PeriodError(id.to_owned());
+        // The error quotes at most the first 40 characters of what it was given.
+        let invalid = || PeriodError(id.chars().take(40).collect());
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         if !id.is_ascii() || id.len() < 4 || !digits(&id[..4]) {
             return Err(invalid());
@@ -44,6 +45,15 @@ impl Period {
             None
         };
         period.ok_or_else(invalid)
+    }
+
+    /// `YYYY-MM` when the period is exactly one calendar month.
+    pub fn calendar_month(&self) -> Option<String> {
+        let whole = self.first.day() == 1
+            && self.first.year() == self.last.year()
+            && self.first.month() == self.last.month()
+            && self.last.succ_opt().is_some_and(|next| next.day() == 1);
+        whole.then(|| self.first.format("%Y-%m").to_string())
     }
 
     /// The period containing a single day.
@@ -146,5 +156,12 @@ mod tests {
             let err = Period::parse(bad).expect_err(bad);
             assert!(err.to_string().starts_with("period"), "{err}");
         }
+        let month = Period::parse("202602").unwrap();
+        assert_eq!(month.calendar_month().as_deref(), Some("2026-02"));
+        for not_a_month in ["2026Q1", "2026W05", "20260201", "2026"] {
+            assert_eq!(Period::parse(not_a_month).unwrap().calendar_month(), None);
+        }
+        let long = "名".repeat(1001);
+        assert_eq!(Period::parse(&long).unwrap_err().0.chars().count(), 40);
     }
 }

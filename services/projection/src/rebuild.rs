@@ -54,10 +54,13 @@ impl Folded {
             + v.residents.len()
             + v.activities.len()
             + v.plans.len()
+            + v.plan_items.len()
             + v.volunteers.len()
             + v.pending.len()
             + v.incidents.len()
             + v.rectifications.len()
+            + v.reports.len()
+            + v.persons.len()
     }
 }
 
@@ -156,6 +159,8 @@ impl Rebuild {
         let mut conn = tx.conn();
         db::insert_views(&mut conn, &folded.views).await?;
         db::add_deltas(&mut conn, &folded.deltas).await?;
+        // Approved months are locked with the figures the replay reached.
+        db::relock(&mut conn, &db::locked(&folded.views.reports), &[]).await?;
         db::save_stream_versions(&mut conn, &folded.versions).await?;
         db::parked::park_in(&mut conn, &folded.parked).await?;
         db::save_checkpoints(&mut conn, &checkpoints).await?;

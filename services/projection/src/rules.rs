@@ -2,7 +2,9 @@
 //! Pure functions over values, no IO, so every rule is tested without a database.
 //!
 //! One module per write service, along the seam of the event protos: [`residents`],
-//! [`activities`], [`volunteering`], [`safety`]. An event is decoded once into a
+//! [`activities`], [`volunteering`], [`safety`], and areas of their own: the residents
+//! service's care visits in [`care`], the activities service's monthly reports in
+//! [`reporting`] and good deeds in [`deeds`]. An event is decoded once into a
 //! [`Decoded`]: its [`Fact`] (the event reduced to what the projection uses, its variant
 //! named like the event) with the community and day it happened on. A batch then walks
 //! its facts twice, both times through this module: [`Fact::need`] names the rows of
@@ -10,6 +12,9 @@
 //! changes those rows and adds to per-day [`Deltas`] of the catalog's data elements.
 
 pub mod activities;
+pub mod care;
+pub mod deeds;
+pub mod reporting;
 pub mod residents;
 pub mod safety;
 pub mod volunteering;
@@ -23,7 +28,8 @@ use prost::Message;
 
 use crate::catalog::DataElement;
 
-pub use activities::{ActivityRow, PlanRow};
+pub use activities::{ActivityRow, PlanItemRow, PlanRow};
+pub use reporting::ReportRow;
 pub use residents::ResidentRow;
 pub use safety::{IncidentRow, RectificationRow};
 pub use volunteering::{PendingApproval, VolunteerRow};
@@ -80,10 +86,45 @@ pub struct Views {
     pub residents: Table<ResidentRow>,
     pub activities: Table<ActivityRow>,
     pub plans: Table<PlanRow>,
+    pub plan_items: Table<PlanItemRow>,
     pub volunteers: Table<VolunteerRow>,
     pub pending: Table<PendingApproval>,
     pub incidents: Table<IncidentRow>,
     pub rectifications: Table<RectificationRow>,
+    pub reports: Table<ReportRow>,
+    /// Persons counted by DISTINCT elements; only ever added, so never loaded.
+    pub persons: Table<PersonRow>,
+}
+
+/// A person (a pseudonymous id) counted by a DISTINCT element in a community on a day.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PersonRow {
+    pub element: String,
+    pub community: String,
+    pub day: String,
+    pub person: String,
+}
+
+/// Counts `person` for the DISTINCT `element` in `community` on `day`, once however
+/// often it happens: a unit's value is the number of distinct persons across its
+/// communities in the period (see `db::distinct_counts`).
+pub(crate) fn count_person(
+    persons: &mut Table<PersonRow>,
+    element: &DataElement,
+    community: &str,
+    day: &str,
+    person: &str,
+) {
+    let key = format!("{}|{community}|{day}|{person}", element.code);
+    persons.insert(
+        key,
+        Some(PersonRow {
+            element: element.code.to_owned(),
+            community: community.to_owned(),
+            day: day.to_owned(),
+            person: person.to_owned(),
+        }),
+    );
 }
 
 /// An event reduced to the fields the projection uses.
@@ -93,6 +134,9 @@ pub enum Fact {
     Activities(activities::Fact),
     Volunteering(volunteering::Fact),
     Safety(safety::Fact),
+    Reporting(reporting::Fact),
+    Care(care::Fact),
+    Deeds(deeds::Fact),
     /// A known event that feeds no element or view (yet).
     Ignored,
     /// An event type this projection does not know.
@@ -117,11 +161,14 @@ pub enum Undecodable {
 type AreaDecoder = fn(&str, &[u8]) -> Result<Option<Fact>, prost::DecodeError>;
 
 /// Every area's decoder; each event type belongs to exactly one.
-const AREAS: [AreaDecoder; 4] = [
+const AREAS: [AreaDecoder; 7] = [
     residents::decode,
+    care::decode,
     activities::decode,
     volunteering::decode,
     safety::decode,
+    reporting::decode,
+    deeds::decode,
 ];
 
 impl Fact {
@@ -157,6 +204,9 @@ impl Fact {
             Fact::Activities(f) => f.need(community, views),
             Fact::Volunteering(f) => f.need(views),
             Fact::Safety(f) => f.need(views),
+            Fact::Reporting(f) => f.need(community, views),
+            Fact::Care(f) => f.need(views),
+            Fact::Deeds(_) => {}
             Fact::Ignored | Fact::Unknown => {}
         }
     }
@@ -196,6 +246,9 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
         Fact::Activities(f) => activities::apply(f, community, day, views, deltas),
         Fact::Volunteering(f) => volunteering::apply(f, community, day, views, deltas),
         Fact::Safety(f) => safety::apply(f, community, day, views, deltas),
+        Fact::Reporting(f) => reporting::apply(f, community, day, views, deltas),
+        Fact::Care(f) => care::apply(f, community, day, views, deltas),
+        Fact::Deeds(f) => deeds::apply(f, community, day, views, deltas),
         Fact::Ignored | Fact::Unknown => {}
     }
 }

@@ -1,11 +1,14 @@
 //! The Worklist gRPC service: the staff's daily lists (upcoming activities and their
 //! attendance, hour approvals, volunteer hours, open incidents, overdue
-//! rectifications, alerts) read from the projection's read models.
+//! rectifications, alerts, residents due for a care visit in [`care`]) read from the
+//! projection's read models.
 //!
 //! Scoped like Insights: a request names an org unit (empty = the caller's own), the
 //! caller must be allowed to read it, and only rows of communities within it are
 //! returned. Rows hold ids, codes and counts, never personal data. Every list pages
 //! (`civitas_platform::paging`): its order, ended by the row's id, is the cursor.
+
+mod care;
 
 use std::cmp::Reverse;
 
@@ -26,6 +29,7 @@ use civitas_proto::insights::v1::{
     ListAlertsResponse, ListOpenIncidentsRequest, ListOpenIncidentsResponse,
     ListOverdueRectificationsRequest, ListOverdueRectificationsResponse,
     ListPendingHourApprovalsRequest, ListPendingHourApprovalsResponse,
+    ListResidentsDueForVisitRequest, ListResidentsDueForVisitResponse,
     ListUpcomingActivitiesRequest, ListUpcomingActivitiesResponse, ListVolunteerHoursRequest,
     ListVolunteerHoursResponse, OverdueRectification, PendingHourApproval, VolunteerHours,
     WorklistActivity, WorklistIncident,
@@ -352,11 +356,14 @@ impl Worklist {
         let communities = self.communities(caller, &request.org_unit)?;
         let period = Period::parse(&request.period)
             .map_err(|e| invalid_argument("period", e.to_string()))?;
-        let indicator_alerts = if request.page_token.is_empty() {
+        let (indicator_alerts, visits_due) = if request.page_token.is_empty() {
             let unit = readable_unit(&self.tree, caller, &request.org_unit)?;
-            crate::insights::indicator_alerts(&self.projection, &self.tree, unit, &period).await?
+            let indicators =
+                crate::insights::indicator_alerts(&self.projection, &self.tree, unit, &period)
+                    .await?;
+            (indicators, self.visits_due(&communities).await?)
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
         let (first, last) = (
             period.first.format("%Y-%m-%d").to_string(),
@@ -384,6 +391,7 @@ impl Worklist {
                 })
                 .collect(),
             indicator_alerts,
+            visits_due,
         })
     }
 }
@@ -399,5 +407,7 @@ civitas_platform::grpc_service! {
         list_overdue_rectifications(ListOverdueRectificationsRequest)
             -> ListOverdueRectificationsResponse;
         list_alerts(ListAlertsRequest) -> ListAlertsResponse;
+        list_residents_due_for_visit(ListResidentsDueForVisitRequest)
+            -> ListResidentsDueForVisitResponse;
     }
 }

@@ -379,6 +379,7 @@ async fn rebuilds_are_identical_whatever_the_batching(backend: Backend) {
     }
     let dump = [
         KPI_ROWS,
+        KPI_MONTH_ROWS,
         "SELECT resident_id || '|' || community || '|' || household_id || '|' || residence_type || '|' || care_categories || '|' || CAST(active AS TEXT) FROM resident_view ORDER BY resident_id",
         "SELECT stream_id || '|' || CAST(version AS TEXT) FROM projection_stream_versions ORDER BY stream_id",
     ];

@@ -69,6 +69,8 @@ async fn activities_feed_their_elements(backend: Backend) {
             ("plan.items_published", 15.0),
             ("publicity.board_updates", 1.0),
             ("facilities.area_m2", 200.0),
+            // The facility is a service station: its area is the station's too.
+            ("facilities.station_area_m2", 200.0),
         ])
     );
     assert_eq!(
@@ -253,6 +255,7 @@ async fn rebuilds_are_identical_whatever_the_batching(backend: Backend) {
     );
     let dump = [
         KPI_ROWS,
+        KPI_MONTH_ROWS,
         "SELECT activity_id || '|' || status || '|' || CAST(registered AS TEXT) || '|' || CAST(checked_in AS TEXT) || '|' || starts_at FROM activity_view ORDER BY activity_id",
         "SELECT plan_key || '|' || CAST(item_count AS TEXT) FROM plan_view ORDER BY plan_key",
         "SELECT volunteer_id || '|' || CAST(approved_minutes AS TEXT) || '|' || CAST(pending_records AS TEXT) FROM volunteer_view ORDER BY volunteer_id",

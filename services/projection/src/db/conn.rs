@@ -246,6 +246,69 @@ impl Conn<'_> {
         Ok(rows)
     }
 
+    /// The rows of `WITH keys ({columns}) AS (…) {sql}`, where `keys` holds `rows`
+    /// (every row a value per column, of the same types): `sql` joins what it reads
+    /// to them. Over `Any` the keys are a multi-row `VALUES`, split under SQLite's bind
+    /// limit (so each result row must depend on one key row only); on PostgreSQL one
+    /// array per column.
+    pub async fn fetch_keyed(
+        &mut self,
+        columns: &str,
+        sql: &str,
+        rows: &[Vec<Value<'_>>],
+    ) -> Result<Vec<Fetched>, ProjectionError> {
+        let Some(width) = rows.first().map(Vec::len) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        match self {
+            Conn::Any(conn) => {
+                for chunk in rows.chunks(MAX_BINDS / width) {
+                    let mut text = format!("WITH keys ({columns}) AS (VALUES ");
+                    for row in 0..chunk.len() {
+                        let comma = if row == 0 { "" } else { ", " };
+                        let tuple = placeholders(row * width + 1, width);
+                        let _ = write!(text, "{comma}({tuple})");
+                    }
+                    let _ = write!(text, ") {sql}");
+                    let query = chunk
+                        .iter()
+                        .flatten()
+                        .fold(sqlx::query(&text).persistent(false), bind_any);
+                    let found = query.fetch_all(&mut **conn).await?;
+                    out.extend(found.into_iter().map(Fetched::Any));
+                }
+            }
+            Conn::Pg(conn) => {
+                for chunk in rows.chunks(PG_ROWS) {
+                    let mut arrays: Vec<Column> = chunk[0]
+                        .iter()
+                        .map(|v| Column::like(v, chunk.len()))
+                        .collect();
+                    for row in chunk {
+                        for (column, value) in arrays.iter_mut().zip(row) {
+                            column.push(value)?;
+                        }
+                    }
+                    let unnest = arrays
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| format!("${}::{}", i + 1, c.sql_type()))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let text =
+                        format!("WITH keys ({columns}) AS (SELECT * FROM UNNEST({unnest})) {sql}");
+                    let query = arrays
+                        .into_iter()
+                        .fold(sqlx::query(&text), |q, column| column.bind(q));
+                    let found = query.fetch_all(&mut **conn).await?;
+                    out.extend(found.into_iter().map(Fetched::Pg));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// `DELETE FROM table WHERE key …` for every key.
     pub async fn delete_in(
         &mut self,

@@ -1,18 +1,153 @@
 //! The KPI deltas (`kpi_facts`): per element, community and day, the sum of the
 //! deltas the rules produced; a period's value is read back from them as in-period and
 //! to-date totals.
+//!
+//! Beside them, kept by the same write, their month-end balances (`kpi_months`): per
+//! element, community and month (`YYYY-MM`), the month's deltas (`in_month`) and the
+//! running total of every delta up to the month's end (`to_end`). A pair has a row
+//! for every month from the month of its first delta to the month of its last one,
+//! gaps included, and `latest` marks that last row, so the balance at the end of any
+//! month is one row: the month's, or the latest row if the pair stopped before it, or
+//! nothing (0) if it started after. A total up to a day is then that balance for the
+//! month before plus the month's day rows up to the day (or the month's balance minus
+//! the day rows after it, whichever reads fewer days): a read costs a few rows per
+//! element and community whatever the length of the history.
 
 use std::collections::BTreeMap;
 
+use anyhow::Context;
+use chrono::{Datelike, NaiveDate};
 use sqlx::{AnyPool, Row};
 
-use super::{placeholders, Conn, Value, COMMUNITIES_PER_QUERY};
+use super::{placeholders, Conn, Fields, Value, COMMUNITIES_PER_QUERY};
 use crate::error::ProjectionError;
 use crate::rules::Deltas;
 
+/// A calendar month, counted from January of year 0; `YYYY-MM` in `kpi_months`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Month(i64);
+
+impl Month {
+    /// The month of a `YYYY-MM-DD` day or of a `YYYY-MM` month.
+    fn parse(text: &str) -> Result<Month, ProjectionError> {
+        let mut parts = text.splitn(3, '-');
+        let (year, month) = (parts.next(), parts.next());
+        let parsed = year
+            .zip(month)
+            .and_then(|(y, m)| Some((y.parse::<i64>().ok()?, m.parse::<i64>().ok()?)));
+        match parsed {
+            Some((y, m)) if (1..=12).contains(&m) && y >= 0 => Ok(Month(y * 12 + m - 1)),
+            _ => Err(anyhow::anyhow!("{text:?} is not a day or month").into()),
+        }
+    }
+
+    fn of(day: NaiveDate) -> Month {
+        Month(i64::from(day.year()) * 12 + i64::from(day.month0()))
+    }
+
+    fn text(self) -> String {
+        format!(
+            "{:04}-{:02}",
+            self.0.div_euclid(12),
+            self.0.rem_euclid(12) + 1
+        )
+    }
+
+    fn prev(self) -> Month {
+        Month(self.0 - 1)
+    }
+
+    fn next(self) -> Month {
+        Month(self.0 + 1)
+    }
+}
+
+/// One `kpi_months` row's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Balance {
+    in_month: i64,
+    to_end: i64,
+    latest: bool,
+}
+
+/// The `kpi_months` rows of one element and community to write when `added` (per
+/// month, the sums of new deltas, at least one) goes onto `stored`: the pair's rows
+/// from the month before its first new month on, and its latest row (all of them on
+/// a fresh table, none for a new pair). Returns the rows that are new or change.
+fn month_rows(
+    stored: &BTreeMap<Month, Balance>,
+    added: &BTreeMap<Month, i64>,
+) -> Vec<(Month, Balance)> {
+    let (Some((&first, _)), Some((&last, _))) = (added.first_key_value(), added.last_key_value())
+    else {
+        return Vec::new();
+    };
+    let latest = stored.iter().find(|(_, b)| b.latest).map(|(m, b)| (*m, *b));
+    // From where rows change, and the balance before that.
+    let (from, mut to_end) = match latest {
+        None => (first, 0),
+        // The pair stopped before: the months in between carry its balance.
+        Some((month, b)) if month < first.prev() => (month.next(), b.to_end),
+        // Otherwise the month before is stored, or the pair starts later.
+        Some(_) => (first, stored.get(&first.prev()).map_or(0, |b| b.to_end)),
+    };
+    let end = latest.map_or(last, |(month, _)| month.max(last));
+    let mut rows = Vec::new();
+    if let Some((month, b)) = latest.filter(|(month, _)| *month < from) {
+        rows.push((month, Balance { latest: false, ..b }));
+    }
+    let mut month = from;
+    while month <= end {
+        let before = stored.get(&month);
+        let in_month = before.map_or(0, |b| b.in_month) + added.get(&month).copied().unwrap_or(0);
+        to_end += in_month;
+        let row = Balance {
+            in_month,
+            to_end,
+            latest: month == end,
+        };
+        if before != Some(&row) {
+            rows.push((month, row));
+        }
+        month = month.next();
+    }
+    rows
+}
+
+/// Per element and community, the sums of `deltas` per month.
+type MonthSums<'a> = BTreeMap<(&'a str, &'a str), BTreeMap<Month, i64>>;
+
+/// Writes `kpi_months` rows (`(element, community, month, balance)`), one statement.
+async fn write_months(
+    conn: &mut Conn<'_>,
+    rows: &[(&str, &str, Month, Balance)],
+) -> Result<(), ProjectionError> {
+    let rows: Vec<Vec<Value>> = rows
+        .iter()
+        .map(|(element, community, month, b)| {
+            vec![
+                Value::from(*element),
+                Value::from(*community),
+                month.text().into(),
+                b.in_month.into(),
+                b.to_end.into(),
+                i64::from(b.latest).into(),
+            ]
+        })
+        .collect();
+    conn.insert_rows(
+        "kpi_months (element, community, month, in_month, to_end, latest)",
+        "ON CONFLICT (element, community, month) DO UPDATE SET in_month = excluded.in_month,
+             to_end = excluded.to_end, latest = excluded.latest",
+        &rows,
+    )
+    .await
+}
+
 /// Adds every delta to its element's value in its community on its day, in one
-/// upsert (in key order). Zero deltas are written too, so which rows exist does not
-/// depend on how events were split into batches (a rebuild is byte-identical).
+/// upsert (in key order), and to the month-end balances. Zero deltas are written too,
+/// so which rows exist does not depend on how events were split into batches (a
+/// rebuild is byte-identical).
 pub async fn add_deltas(conn: &mut Conn<'_>, deltas: &Deltas) -> Result<(), ProjectionError> {
     let rows: Vec<Vec<Value>> = deltas
         .iter()
@@ -30,7 +165,90 @@ pub async fn add_deltas(conn: &mut Conn<'_>, deltas: &Deltas) -> Result<(), Proj
         "ON CONFLICT (element, community, day) DO UPDATE SET value = kpi_facts.value + excluded.value",
         &rows,
     )
-    .await
+    .await?;
+    add_to_months(conn, deltas).await
+}
+
+/// Adds `deltas` to `kpi_months`: reads the rows of their pairs from the month before
+/// each pair's first new month on (and the latest), one statement, and writes those
+/// that change, one statement.
+async fn add_to_months(conn: &mut Conn<'_>, deltas: &Deltas) -> Result<(), ProjectionError> {
+    let mut added = MonthSums::new();
+    for ((element, community, day), delta) in deltas {
+        let month = Month::parse(day)?;
+        *added
+            .entry((*element, community.as_str()))
+            .or_default()
+            .entry(month)
+            .or_default() += delta;
+    }
+    let keys: Vec<Vec<Value>> = added
+        .iter()
+        .filter_map(|((element, community), months)| {
+            let (first, _) = months.first_key_value()?;
+            Some(vec![
+                Value::from(*element),
+                Value::from(*community),
+                first.prev().text().into(),
+            ])
+        })
+        .collect();
+    let found = conn
+        .fetch_keyed(
+            "element, community, month",
+            "SELECT m.element, m.community, m.month, m.in_month, m.to_end, m.latest
+             FROM kpi_months m JOIN keys k ON m.element = k.element AND m.community = k.community
+             WHERE m.month >= k.month OR m.latest = 1",
+            &keys,
+        )
+        .await?;
+    let mut stored: BTreeMap<(String, String), BTreeMap<Month, Balance>> = BTreeMap::new();
+    for row in &found {
+        let balance = Balance {
+            in_month: row.int(3)?,
+            to_end: row.int(4)?,
+            latest: row.int(5)? == 1,
+        };
+        stored
+            .entry((row.text(0)?, row.text(1)?))
+            .or_default()
+            .insert(Month::parse(&row.text(2)?)?, balance);
+    }
+    let none = BTreeMap::new();
+    let mut rows = Vec::new();
+    for ((element, community), months) in &added {
+        let key = ((*element).to_owned(), (*community).to_owned());
+        let pair = stored.get(&key).unwrap_or(&none);
+        for (month, balance) in month_rows(pair, months) {
+            rows.push((*element, *community, month, balance));
+        }
+    }
+    write_months(conn, &rows).await
+}
+
+/// Fills `kpi_months` from `kpi_facts` (the table new, the facts already there).
+pub(super) async fn fill_months(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
+    let found = conn
+        .fetch(
+            "SELECT element, community, SUBSTR(day, 1, 7), CAST(SUM(value) AS BIGINT)
+             FROM kpi_facts GROUP BY element, community, SUBSTR(day, 1, 7)",
+            &[],
+        )
+        .await?;
+    let mut sums: BTreeMap<(String, String), BTreeMap<Month, i64>> = BTreeMap::new();
+    for row in &found {
+        sums.entry((row.text(0)?, row.text(1)?))
+            .or_default()
+            .insert(Month::parse(&row.text(2)?)?, row.int(3)?);
+    }
+    let none = BTreeMap::new();
+    let mut rows = Vec::new();
+    for ((element, community), months) in &sums {
+        for (month, balance) in month_rows(&none, months) {
+            rows.push((element.as_str(), community.as_str(), month, balance));
+        }
+    }
+    write_months(conn, &rows).await
 }
 
 /// [`add_deltas`] of one delta.
@@ -92,9 +310,23 @@ pub struct Windows {
     pub to_date: i64,
 }
 
-/// Per community and element, in one scan of the facts for several consecutive periods,
-/// the deltas of each window from `starts[i]` up to the next start (the last one up
-/// to and including `last`), and everything up to `last`. `starts` ascend.
+/// One term of a total up to a day: a month-end balance (index into the months
+/// read) or a range of day rows (index into the ranges read), added or taken away.
+#[derive(Debug, Clone, Copy)]
+enum Term {
+    Balance(usize, i64),
+    Days(usize, i64),
+}
+
+/// Per community and element, for several consecutive periods, the deltas of each
+/// window from `starts[i]` up to the next start (the last one up to and including
+/// `last`), and everything up to `last`. `starts` ascend; days are `YYYY-MM-DD`.
+///
+/// Each window is the difference of two totals up to a day, and each such total is
+/// read as a month-end balance from `kpi_months` (one statement for all of them) plus
+/// or minus the day rows of the part of a month a window starts or ends inside (one
+/// statement on `kpi_facts`, only when a boundary falls inside a month). Only pairs
+/// with a balance or day row read appear; a pair may appear with zeros.
 pub async fn window_totals(
     pool: &AnyPool,
     communities: &[String],
@@ -102,47 +334,219 @@ pub async fn window_totals(
     last: &str,
 ) -> Result<BTreeMap<String, BTreeMap<String, Windows>>, ProjectionError> {
     let n = starts.len();
-    // $1..$n the starts, $n+1 the last day, then the communities.
-    let windows: String = (1..=n)
-        .map(|i| {
-            let upper = match i < n {
-                true => format!(" AND day < ${}", i + 1),
-                false => String::new(),
-            };
-            format!("CAST(SUM(CASE WHEN day >= ${i}{upper} THEN value ELSE 0 END) AS BIGINT), ")
-        })
-        .collect();
-    let mut out: BTreeMap<String, BTreeMap<String, Windows>> = BTreeMap::new();
+    let day = |text: &str| {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .with_context(|| format!("{text:?} is not a day"))
+    };
+    // Window i is total(points[i + 1]) - total(points[i]); to date is total(points[n]),
+    // where total(p) sums the deltas before day p.
+    let mut points = starts
+        .iter()
+        .map(|s| day(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    points.push(
+        day(last)?
+            .succ_opt()
+            .context("the last day has no next day")?,
+    );
+    let mut months: BTreeMap<Month, usize> = BTreeMap::new();
+    let mut ranges: Vec<(String, String)> = Vec::new();
+    let mut terms: Vec<Vec<Term>> = Vec::with_capacity(points.len());
+    for p in &points {
+        let month = Month::of(*p);
+        let first = p.with_day(1).context("a first of the month")?;
+        let next_first = match p.month() {
+            12 => NaiveDate::from_ymd_opt(p.year() + 1, 1, 1),
+            m => NaiveDate::from_ymd_opt(p.year(), m + 1, 1),
+        }
+        .context("a next month")?;
+        let mut balance = |m: Month| {
+            let next = months.len();
+            *months.entry(m).or_insert(next)
+        };
+        let text = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        let before = (*p - first).num_days();
+        let after = (next_first - *p).num_days();
+        let point_terms = if before == 0 {
+            vec![Term::Balance(balance(month.prev()), 1)]
+        } else if before <= after {
+            // The month before's balance and the days of this month before p.
+            let b = balance(month.prev());
+            let last_before = p.pred_opt().context("a day before")?;
+            ranges.push((text(first), text(last_before)));
+            vec![Term::Balance(b, 1), Term::Days(ranges.len() - 1, 1)]
+        } else {
+            // This month's balance without the days from p on.
+            let b = balance(month);
+            let month_end = next_first.pred_opt().context("a month's end")?;
+            ranges.push((text(*p), text(month_end)));
+            vec![Term::Balance(b, 1), Term::Days(ranges.len() - 1, -1)]
+        };
+        terms.push(point_terms);
+    }
+    let mut months_read: Vec<(Month, usize)> = months.into_iter().collect();
+    months_read.sort_by_key(|(_, i)| *i);
+    let months_read: Vec<String> = months_read.iter().map(|(m, _)| m.text()).collect();
+
+    // Per pair, the balances then the day ranges.
+    let mut read: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
+    let width = months_read.len() + ranges.len();
     for chunk in communities.chunks(COMMUNITIES_PER_QUERY) {
-        let placeholders = placeholders(n + 2, chunk.len());
-        let sql = format!(
-            "SELECT community, element, {windows}CAST(SUM(value) AS BIGINT)
-             FROM kpi_facts WHERE day <= ${} AND community IN ({placeholders})
-             GROUP BY community, element",
-            n + 1
-        );
-        let mut query = sqlx::query(&sql);
-        for start in starts {
-            query = query.bind(*start);
+        for (i, values) in read_balances(pool, chunk, &months_read).await? {
+            read.entry(i).or_insert_with(|| vec![0; width])[..months_read.len()]
+                .copy_from_slice(&values);
         }
-        query = query.bind(last);
-        for community in chunk {
-            query = query.bind(community);
-        }
-        for row in query.fetch_all(pool).await? {
-            let in_window = (0..n)
-                .map(|i| row.try_get(2 + i))
-                .collect::<Result<Vec<i64>, _>>()?;
-            let windows = Windows {
-                in_window,
-                to_date: row.try_get(2 + n)?,
-            };
-            out.entry(row.try_get(0)?)
-                .or_default()
-                .insert(row.try_get(1)?, windows);
+        if !ranges.is_empty() {
+            for (i, values) in read_days(pool, chunk, &ranges).await? {
+                read.entry(i).or_insert_with(|| vec![0; width])[months_read.len()..]
+                    .copy_from_slice(&values);
+            }
         }
     }
+
+    let mut out: BTreeMap<String, BTreeMap<String, Windows>> = BTreeMap::new();
+    for ((community, element), values) in read {
+        let total = |k: usize| -> i64 {
+            terms[k]
+                .iter()
+                .map(|term| match *term {
+                    Term::Balance(i, sign) => sign * values[i],
+                    Term::Days(i, sign) => sign * values[months_read.len() + i],
+                })
+                .sum()
+        };
+        let totals: Vec<i64> = (0..=n).map(total).collect();
+        let windows = Windows {
+            in_window: totals.windows(2).map(|t| t[1] - t[0]).collect(),
+            to_date: totals[n],
+        };
+        out.entry(community).or_default().insert(element, windows);
+    }
     Ok(out)
+}
+
+/// Per (community, element), some sums.
+type PairSums = Vec<((String, String), Vec<i64>)>;
+
+/// Per (community, element) of `communities`, the balance at the end of each of
+/// `months` (`YYYY-MM`): the month's row, or the latest row if the pair's last
+/// delta came before, or 0 if its first came after. The rows are read as they are
+/// (at most one per month and pair, and the latest) and resolved here: cheaper than
+/// grouping them in SQL.
+async fn read_balances(
+    pool: &AnyPool,
+    communities: &[String],
+    months: &[String],
+) -> Result<PairSums, ProjectionError> {
+    let k = months.len();
+    // $1..$k the months, $k+1 the last of them, then the communities.
+    let sql = format!(
+        "SELECT community, element, month, to_end, latest
+         FROM kpi_months
+         WHERE community IN ({}) AND (month IN ({}) OR (latest = 1 AND month < ${}))",
+        placeholders(k + 2, communities.len()),
+        placeholders(1, k),
+        k + 1
+    );
+    let newest = months.iter().max().cloned().unwrap_or_default();
+    let mut query = sqlx::query(&sql);
+    for month in months {
+        query = query.bind(month.as_str());
+    }
+    query = query.bind(newest);
+    for community in communities {
+        query = query.bind(community.as_str());
+    }
+    /// A pair's rows read: at the months asked for, and its latest.
+    struct Read {
+        exact: Vec<Option<i64>>,
+        latest: Option<(String, i64)>,
+    }
+    let mut pairs: std::collections::HashMap<(String, String), Read> =
+        std::collections::HashMap::new();
+    for row in query.fetch_all(pool).await? {
+        let month: String = row.try_get(2)?;
+        let to_end: i64 = row.try_get(3)?;
+        let latest: i64 = row.try_get(4)?;
+        let read = pairs
+            .entry((row.try_get(0)?, row.try_get(1)?))
+            .or_insert_with(|| Read {
+                exact: vec![None; k],
+                latest: None,
+            });
+        if let Some(i) = months.iter().position(|m| *m == month) {
+            read.exact[i] = Some(to_end);
+        }
+        if latest == 1 {
+            read.latest = Some((month, to_end));
+        }
+    }
+    Ok(pairs
+        .into_iter()
+        .map(|(pair, read)| {
+            let balances = months
+                .iter()
+                .zip(&read.exact)
+                .map(|(month, exact)| match (exact, &read.latest) {
+                    (Some(to_end), _) => *to_end,
+                    (None, Some((latest, to_end))) if latest < month => *to_end,
+                    _ => 0,
+                })
+                .collect();
+            (pair, balances)
+        })
+        .collect())
+}
+
+/// Per (community, element) of `communities`, the sum of the day rows in each of
+/// `ranges` (first and last day, inclusive).
+async fn read_days(
+    pool: &AnyPool,
+    communities: &[String],
+    ranges: &[(String, String)],
+) -> Result<PairSums, ProjectionError> {
+    let r = ranges.len();
+    // $2i+1 and $2i+2 the first and last day of range i, then the communities.
+    let columns: Vec<String> = (0..r)
+        .map(|i| {
+            format!(
+                "CAST(SUM(CASE WHEN day >= ${} AND day <= ${} THEN value ELSE 0 END) AS BIGINT)",
+                2 * i + 1,
+                2 * i + 2
+            )
+        })
+        .collect();
+    let within: Vec<String> = (0..r)
+        .map(|i| format!("(day >= ${} AND day <= ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let sql = format!(
+        "SELECT community, element, {}
+         FROM kpi_facts WHERE community IN ({}) AND ({})
+         GROUP BY community, element",
+        columns.join(", "),
+        placeholders(2 * r + 1, communities.len()),
+        within.join(" OR ")
+    );
+    let mut query = sqlx::query(&sql);
+    for (first, last) in ranges {
+        query = query.bind(first.as_str()).bind(last.as_str());
+    }
+    for community in communities {
+        query = query.bind(community.as_str());
+    }
+    read_sums(query.fetch_all(pool).await?, r)
+}
+
+/// Rows of `community, element` and `n` sums.
+fn read_sums(rows: Vec<sqlx::any::AnyRow>, n: usize) -> Result<PairSums, ProjectionError> {
+    rows.iter()
+        .map(|row| {
+            let sums = (0..n)
+                .map(|i| row.try_get(2 + i))
+                .collect::<Result<Vec<i64>, _>>()?;
+            Ok(((row.try_get(0)?, row.try_get(1)?), sums))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -210,6 +614,259 @@ mod tests {
                 "{url}"
             );
             assert_eq!(got["b"]["flow"].in_window, [0, 3, 0], "{url}");
+            pool.close().await;
+        }
+    }
+
+    /// splitmix64, for deterministic random deltas.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    const ELEMENTS: [&str; 3] = ["e1", "e2", "e3"];
+    const COMMUNITIES: [&str; 3] = ["a", "b", "c"];
+
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    fn text(day: NaiveDate) -> String {
+        day.format("%Y-%m-%d").to_string()
+    }
+
+    /// Every `kpi_months` row as `element|community|month|in_month|to_end|latest`.
+    async fn month_table(pool: &AnyPool) -> Vec<String> {
+        sqlx::query(
+            "SELECT element || '|' || community || '|' || month || '|' || CAST(in_month AS TEXT)
+                 || '|' || CAST(to_end AS TEXT) || '|' || CAST(latest AS TEXT)
+             FROM kpi_months ORDER BY element, community, month",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<String, _>(0))
+        .collect()
+    }
+
+    /// What `kpi_months` must hold for `facts`, computed directly: per pair, every
+    /// month from its first delta's to its last's, the month's sum, the running sum,
+    /// and the last one marked.
+    fn expected_months(facts: &[(&str, &str, NaiveDate, i64)]) -> Vec<String> {
+        type Sums<'a> = BTreeMap<(&'a str, &'a str), BTreeMap<(i32, u32), i64>>;
+        let mut sums = Sums::new();
+        for (element, community, day, delta) in facts {
+            *sums
+                .entry((element, community))
+                .or_default()
+                .entry((day.year(), day.month()))
+                .or_default() += delta;
+        }
+        let mut out = Vec::new();
+        for ((element, community), months) in sums {
+            let (&first, _) = months.first_key_value().unwrap();
+            let (&last, _) = months.last_key_value().unwrap();
+            let (mut month, mut running) = (first, 0);
+            loop {
+                let in_month = months.get(&month).copied().unwrap_or(0);
+                running += in_month;
+                let latest = i64::from(month == last);
+                out.push(format!(
+                    "{element}|{community}|{:04}-{:02}|{in_month}|{running}|{latest}",
+                    month.0, month.1
+                ));
+                if month == last {
+                    break;
+                }
+                month = match month.1 {
+                    12 => (month.0 + 1, 1),
+                    m => (month.0, m + 1),
+                };
+            }
+        }
+        out
+    }
+
+    /// `window_totals` computed directly from the facts, without pairs whose
+    /// windows and total are all zero.
+    fn expected_windows(
+        facts: &[(&str, &str, NaiveDate, i64)],
+        starts: &[NaiveDate],
+        last: NaiveDate,
+    ) -> BTreeMap<String, BTreeMap<String, Windows>> {
+        let mut out: BTreeMap<String, BTreeMap<String, Windows>> = BTreeMap::new();
+        for (element, community, day, delta) in facts {
+            if *day > last {
+                continue;
+            }
+            let w = out
+                .entry((*community).to_owned())
+                .or_default()
+                .entry((*element).to_owned())
+                .or_insert_with(|| Windows {
+                    in_window: vec![0; starts.len()],
+                    to_date: 0,
+                });
+            w.to_date += delta;
+            if let Some(i) = starts.iter().rposition(|s| s <= day) {
+                w.in_window[i] += delta;
+            }
+        }
+        without_zeros(out)
+    }
+
+    fn without_zeros(
+        windows: BTreeMap<String, BTreeMap<String, Windows>>,
+    ) -> BTreeMap<String, BTreeMap<String, Windows>> {
+        windows
+            .into_iter()
+            .map(|(community, elements)| {
+                let elements: BTreeMap<String, Windows> = elements
+                    .into_iter()
+                    .filter(|(_, w)| w.to_date != 0 || w.in_window.iter().any(|v| *v != 0))
+                    .collect();
+                (community, elements)
+            })
+            .filter(|(_, elements)| !elements.is_empty())
+            .collect()
+    }
+
+    /// Random deltas in random batches — forward, backdated, with gaps of months,
+    /// zeros — through `add_deltas` (over `Any`, and natively on PostgreSQL every
+    /// other batch): `kpi_months` holds exactly the balances of the facts (also when
+    /// filled from them at once, as the migration does), and `window_totals` over
+    /// random consecutive windows (days, weeks across months, mid-month, whole months
+    /// and years, before and after the data) equals the sums of the day rows.
+    #[tokio::test]
+    async fn month_balances_and_windows_match_the_day_rows_on_both_backends() {
+        use sqlx::Connection;
+        let dir = civitas_testkit::temp_dir();
+        let pg = civitas_testkit::fresh_postgres_db()
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let origin = date("2025-10-01");
+        for url in [
+            format!("sqlite://{}/m.db?mode=rwc", dir.path().display()),
+            pg.url.clone(),
+        ] {
+            let postgres = url.starts_with("postgres");
+            let pool = open(&url, None).await.unwrap();
+            let mut native = match postgres {
+                true => Some(sqlx::PgConnection::connect(&url).await.unwrap()),
+                false => None,
+            };
+            let mut rng = Rng(0x5EED);
+            let mut facts: Vec<(&str, &str, NaiveDate, i64)> = Vec::new();
+            let communities: Vec<String> = ["a", "b", "c", "z"].map(String::from).to_vec();
+            for batch in 0..60 {
+                let mut deltas = Deltas::new();
+                for _ in 0..1 + rng.below(12) {
+                    let element = ELEMENTS[rng.below(3)];
+                    let community = COMMUNITIES[rng.below(3)];
+                    // Mostly forward in time, sometimes far back or ahead.
+                    let around = (batch * 8) as i64;
+                    let offset = match rng.below(6) {
+                        0 => rng.below(540) as i64,
+                        _ => around + rng.below(30) as i64,
+                    };
+                    let day = origin + chrono::Duration::days(offset);
+                    let delta = rng.below(11) as i64 - 4;
+                    facts.push((element, community, day, delta));
+                    *deltas
+                        .entry((element, community.to_owned(), text(day)))
+                        .or_default() += delta;
+                }
+                match native.as_mut() {
+                    Some(pg) if batch % 2 == 1 => {
+                        let mut tx = pg.begin().await.unwrap();
+                        add_deltas(&mut Conn::Pg(&mut tx), &deltas).await.unwrap();
+                        tx.commit().await.unwrap();
+                    }
+                    _ => {
+                        let mut conn = pool.acquire().await.unwrap();
+                        add_deltas(&mut Conn::Any(&mut conn), &deltas)
+                            .await
+                            .unwrap();
+                    }
+                }
+
+                if batch % 10 == 9 {
+                    let expected = expected_months(&facts);
+                    assert_eq!(month_table(&pool).await, expected, "{url} batch {batch}");
+                }
+                for _ in 0..4 {
+                    // 1 to 4 consecutive windows, each of a random kind.
+                    let mut at = origin + chrono::Duration::days(rng.below(600) as i64 - 40);
+                    let mut starts = Vec::new();
+                    for _ in 0..1 + rng.below(4) {
+                        starts.push(at);
+                        at = match rng.below(5) {
+                            // A day.
+                            0 => at + chrono::Duration::days(1),
+                            // An ISO week, from its Monday.
+                            1 => {
+                                let monday = at
+                                    - chrono::Duration::days(i64::from(
+                                        at.weekday().num_days_from_monday(),
+                                    ));
+                                *starts.last_mut().unwrap() = monday;
+                                monday + chrono::Duration::days(7)
+                            }
+                            // Whole months from the first.
+                            2 => {
+                                let first = at.with_day(1).unwrap();
+                                *starts.last_mut().unwrap() = first;
+                                first + chrono::Months::new(1 + rng.below(13) as u32)
+                            }
+                            // A year.
+                            3 => {
+                                let first = NaiveDate::from_ymd_opt(at.year(), 1, 1).unwrap();
+                                *starts.last_mut().unwrap() = first;
+                                first + chrono::Months::new(12)
+                            }
+                            // Any number of days.
+                            _ => at + chrono::Duration::days(1 + rng.below(70) as i64),
+                        };
+                        if starts.len() > 1 && starts[starts.len() - 2] >= starts[starts.len() - 1]
+                        {
+                            starts.pop();
+                        }
+                    }
+                    let last = at.pred_opt().unwrap();
+                    let start_texts: Vec<String> = starts.iter().copied().map(text).collect();
+                    let start_refs: Vec<&str> = start_texts.iter().map(String::as_str).collect();
+                    let got = window_totals(&pool, &communities, &start_refs, &text(last))
+                        .await
+                        .unwrap();
+                    assert_eq!(
+                        without_zeros(got),
+                        expected_windows(&facts, &starts, last),
+                        "{url} batch {batch}: starts {start_texts:?}, last {last}"
+                    );
+                }
+            }
+            // Filled at once from the facts, as the migration does, the same rows.
+            let before = month_table(&pool).await;
+            let mut conn = pool.acquire().await.unwrap();
+            sqlx::query("DELETE FROM kpi_months")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            fill_months(&mut Conn::Any(&mut conn)).await.unwrap();
+            drop(conn);
+            assert_eq!(month_table(&pool).await, before, "{url}");
             pool.close().await;
         }
     }

@@ -8,7 +8,8 @@ use super::views::select as select_keys;
 use super::{placeholders, Conn, Stored, COMMUNITIES_PER_QUERY};
 use crate::error::ProjectionError;
 use crate::rules::{
-    activities, safety, ActivityRow, IncidentRow, PendingApproval, RectificationRow, VolunteerRow,
+    activities, safety, ActivityRow, IncidentRow, PendingApproval, RectificationRow, ResidentRow,
+    VolunteerRow,
 };
 
 /// Rows of `R` in `communities` matching `filter`, a SQL condition over `$1..$n` bound
@@ -109,6 +110,19 @@ pub async fn overdue_rectifications(
 ) -> Result<Vec<(String, RectificationRow)>, ProjectionError> {
     let filter = "state = $1 AND deadline <> '' AND deadline < $2";
     select(pool, communities, filter, &[safety::OPEN, due_before]).await
+}
+
+/// Active residents on the care register `category` (its code) whose last visit was
+/// before `before` (`YYYY-MM-DD`), never-visited ones included.
+pub async fn due_for_visit(
+    pool: &AnyPool,
+    communities: &[String],
+    category: &str,
+    before: &str,
+) -> Result<Vec<(String, ResidentRow)>, ProjectionError> {
+    let filter = "active = 1 AND (',' || care_categories || ',') LIKE $1 AND last_visited < $2";
+    let pattern = format!("%,{category},%");
+    select(pool, communities, filter, &[&pattern, before]).await
 }
 
 /// Alert incidents reported on days `first..=last` (`YYYY-MM-DD`).

@@ -6,7 +6,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::AnyPool;
 
-use super::Writer;
+use super::{Conn, Writer};
 
 /// Schema migrations in order; each runs once, recorded in `projection_schema`.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -187,7 +187,106 @@ const MIGRATIONS: &[(i64, &str)] = &[
             observed_at BIGINT
         )",
     ),
+    (
+        20,
+        // Month-end balances of `kpi_facts` (see `kpi.rs`): per element, community and
+        // month `YYYY-MM`, the month's deltas and the running total to its end; a
+        // pair has a row for every month from its first delta's to its last delta's
+        // (`latest` = 1 on that one), so a balance at any month is one row. Filled from
+        // `kpi_facts` when created (`MONTHS_FILLED`).
+        "CREATE TABLE IF NOT EXISTS kpi_months (
+            element TEXT NOT NULL,
+            community TEXT NOT NULL,
+            month TEXT NOT NULL,
+            in_month BIGINT NOT NULL,
+            to_end BIGINT NOT NULL,
+            latest BIGINT NOT NULL,
+            PRIMARY KEY (element, community, month)
+        )",
+    ),
+    (
+        21,
+        "CREATE INDEX IF NOT EXISTS kpi_months_by_community ON kpi_months (community, month)",
+    ),
+    (
+        22,
+        "CREATE INDEX IF NOT EXISTS kpi_months_latest ON kpi_months (community, month) WHERE latest = 1",
+    ),
+    (
+        40,
+        // A community's monthly report (see `rules/reporting.rs`); key `community/YYYY-MM`.
+        "CREATE TABLE IF NOT EXISTS report_view (
+            report_key TEXT PRIMARY KEY,
+            community TEXT NOT NULL,
+            month TEXT NOT NULL,
+            submitted_on TEXT NOT NULL,
+            on_time BIGINT NOT NULL,
+            submissions BIGINT NOT NULL,
+            approval TEXT NOT NULL
+        )",
+    ),
+    (
+        41,
+        "CREATE INDEX IF NOT EXISTS report_view_by_month ON report_view (month, community)",
+    ),
+    (
+        42,
+        // The figures of a locked month as they stood when it was approved (see
+        // `approved.rs`): per community, month `YYYY-MM` and element.
+        "CREATE TABLE IF NOT EXISTS approved_figures (
+            community TEXT NOT NULL,
+            month TEXT NOT NULL,
+            element TEXT NOT NULL,
+            in_month BIGINT NOT NULL,
+            to_end BIGINT NOT NULL,
+            PRIMARY KEY (month, community, element)
+        )",
+    ),
+    (
+        43,
+        // Persons counted by DISTINCT elements (see `rules.rs` count_person): one row
+        // per element, community, day and pseudonymous person id.
+        "CREATE TABLE IF NOT EXISTS kpi_persons (
+            person_key TEXT PRIMARY KEY,
+            element TEXT NOT NULL,
+            community TEXT NOT NULL,
+            day TEXT NOT NULL,
+            person TEXT NOT NULL
+        )",
+    ),
+    (
+        44,
+        "CREATE INDEX IF NOT EXISTS kpi_persons_by_community ON kpi_persons (community, day, element, person)",
+    ),
+    (
+        45,
+        // The latest care visit (see `rules/care.rs`), for the residents due for one.
+        "ALTER TABLE resident_view ADD COLUMN last_visited TEXT NOT NULL DEFAULT ''",
+    ),
+    (
+        46,
+        // Plan adherence (see `rules/activities.rs`): the item an activity delivers,
+        // the items of a draft not yet published, and every planned item's month.
+        "ALTER TABLE activity_view ADD COLUMN planned_item TEXT NOT NULL DEFAULT ''",
+    ),
+    (
+        47,
+        "ALTER TABLE activity_view ADD COLUMN planned_month TEXT NOT NULL DEFAULT ''",
+    ),
+    (48, "ALTER TABLE plan_view ADD COLUMN draft TEXT NOT NULL DEFAULT ''"),
+    (
+        49,
+        "CREATE TABLE IF NOT EXISTS plan_item_view (
+            item_id TEXT PRIMARY KEY,
+            community TEXT NOT NULL,
+            month TEXT NOT NULL,
+            target BIGINT NOT NULL
+        )",
+    ),
 ];
+
+/// The migration after which `kpi_months` is filled from the `kpi_facts` already there.
+const MONTHS_FILLED: i64 = 20;
 
 /// The byte-string type `BYTES` stands for in a migration: the one SQL type the two
 /// backends spell differently.
@@ -306,7 +405,7 @@ async fn create_schema(database_url: &str, schema: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn migrate(pool: &AnyPool, postgres: bool) -> Result<(), sqlx::Error> {
+async fn migrate(pool: &AnyPool, postgres: bool) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
     if postgres {
         sqlx::query("SELECT CAST(1 AS BIGINT) FROM pg_advisory_xact_lock($1)")
@@ -329,6 +428,11 @@ async fn migrate(pool: &AnyPool, postgres: bool) -> Result<(), sqlx::Error> {
             .execute(&mut *tx)
             .await?;
         newly.push(*version);
+    }
+    if newly.contains(&MONTHS_FILLED) {
+        super::kpi::fill_months(&mut Conn::Any(&mut tx))
+            .await
+            .context("filling kpi_months")?;
     }
     tx.commit().await?;
     // One line for the whole migration, not one per version.

@@ -7,8 +7,8 @@
 use super::{Conn, Fields, Value};
 use crate::error::ProjectionError;
 use crate::rules::{
-    code_text, ActivityRow, IncidentRow, PendingApproval, PlanRow, RectificationRow, ResidentRow,
-    Table, Views, VolunteerRow,
+    code_text, ActivityRow, IncidentRow, PendingApproval, PersonRow, PlanItemRow, PlanRow,
+    RectificationRow, ReportRow, ResidentRow, Table, Views, VolunteerRow,
 };
 use civitas_proto::codes::{
     ActivityCategory, CareCategory, IncidentCategory, ResidenceType, Severity,
@@ -114,10 +114,13 @@ pub async fn load_views(conn: &mut Conn<'_>, views: &mut Views) -> Result<(), Pr
     load(conn, &mut views.residents).await?;
     load(conn, &mut views.activities).await?;
     load(conn, &mut views.plans).await?;
+    load(conn, &mut views.plan_items).await?;
     load(conn, &mut views.volunteers).await?;
     load(conn, &mut views.pending).await?;
     load(conn, &mut views.incidents).await?;
-    load(conn, &mut views.rectifications).await
+    load(conn, &mut views.rectifications).await?;
+    load(conn, &mut views.reports).await?;
+    load(conn, &mut views.persons).await
 }
 
 /// Writes what the rules changed in `views` since they were `loaded`: per table at
@@ -130,10 +133,13 @@ pub async fn save_views(
     save(conn, &loaded.residents, &views.residents).await?;
     save(conn, &loaded.activities, &views.activities).await?;
     save(conn, &loaded.plans, &views.plans).await?;
+    save(conn, &loaded.plan_items, &views.plan_items).await?;
     save(conn, &loaded.volunteers, &views.volunteers).await?;
     save(conn, &loaded.pending, &views.pending).await?;
     save(conn, &loaded.incidents, &views.incidents).await?;
-    save(conn, &loaded.rectifications, &views.rectifications).await
+    save(conn, &loaded.rectifications, &views.rectifications).await?;
+    save(conn, &loaded.reports, &views.reports).await?;
+    save(conn, &loaded.persons, &views.persons).await
 }
 
 /// Inserts every existing row of `views` into empty tables, one statement per table.
@@ -141,10 +147,13 @@ pub async fn insert_views(conn: &mut Conn<'_>, views: &Views) -> Result<(), Proj
     insert_all(conn, &views.residents).await?;
     insert_all(conn, &views.activities).await?;
     insert_all(conn, &views.plans).await?;
+    insert_all(conn, &views.plan_items).await?;
     insert_all(conn, &views.volunteers).await?;
     insert_all(conn, &views.pending).await?;
     insert_all(conn, &views.incidents).await?;
-    insert_all(conn, &views.rectifications).await
+    insert_all(conn, &views.rectifications).await?;
+    insert_all(conn, &views.reports).await?;
+    insert_all(conn, &views.persons).await
 }
 
 impl Stored for ResidentRow {
@@ -156,6 +165,7 @@ impl Stored for ResidentRow {
         "residence_type",
         "care_categories",
         "active",
+        "last_visited",
     ];
 
     fn from_row(row: &impl Fields) -> Result<Self, sqlx::Error> {
@@ -169,6 +179,7 @@ impl Stored for ResidentRow {
                 .filter_map(CareCategory::from_code)
                 .collect(),
             active: row.int(4)? != 0,
+            last_visited: row.text(5)?,
         })
     }
 
@@ -182,6 +193,7 @@ impl Stored for ResidentRow {
             code_text(self.residence_type).into(),
             care.join(",").into(),
             i64::from(self.active).into(),
+            self.last_visited.as_str().into(),
         ]
     }
 }
@@ -200,6 +212,8 @@ impl Stored for ActivityRow {
         "checked_in",
         "walk_ins",
         "status",
+        "planned_item",
+        "planned_month",
     ];
 
     fn from_row(row: &impl Fields) -> Result<Self, sqlx::Error> {
@@ -214,6 +228,8 @@ impl Stored for ActivityRow {
             checked_in: row.int(7)?,
             walk_ins: row.int(8)?,
             status: row.text(9)?,
+            planned_item: row.text(10)?,
+            planned_month: row.text(11)?,
         })
     }
 
@@ -229,6 +245,8 @@ impl Stored for ActivityRow {
             self.checked_in.into(),
             self.walk_ins.into(),
             self.status.as_str().into(),
+            self.planned_item.as_str().into(),
+            self.planned_month.as_str().into(),
         ]
     }
 }
@@ -236,7 +254,8 @@ impl Stored for ActivityRow {
 impl Stored for PlanRow {
     const TABLE: &'static str = "plan_view";
     const KEY: &'static str = "plan_key";
-    const COLUMNS: &'static [&'static str] = &["community", "year", "version", "item_count"];
+    const COLUMNS: &'static [&'static str] =
+        &["community", "year", "version", "item_count", "draft"];
 
     fn from_row(row: &impl Fields) -> Result<Self, sqlx::Error> {
         Ok(PlanRow {
@@ -244,6 +263,7 @@ impl Stored for PlanRow {
             year: row.int(1)?,
             version: row.int(2)?,
             item_count: row.int(3)?,
+            draft: row.text(4)?,
         })
     }
 
@@ -253,6 +273,88 @@ impl Stored for PlanRow {
             self.year.into(),
             self.version.into(),
             self.item_count.into(),
+            self.draft.as_str().into(),
+        ]
+    }
+}
+
+impl Stored for PlanItemRow {
+    const TABLE: &'static str = "plan_item_view";
+    const KEY: &'static str = "item_id";
+    const COLUMNS: &'static [&'static str] = &["community", "month", "target"];
+
+    fn from_row(row: &impl Fields) -> Result<Self, sqlx::Error> {
+        Ok(PlanItemRow {
+            community: row.text(0)?,
+            month: row.text(1)?,
+            target: row.int(2)?,
+        })
+    }
+
+    fn values(&self) -> Vec<Value<'_>> {
+        vec![
+            self.community.as_str().into(),
+            self.month.as_str().into(),
+            self.target.into(),
+        ]
+    }
+}
+
+impl Stored for PersonRow {
+    const TABLE: &'static str = "kpi_persons";
+    const KEY: &'static str = "person_key";
+    const COLUMNS: &'static [&'static str] = &["element", "community", "day", "person"];
+
+    fn from_row(row: &impl Fields) -> Result<Self, sqlx::Error> {
+        Ok(PersonRow {
+            element: row.text(0)?,
+            community: row.text(1)?,
+            day: row.text(2)?,
+            person: row.text(3)?,
+        })
+    }
+
+    fn values(&self) -> Vec<Value<'_>> {
+        vec![
+            self.element.as_str().into(),
+            self.community.as_str().into(),
+            self.day.as_str().into(),
+            self.person.as_str().into(),
+        ]
+    }
+}
+
+impl Stored for ReportRow {
+    const TABLE: &'static str = "report_view";
+    const KEY: &'static str = "report_key";
+    const COLUMNS: &'static [&'static str] = &[
+        "community",
+        "month",
+        "submitted_on",
+        "on_time",
+        "submissions",
+        "approval",
+    ];
+
+    fn from_row(row: &impl Fields) -> Result<Self, sqlx::Error> {
+        Ok(ReportRow {
+            community: row.text(0)?,
+            month: row.text(1)?,
+            submitted_on: row.text(2)?,
+            on_time: row.int(3)? != 0,
+            submissions: row.int(4)?,
+            approval: row.text(5)?,
+        })
+    }
+
+    fn values(&self) -> Vec<Value<'_>> {
+        vec![
+            self.community.as_str().into(),
+            self.month.as_str().into(),
+            self.submitted_on.as_str().into(),
+            i64::from(self.on_time).into(),
+            self.submissions.into(),
+            self.approval.as_str().into(),
         ]
     }
 }

@@ -178,6 +178,7 @@ impl Checker {
             hour_approval_days: None,
             upcoming_activities_window_days: None,
             rectification_grace_days: None,
+            care_visit_interval_days: None,
         });
         Thresholds {
             incident_resolution_hours: self.threshold(
@@ -195,6 +196,11 @@ impl Checker {
                 "rectification_grace_days",
                 raw.rectification_grace_days,
                 0,
+            ),
+            care_visit_interval_days: self.threshold(
+                "care_visit_interval_days",
+                raw.care_visit_interval_days,
+                1,
             ),
         }
     }
@@ -289,6 +295,7 @@ impl Checker {
             let in_code = match c.aggregation {
                 Aggregation::Sum => ElementAggregation::Sum,
                 Aggregation::Last => ElementAggregation::Last,
+                Aggregation::Distinct => ElementAggregation::Distinct,
             };
             if e.aggregation != in_code {
                 let msg = format!(

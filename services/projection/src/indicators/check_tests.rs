@@ -19,6 +19,7 @@ incident_resolution_hours = 48
 hour_approval_days = 7
 upcoming_activities_window_days = 30
 rectification_grace_days = 0
+care_visit_interval_days = 30
 
 [[element]]
 code = "residents"
@@ -219,7 +220,7 @@ fn bad_element_fields_are_named() {
     );
     refused(
         &text,
-        r#"element "incidents.resolved": rule "police" is not one of residents, activities, volunteering, safety"#,
+        r#"element "incidents.resolved": rule "police" is not one of residents, activities, volunteering, safety, reporting"#,
     );
     refused(&text, r#"element "residents": empty name_zh"#);
 }
@@ -398,7 +399,7 @@ fn thresholds_must_all_be_there() {
     let start = SMALL.find("[thresholds]").unwrap();
     let end = SMALL.find("[[element]]").unwrap();
     let none = format!("{}{}", &SMALL[..start], &SMALL[end..]);
-    assert_eq!(problems(&none).len(), 4);
+    assert_eq!(problems(&none).len(), 5);
     let typo = SMALL.replace("hour_approval_days", "hours_approval_days");
     let err = parse(&typo, CODE).unwrap_err().to_string();
     assert!(err.contains("unknown field `hours_approval_days`"), "{err}");

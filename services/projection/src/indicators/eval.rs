@@ -9,10 +9,11 @@
 //!   expression, or a non-finite result gives no value, with the reason ([`NoValue`]).
 //!   An element missing from a community's values counts as 0, as the projection
 //!   stores no row for "nothing happened".
-//! - **DISTINCT elements are not evaluated.** Unique persons across units cannot be
-//!   summed from per-community counts; they need person-level facts the projection does
-//!   not keep. An indicator over a DISTINCT element gets [`NoValue::Distinct`], never a
-//!   sum standing in for it.
+//! - **DISTINCT elements are counted per unit.** Unique persons across units cannot be
+//!   summed from per-community counts: a unit's value is its own row in the values
+//!   ([`Catalog::unit_values`]; the projection counts the persons across the unit's
+//!   communities). Without one an indicator over it gets [`NoValue::Distinct`], never
+//!   a sum standing in for it.
 //! - **`N{indicator}`** references use the other indicator's unrounded value at the same
 //!   unit and period; if it has none, neither has this one ([`NoValue::Indicator`]).
 //! - **Annualized** indicators are scaled to a year ([`annualization_factor`]).
@@ -44,8 +45,9 @@ pub enum NoValue {
     /// a result too large to represent.
     #[error("the {0} is undefined (a division by zero or an overflow)")]
     Undefined(&'static str),
-    /// The indicator uses a DISTINCT element, which cannot be summed over communities.
-    #[error("element {0:?} is DISTINCT: unique persons across units are not kept yet")]
+    /// The indicator uses a DISTINCT element whose count for the unit was not read
+    /// (it cannot be summed over communities).
+    #[error("element {0:?} is DISTINCT and was not counted for this unit")]
     Distinct(String),
     /// A referenced indicator has no value.
     #[error("indicator {0:?} has no value")]
@@ -146,6 +148,28 @@ pub fn round(value: f64, decimals: u32) -> f64 {
 }
 
 impl Catalog {
+    /// A unit's element values: the sums of its communities', except the DISTINCT
+    /// elements, which are taken from the unit's own row in `per_community` (persons
+    /// counted once across the unit) or left out, so an indicator over one has no
+    /// value rather than a sum of persons counted twice.
+    pub fn unit_values(
+        &self,
+        per_community: &PerCommunity,
+        scope: &Scope<'_>,
+    ) -> BTreeMap<String, f64> {
+        let mut values = unit_sums(per_community, scope.communities);
+        let own = per_community.get(scope.unit);
+        for e in &self.elements {
+            if e.aggregation == ElementAggregation::Distinct {
+                match own.and_then(|own| own.get(&e.code)) {
+                    Some(v) => values.insert(e.code.clone(), *v),
+                    None => values.remove(&e.code),
+                };
+            }
+        }
+        values
+    }
+
     /// Every indicator's raw result over element `sums` (one unit's, see [`unit_sums`])
     /// for `period`, by indicator code.
     pub fn compute(
@@ -167,9 +191,10 @@ impl Catalog {
             };
             let lookup = |r: &Ref| -> Result<f64, NoValue> {
                 match r {
-                    Ref::Element(c) if distinct.contains(c.as_str()) => {
-                        Err(NoValue::Distinct(c.clone()))
-                    }
+                    Ref::Element(c) if distinct.contains(c.as_str()) => sums
+                        .get(c)
+                        .copied()
+                        .ok_or_else(|| NoValue::Distinct(c.clone())),
                     Ref::Element(c) => Ok(sums.get(c).copied().unwrap_or(0.0)),
                     Ref::Indicator(c) => match out.get(c).map(|r| &r.value) {
                         Some(Ok(v)) => Ok(*v),
@@ -194,9 +219,8 @@ impl Catalog {
         previous: Option<(&Period, &PerCommunity)>,
     ) -> UnitEvaluation {
         let year = period.last.year();
-        let now = self.compute(&unit_sums(current, scope.communities), period);
-        let before =
-            previous.map(|(p, values)| self.compute(&unit_sums(values, scope.communities), p));
+        let now = self.compute(&self.unit_values(current, scope), period);
+        let before = previous.map(|(p, values)| self.compute(&self.unit_values(values, scope), p));
         let indicators: Vec<IndicatorValue> = self
             .indicators
             .iter()

@@ -312,21 +312,61 @@ fn indicators_can_use_indicators() {
 }
 
 #[test]
-fn distinct_elements_are_an_explicit_gap_not_a_sum() {
+fn distinct_elements_are_the_units_own_count_never_a_sum() {
     let text =
         tests_support::SMALL.replacen(r#"aggregation = "LAST""#, r#"aggregation = "DISTINCT""#, 1)
             + &tests_support::indicator("coverage", "#{volunteers.registered}", "#{residents}");
     let raw = RawCatalog::from_toml(&text, "t.toml").unwrap();
     let catalog = check(raw, "t.toml", None).unwrap_or_else(|e| panic!("{e}"));
-    let sums = BTreeMap::from([
-        ("residents".to_owned(), 10.0),
-        ("volunteers.registered".to_owned(), 1.0),
+    // Two communities count 6 and 5 persons; one of them in both, so the street
+    // counted 10, which its own row says.
+    let row = |residents: f64, volunteers: f64| {
+        BTreeMap::from([
+            ("residents".to_owned(), residents),
+            ("volunteers.registered".to_owned(), volunteers),
+        ])
+    };
+    let mut per_community = PerCommunity::from([
+        ("c1".to_owned(), row(6.0, 1.0)),
+        ("c2".to_owned(), row(5.0, 1.0)),
     ]);
-    let computed = catalog.compute(&sums, &month(2026, 3));
-    assert_eq!(
-        computed["coverage"].value,
-        Err(NoValue::Distinct("residents".into()))
+    let communities = ["c1".to_owned(), "c2".to_owned()];
+    let street = Scope {
+        unit: "s",
+        level: OrgLevel::Street,
+        communities: &communities,
+    };
+    let without_own_row = catalog.compute(
+        &catalog.unit_values(&per_community, &street),
+        &month(2026, 3),
     );
+    assert_eq!(
+        without_own_row["coverage"].value,
+        Err(NoValue::Distinct("residents".into())),
+        "a sum of persons is never served"
+    );
+    per_community.insert(
+        "s".to_owned(),
+        BTreeMap::from([("residents".to_owned(), 10.0)]),
+    );
+    let values = catalog.unit_values(&per_community, &street);
+    assert_eq!(
+        (values["residents"], values["volunteers.registered"]),
+        (10.0, 2.0)
+    );
+    let computed = catalog.compute(&values, &month(2026, 3));
+    assert_eq!(computed["coverage"].value, Ok(20.0));
+    let community = Scope {
+        unit: "c1",
+        level: OrgLevel::Community,
+        communities: &communities[..1],
+    };
+    assert_eq!(
+        catalog.unit_values(&per_community, &community)["residents"],
+        6.0
+    );
+    let sums = BTreeMap::from([("volunteers.registered".to_owned(), 1.0)]);
+    let computed = catalog.compute(&sums, &month(2026, 3));
     assert!(
         computed["safety.on_time"].value.is_err(),
         "0/0 still has no value"

@@ -179,6 +179,7 @@ pub(crate) struct RawThresholds {
     pub hour_approval_days: Option<i64>,
     pub upcoming_activities_window_days: Option<i64>,
     pub rectification_grace_days: Option<i64>,
+    pub care_visit_interval_days: Option<i64>,
 }
 
 /// `[[element]]`.
@@ -303,6 +304,7 @@ mod tests {
             let expected = match e.aggregation {
                 Aggregation::Sum => ElementAggregation::Sum,
                 Aggregation::Last => ElementAggregation::Last,
+                Aggregation::Distinct => ElementAggregation::Distinct,
             };
             assert_eq!(file.aggregation, expected, "{}", e.code);
             assert_eq!(file.name_en, e.name, "{}", e.code);
@@ -348,10 +350,13 @@ mod tests {
     #[test]
     fn shipped_elements_name_the_rule_of_their_area() {
         let rule_of = |code: &str| match code.split('.').next() {
-            Some("households" | "residents") => Some(Rule::Residents),
-            Some("activities" | "plan" | "publicity" | "facilities") => Some(Rule::Activities),
+            Some("households" | "residents" | "care") => Some(Rule::Residents),
+            Some("activities" | "plan" | "publicity" | "facilities" | "good_deeds") => {
+                Some(Rule::Activities)
+            }
             Some("volunteers" | "volunteering") => Some(Rule::Volunteering),
             Some("incidents" | "patrols" | "inspections" | "rectifications") => Some(Rule::Safety),
+            Some("reporting") => Some(Rule::Reporting),
             _ => None,
         };
         for e in &shipped().elements {

@@ -50,15 +50,17 @@ pub enum Rule {
     Activities,
     Volunteering,
     Safety,
+    Reporting,
 }
 
 impl Rule {
     /// Every rule, in the order the file uses.
-    pub const ALL: [Rule; 4] = [
+    pub const ALL: [Rule; 5] = [
         Rule::Residents,
         Rule::Activities,
         Rule::Volunteering,
         Rule::Safety,
+        Rule::Reporting,
     ];
 
     /// The name used in the file.
@@ -68,6 +70,7 @@ impl Rule {
             Rule::Activities => "activities",
             Rule::Volunteering => "volunteering",
             Rule::Safety => "safety",
+            Rule::Reporting => "reporting",
         }
     }
 }
@@ -221,6 +224,8 @@ pub struct Thresholds {
     pub upcoming_activities_window_days: u32,
     /// Days after its deadline an open rectification becomes overdue (0).
     pub rectification_grace_days: u32,
+    /// Days without a visit after which a resident on a care register is due (30).
+    pub care_visit_interval_days: u32,
 }
 
 /// One of the eight standards of the 创建实施方案 (具体目标 (1)–(8)), as the file's

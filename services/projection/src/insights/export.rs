@@ -14,7 +14,7 @@ use tonic::Status;
 use super::indicators::{today, Asked};
 use super::{readable_unit, Insights};
 use crate::catalog::ELEMENTS;
-use crate::indicators::{unit_sums, Scope};
+use crate::indicators::Scope;
 
 /// The file's columns, in order.
 pub const HEADER: [&str; 12] = [
@@ -54,18 +54,19 @@ impl Insights {
         let period = Asked::parse(&request.period, today())?.range();
         let catalog = self.projection.catalog();
         let communities = self.communities(&unit.code);
+        let units = subtree(&self.tree, unit);
         let values = self
             .projection
-            .community_values(&communities, period.first, period.last)
+            .values_in(&self.tree, &units, &communities, period)
             .await?;
         let mut csv = String::new();
         if request.bom {
             csv.push_str(BOM);
         }
         row(&mut csv, HEADER.iter().map(|h| h.to_string()));
-        for u in subtree(&self.tree, unit) {
+        for u in units {
             let under = self.communities(&u.code);
-            let sums = unit_sums(&values, &under);
+            let sums = crate::unit_values(&values, &u.code, &under);
             let place = [
                 u.code.clone(),
                 u.name.clone(),

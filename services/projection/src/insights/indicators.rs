@@ -128,13 +128,15 @@ impl Insights {
         // The period and the one before it (for the trend) in one read of the facts.
         let before = asked.previous();
         let periods: Vec<Period> = before.iter().map(|(p, _)| *p).chain([range]).collect();
+        let units = self.unit_and_children(unit);
+        let evaluated: Vec<&OrgUnit> = units.iter().map(|(u, _)| *u).collect();
         let mut values = self
             .projection
-            .community_values_over(&communities, &periods)
+            .values_over(&self.tree, &evaluated, &communities, &periods)
             .await?;
         let current = values.pop().unwrap_or_default();
         let previous = before.zip(values.pop()).map(|((p, name), v)| (p, name, v));
-        let mut rows = self.unit_and_children(unit).into_iter().map(|(u, under)| {
+        let mut rows = units.into_iter().map(|(u, under)| {
             let scope = Scope {
                 unit: &u.code,
                 level: u.level,
@@ -200,13 +202,19 @@ impl Insights {
             })
             .collect();
         let ranges: Vec<Period> = periods.iter().map(FixedPeriod::range).collect();
+        let evaluated: Vec<&OrgUnit> = units.iter().map(|(u, _)| *u).collect();
         let values = self
             .projection
-            .community_values_over(&communities, &ranges)
+            .values_over(&self.tree, &evaluated, &communities, &ranges)
             .await?;
         for ((period, range), values) in periods.iter().zip(&ranges).zip(&values) {
-            for ((_, under), trend) in units.iter().zip(trends.iter_mut()) {
-                let sums = crate::indicators::unit_sums(values, under);
+            for ((u, under), trend) in units.iter().zip(trends.iter_mut()) {
+                let scope = Scope {
+                    unit: &u.code,
+                    level: u.level,
+                    communities: under,
+                };
+                let sums = catalog.unit_values(values, &scope);
                 let computed = catalog.compute(&sums, range);
                 let point = computed.get(&indicator.code);
                 trend.points.push(pb::TrendPoint {
@@ -244,11 +252,12 @@ pub(crate) async fn indicator_alerts(
         .into_iter()
         .map(|u| u.code.clone())
         .collect();
+    let units = super::export::subtree(tree, unit);
     let values = projection
-        .community_values(&communities, period.first, period.last)
+        .values_in(tree, &units, &communities, *period)
         .await?;
     let mut fired = Vec::new();
-    for u in super::export::subtree(tree, unit) {
+    for u in units {
         let under: Vec<String> = tree
             .communities_under(&u.code)
             .into_iter()

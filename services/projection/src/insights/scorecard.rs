@@ -25,7 +25,7 @@ impl Insights {
         let communities = self.communities(&unit.code);
         let values = self
             .projection
-            .community_values(&communities, period.first, period.last)
+            .values_in(&self.tree, &[unit], &communities, period)
             .await?;
         let card = self.scorecard(unit, &communities, &period, &values);
         Ok(pb::GetScorecardResponse {
@@ -52,7 +52,7 @@ impl Insights {
         let codes: Vec<String> = communities.iter().map(|c| c.code.clone()).collect();
         let values = self
             .projection
-            .community_values(&codes, period.first, period.last)
+            .values_in(&self.tree, &communities, &codes, period)
             .await?;
         let cards = communities.iter().map(|community| {
             let own = [community.code.clone()];

@@ -4,17 +4,26 @@
 //! Flows are counted on the day of the event that completes them (an activity is
 //! "held" when it is closed); the plan's published item count is a stock of the plan
 //! of the period's year, which a re-publication of an amended plan replaces.
+//!
+//! Plan adherence: a published item is due on the first day of its month
+//! (`plan.items_due`, with its `plan.target_participants`); the items added to a draft
+//! wait in the plan row until the draft is published. An activity that delivers a
+//! planned item and closes within the item's month delivers it (`plan.items_delivered`,
+//! each item once) with its attendance (`plan.delivered_attendance`).
 
-use civitas_proto::codes::ActivityCategory;
+use std::collections::BTreeMap;
+
+use civitas_proto::codes::{ActivityCategory, FacilityType};
 use civitas_proto::events::v1 as pb;
 use prost::Message;
 
-use super::{add, instant_text, Deltas, Views};
+use super::{add, count_person, instant_text, Deltas, Views};
 use crate::catalog::{
     held_element, ACTIVITIES_ATTENDANCE, ACTIVITIES_CANCELLED, ACTIVITIES_FILM_SCREENINGS,
-    ACTIVITIES_HELD, ACTIVITIES_MINORS_REACHED, ACTIVITIES_REGISTERED_ATTENDED,
-    ACTIVITIES_REGISTERED_AT_CLOSE, FACILITIES_AREA_M2, PLAN_ITEMS_PUBLISHED,
-    PUBLICITY_BOARD_UPDATES,
+    ACTIVITIES_HELD, ACTIVITIES_MINORS_REACHED, ACTIVITIES_PARTICIPANTS,
+    ACTIVITIES_REGISTERED_ATTENDED, ACTIVITIES_REGISTERED_AT_CLOSE, FACILITIES_AREA_M2,
+    FACILITIES_STATION_AREA_M2, PLAN_DELIVERED_ATTENDANCE, PLAN_ITEMS_DELIVERED, PLAN_ITEMS_DUE,
+    PLAN_ITEMS_PUBLISHED, PLAN_TARGET_PARTICIPANTS, PUBLICITY_BOARDS, PUBLICITY_BOARD_UPDATES,
 };
 
 /// An activity as staff lists show it; no personal data.
@@ -35,6 +44,9 @@ pub struct ActivityRow {
     pub walk_ins: i64,
     /// `scheduled`, `closed` or `cancelled`.
     pub status: String,
+    /// The planned item it delivers and that item's month (`YYYY-MM`); empty if none.
+    pub planned_item: String,
+    pub planned_month: String,
 }
 
 pub const SCHEDULED: &str = "scheduled";
@@ -48,6 +60,47 @@ pub struct PlanRow {
     pub year: i64,
     pub version: i64,
     pub item_count: i64,
+    /// Items added since the last publication, per month: `month:items:target`, comma
+    /// separated (see [`Draft`]).
+    pub draft: String,
+}
+
+/// A planned item: where and when it is due.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PlanItemRow {
+    pub community: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub target: i64,
+}
+
+/// The items of a plan's draft not yet published: per month (1–12), how many and their
+/// target participants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Draft(BTreeMap<i32, (i64, i64)>);
+
+impl Draft {
+    fn parse(text: &str) -> Draft {
+        let entry = |part: &str| {
+            let mut fields = part.split(':').map(str::parse::<i64>);
+            match (fields.next(), fields.next(), fields.next()) {
+                (Some(Ok(month)), Some(Ok(items)), Some(Ok(target))) => {
+                    Some((i32::try_from(month).ok()?, (items, target)))
+                }
+                _ => None,
+            }
+        };
+        Draft(text.split(',').filter_map(entry).collect())
+    }
+
+    fn text(&self) -> String {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(month, (items, target))| format!("{month}:{items}:{target}"))
+            .collect();
+        parts.join(",")
+    }
 }
 
 /// An activities event reduced to the fields the projection uses.
@@ -58,8 +111,16 @@ pub enum Fact {
         version: u32,
         item_count: u32,
     },
+    PlannedItemAdded {
+        item_id: String,
+        year: i32,
+        month: i32,
+        target: u32,
+    },
     ActivityScheduled {
         activity_id: String,
+        /// Empty when it delivers no planned item.
+        planned_item_id: String,
         category: Option<ActivityCategory>,
         title: String,
         starts_at: String,
@@ -76,8 +137,10 @@ pub enum Fact {
         activity_id: String,
         registered: u32,
     },
+    /// `resident_id` is empty for a walk-in.
     ParticipantCheckedIn {
         activity_id: String,
+        resident_id: String,
         walk_in: bool,
     },
     ActivityClosed {
@@ -92,7 +155,10 @@ pub enum Fact {
         activity_id: String,
     },
     PublicityBoardUpdated,
+    PublicityBoardRegistered,
     FacilityRegistered {
+        /// `None` when unspecified.
+        facility_type: Option<FacilityType>,
         area_m2: u32,
     },
 }
@@ -111,6 +177,7 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
         "ActivityScheduled" => {
             let e = pb::ActivityScheduled::decode(p)?;
             Fact::ActivityScheduled {
+                planned_item_id: e.planned_item_id,
                 category: ActivityCategory::from_wire(e.category),
                 starts_at: instant_text(e.starts_at.map(|t| (t.seconds, t.nanos))),
                 ends_at: instant_text(e.ends_at.map(|t| (t.seconds, t.nanos))),
@@ -137,6 +204,7 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
             let e = pb::ParticipantCheckedIn::decode(p)?;
             Fact::ParticipantCheckedIn {
                 activity_id: e.activity_id,
+                resident_id: e.resident_id,
                 walk_in: e.walk_in,
             }
         }
@@ -158,13 +226,26 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
             pb::PublicityBoardUpdated::decode(p)?;
             Fact::PublicityBoardUpdated
         }
-        "FacilityRegistered" => Fact::FacilityRegistered {
-            area_m2: pb::FacilityRegistered::decode(p)?.area_square_meters,
-        },
-        "PlannedItemAdded" => return super::ignored::<pb::PlannedItemAdded>(p).map(Some),
+        "FacilityRegistered" => {
+            let e = pb::FacilityRegistered::decode(p)?;
+            Fact::FacilityRegistered {
+                facility_type: FacilityType::from_wire(e.facility_type),
+                area_m2: e.area_square_meters,
+            }
+        }
+        "PlannedItemAdded" => {
+            let e = pb::PlannedItemAdded::decode(p)?;
+            Fact::PlannedItemAdded {
+                item_id: e.item_id,
+                year: e.year,
+                month: e.month,
+                target: e.target_participants,
+            }
+        }
         "AnnualPlanAmended" => return super::ignored::<pb::AnnualPlanAmended>(p).map(Some),
         "PublicityBoardRegistered" => {
-            return super::ignored::<pb::PublicityBoardRegistered>(p).map(Some)
+            pb::PublicityBoardRegistered::decode(p)?;
+            Fact::PublicityBoardRegistered
         }
         "FacilityMaintained" => return super::ignored::<pb::FacilityMaintained>(p).map(Some),
         _ => return Ok(None),
@@ -187,7 +268,9 @@ impl Fact {
             | Fact::ActivityClosed { activity_id, .. }
             | Fact::ActivityCancelled { activity_id } => Some(activity_id),
             Fact::AnnualPlanPublished { .. }
+            | Fact::PlannedItemAdded { .. }
             | Fact::PublicityBoardUpdated
+            | Fact::PublicityBoardRegistered
             | Fact::FacilityRegistered { .. } => None,
         }
     }
@@ -195,8 +278,19 @@ impl Fact {
     /// Names the rows this fact reads or writes; the plan's key needs the event's
     /// community.
     pub(super) fn need(&self, community: &str, views: &mut Views) {
-        if let Fact::AnnualPlanPublished { year, .. } = self {
-            views.plans.entry(plan_key(community, *year)).or_default();
+        match self {
+            Fact::AnnualPlanPublished { year, .. } => {
+                views.plans.entry(plan_key(community, *year)).or_default();
+            }
+            Fact::PlannedItemAdded { year, .. } => {
+                views.plans.entry(plan_key(community, *year)).or_default();
+            }
+            Fact::ActivityScheduled {
+                planned_item_id, ..
+            } if !planned_item_id.is_empty() => {
+                views.plan_items.entry(planned_item_id.clone()).or_default();
+            }
+            _ => {}
         }
         if let Some(id) = self.activity_id() {
             views.activities.entry(id.to_owned()).or_default();
@@ -227,6 +321,18 @@ fn plan_items(deltas: &mut Deltas, community: &str, day: &str, year: i32, change
 /// Applies one fact that happened in `community` on `day`.
 pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas: &mut Deltas) {
     // Everything counts in the event's community.
+    if let Fact::ParticipantCheckedIn { resident_id, .. } = fact {
+        if !resident_id.is_empty() {
+            let participants = &ACTIVITIES_PARTICIPANTS;
+            count_person(
+                &mut views.persons,
+                participants,
+                community,
+                day,
+                resident_id,
+            );
+        }
+    }
     let mut count = |element, delta| add(deltas, element, community, day, delta);
     let row = fact
         .activity_id()
@@ -244,15 +350,52 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
             let before = plan.as_ref().map_or(0, |p| p.item_count);
             let after = i64::from(*item_count);
             plan_items(deltas, community, day, *year, after - before);
+            // The draft's items are due from now on, each in its month.
+            let draft = Draft::parse(plan.as_ref().map_or("", |p| p.draft.as_str()));
+            for (month, (items, target)) in draft.0 {
+                let first = format!("{year:04}-{month:02}-01");
+                add(deltas, &PLAN_ITEMS_DUE, community, &first, items);
+                add(deltas, &PLAN_TARGET_PARTICIPANTS, community, &first, target);
+            }
             *plan = Some(PlanRow {
                 community: community.to_owned(),
                 year: i64::from(*year),
                 version: i64::from(*version),
                 item_count: after,
+                draft: String::new(),
             });
         }
         (
+            Fact::PlannedItemAdded {
+                item_id,
+                year,
+                month,
+                target,
+            },
+            _,
+        ) => {
+            let plan = views.plans.entry(plan_key(community, *year)).or_default();
+            let plan = plan.get_or_insert_with(|| PlanRow {
+                community: community.to_owned(),
+                year: i64::from(*year),
+                ..PlanRow::default()
+            });
+            let mut draft = Draft::parse(&plan.draft);
+            let tally = draft.0.entry(*month).or_default();
+            *tally = (tally.0 + 1, tally.1 + i64::from(*target));
+            plan.draft = draft.text();
+            views.plan_items.insert(
+                item_id.clone(),
+                Some(PlanItemRow {
+                    community: community.to_owned(),
+                    month: format!("{year:04}-{month:02}"),
+                    target: i64::from(*target),
+                }),
+            );
+        }
+        (
             Fact::ActivityScheduled {
+                planned_item_id,
                 category,
                 title,
                 starts_at,
@@ -262,7 +405,13 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
             },
             Some(row),
         ) => {
+            let item = views.plan_items.get(planned_item_id).cloned().flatten();
             *row = Some(ActivityRow {
+                planned_item: item
+                    .as_ref()
+                    .map(|_| planned_item_id.clone())
+                    .unwrap_or_default(),
+                planned_month: item.map(|i| i.month).unwrap_or_default(),
                 community: community.to_owned(),
                 category: *category,
                 title: title.clone(),
@@ -321,6 +470,20 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
                 }
                 _ => {}
             }
+            if let Some(row) = row
+                .as_ref()
+                .filter(|r| !r.planned_item.is_empty() && day.starts_with(r.planned_month.as_str()))
+            {
+                let item = &row.planned_item;
+                count_person(
+                    &mut views.persons,
+                    &PLAN_ITEMS_DELIVERED,
+                    community,
+                    day,
+                    item,
+                );
+                count(&PLAN_DELIVERED_ATTENDANCE, attendance);
+            }
             if let Some(row) = row {
                 row.registered = registered;
                 row.checked_in = attendance;
@@ -339,7 +502,17 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
             }
         }
         (Fact::PublicityBoardUpdated, _) => count(&PUBLICITY_BOARD_UPDATES, 1),
-        (Fact::FacilityRegistered { area_m2 }, _) => {
+        (Fact::PublicityBoardRegistered, _) => count(&PUBLICITY_BOARDS, 1),
+        (
+            Fact::FacilityRegistered {
+                facility_type,
+                area_m2,
+            },
+            _,
+        ) => {
+            if *facility_type == Some(FacilityType::ServiceStation) {
+                count(&FACILITIES_STATION_AREA_M2, i64::from(*area_m2));
+            }
             count(&FACILITIES_AREA_M2, i64::from(*area_m2))
         }
         // Events about an activity the projection never saw scheduled change no row.

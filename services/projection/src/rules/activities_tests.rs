@@ -12,6 +12,7 @@ fn fact(f: Fact) -> Any {
 fn scheduled(id: &str, category: ActivityCategory) -> Any {
     fact(Fact::ActivityScheduled {
         activity_id: id.into(),
+        planned_item_id: String::new(),
         category: Some(category),
         title: "Film night".into(),
         starts_at: "2026-11-28T11:00:00Z".into(),
@@ -51,6 +52,7 @@ fn closing_counts_held_attendance_and_show_up() {
         }),
         fact(Fact::ParticipantCheckedIn {
             activity_id: "a1".into(),
+            resident_id: String::new(),
             walk_in: true,
         }),
         closed("a1", FilmScreening, 9, 10, 7),
@@ -163,15 +165,29 @@ fn a_republished_plan_replaces_its_item_count() {
 
 #[test]
 fn boards_and_facilities() {
+    let facility = |facility_type, area_m2| {
+        fact(Fact::FacilityRegistered {
+            facility_type,
+            area_m2,
+        })
+    };
     let (_, net) = run(&[
+        fact(Fact::PublicityBoardRegistered),
         fact(Fact::PublicityBoardUpdated),
         fact(Fact::PublicityBoardUpdated),
-        fact(Fact::FacilityRegistered { area_m2: 200 }),
-        fact(Fact::FacilityRegistered { area_m2: 50 }),
+        facility(Some(FacilityType::ServiceStation), 200),
+        facility(Some(FacilityType::CulturalRoom), 50),
+        facility(None, 10),
     ]);
+    // The station's area is its own figure, not every facility's added up.
     assert_eq!(
         net,
-        pairs(&[("publicity.board_updates", 2), ("facilities.area_m2", 250)])
+        pairs(&[
+            ("publicity.boards", 1),
+            ("publicity.board_updates", 2),
+            ("facilities.area_m2", 260),
+            ("facilities.station_area_m2", 200),
+        ])
     );
 }
 
@@ -184,4 +200,72 @@ fn every_category_on_the_wire_is_a_catalog_element() {
     }
     assert_eq!(ActivityCategory::from_wire(0), None);
     assert_eq!(ActivityCategory::from_wire(99), None);
+}
+
+#[test]
+fn a_planned_item_is_due_once_published_and_delivered_in_its_month() {
+    let added = |item: &str, month: i32, target: u32| {
+        fact(Fact::PlannedItemAdded {
+            item_id: item.into(),
+            year: 2026,
+            month,
+            target,
+        })
+    };
+    let published = fact(Fact::AnnualPlanPublished {
+        year: 2026,
+        version: 1,
+        item_count: 2,
+    });
+    let delivering = |id: &str, item: &str| {
+        fact(Fact::ActivityScheduled {
+            activity_id: id.into(),
+            planned_item_id: item.into(),
+            category: Some(FilmScreening),
+            title: "Film night".into(),
+            starts_at: "2026-11-28T11:00:00Z".into(),
+            ends_at: "2026-11-28T13:00:00Z".into(),
+            capacity: 40,
+        })
+    };
+    let mut views = Views::default();
+    let mut deltas = Deltas::new();
+    let day = "2026-11-28";
+    for f in [added("i1", 11, 40), added("i2", 12, 30)] {
+        super::super::apply(&f, "c1", day, &mut views, &mut deltas);
+    }
+    assert!(deltas.is_empty(), "a draft is not due: {deltas:?}");
+    for f in [
+        published,
+        delivering("a1", "i1"),
+        closed("a1", FilmScreening, 9, 10, 7),
+        delivering("a2", "i2"),
+        closed("a2", FilmScreening, 5, 5, 5),
+    ] {
+        super::super::apply(&f, "c1", day, &mut views, &mut deltas);
+    }
+    let at = |element: &str, day: &str| {
+        deltas
+            .get(&(element_code(element), "c1".to_owned(), day.to_owned()))
+            .copied()
+    };
+    assert_eq!(at("plan.items_due", "2026-11-01"), Some(1));
+    assert_eq!(at("plan.items_due", "2026-12-01"), Some(1));
+    assert_eq!(at("plan.target_participants", "2026-12-01"), Some(30));
+    // i1 closed in November, its month: delivered with its attendance. i2 (December)
+    // closed in November is held, not delivered in its month.
+    assert_eq!(at("plan.delivered_attendance", day), Some(9));
+    let delivered: Vec<&str> = views
+        .persons
+        .values()
+        .flatten()
+        .filter(|p| p.element == "plan.items_delivered")
+        .map(|p| p.person.as_str())
+        .collect();
+    assert_eq!(delivered, ["i1"]);
+    assert_eq!(views.plans["c1/2026"].as_ref().unwrap().draft, "");
+}
+
+fn element_code(code: &str) -> &'static str {
+    element(code).expect("in the catalog").code
 }

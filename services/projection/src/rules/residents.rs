@@ -23,6 +23,8 @@ pub struct ResidentRow {
     /// The care registers the resident is on.
     pub care: BTreeSet<CareCategory>,
     pub active: bool,
+    /// The day of the latest care visit, `YYYY-MM-DD`; empty when never visited.
+    pub last_visited: String,
 }
 
 /// A residents event reduced to the fields the projection uses.
@@ -168,6 +170,7 @@ fn apply_to(
                 residence_type: *residence_type,
                 care: BTreeSet::new(),
                 active: true,
+                last_visited: String::new(),
             };
             add(deltas, &RESIDENTS, community, day, 1);
             count_type(&row, day, deltas, 1);

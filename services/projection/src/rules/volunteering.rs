@@ -8,11 +8,11 @@
 use civitas_proto::events::v1 as pb;
 use prost::Message;
 
-use super::{add, date_text, days_between, Deltas, Views};
+use super::{add, count_person, date_text, days_between, Deltas, Views};
 use crate::catalog::{
     stars_element, DataElement, MAX_STARS, VOLUNTEERING_APPROVALS,
     VOLUNTEERING_APPROVALS_WITHIN_7_DAYS, VOLUNTEERING_APPROVED_MINUTES, VOLUNTEERS_REGISTERED,
-    VOLUNTEERS_VERIFIED,
+    VOLUNTEERS_SERVING, VOLUNTEERS_VERIFIED,
 };
 
 /// A volunteer as staff lists show them: pseudonymous id and counts only.
@@ -267,12 +267,15 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
             });
         }
         Fact::HoursApproved {
+            volunteer_id,
             minutes,
             submitted_on,
             approved_on,
             approved_minutes_total,
             ..
         } => {
+            let serving = &VOLUNTEERS_SERVING;
+            count_person(&mut views.persons, serving, community, day, volunteer_id);
             settle(volunteer, pending);
             count(&VOLUNTEERING_APPROVED_MINUTES, i64::from(*minutes));
             count(&VOLUNTEERING_APPROVALS, 1);

@@ -292,17 +292,26 @@ pub fn expect(list: &[(&str, f64)]) -> Vec<(String, f64)> {
 /// Every delta row, as `element|community|day|value`, in key order.
 pub const KPI_ROWS: &str = "SELECT element || '|' || community || '|' || day || '|' || CAST(value AS TEXT) FROM kpi_facts ORDER BY element, community, day";
 
-/// Every row of every table a rebuild must reproduce (the read models, KPI facts,
-/// stream versions and checkpoints), one text per row, for [`rows`].
+/// Every month-end balance row, as `element|community|month|in_month|to_end|latest`,
+/// in key order.
+pub const KPI_MONTH_ROWS: &str = "SELECT element || '|' || community || '|' || month || '|' || CAST(in_month AS TEXT) || '|' || CAST(to_end AS TEXT) || '|' || CAST(latest AS TEXT) FROM kpi_months ORDER BY element, community, month";
+
+/// Every row of every table a rebuild must reproduce (the read models, KPI facts and
+/// month-end balances, stream versions and checkpoints), one text per row, for
+/// [`rows`].
 pub const TABLE_ROWS: &[&str] = &[
     KPI_ROWS,
-    "SELECT resident_id || community || household_id || residence_type || care_categories || CAST(active AS TEXT) FROM resident_view ORDER BY resident_id",
-    "SELECT activity_id || community || category || title || starts_at || ends_at || CAST(capacity AS TEXT) || CAST(registered AS TEXT) || CAST(checked_in AS TEXT) || CAST(walk_ins AS TEXT) || status FROM activity_view ORDER BY activity_id",
-    "SELECT plan_key || community || CAST(year AS TEXT) || CAST(version AS TEXT) || CAST(item_count AS TEXT) FROM plan_view ORDER BY plan_key",
+    KPI_MONTH_ROWS,
+    "SELECT resident_id || community || household_id || residence_type || care_categories || CAST(active AS TEXT) || last_visited FROM resident_view ORDER BY resident_id",
+    "SELECT activity_id || community || category || title || starts_at || ends_at || CAST(capacity AS TEXT) || CAST(registered AS TEXT) || CAST(checked_in AS TEXT) || CAST(walk_ins AS TEXT) || status || planned_item || planned_month FROM activity_view ORDER BY activity_id",
+    "SELECT plan_key || community || CAST(year AS TEXT) || CAST(version AS TEXT) || CAST(item_count AS TEXT) || draft FROM plan_view ORDER BY plan_key",
+    "SELECT item_id || community || month || CAST(target AS TEXT) FROM plan_item_view ORDER BY item_id",
     "SELECT volunteer_id || community || status || CAST(approved_minutes AS TEXT) || CAST(star_level AS TEXT) || CAST(pending_records AS TEXT) FROM volunteer_view ORDER BY volunteer_id",
     "SELECT record_id || volunteer_id || community || CAST(minutes AS TEXT) || service_date || submitted_on FROM pending_approval_view ORDER BY record_id",
     "SELECT incident_id || community || category || severity || state || reported_at || reported_day || CAST(alert AS TEXT) FROM incident_view ORDER BY incident_id",
     "SELECT rectification_id || community || ordered_on || deadline || state FROM rectification_view ORDER BY rectification_id",
+    "SELECT report_key || community || month || submitted_on || CAST(on_time AS TEXT) || CAST(submissions AS TEXT) || approval FROM report_view ORDER BY report_key",
+    "SELECT person_key || element || community || day || person FROM kpi_persons ORDER BY person_key",
     "SELECT stream_id || '|' || CAST(version AS TEXT) FROM projection_stream_versions ORDER BY stream_id",
     "SELECT source || CAST(xid AS TEXT) || CAST(position AS TEXT) || CAST(applied AS TEXT) FROM projection_checkpoints ORDER BY source",
 ];
