@@ -140,6 +140,15 @@ catalog! {
     VISITED_MINOR = distinct("care.visited.minor", "Minors visited (unique)"),
     CARE_REFERRALS_OPENED = flow("care.referrals_opened", "Referrals opened by visits"),
     CARE_REFERRALS_CLOSED = flow("care.referrals_closed", "Referrals closed"),
+    // re-employment help
+    EMPLOYMENT_JOB_SEEKERS = stock("employment.job_seekers", "Job seekers with an open case"),
+    EMPLOYMENT_TRAININGS = flow("employment.trainings", "Job trainings attended"),
+    EMPLOYMENT_REFERRALS = flow("employment.referrals", "Job referrals made"),
+    EMPLOYMENT_HELPED = distinct(
+        "employment.helped",
+        "Job seekers helped with training or a referral (unique)"
+    ),
+    EMPLOYMENT_PLACEMENTS = flow("employment.placements", "Job seekers re-employed"),
     // activities
     ACTIVITIES_HELD = flow("activities.held", "Activities held"),
     HELD_CITIZEN_SCHOOL_CLASS = flow(

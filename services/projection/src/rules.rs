@@ -3,8 +3,8 @@
 //!
 //! One module per write service, along the seam of the event protos: [`residents`],
 //! [`activities`], [`volunteering`], [`safety`], and areas of their own: the residents
-//! service's care visits in [`care`], the activities service's monthly reports in
-//! [`reporting`] and good deeds in [`deeds`]. An event is decoded once into a
+//! service's care visits in [`care`] and re-employment cases in [`employment`], the
+//! activities service's monthly reports in [`reporting`] and good deeds in [`deeds`]. An event is decoded once into a
 //! [`Decoded`]: its [`Fact`] (the event reduced to what the projection uses, its variant
 //! named like the event) with the community and day it happened on. A batch then walks
 //! its facts twice, both times through this module: [`Fact::need`] names the rows of
@@ -14,6 +14,7 @@
 pub mod activities;
 pub mod care;
 pub mod deeds;
+pub mod employment;
 pub mod reporting;
 pub mod residents;
 pub mod safety;
@@ -137,6 +138,7 @@ pub enum Fact {
     Reporting(reporting::Fact),
     Care(care::Fact),
     Deeds(deeds::Fact),
+    Employment(employment::Fact),
     /// A known event that feeds no element or view (yet).
     Ignored,
     /// An event type this projection does not know.
@@ -161,7 +163,7 @@ pub enum Undecodable {
 type AreaDecoder = fn(&str, &[u8]) -> Result<Option<Fact>, prost::DecodeError>;
 
 /// Every area's decoder; each event type belongs to exactly one.
-const AREAS: [AreaDecoder; 7] = [
+const AREAS: [AreaDecoder; 8] = [
     residents::decode,
     care::decode,
     activities::decode,
@@ -169,6 +171,7 @@ const AREAS: [AreaDecoder; 7] = [
     safety::decode,
     reporting::decode,
     deeds::decode,
+    employment::decode,
 ];
 
 impl Fact {
@@ -206,7 +209,7 @@ impl Fact {
             Fact::Safety(f) => f.need(views),
             Fact::Reporting(f) => f.need(community, views),
             Fact::Care(f) => f.need(views),
-            Fact::Deeds(_) => {}
+            Fact::Deeds(_) | Fact::Employment(_) => {}
             Fact::Ignored | Fact::Unknown => {}
         }
     }
@@ -249,6 +252,7 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
         Fact::Reporting(f) => reporting::apply(f, community, day, views, deltas),
         Fact::Care(f) => care::apply(f, community, day, views, deltas),
         Fact::Deeds(f) => deeds::apply(f, community, day, views, deltas),
+        Fact::Employment(f) => employment::apply(f, community, day, views, deltas),
         Fact::Ignored | Fact::Unknown => {}
     }
 }

@@ -4,6 +4,7 @@
 //! that is missing or bad.
 
 mod care;
+mod employment;
 
 use civitas_kernel::{DecodeError, EventCodec};
 use civitas_proto::convert::{date_from_pb, date_to_pb};

@@ -4,7 +4,7 @@ use civitas_platform::error as status;
 use civitas_platform::write::WriteError;
 use tonic::Status;
 
-use crate::domain::{CampaignError, HouseholdError, ResidentError, VisitError};
+use crate::domain::{CampaignError, HouseholdError, JobError, ResidentError, VisitError};
 use crate::keystore::KeyStoreError;
 
 /// Everything a residents RPC can fail with: the shared write failures, the deciders'
@@ -21,6 +21,8 @@ pub enum ServiceError {
     Campaign(#[from] CampaignError),
     #[error(transparent)]
     Visit(#[from] VisitError),
+    #[error(transparent)]
+    Job(#[from] JobError),
     /// A resident of the caller's community, neither moved out nor erased, holds the
     /// ID number (by its lookup hash).
     #[error("is already registered in this community")]
@@ -53,6 +55,10 @@ impl From<ServiceError> for Status {
                 }
                 other => status::rule(other.field(), other.to_string()),
             },
+            ServiceError::Job(JobError::NotRegistered) => {
+                status::not_found("re-employment case", "for this resident")
+            }
+            ServiceError::Job(j) => status::rule(j.field(), j.to_string()),
             ServiceError::Household(h) => status::failed_precondition(h.to_string()),
             ServiceError::Campaign(CampaignError::NotLaunched) => {
                 status::not_found("care campaign", "in this community")

@@ -23,6 +23,11 @@ civitas_platform::grpc_service! {
         close_care_campaign(api::CloseCareCampaignRequest) -> api::CloseCareCampaignResponse;
         record_care_visit(api::RecordCareVisitRequest) -> api::RecordCareVisitResponse;
         close_referral(api::CloseReferralRequest) -> api::CloseReferralResponse;
+        register_job_seeker(api::RegisterJobSeekerRequest) -> api::RegisterJobSeekerResponse;
+        record_job_training(api::RecordJobTrainingRequest) -> api::RecordJobTrainingResponse;
+        record_job_referral(api::RecordJobReferralRequest) -> api::RecordJobReferralResponse;
+        record_placement(api::RecordPlacementRequest) -> api::RecordPlacementResponse;
+        close_job_seeker_case(api::CloseJobSeekerCaseRequest) -> api::CloseJobSeekerCaseResponse;
         get_resident(api::GetResidentRequest) -> api::GetResidentResponse;
         get_household(api::GetHouseholdRequest) -> api::GetHouseholdResponse;
         find_resident_by_id_number(api::FindResidentByIdNumberRequest) -> api::FindResidentByIdNumberResponse;

@@ -8,8 +8,8 @@ use chrono::Utc;
 use civitas_platform::command::district_day;
 use civitas_proto::convert::date_to_pb;
 use civitas_proto::events::v1::{
-    CareCategory, CareNeed, CareRevokeReason, CareSupport, MoveOutReason, ReferralOutcome,
-    ResidenceType,
+    CareCategory, CareNeed, CareRevokeReason, CareSupport, CaseClosure, JobSeekerKind,
+    MoveOutReason, ReferralOutcome, ResidenceType,
 };
 use civitas_proto::residents::v1 as api;
 use prost::Message;
@@ -75,6 +75,14 @@ impl Xingfu {
             .expect("visit")
             .into_inner()
             .visit_id;
+        staff
+            .register_job_seeker(api::RegisterJobSeekerRequest {
+                resident_id: resident.clone(),
+                kind: JobSeekerKind::LaidOff as i32,
+                ..Default::default()
+            })
+            .await
+            .expect("job seeker");
         Xingfu {
             household,
             resident,
@@ -177,6 +185,47 @@ async fn cross_community(rpc: &str, client: &mut Client, x: &Xingfu) -> Option<R
                 resident_id: resident(),
                 visited_on: today,
                 support: vec![CareSupport::Goods as i32],
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        "RegisterJobSeeker" => client
+            .register_job_seeker(api::RegisterJobSeekerRequest {
+                resident_id: resident(),
+                kind: JobSeekerKind::LaidOff as i32,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        "RecordJobTraining" => client
+            .record_job_training(api::RecordJobTrainingRequest {
+                resident_id: resident(),
+                course: "家政服务".into(),
+                attended_on: today,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        "RecordJobReferral" => client
+            .record_job_referral(api::RecordJobReferralRequest {
+                resident_id: resident(),
+                referred_on: today,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        "RecordPlacement" => client
+            .record_placement(api::RecordPlacementRequest {
+                resident_id: resident(),
+                placed_on: today,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        "CloseJobSeekerCase" => client
+            .close_job_seeker_case(api::CloseJobSeekerCaseRequest {
+                resident_id: resident(),
+                reason: CaseClosure::Other as i32,
                 ..Default::default()
             })
             .await

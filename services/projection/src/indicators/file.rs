@@ -350,7 +350,7 @@ mod tests {
     #[test]
     fn shipped_elements_name_the_rule_of_their_area() {
         let rule_of = |code: &str| match code.split('.').next() {
-            Some("households" | "residents" | "care") => Some(Rule::Residents),
+            Some("households" | "residents" | "care" | "employment") => Some(Rule::Residents),
             Some("activities" | "plan" | "publicity" | "facilities" | "good_deeds") => {
                 Some(Rule::Activities)
             }

@@ -1,5 +1,5 @@
 //! The pure domain of the residents service: validated values and the `Household`,
-//! `Resident`, `CareCampaign` and `CareVisit` deciders. Nothing here touches IO, a clock or randomness — "today", ids and
+//! `Resident`, `CareCampaign`, `CareVisit` and `JobSeeker` deciders. Nothing here touches IO, a clock or randomness — "today", ids and
 //! facts about other streams arrive inside commands — so every rule is a plain function
 //! tested given/when/then.
 //!
@@ -9,6 +9,7 @@
 //! (crypto-shredding) leaves every count correct.
 
 pub mod care;
+pub mod employment;
 pub mod household;
 pub mod resident;
 pub mod values;
@@ -18,6 +19,9 @@ pub use care::{
     CampaignName, CampaignPeriod, CampaignState, CareCampaign, CareNeed, CareSupport, CareVisit,
     ReferralOutcome, ResidentFacts, VisitCommand, VisitDetails, VisitError, VisitEvent, VisitId,
     VisitState, VolunteerId,
+};
+pub use employment::{
+    CaseClosure, CaseId, Course, JobCommand, JobError, JobEvent, JobSeeker, JobSeekerKind, JobState,
 };
 pub use household::{Household, HouseholdCommand, HouseholdError, HouseholdEvent, HouseholdState};
 pub use resident::{

@@ -220,7 +220,7 @@ impl Residents {
     /// The resident as a visit in `community` sees them: NOT_FOUND when never
     /// registered, PERMISSION_DENIED when registered in another community (as every
     /// command on a resident answers).
-    async fn resident_facts(
+    pub(super) async fn resident_facts(
         &self,
         id: &ResidentId,
         community: &str,

@@ -7,10 +7,12 @@
 //!   sealed personal data;
 //! - [`commands`]: the register changes on an existing resident, erasure included;
 //! - [`care`]: care campaigns, visits and their referrals;
+//! - [`employment`]: re-employment cases;
 //! - [`queries`]: reads, opening personal data only for the resident's own staff.
 
 mod care;
 mod commands;
+mod employment;
 mod queries;
 mod registration;
 

@@ -148,6 +148,25 @@ category!(
     }
 );
 
+category!(
+    /// Why a resident seeks work.
+    JobSeekerKind: JobSeekerKind, "job seeker kind" {
+        /// Laid off (下岗).
+        LaidOff => "laid_off",
+        /// Registered as unemployed (登记失业).
+        RegisteredUnemployed => "registered_unemployed",
+    }
+);
+
+category!(
+    /// Why a re-employment case closed without a placement.
+    CaseClosure: CaseClosure, "case closure" {
+        MovedAway => "moved_away",
+        NoLongerSeeking => "no_longer_seeking",
+        Other => "other",
+    }
+);
+
 // ----------------------------------------------------------------- activities
 
 category!(
