@@ -5,6 +5,7 @@
 
 mod activity;
 mod board;
+mod cobuilding;
 mod deed;
 mod facility;
 mod plan;

@@ -5,7 +5,9 @@ use civitas_platform::error as status;
 use civitas_platform::write::WriteError;
 use tonic::Status;
 
-use crate::domain::{ActivityError, BoardError, DeedError, FacilityError, PlanError, ReportError};
+use crate::domain::{
+    ActivityError, BoardError, DeedError, FacilityError, PlanError, ReportError, UnitError,
+};
 
 /// Everything an activities RPC can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +26,8 @@ pub enum ServiceError {
     Report(#[from] ReportError),
     #[error(transparent)]
     Deed(#[from] DeedError),
+    #[error(transparent)]
+    Unit(#[from] UnitError),
 }
 
 civitas_platform::service_error!(ServiceError);
@@ -57,6 +61,10 @@ impl From<ServiceError> for Status {
                 status::not_found("good deed", "in this community")
             }
             ServiceError::Deed(d) => status::rule(d.field(), d.to_string()),
+            ServiceError::Unit(UnitError::NotRegistered) => {
+                status::not_found("co-building unit", "in this community")
+            }
+            ServiceError::Unit(u) => status::rule(u.field(), u.to_string()),
         }
     }
 }

@@ -30,6 +30,9 @@ civitas_platform::grpc_service! {
         record_good_deed(api::RecordGoodDeedRequest) -> api::RecordGoodDeedResponse;
         publish_good_deed(api::PublishGoodDeedRequest) -> api::PublishGoodDeedResponse;
         retract_good_deed(api::RetractGoodDeedRequest) -> api::RetractGoodDeedResponse;
+        register_co_building_unit(api::RegisterCoBuildingUnitRequest) -> api::RegisterCoBuildingUnitResponse;
+        sign_co_building_agreement(api::SignCoBuildingAgreementRequest) -> api::SignCoBuildingAgreementResponse;
+        record_co_building_contribution(api::RecordCoBuildingContributionRequest) -> api::RecordCoBuildingContributionResponse;
         get_activity(api::GetActivityRequest) -> api::GetActivityResponse;
         get_annual_plan(api::GetAnnualPlanRequest) -> api::GetAnnualPlanResponse;
     }

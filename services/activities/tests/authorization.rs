@@ -186,6 +186,35 @@ async fn cross_community(
             })
             .await
             .map(drop),
+        "RegisterCoBuildingUnit" => client
+            .register_co_building_unit(api::RegisterCoBuildingUnitRequest {
+                name: "某公司".into(),
+                community: xingfu(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        "SignCoBuildingAgreement" => client
+            .sign_co_building_agreement(api::SignCoBuildingAgreementRequest {
+                unit_id: x.unit_id.clone(),
+                signed_on: today(),
+                valid_until: Some(support::date(
+                    chrono::NaiveDate::from_ymd_opt(2100, 1, 1).unwrap(),
+                )),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        "RecordCoBuildingContribution" => client
+            .record_co_building_contribution(api::RecordCoBuildingContributionRequest {
+                unit_id: x.unit_id.clone(),
+                kind: civitas_proto::events::v1::ContributionKind::Activity as i32,
+                given_on: today(),
+                note: "not ours".into(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
         "SubmitMonthlyReport" => client
             .submit_monthly_report(api::SubmitMonthlyReportRequest {
                 options: None,

@@ -208,6 +208,17 @@ catalog! {
     ),
     PUBLICITY_BOARDS = stock("publicity.boards", "Publicity boards"),
     GOOD_DEEDS_RECORDED = flow("good_deeds.recorded", "Good deeds recorded"),
+    COBUILDING_UNITS = stock("cobuilding.units", "Co-building units"),
+    COBUILDING_AGREEMENTS = stock(
+        "cobuilding.agreements",
+        "Co-building units that signed an agreement"
+    ),
+    COBUILDING_CONTRIBUTIONS = flow("cobuilding.contributions", "Co-building contributions"),
+    COBUILDING_FUNDS_YUAN = flow("cobuilding.funds_yuan", "Co-building funds given (yuan)"),
+    COBUILDING_VOLUNTEERS = flow(
+        "cobuilding.volunteers",
+        "Volunteers lent by co-building units"
+    ),
     GOOD_DEEDS_PUBLISHED = stock(
         "good_deeds.published",
         "Good deeds published on the community page"

@@ -4,7 +4,8 @@
 //! One module per write service, along the seam of the event protos: [`residents`],
 //! [`activities`], [`volunteering`], [`safety`], and areas of their own: the residents
 //! service's care visits in [`care`] and re-employment cases in [`employment`], the
-//! activities service's monthly reports in [`reporting`] and good deeds in [`deeds`]. An event is decoded once into a
+//! activities service's monthly reports in [`reporting`], good deeds in [`deeds`] and
+//! co-building units in [`cobuilding`]. An event is decoded once into a
 //! [`Decoded`]: its [`Fact`] (the event reduced to what the projection uses, its variant
 //! named like the event) with the community and day it happened on. A batch then walks
 //! its facts twice, both times through this module: [`Fact::need`] names the rows of
@@ -13,6 +14,7 @@
 
 pub mod activities;
 pub mod care;
+pub mod cobuilding;
 pub mod deeds;
 pub mod employment;
 pub mod reporting;
@@ -139,6 +141,7 @@ pub enum Fact {
     Care(care::Fact),
     Deeds(deeds::Fact),
     Employment(employment::Fact),
+    CoBuilding(cobuilding::Fact),
     /// A known event that feeds no element or view (yet).
     Ignored,
     /// An event type this projection does not know.
@@ -163,7 +166,7 @@ pub enum Undecodable {
 type AreaDecoder = fn(&str, &[u8]) -> Result<Option<Fact>, prost::DecodeError>;
 
 /// Every area's decoder; each event type belongs to exactly one.
-const AREAS: [AreaDecoder; 8] = [
+const AREAS: [AreaDecoder; 9] = [
     residents::decode,
     care::decode,
     activities::decode,
@@ -172,6 +175,7 @@ const AREAS: [AreaDecoder; 8] = [
     reporting::decode,
     deeds::decode,
     employment::decode,
+    cobuilding::decode,
 ];
 
 impl Fact {
@@ -209,7 +213,7 @@ impl Fact {
             Fact::Safety(f) => f.need(views),
             Fact::Reporting(f) => f.need(community, views),
             Fact::Care(f) => f.need(views),
-            Fact::Deeds(_) | Fact::Employment(_) => {}
+            Fact::Deeds(_) | Fact::Employment(_) | Fact::CoBuilding(_) => {}
             Fact::Ignored | Fact::Unknown => {}
         }
     }
@@ -253,6 +257,7 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
         Fact::Care(f) => care::apply(f, community, day, views, deltas),
         Fact::Deeds(f) => deeds::apply(f, community, day, views, deltas),
         Fact::Employment(f) => employment::apply(f, community, day, views, deltas),
+        Fact::CoBuilding(f) => cobuilding::apply(f, community, day, views, deltas),
         Fact::Ignored | Fact::Unknown => {}
     }
 }

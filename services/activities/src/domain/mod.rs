@@ -9,6 +9,7 @@
 
 pub mod activity;
 pub mod board;
+pub mod cobuilding;
 pub mod deed;
 pub mod facility;
 pub mod plan;
@@ -20,6 +21,10 @@ pub use activity::{
     ActivityStatus, Attendee, PlannedItemFact, CHECKIN_MARGIN,
 };
 pub use board::{BoardCommand, BoardError, BoardEvent, BoardState, PublicityBoard};
+pub use cobuilding::{
+    CoBuildingUnit, Contribution, ContributionKind, UnitCommand, UnitError, UnitEvent, UnitName,
+    UnitState,
+};
 pub use deed::{DeedCommand, DeedError, DeedEvent, DeedState, GoodDeed};
 pub use facility::{
     Facility, FacilityCommand, FacilityDetails, FacilityError, FacilityEvent, FacilityState,
@@ -33,8 +38,8 @@ pub use report::{
     ReportEvent, ReportMonth, ReportState,
 };
 pub use values::{
-    ActivityCategory, ActivityId, AreaSquareMeters, BoardId, Capacity, DeedId, FacilityId,
-    FacilityName, FacilityType, Location, Month, Note, OrgUnitCode, PastDate, PlanYear,
+    ActivityCategory, ActivityId, AreaSquareMeters, BoardId, Capacity, CoBuildingUnitId, DeedId,
+    FacilityId, FacilityName, FacilityType, Location, Month, Note, OrgUnitCode, PastDate, PlanYear,
     PlannedItemId, Reason, ResidentId, TargetParticipants, TimeWindow, Title, Topic,
     ValidationError, Venue,
 };

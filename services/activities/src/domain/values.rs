@@ -38,6 +38,11 @@ uuid_id!(
     "facility"
 );
 uuid_id!(
+    /// A co-building unit's id; its stream is `cobuildingunit-<uuid>`.
+    CoBuildingUnitId,
+    "cobuildingunit"
+);
+uuid_id!(
     /// A good deed's id; its stream is `gooddeed-<uuid>`.
     DeedId,
     "gooddeed"

@@ -2,6 +2,7 @@
 //! domain command → the shared write shell (scope, replay, decide, append) → answer".
 //! `grpc.rs` only adapts the handlers to tonic.
 
+mod cobuilding;
 mod commands;
 mod places;
 mod queries;

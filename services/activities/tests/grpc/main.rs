@@ -1,5 +1,5 @@
 //! End to end over gRPC: the annual plan, an activity's life, boards and facilities,
-//! monthly reports, good deeds,
+//! monthly reports, good deeds, co-building units,
 //! with the documented codes and the fields they blame; and the bound on every free-text
 //! field. One test binary, a module per area.
 
@@ -8,6 +8,7 @@ mod support;
 
 mod activity;
 mod bounds;
+mod cobuilding;
 mod deeds;
 mod places;
 mod plan;

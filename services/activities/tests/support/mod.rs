@@ -58,6 +58,8 @@ pub struct Aggregates {
     pub facility_id: String,
     /// A good deed, published.
     pub deed_id: String,
+    /// A co-building unit.
+    pub unit_id: String,
 }
 
 impl Aggregates {
@@ -132,12 +134,22 @@ impl Aggregates {
             })
             .await
             .expect("published");
+        let unit_id = staff
+            .register_co_building_unit(api::RegisterCoBuildingUnitRequest {
+                name: "区第一中学".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("co-building unit")
+            .into_inner()
+            .unit_id;
         Aggregates {
             year,
             activity_id,
             board_id,
             facility_id,
             deed_id,
+            unit_id,
         }
     }
 }

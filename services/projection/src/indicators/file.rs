@@ -351,9 +351,9 @@ mod tests {
     fn shipped_elements_name_the_rule_of_their_area() {
         let rule_of = |code: &str| match code.split('.').next() {
             Some("households" | "residents" | "care" | "employment") => Some(Rule::Residents),
-            Some("activities" | "plan" | "publicity" | "facilities" | "good_deeds") => {
-                Some(Rule::Activities)
-            }
+            Some(
+                "activities" | "plan" | "publicity" | "facilities" | "good_deeds" | "cobuilding",
+            ) => Some(Rule::Activities),
             Some("volunteers" | "volunteering") => Some(Rule::Volunteering),
             Some("incidents" | "patrols" | "inspections" | "rectifications") => Some(Rule::Safety),
             Some("reporting") => Some(Rule::Reporting),

@@ -223,6 +223,22 @@ category!(
     }
 );
 
+category!(
+    /// What a co-building unit contributed.
+    ContributionKind: ContributionKind, "contribution kind" {
+        /// An activity it ran or hosted.
+        Activity => "activity",
+        /// Money (yuan).
+        Funds => "funds",
+        /// Its people as volunteers.
+        Volunteers => "volunteers",
+        /// A venue lent.
+        Venue => "venue",
+        /// Goods given.
+        Goods => "goods",
+    }
+);
+
 // --------------------------------------------------------------- volunteering
 
 category!(
