@@ -10,6 +10,7 @@ mod deed;
 mod facility;
 mod plan;
 mod report;
+mod station;
 
 use civitas_kernel::{DecodeError, OrgPath};
 use civitas_proto::common::v1 as common;

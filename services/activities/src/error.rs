@@ -6,7 +6,8 @@ use civitas_platform::write::WriteError;
 use tonic::Status;
 
 use crate::domain::{
-    ActivityError, BoardError, DeedError, FacilityError, PlanError, ReportError, UnitError,
+    ActivityError, BoardError, DeedError, FacilityError, PlanError, ReportError, StationError,
+    UnitError,
 };
 
 /// Everything an activities RPC can fail with.
@@ -28,6 +29,8 @@ pub enum ServiceError {
     Deed(#[from] DeedError),
     #[error(transparent)]
     Unit(#[from] UnitError),
+    #[error(transparent)]
+    Station(#[from] StationError),
 }
 
 civitas_platform::service_error!(ServiceError);
@@ -65,6 +68,7 @@ impl From<ServiceError> for Status {
                 status::not_found("co-building unit", "in this community")
             }
             ServiceError::Unit(u) => status::rule(u.field(), u.to_string()),
+            ServiceError::Station(s) => status::rule(s.field(), s.to_string()),
         }
     }
 }

@@ -33,6 +33,7 @@ civitas_platform::grpc_service! {
         register_co_building_unit(api::RegisterCoBuildingUnitRequest) -> api::RegisterCoBuildingUnitResponse;
         sign_co_building_agreement(api::SignCoBuildingAgreementRequest) -> api::SignCoBuildingAgreementResponse;
         record_co_building_contribution(api::RecordCoBuildingContributionRequest) -> api::RecordCoBuildingContributionResponse;
+        record_station_service(api::RecordStationServiceRequest) -> api::RecordStationServiceResponse;
         get_activity(api::GetActivityRequest) -> api::GetActivityResponse;
         get_annual_plan(api::GetAnnualPlanRequest) -> api::GetAnnualPlanResponse;
     }

@@ -215,6 +215,16 @@ async fn cross_community(
             })
             .await
             .map(drop),
+        "RecordStationService" => client
+            .record_station_service(api::RecordStationServiceRequest {
+                facility_id: x.facility_id.clone(),
+                resident_id: RESIDENT.into(),
+                kind: civitas_proto::events::v1::StationServiceKind::Meals as i32,
+                served_on: today(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
         "SubmitMonthlyReport" => client
             .submit_monthly_report(api::SubmitMonthlyReportRequest {
                 options: None,

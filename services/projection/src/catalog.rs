@@ -207,6 +207,11 @@ catalog! {
         "Service station floor area (m²)"
     ),
     PUBLICITY_BOARDS = stock("publicity.boards", "Publicity boards"),
+    STATION_SERVICES = flow("station.services", "Services delivered by the service station"),
+    STATION_RESIDENTS_SERVED = distinct(
+        "station.residents_served",
+        "Residents served by the service station (unique)"
+    ),
     GOOD_DEEDS_RECORDED = flow("good_deeds.recorded", "Good deeds recorded"),
     COBUILDING_UNITS = stock("cobuilding.units", "Co-building units"),
     COBUILDING_AGREEMENTS = stock(

@@ -4,8 +4,9 @@
 //! One module per write service, along the seam of the event protos: [`residents`],
 //! [`activities`], [`volunteering`], [`safety`], and areas of their own: the residents
 //! service's care visits in [`care`] and re-employment cases in [`employment`], the
-//! activities service's monthly reports in [`reporting`], good deeds in [`deeds`] and
-//! co-building units in [`cobuilding`]. An event is decoded once into a
+//! activities service's monthly reports in [`reporting`], good deeds in [`deeds`],
+//! co-building units in [`cobuilding`] and the service station's services in
+//! [`station`]. An event is decoded once into a
 //! [`Decoded`]: its [`Fact`] (the event reduced to what the projection uses, its variant
 //! named like the event) with the community and day it happened on. A batch then walks
 //! its facts twice, both times through this module: [`Fact::need`] names the rows of
@@ -20,6 +21,7 @@ pub mod employment;
 pub mod reporting;
 pub mod residents;
 pub mod safety;
+pub mod station;
 pub mod volunteering;
 
 use std::collections::BTreeMap;
@@ -142,6 +144,7 @@ pub enum Fact {
     Deeds(deeds::Fact),
     Employment(employment::Fact),
     CoBuilding(cobuilding::Fact),
+    Station(station::Fact),
     /// A known event that feeds no element or view (yet).
     Ignored,
     /// An event type this projection does not know.
@@ -166,7 +169,7 @@ pub enum Undecodable {
 type AreaDecoder = fn(&str, &[u8]) -> Result<Option<Fact>, prost::DecodeError>;
 
 /// Every area's decoder; each event type belongs to exactly one.
-const AREAS: [AreaDecoder; 9] = [
+const AREAS: [AreaDecoder; 10] = [
     residents::decode,
     care::decode,
     activities::decode,
@@ -176,6 +179,7 @@ const AREAS: [AreaDecoder; 9] = [
     deeds::decode,
     employment::decode,
     cobuilding::decode,
+    station::decode,
 ];
 
 impl Fact {
@@ -213,7 +217,7 @@ impl Fact {
             Fact::Safety(f) => f.need(views),
             Fact::Reporting(f) => f.need(community, views),
             Fact::Care(f) => f.need(views),
-            Fact::Deeds(_) | Fact::Employment(_) | Fact::CoBuilding(_) => {}
+            Fact::Deeds(_) | Fact::Employment(_) | Fact::CoBuilding(_) | Fact::Station(_) => {}
             Fact::Ignored | Fact::Unknown => {}
         }
     }
@@ -258,6 +262,7 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
         Fact::Deeds(f) => deeds::apply(f, community, day, views, deltas),
         Fact::Employment(f) => employment::apply(f, community, day, views, deltas),
         Fact::CoBuilding(f) => cobuilding::apply(f, community, day, views, deltas),
+        Fact::Station(f) => station::apply(f, community, day, views, deltas),
         Fact::Ignored | Fact::Unknown => {}
     }
 }

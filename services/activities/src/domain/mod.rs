@@ -14,6 +14,7 @@ pub mod deed;
 pub mod facility;
 pub mod plan;
 pub mod report;
+pub mod station;
 pub mod values;
 
 pub use activity::{
@@ -37,9 +38,13 @@ pub use report::{
     report_stream_id, ApprovalLevel, MonthlyReport, Narrative, ReportCommand, ReportError,
     ReportEvent, ReportMonth, ReportState,
 };
+pub use station::{
+    ServiceDelivered, StationCommand, StationError, StationEvent, StationFacts, StationService,
+    StationServiceKind,
+};
 pub use values::{
     ActivityCategory, ActivityId, AreaSquareMeters, BoardId, Capacity, CoBuildingUnitId, DeedId,
     FacilityId, FacilityName, FacilityType, Location, Month, Note, OrgUnitCode, PastDate, PlanYear,
-    PlannedItemId, Reason, ResidentId, TargetParticipants, TimeWindow, Title, Topic,
-    ValidationError, Venue,
+    PlannedItemId, Reason, ResidentId, StationServiceId, TargetParticipants, TimeWindow, Title,
+    Topic, ValidationError, Venue,
 };

@@ -38,6 +38,11 @@ uuid_id!(
     "facility"
 );
 uuid_id!(
+    /// A service the service station delivered; its stream is `stationservice-<uuid>`.
+    StationServiceId,
+    "stationservice"
+);
+uuid_id!(
     /// A co-building unit's id; its stream is `cobuildingunit-<uuid>`.
     CoBuildingUnitId,
     "cobuildingunit"

@@ -11,7 +11,8 @@ use super::{community, Activities};
 use crate::domain::{
     AreaSquareMeters, BoardCommand, BoardId, DeedCommand, DeedId, Facility, FacilityCommand,
     FacilityDetails, FacilityId, FacilityName, FacilityType, GoodDeed, Location, Note, PastDate,
-    PublicityBoard, Reason, Title, Topic,
+    PublicityBoard, Reason, ServiceDelivered, StationCommand, StationService, StationServiceId,
+    StationServiceKind, Title, Topic,
 };
 use crate::error::ServiceError;
 
@@ -270,5 +271,53 @@ impl Activities {
                 command,
             )
             .await
+    }
+}
+
+impl Activities {
+    /// Records a service the caller's community's service station delivered.
+    pub async fn record_station_service(
+        &self,
+        caller: &Caller,
+        req: api::RecordStationServiceRequest,
+    ) -> Result<api::RecordStationServiceResponse, ServiceError> {
+        let ctx = self.shell.begin(
+            caller,
+            "",
+            req.options.as_ref(),
+            "RecordStationService",
+            &req,
+        )?;
+        let outcome = match self.shell.replayed(&ctx).await? {
+            Some(replayed) => replayed,
+            None => {
+                let raw = required(&req.facility_id, "facility_id")?;
+                let facility_id = FacilityId::parse("facility_id", raw)?;
+                let target = Target::new("facility", facility_id, facility_id.stream_id());
+                let recorded = self.shell.require_in(&target, &ctx.org().community).await?;
+                let facility = civitas_kernel::command::folded::<Facility>(&recorded)
+                    .map_err(|e| anyhow::anyhow!("facility {facility_id}: {e}"))?
+                    .state;
+                let served_on = date_from_pb(req.served_on, "served_on")?;
+                let service_id = StationServiceId::from_uuid(uuid::Uuid::now_v7());
+                let command = StationCommand::Record {
+                    station: facility.details.map(|d| d.facility_type),
+                    service: ServiceDelivered {
+                        service_id,
+                        facility_id,
+                        resident_id: super::resident(&req.resident_id)?,
+                        kind: StationServiceKind::from_pb(req.kind, "kind")?,
+                        served_on: PastDate::parse("served_on", served_on, ctx.today())?,
+                    },
+                };
+                self.shell
+                    .run::<StationService, ServiceError>(&service_id.stream_id(), ctx, command)
+                    .await?
+            }
+        };
+        Ok(api::RecordStationServiceResponse {
+            service_id: civitas_platform::write::created_id(&outcome.stream_id, "stationservice"),
+            result: Some(write_result(&outcome)),
+        })
     }
 }

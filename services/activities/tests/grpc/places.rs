@@ -1,12 +1,15 @@
-//! Publicity boards and facilities: registered, updated, maintained.
+//! Publicity boards and facilities: registered, updated, maintained; and the services
+//! the service station delivers.
 
 use chrono::{Duration, Utc};
 use civitas_platform::command::district_day;
 use civitas_proto::activities::v1 as api;
-use civitas_proto::events::v1::FacilityType;
+use civitas_proto::events::v1::{FacilityType, StationServiceKind};
 use tonic::Code;
 
-use super::support::{date, expect_code, expect_invalid, TestApp};
+use super::support::{
+    date, expect_code, expect_invalid, expect_rule, today, Aggregates, TestApp, RESIDENT,
+};
 
 #[tokio::test]
 async fn boards_and_facilities_are_registered_and_kept() {
@@ -109,5 +112,56 @@ async fn boards_and_facilities_are_registered_and_kept() {
             })
             .await,
         "note",
+    );
+}
+
+#[tokio::test]
+async fn the_service_station_delivers_services_and_nothing_else_does() {
+    let app = TestApp::spawn().await;
+    let x = Aggregates::create(&app, "xingfu").await;
+    let mut staff = app.staff("xingfu").await;
+    let station = staff
+        .register_facility(api::RegisterFacilityRequest {
+            facility_type: FacilityType::ServiceStation as i32,
+            name: "社区服务站".into(),
+            area_square_meters: 220,
+            ..Default::default()
+        })
+        .await
+        .expect("station")
+        .into_inner()
+        .facility_id;
+    let serve = |facility_id: &str| api::RecordStationServiceRequest {
+        facility_id: facility_id.to_owned(),
+        resident_id: RESIDENT.into(),
+        kind: StationServiceKind::Meals as i32,
+        served_on: today(),
+        ..Default::default()
+    };
+    let served = staff
+        .record_station_service(serve(&station))
+        .await
+        .expect("served")
+        .into_inner();
+    assert_eq!(served.service_id.len(), 36);
+    // The cultural room is no station; an unknown facility is not found.
+    expect_rule(
+        staff.record_station_service(serve(&x.facility_id)).await,
+        Some("facility_id"),
+    );
+    expect_code(
+        staff
+            .record_station_service(serve(&uuid::Uuid::now_v7().to_string()))
+            .await,
+        Code::NotFound,
+    );
+    expect_invalid(
+        staff
+            .record_station_service(api::RecordStationServiceRequest {
+                kind: 0,
+                ..serve(&station)
+            })
+            .await,
+        "kind",
     );
 }

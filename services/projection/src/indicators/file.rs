@@ -352,7 +352,8 @@ mod tests {
         let rule_of = |code: &str| match code.split('.').next() {
             Some("households" | "residents" | "care" | "employment") => Some(Rule::Residents),
             Some(
-                "activities" | "plan" | "publicity" | "facilities" | "good_deeds" | "cobuilding",
+                "activities" | "plan" | "publicity" | "facilities" | "good_deeds" | "cobuilding"
+                | "station",
             ) => Some(Rule::Activities),
             Some("volunteers" | "volunteering") => Some(Rule::Volunteering),
             Some("incidents" | "patrols" | "inspections" | "rectifications") => Some(Rule::Safety),

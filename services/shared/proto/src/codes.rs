@@ -239,6 +239,20 @@ category!(
     }
 );
 
+category!(
+    /// What the service station delivered to a resident.
+    StationServiceKind: StationServiceKind, "station service kind" {
+        /// A meal (助餐).
+        Meals => "meals",
+        HealthCheck => "health_check",
+        /// Care at home (居家照料).
+        HomeCare => "home_care",
+        Counselling => "counselling",
+        Housekeeping => "housekeeping",
+        Other => "other",
+    }
+);
+
 // --------------------------------------------------------------- volunteering
 
 category!(
