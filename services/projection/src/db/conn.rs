@@ -281,21 +281,7 @@ impl Conn<'_> {
             }
             Conn::Pg(conn) => {
                 for chunk in rows.chunks(PG_ROWS) {
-                    let mut arrays: Vec<Column> = chunk[0]
-                        .iter()
-                        .map(|v| Column::like(v, chunk.len()))
-                        .collect();
-                    for row in chunk {
-                        for (column, value) in arrays.iter_mut().zip(row) {
-                            column.push(value)?;
-                        }
-                    }
-                    let unnest = arrays
-                        .iter()
-                        .enumerate()
-                        .map(|(i, c)| format!("${}::{}", i + 1, c.sql_type()))
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                    let (arrays, unnest) = columns_of(chunk)?;
                     let text =
                         format!("WITH keys ({columns}) AS (SELECT * FROM UNNEST({unnest})) {sql}");
                     let query = arrays
@@ -370,21 +356,7 @@ impl Conn<'_> {
             }
             Conn::Pg(conn) => {
                 for chunk in rows.chunks(PG_ROWS) {
-                    let mut arrays: Vec<Column> = chunk[0]
-                        .iter()
-                        .map(|v| Column::like(v, chunk.len()))
-                        .collect();
-                    for row in chunk {
-                        for (column, value) in arrays.iter_mut().zip(row) {
-                            column.push(value)?;
-                        }
-                    }
-                    let unnest = arrays
-                        .iter()
-                        .enumerate()
-                        .map(|(i, c)| format!("${}::{}", i + 1, c.sql_type()))
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                    let (arrays, unnest) = columns_of(chunk)?;
                     let sql = format!("INSERT INTO {into} SELECT * FROM UNNEST({unnest}) {tail}");
                     let query = arrays
                         .into_iter()
@@ -453,4 +425,27 @@ pub async fn lock_writers(conn: &mut PgConnection, schema: &str) -> Result<(), P
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// `rows` (each a value per column, of the same types) as one array per column, and
+/// the `UNNEST` arguments that bind them (`$1::text[], $2::bigint[], …`).
+fn columns_of<'a>(
+    rows: &'a [Vec<Value<'a>>],
+) -> Result<(Vec<Column<'a>>, String), ProjectionError> {
+    let mut arrays: Vec<Column> = rows[0]
+        .iter()
+        .map(|v| Column::like(v, rows.len()))
+        .collect();
+    for row in rows {
+        for (column, value) in arrays.iter_mut().zip(row) {
+            column.push(value)?;
+        }
+    }
+    let unnest = arrays
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("${}::{}", i + 1, c.sql_type()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok((arrays, unnest))
 }
