@@ -6,6 +6,7 @@
 mod activity;
 mod board;
 mod cobuilding;
+mod contest;
 mod deed;
 mod facility;
 mod plan;

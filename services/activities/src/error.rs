@@ -6,8 +6,8 @@ use civitas_platform::write::WriteError;
 use tonic::Status;
 
 use crate::domain::{
-    ActivityError, BoardError, DeedError, FacilityError, PlanError, ReportError, StationError,
-    UnitError,
+    ActivityError, BoardError, ContestError, DeedError, FacilityError, PlanError, ReportError,
+    StationError, UnitError,
 };
 
 /// Everything an activities RPC can fail with.
@@ -31,6 +31,8 @@ pub enum ServiceError {
     Unit(#[from] UnitError),
     #[error(transparent)]
     Station(#[from] StationError),
+    #[error(transparent)]
+    Contest(#[from] ContestError),
 }
 
 civitas_platform::service_error!(ServiceError);
@@ -69,6 +71,10 @@ impl From<ServiceError> for Status {
             }
             ServiceError::Unit(u) => status::rule(u.field(), u.to_string()),
             ServiceError::Station(s) => status::rule(s.field(), s.to_string()),
+            ServiceError::Contest(ContestError::NotRecorded) => {
+                status::not_found("contest", "in this community")
+            }
+            ServiceError::Contest(c) => status::rule(c.field(), c.to_string()),
         }
     }
 }

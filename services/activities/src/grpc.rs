@@ -34,6 +34,8 @@ civitas_platform::grpc_service! {
         sign_co_building_agreement(api::SignCoBuildingAgreementRequest) -> api::SignCoBuildingAgreementResponse;
         record_co_building_contribution(api::RecordCoBuildingContributionRequest) -> api::RecordCoBuildingContributionResponse;
         record_station_service(api::RecordStationServiceRequest) -> api::RecordStationServiceResponse;
+        record_contest(api::RecordContestRequest) -> api::RecordContestResponse;
+        award_prize(api::AwardPrizeRequest) -> api::AwardPrizeResponse;
         get_activity(api::GetActivityRequest) -> api::GetActivityResponse;
         get_annual_plan(api::GetAnnualPlanRequest) -> api::GetAnnualPlanResponse;
     }

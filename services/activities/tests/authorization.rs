@@ -225,6 +225,21 @@ async fn cross_community(
             })
             .await
             .map(drop),
+        "RecordContest" => client
+            .record_contest(api::RecordContestRequest {
+                community: xingfu(),
+                ..support::contest()
+            })
+            .await
+            .map(drop),
+        "AwardPrize" => client
+            .award_prize(api::AwardPrizeRequest {
+                contest_id: x.contest_id.clone(),
+                prize: "一等奖".into(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
         "SubmitMonthlyReport" => client
             .submit_monthly_report(api::SubmitMonthlyReportRequest {
                 options: None,

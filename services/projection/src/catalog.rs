@@ -213,6 +213,13 @@ catalog! {
         "Residents served by the service station (unique)"
     ),
     GOOD_DEEDS_RECORDED = flow("good_deeds.recorded", "Good deeds recorded"),
+    CONTESTS_HELD = flow("contests.held", "Contests held"),
+    CONTESTS_ENTRANTS = flow("contests.entrants", "Contest entrants"),
+    CONTESTS_PRIZES = flow("contests.prizes", "Contest prizes awarded"),
+    CONTESTS_LEARNING_FAMILIES = flow(
+        "contests.learning_families",
+        "Learning families awarded"
+    ),
     COBUILDING_UNITS = stock("cobuilding.units", "Co-building units"),
     COBUILDING_AGREEMENTS = stock(
         "cobuilding.agreements",

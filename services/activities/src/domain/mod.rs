@@ -10,6 +10,7 @@
 pub mod activity;
 pub mod board;
 pub mod cobuilding;
+pub mod contest;
 pub mod deed;
 pub mod facility;
 pub mod plan;
@@ -26,6 +27,7 @@ pub use cobuilding::{
     CoBuildingUnit, Contribution, ContributionKind, UnitCommand, UnitError, UnitEvent, UnitName,
     UnitState,
 };
+pub use contest::{Contest, ContestCommand, ContestError, ContestEvent, ContestKind, ContestState};
 pub use deed::{DeedCommand, DeedError, DeedEvent, DeedState, GoodDeed};
 pub use facility::{
     Facility, FacilityCommand, FacilityDetails, FacilityError, FacilityEvent, FacilityState,
@@ -43,8 +45,8 @@ pub use station::{
     StationServiceKind,
 };
 pub use values::{
-    ActivityCategory, ActivityId, AreaSquareMeters, BoardId, Capacity, CoBuildingUnitId, DeedId,
-    FacilityId, FacilityName, FacilityType, Location, Month, Note, OrgUnitCode, PastDate, PlanYear,
-    PlannedItemId, Reason, ResidentId, StationServiceId, TargetParticipants, TimeWindow, Title,
-    Topic, ValidationError, Venue,
+    ActivityCategory, ActivityId, AreaSquareMeters, BoardId, Capacity, CoBuildingUnitId, ContestId,
+    DeedId, FacilityId, FacilityName, FacilityType, Location, Month, Note, OrgUnitCode, PastDate,
+    PlanYear, PlannedItemId, Reason, ResidentId, StationServiceId, TargetParticipants, TimeWindow,
+    Title, Topic, ValidationError, Venue,
 };

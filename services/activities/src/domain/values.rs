@@ -43,6 +43,11 @@ uuid_id!(
     "stationservice"
 );
 uuid_id!(
+    /// A contest's id; its stream is `contest-<uuid>`.
+    ContestId,
+    "contest"
+);
+uuid_id!(
     /// A co-building unit's id; its stream is `cobuildingunit-<uuid>`.
     CoBuildingUnitId,
     "cobuildingunit"

@@ -9,10 +9,11 @@ use civitas_proto::convert::date_from_pb;
 
 use super::{community, Activities};
 use crate::domain::{
-    AreaSquareMeters, BoardCommand, BoardId, DeedCommand, DeedId, Facility, FacilityCommand,
-    FacilityDetails, FacilityId, FacilityName, FacilityType, GoodDeed, Location, Note, PastDate,
-    PublicityBoard, Reason, ServiceDelivered, StationCommand, StationService, StationServiceId,
-    StationServiceKind, Title, Topic,
+    AreaSquareMeters, BoardCommand, BoardId, Contest, ContestCommand, ContestId, ContestKind,
+    DeedCommand, DeedId, Facility, FacilityCommand, FacilityDetails, FacilityId, FacilityName,
+    FacilityType, GoodDeed, Location, Note, PastDate, PublicityBoard, Reason, ResidentId,
+    ServiceDelivered, StationCommand, StationService, StationServiceId, StationServiceKind, Title,
+    Topic,
 };
 use crate::error::ServiceError;
 
@@ -317,6 +318,79 @@ impl Activities {
         };
         Ok(api::RecordStationServiceResponse {
             service_id: civitas_platform::write::created_id(&outcome.stream_id, "stationservice"),
+            result: Some(write_result(&outcome)),
+        })
+    }
+}
+
+impl Activities {
+    /// Records a contest the caller's community held.
+    pub async fn record_contest(
+        &self,
+        caller: &Caller,
+        req: api::RecordContestRequest,
+    ) -> Result<api::RecordContestResponse, ServiceError> {
+        let created = self
+            .shell
+            .create::<Contest, ServiceError>(
+                caller,
+                "RecordContest",
+                &community(&req.community)?,
+                req.options.as_ref(),
+                &req,
+                "contest",
+                |ctx| {
+                    let contest_id = ContestId::from_uuid(uuid::Uuid::now_v7());
+                    let held_on = date_from_pb(req.held_on, "held_on")?;
+                    let command = ContestCommand::Record {
+                        contest_id,
+                        community: ctx.org().community.clone(),
+                        kind: ContestKind::from_pb(req.kind, "kind")?,
+                        title: Title::parse("title", &req.title)?,
+                        held_on: PastDate::parse("held_on", held_on, ctx.today())?,
+                        entrants: req.entrants,
+                    };
+                    Ok((contest_id.stream_id(), command))
+                },
+            )
+            .await?;
+        Ok(api::RecordContestResponse {
+            contest_id: created.id,
+            result: Some(write_result(&created.outcome)),
+        })
+    }
+
+    /// Awards a prize of a contest of the caller's community.
+    pub async fn award_prize(
+        &self,
+        caller: &Caller,
+        req: api::AwardPrizeRequest,
+    ) -> Result<api::AwardPrizeResponse, ServiceError> {
+        let outcome = self
+            .shell
+            .on_existing::<Contest, ServiceError>(
+                caller,
+                "AwardPrize",
+                req.options.as_ref(),
+                &req,
+                || {
+                    let raw = required(&req.contest_id, "contest_id")?;
+                    let id = ContestId::parse("contest_id", raw)?;
+                    Ok(Target::new("contest", id, id.stream_id()))
+                },
+                |_| {
+                    let winner = match req.winner_resident_id.trim() {
+                        "" => None,
+                        raw => Some(ResidentId::parse("winner_resident_id", raw)?),
+                    };
+                    Ok(ContestCommand::AwardPrize {
+                        prize: Title::parse("prize", &req.prize)?,
+                        winner,
+                    })
+                },
+            )
+            .await?;
+        Ok(api::AwardPrizeResponse {
             result: Some(write_result(&outcome)),
         })
     }

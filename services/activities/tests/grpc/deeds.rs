@@ -1,5 +1,5 @@
-//! Good deeds over gRPC: recorded, reviewed and published once, retracted, with the
-//! codes and fields of every refusal.
+//! Good deeds and contests over gRPC: a deed recorded, reviewed and published once,
+//! retracted; a contest and its prizes; with the codes and fields of every refusal.
 
 use civitas_proto::activities::v1 as api;
 use tonic::Code;
@@ -62,5 +62,47 @@ async fn a_deed_is_published_after_review_and_may_be_retracted() {
             })
             .await,
         "title",
+    );
+}
+
+#[tokio::test]
+async fn a_contest_awards_no_more_prizes_than_it_had_entrants() {
+    let app = TestApp::spawn().await;
+    let mut staff = app.staff("xingfu").await;
+    let contest_id = staff
+        .record_contest(api::RecordContestRequest {
+            entrants: 2,
+            ..super::support::contest()
+        })
+        .await
+        .expect("contest")
+        .into_inner()
+        .contest_id;
+    let award = || api::AwardPrizeRequest {
+        options: None,
+        contest_id: contest_id.clone(),
+        prize: "学习型家庭".into(),
+        winner_resident_id: super::support::RESIDENT.into(),
+    };
+    staff.award_prize(award()).await.expect("first");
+    staff.award_prize(award()).await.expect("second");
+    expect_rule(staff.award_prize(award()).await, Some("prize"));
+    expect_invalid(
+        staff
+            .award_prize(api::AwardPrizeRequest {
+                winner_resident_id: "not-an-id".into(),
+                ..award()
+            })
+            .await,
+        "winner_resident_id",
+    );
+    expect_invalid(
+        staff
+            .record_contest(api::RecordContestRequest {
+                kind: 0,
+                ..super::support::contest()
+            })
+            .await,
+        "kind",
     );
 }

@@ -60,6 +60,8 @@ pub struct Aggregates {
     pub deed_id: String,
     /// A co-building unit.
     pub unit_id: String,
+    /// A contest with three entrants.
+    pub contest_id: String,
 }
 
 impl Aggregates {
@@ -143,6 +145,12 @@ impl Aggregates {
             .expect("co-building unit")
             .into_inner()
             .unit_id;
+        let contest_id = staff
+            .record_contest(contest())
+            .await
+            .expect("contest")
+            .into_inner()
+            .contest_id;
         Aggregates {
             year,
             activity_id,
@@ -150,7 +158,19 @@ impl Aggregates {
             facility_id,
             deed_id,
             unit_id,
+            contest_id,
         }
+    }
+}
+
+/// A learning-families contest held today with three entrants.
+pub fn contest() -> api::RecordContestRequest {
+    api::RecordContestRequest {
+        kind: civitas_proto::events::v1::ContestKind::LearningFamily as i32,
+        title: "学习型家庭评选".into(),
+        held_on: today(),
+        entrants: 3,
+        ..Default::default()
     }
 }
 

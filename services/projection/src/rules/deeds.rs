@@ -1,12 +1,20 @@
-//! Good deeds, from the activities service's `GoodDeed` streams: recorded
-//! (`good_deeds.recorded`, on the day they happened) and standing published on the
-//! community page (`good_deeds.published`, a stock a retraction takes back).
+//! Good deeds and contests, the community's moral-building records, from the activities
+//! service's `GoodDeed` and `Contest` streams:
+//! - good deeds recorded (`good_deeds.recorded`, on the day they happened) and standing
+//!   published on the community page (`good_deeds.published`, a stock a retraction
+//!   takes back);
+//! - contests held with their entrants (on the day held) and the prizes awarded, with
+//!   the learning families (学习型家庭) among them.
 
+use civitas_proto::codes::ContestKind;
 use civitas_proto::events::v1 as pb;
 use prost::Message;
 
 use super::{add, date_text, Deltas, Views};
-use crate::catalog::{GOOD_DEEDS_PUBLISHED, GOOD_DEEDS_RECORDED};
+use crate::catalog::{
+    CONTESTS_ENTRANTS, CONTESTS_HELD, CONTESTS_LEARNING_FAMILIES, CONTESTS_PRIZES,
+    GOOD_DEEDS_PUBLISHED, GOOD_DEEDS_RECORDED,
+};
 
 /// A good-deed event reduced to what the projection uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +25,14 @@ pub enum Fact {
     },
     Published,
     Retracted,
+    /// `held_on` as `Recorded`'s day.
+    ContestHeld {
+        held_on: String,
+        entrants: u32,
+    },
+    PrizeAwarded {
+        kind: Option<ContestKind>,
+    },
 }
 
 /// Decodes a good-deed event; `None` for any other event type.
@@ -33,6 +49,16 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
             pb::GoodDeedRetracted::decode(p)?;
             Fact::Retracted
         }
+        "ContestHeld" => {
+            let e = pb::ContestHeld::decode(p)?;
+            Fact::ContestHeld {
+                held_on: date_text(e.held_on.as_ref()),
+                entrants: e.entrants,
+            }
+        }
+        "PrizeAwarded" => Fact::PrizeAwarded {
+            kind: ContestKind::from_wire(pb::PrizeAwarded::decode(p)?.kind),
+        },
         _ => return Ok(None),
     };
     Ok(Some(super::Fact::Deeds(fact)))
@@ -52,6 +78,23 @@ pub fn apply(fact: &Fact, community: &str, day: &str, _views: &mut Views, deltas
         }
         Fact::Published => add(deltas, &GOOD_DEEDS_PUBLISHED, community, day, 1),
         Fact::Retracted => add(deltas, &GOOD_DEEDS_PUBLISHED, community, day, -1),
+        Fact::ContestHeld { held_on, entrants } => {
+            let on = if held_on.is_empty() { day } else { held_on };
+            add(deltas, &CONTESTS_HELD, community, on, 1);
+            add(
+                deltas,
+                &CONTESTS_ENTRANTS,
+                community,
+                on,
+                i64::from(*entrants),
+            );
+        }
+        Fact::PrizeAwarded { kind } => {
+            add(deltas, &CONTESTS_PRIZES, community, day, 1);
+            if *kind == Some(ContestKind::LearningFamily) {
+                add(deltas, &CONTESTS_LEARNING_FAMILIES, community, day, 1);
+            }
+        }
     }
 }
 
@@ -77,6 +120,28 @@ mod tests {
         assert_eq!(
             net,
             pairs(&[("good_deeds.published", 1), ("good_deeds.recorded", 2)])
+        );
+    }
+
+    #[test]
+    fn contests_count_entrants_and_prizes() {
+        let prize = |kind| Any::Deeds(Fact::PrizeAwarded { kind: Some(kind) });
+        let (_, net) = run(&[
+            Any::Deeds(Fact::ContestHeld {
+                held_on: String::new(),
+                entrants: 5,
+            }),
+            prize(ContestKind::LearningFamily),
+            prize(ContestKind::Speech),
+        ]);
+        assert_eq!(
+            net,
+            pairs(&[
+                ("contests.entrants", 5),
+                ("contests.held", 1),
+                ("contests.learning_families", 1),
+                ("contests.prizes", 2),
+            ])
         );
     }
 }

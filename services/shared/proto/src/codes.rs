@@ -253,6 +253,19 @@ category!(
     }
 );
 
+category!(
+    /// What kind of contest the community held.
+    ContestKind: ContestKind, "contest kind" {
+        /// A speech contest (演讲比赛).
+        Speech => "speech",
+        /// A blackboard newspaper contest (黑板报).
+        Blackboard => "blackboard",
+        /// The learning families selection (学习型家庭).
+        LearningFamily => "learning_family",
+        Other => "other",
+    }
+);
+
 // --------------------------------------------------------------- volunteering
 
 category!(
