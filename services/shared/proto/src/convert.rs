@@ -49,10 +49,14 @@ pub fn recorded_of(envelope: Envelope) -> Result<RecordedEvent, EnvelopeError> {
     let bad = |field, problem| EnvelopeError { field, problem };
     let org = envelope.org.ok_or(bad("org", "is missing"))?;
     Ok(RecordedEvent {
+        // Only the canonical form (lowercase, hyphenated) every writer sends: a braced
+        // or upper-case id would be another id's text for the same event downstream.
         event_id: envelope
             .event_id
-            .parse()
-            .map_err(|_| bad("event_id", "is not a uuid"))?,
+            .parse::<uuid::Uuid>()
+            .ok()
+            .filter(|id| id.to_string() == envelope.event_id)
+            .ok_or(bad("event_id", "is not a uuid in canonical form"))?,
         stream_id: non_empty(envelope.stream_id, "stream_id")?,
         stream_version: match envelope.stream_version {
             0 => return Err(bad("stream_version", "must be at least 1")),
