@@ -9,6 +9,7 @@ mod cobuilding;
 mod contest;
 mod deed;
 mod facility;
+mod milestone;
 mod plan;
 mod report;
 mod station;

@@ -6,8 +6,8 @@ use civitas_platform::write::WriteError;
 use tonic::Status;
 
 use crate::domain::{
-    ActivityError, BoardError, ContestError, DeedError, FacilityError, PlanError, ReportError,
-    StationError, UnitError,
+    ActivityError, BoardError, ContestError, DeedError, FacilityError, MilestoneError, PlanError,
+    ReportError, StationError, UnitError,
 };
 
 /// Everything an activities RPC can fail with.
@@ -33,6 +33,8 @@ pub enum ServiceError {
     Station(#[from] StationError),
     #[error(transparent)]
     Contest(#[from] ContestError),
+    #[error(transparent)]
+    Milestone(#[from] MilestoneError),
 }
 
 civitas_platform::service_error!(ServiceError);
@@ -75,6 +77,7 @@ impl From<ServiceError> for Status {
                 status::not_found("contest", "in this community")
             }
             ServiceError::Contest(c) => status::rule(c.field(), c.to_string()),
+            ServiceError::Milestone(m) => status::rule(m.field(), m.to_string()),
         }
     }
 }

@@ -36,6 +36,7 @@ civitas_platform::grpc_service! {
         record_station_service(api::RecordStationServiceRequest) -> api::RecordStationServiceResponse;
         record_contest(api::RecordContestRequest) -> api::RecordContestResponse;
         award_prize(api::AwardPrizeRequest) -> api::AwardPrizeResponse;
+        record_campaign_milestone(api::RecordCampaignMilestoneRequest) -> api::RecordCampaignMilestoneResponse;
         get_activity(api::GetActivityRequest) -> api::GetActivityResponse;
         get_annual_plan(api::GetAnnualPlanRequest) -> api::GetAnnualPlanResponse;
     }

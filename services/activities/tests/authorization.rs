@@ -240,6 +240,15 @@ async fn cross_community(
             })
             .await
             .map(drop),
+        "RecordCampaignMilestone" => client
+            .record_campaign_milestone(api::RecordCampaignMilestoneRequest {
+                kind: civitas_proto::events::v1::MilestoneKind::LeadingGroupFormed as i32,
+                held_on: today(),
+                community: xingfu(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
         "SubmitMonthlyReport" => client
             .submit_monthly_report(api::SubmitMonthlyReportRequest {
                 options: None,

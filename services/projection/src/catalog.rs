@@ -214,6 +214,14 @@ catalog! {
     ),
     GOOD_DEEDS_RECORDED = flow("good_deeds.recorded", "Good deeds recorded"),
     CONTESTS_HELD = flow("contests.held", "Contests held"),
+    CAMPAIGN_MILESTONES = stock(
+        "campaign.milestones",
+        "Creation campaign milestones reached"
+    ),
+    CAMPAIGN_ATTENDEES = flow(
+        "campaign.attendees",
+        "Attendees of the creation campaign's meetings"
+    ),
     CONTESTS_ENTRANTS = flow("contests.entrants", "Contest entrants"),
     CONTESTS_PRIZES = flow("contests.prizes", "Contest prizes awarded"),
     CONTESTS_LEARNING_FAMILIES = flow(

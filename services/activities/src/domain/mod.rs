@@ -13,6 +13,7 @@ pub mod cobuilding;
 pub mod contest;
 pub mod deed;
 pub mod facility;
+pub mod milestone;
 pub mod plan;
 pub mod report;
 pub mod station;
@@ -31,6 +32,10 @@ pub use contest::{Contest, ContestCommand, ContestError, ContestEvent, ContestKi
 pub use deed::{DeedCommand, DeedError, DeedEvent, DeedState, GoodDeed};
 pub use facility::{
     Facility, FacilityCommand, FacilityDetails, FacilityError, FacilityEvent, FacilityState,
+};
+pub use milestone::{
+    campaign_stream_id, AttendeeGroup, CreationCampaign, Milestone, MilestoneCommand,
+    MilestoneError, MilestoneEvent, MilestoneKind,
 };
 pub use plan::{
     plan_stream_id, AnnualPlan, PlanCommand, PlanEntry, PlanError, PlanEvent, PlanState,

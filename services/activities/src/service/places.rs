@@ -1,5 +1,6 @@
 //! Write handlers for the community's places and what its page shows: publicity
-//! boards, facilities and good deeds.
+//! boards, facilities and the service station's services, good deeds, contests and the
+//! creation campaign's milestones.
 
 use civitas_platform::auth::Caller;
 use civitas_platform::command::{required, write_result};
@@ -9,9 +10,10 @@ use civitas_proto::convert::date_from_pb;
 
 use super::{community, Activities};
 use crate::domain::{
-    AreaSquareMeters, BoardCommand, BoardId, Contest, ContestCommand, ContestId, ContestKind,
-    DeedCommand, DeedId, Facility, FacilityCommand, FacilityDetails, FacilityId, FacilityName,
-    FacilityType, GoodDeed, Location, Note, PastDate, PublicityBoard, Reason, ResidentId,
+    campaign_stream_id, AreaSquareMeters, AttendeeGroup, BoardCommand, BoardId, Contest,
+    ContestCommand, ContestId, ContestKind, CreationCampaign, DeedCommand, DeedId, Facility,
+    FacilityCommand, FacilityDetails, FacilityId, FacilityName, FacilityType, GoodDeed, Location,
+    Milestone, MilestoneCommand, MilestoneKind, Note, PastDate, PublicityBoard, Reason, ResidentId,
     ServiceDelivered, StationCommand, StationService, StationServiceId, StationServiceKind, Title,
     Topic,
 };
@@ -391,6 +393,48 @@ impl Activities {
             )
             .await?;
         Ok(api::AwardPrizeResponse {
+            result: Some(write_result(&outcome)),
+        })
+    }
+}
+
+impl Activities {
+    /// Records a milestone of the caller's community's creation campaign.
+    pub async fn record_campaign_milestone(
+        &self,
+        caller: &Caller,
+        req: api::RecordCampaignMilestoneRequest,
+    ) -> Result<api::RecordCampaignMilestoneResponse, ServiceError> {
+        let ctx = self.shell.begin(
+            caller,
+            &community(&req.community)?,
+            req.options.as_ref(),
+            "RecordCampaignMilestone",
+            &req,
+        )?;
+        let outcome = match self.shell.replayed(&ctx).await? {
+            Some(replayed) => replayed,
+            None => {
+                let held_on = date_from_pb(req.held_on, "held_on")?;
+                let groups = req
+                    .attendee_groups
+                    .iter()
+                    .map(|g| AttendeeGroup::from_pb(*g, "attendee_groups"))
+                    .collect::<Result<_, _>>()?;
+                let command = MilestoneCommand::Record(Milestone {
+                    community: ctx.org().community.clone(),
+                    kind: MilestoneKind::from_pb(req.kind, "kind")?,
+                    held_on: PastDate::parse("held_on", held_on, ctx.today())?,
+                    groups,
+                    attendees: req.attendees,
+                });
+                let stream_id = campaign_stream_id(&ctx.org().community);
+                self.shell
+                    .run::<CreationCampaign, ServiceError>(&stream_id, ctx, command)
+                    .await?
+            }
+        };
+        Ok(api::RecordCampaignMilestoneResponse {
             result: Some(write_result(&outcome)),
         })
     }

@@ -106,3 +106,42 @@ async fn a_contest_awards_no_more_prizes_than_it_had_entrants() {
         "kind",
     );
 }
+
+#[tokio::test]
+async fn the_campaign_milestones_are_each_recorded_once() {
+    use civitas_proto::events::v1::{AttendeeGroup, MilestoneKind};
+    let app = TestApp::spawn().await;
+    let mut staff = app.staff("xingfu").await;
+    let meeting = |groups: Vec<i32>, attendees| api::RecordCampaignMilestoneRequest {
+        kind: MilestoneKind::MobilisationMeeting as i32,
+        held_on: super::support::today(),
+        attendee_groups: groups,
+        attendees,
+        ..Default::default()
+    };
+    expect_rule(
+        staff.record_campaign_milestone(meeting(vec![], 80)).await,
+        Some("attendee_groups"),
+    );
+    let groups = vec![
+        AttendeeGroup::ResidentRepresentatives as i32,
+        AttendeeGroup::BuildingHeads as i32,
+    ];
+    staff
+        .record_campaign_milestone(meeting(groups.clone(), 80))
+        .await
+        .expect("meeting");
+    expect_rule(
+        staff.record_campaign_milestone(meeting(groups, 90)).await,
+        Some("kind"),
+    );
+    expect_invalid(
+        staff
+            .record_campaign_milestone(api::RecordCampaignMilestoneRequest {
+                attendee_groups: vec![99],
+                ..meeting(vec![], 80)
+            })
+            .await,
+        "attendee_groups",
+    );
+}

@@ -353,7 +353,7 @@ mod tests {
             Some("households" | "residents" | "care" | "employment") => Some(Rule::Residents),
             Some(
                 "activities" | "plan" | "publicity" | "facilities" | "good_deeds" | "cobuilding"
-                | "station" | "contests",
+                | "station" | "contests" | "campaign",
             ) => Some(Rule::Activities),
             Some("volunteers" | "volunteering") => Some(Rule::Volunteering),
             Some("incidents" | "patrols" | "inspections" | "rectifications") => Some(Rule::Safety),

@@ -4,7 +4,9 @@
 //!   published on the community page (`good_deeds.published`, a stock a retraction
 //!   takes back);
 //! - contests held with their entrants (on the day held) and the prizes awarded, with
-//!   the learning families (学习型家庭) among them.
+//!   the learning families (学习型家庭) among them;
+//! - the creation campaign's milestones reached (a stock) and the attendance of its
+//!   meetings.
 
 use civitas_proto::codes::ContestKind;
 use civitas_proto::events::v1 as pb;
@@ -12,8 +14,8 @@ use prost::Message;
 
 use super::{add, date_text, Deltas, Views};
 use crate::catalog::{
-    CONTESTS_ENTRANTS, CONTESTS_HELD, CONTESTS_LEARNING_FAMILIES, CONTESTS_PRIZES,
-    GOOD_DEEDS_PUBLISHED, GOOD_DEEDS_RECORDED,
+    CAMPAIGN_ATTENDEES, CAMPAIGN_MILESTONES, CONTESTS_ENTRANTS, CONTESTS_HELD,
+    CONTESTS_LEARNING_FAMILIES, CONTESTS_PRIZES, GOOD_DEEDS_PUBLISHED, GOOD_DEEDS_RECORDED,
 };
 
 /// A good-deed event reduced to what the projection uses.
@@ -32,6 +34,10 @@ pub enum Fact {
     },
     PrizeAwarded {
         kind: Option<ContestKind>,
+    },
+    Milestone {
+        held_on: String,
+        attendees: u32,
     },
 }
 
@@ -54,6 +60,13 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
             Fact::ContestHeld {
                 held_on: date_text(e.held_on.as_ref()),
                 entrants: e.entrants,
+            }
+        }
+        "CampaignMilestoneReached" => {
+            let e = pb::CampaignMilestoneReached::decode(p)?;
+            Fact::Milestone {
+                held_on: date_text(e.held_on.as_ref()),
+                attendees: e.attendees,
             }
         }
         "PrizeAwarded" => Fact::PrizeAwarded {
@@ -89,6 +102,17 @@ pub fn apply(fact: &Fact, community: &str, day: &str, _views: &mut Views, deltas
                 i64::from(*entrants),
             );
         }
+        Fact::Milestone { held_on, attendees } => {
+            let on = if held_on.is_empty() { day } else { held_on };
+            add(deltas, &CAMPAIGN_MILESTONES, community, on, 1);
+            add(
+                deltas,
+                &CAMPAIGN_ATTENDEES,
+                community,
+                on,
+                i64::from(*attendees),
+            );
+        }
         Fact::PrizeAwarded { kind } => {
             add(deltas, &CONTESTS_PRIZES, community, day, 1);
             if *kind == Some(ContestKind::LearningFamily) {
@@ -120,6 +144,24 @@ mod tests {
         assert_eq!(
             net,
             pairs(&[("good_deeds.published", 1), ("good_deeds.recorded", 2)])
+        );
+    }
+
+    #[test]
+    fn milestones_stand_and_meetings_count_their_attendees() {
+        let (_, net) = run(&[
+            Any::Deeds(Fact::Milestone {
+                held_on: String::new(),
+                attendees: 0,
+            }),
+            Any::Deeds(Fact::Milestone {
+                held_on: String::new(),
+                attendees: 120,
+            }),
+        ]);
+        assert_eq!(
+            net,
+            pairs(&[("campaign.attendees", 120), ("campaign.milestones", 2)])
         );
     }
 

@@ -266,6 +266,28 @@ category!(
     }
 );
 
+category!(
+    /// A milestone of the creation campaign in a community.
+    MilestoneKind: MilestoneKind, "milestone kind" {
+        /// The creation leading group was formed (创建领导小组).
+        LeadingGroupFormed => "leading_group_formed",
+        /// The mobilisation meeting was held (动员大会).
+        MobilisationMeeting => "mobilisation_meeting",
+        /// The campaign's own review at the year's end (总结验收).
+        Review => "review",
+    }
+);
+
+category!(
+    /// A group that attended a campaign meeting.
+    AttendeeGroup: AttendeeGroup, "attendee group" {
+        ResidentRepresentatives => "resident_representatives",
+        PartyMembers => "party_members",
+        BuildingHeads => "building_heads",
+        UnitHeads => "unit_heads",
+    }
+);
+
 // --------------------------------------------------------------- volunteering
 
 category!(
