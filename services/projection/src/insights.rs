@@ -113,9 +113,10 @@ impl Insights {
             .with_distinct(&mut live, &groups, &[period])
             .await?;
         let live = live.pop().unwrap_or_default();
-        let served = self
-            .projection
-            .approved_values(&communities, &period, &live)
+        // Both are served: the approved figures and, beside them, the live ones.
+        let mut served = live.clone();
+        self.projection
+            .approved_values(&communities, &period, &mut served)
             .await?;
         Ok(GetKpisResponse {
             org_unit: Some(self.kpis(unit, &served, &live)),

@@ -236,30 +236,28 @@ impl Projection {
         communities: &[String],
         periods: &[Period],
     ) -> Result<Vec<BTreeMap<String, BTreeMap<String, f64>>>, ProjectionError> {
-        let live = self.live_values_over(communities, periods).await?;
-        let mut out = Vec::with_capacity(live.len());
-        for (values, period) in live.iter().zip(periods) {
-            out.push(self.approved_values(communities, period, values).await?);
+        let mut values = self.live_values_over(communities, periods).await?;
+        for (values, period) in values.iter_mut().zip(periods) {
+            self.approved_values(communities, period, values).await?;
         }
-        Ok(out)
+        Ok(values)
     }
 
-    /// `live` (per community, per element, for `period`) with the approved figures in
-    /// place of the live values of every community whose report locked the period, when
+    /// Puts into `values` (per community, per element, for `period`) the approved
+    /// figures in place of the live values of every community whose report locked the period, when
     /// it is a calendar month. The reporting elements themselves are never locked.
     pub(crate) async fn approved_values(
         &self,
         communities: &[String],
         period: &Period,
-        live: &BTreeMap<String, BTreeMap<String, f64>>,
-    ) -> Result<BTreeMap<String, BTreeMap<String, f64>>, ProjectionError> {
-        let mut values = live.clone();
+        values: &mut BTreeMap<String, BTreeMap<String, f64>>,
+    ) -> Result<(), ProjectionError> {
         let Some(month) = period.calendar_month() else {
-            return Ok(values);
+            return Ok(());
         };
         let locked = db::locked_communities(&self.pool, communities, &month).await?;
         if locked.is_empty() {
-            return Ok(values);
+            return Ok(());
         }
         let approved = db::approved_figures(&self.pool, communities, &month).await?;
         for community in &locked {
@@ -281,7 +279,7 @@ impl Projection {
                 values.insert(element.code.to_owned(), value as f64);
             }
         }
-        Ok(values)
+        Ok(())
     }
 
     /// [`Projection::community_values_over`] for `communities` with the DISTINCT

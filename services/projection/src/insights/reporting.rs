@@ -60,9 +60,10 @@ impl Insights {
             .await?
             .pop()
             .unwrap_or_default();
-        let served = self
-            .projection
-            .approved_values(&communities, &period, &live)
+        // Both are served: the approved figures and, beside them, the live ones.
+        let mut served = live.clone();
+        self.projection
+            .approved_values(&communities, &period, &mut served)
             .await?;
         let reports = db::report_rows(&self.projection.pool, &communities, &month).await?;
         let locked = db::locked_communities(&self.projection.pool, &communities, &month).await?;
