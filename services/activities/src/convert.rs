@@ -9,6 +9,7 @@ mod cobuilding;
 mod contest;
 mod deed;
 mod facility;
+mod funding;
 mod milestone;
 mod plan;
 mod report;
@@ -22,6 +23,8 @@ use prost::Message;
 use crate::domain::{PastDate, ValidationError};
 
 pub(crate) use activity::activity_to_pb;
+pub(crate) use board::board_topic_from_pb;
+pub(crate) use funding::fund_source_from_pb;
 pub(crate) use plan::plan_to_pb;
 
 /// Builds the decode failure of one stored event.

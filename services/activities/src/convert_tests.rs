@@ -9,10 +9,12 @@ use prost::Message;
 use uuid::Uuid;
 
 use crate::domain::{
-    ActivityCategory, ActivityEvent, ActivityId, ActivityPlan, AreaSquareMeters, Attendee,
-    BoardEvent, BoardId, Capacity, FacilityDetails, FacilityEvent, FacilityId, FacilityName,
-    FacilityType, Location, Month, Note, PastDate, PlanEvent, PlanYear, PlannedItem, PlannedItemId,
-    Reason, ResidentId, TargetParticipants, TimeWindow, Title, Topic, ValidationError, Venue,
+    ActivityCategory, ActivityEvent, ActivityId, ActivityPlan, AmountYuan, AreaSquareMeters,
+    Attendee, BoardEvent, BoardId, BoardTopic, Capacity, CoBuildingUnitId, FacilityDetails,
+    FacilityEvent, FacilityId, FacilityName, FacilityType, FundSource, LedgerEvent, LedgerNote,
+    Location, Month, Note, PastDate, PlanEvent, PlanYear, PlannedItem, PlannedItemId, Purpose,
+    Reason, Receipt, ResidentId, Spending, TargetParticipants, TimeWindow, Title, Topic,
+    ValidationError, Venue,
 };
 
 fn at(hour: u32) -> DateTime<Utc> {
@@ -137,10 +139,34 @@ fn board_and_facility_events_round_trip() {
         },
         BoardEvent::PublicityBoardUpdated {
             board_id: b,
-            topic: Topic::parse("topic", "文明养犬").unwrap(),
+            topic: Some(BoardTopic::Science),
+            title: Some(Topic::parse("topic", "文明养犬").unwrap()),
+            updated_on: day(),
+        },
+        BoardEvent::PublicityBoardUpdated {
+            board_id: b,
+            topic: Some(BoardTopic::CurrentAffairs),
+            title: None,
             updated_on: day(),
         },
     ]);
+    // An update written before topic codes: free text, no code.
+    let before_codes = pb::PublicityBoardUpdated {
+        board_id: b.to_string(),
+        topic: "文明养犬".into(),
+        updated_on: Some(date_to_pb(day().date())),
+        topic_code: 0,
+    };
+    assert_eq!(
+        BoardEvent::decode("PublicityBoardUpdated", 1, &before_codes.encode_to_vec())
+            .expect("an update written before topic codes"),
+        BoardEvent::PublicityBoardUpdated {
+            board_id: b,
+            topic: None,
+            title: Some(Topic::parse("topic", "文明养犬").unwrap()),
+            updated_on: day(),
+        }
+    );
     let f = FacilityId::from_uuid(Uuid::now_v7());
     round_trip(vec![
         FacilityEvent::FacilityRegistered {
@@ -158,6 +184,86 @@ fn board_and_facility_events_round_trip() {
             note: Note::parse("note", "repainted").unwrap(),
         },
     ]);
+}
+
+#[test]
+fn fund_ledger_events_round_trip() {
+    let yuan = |n| AmountYuan::parse("amount_yuan", n).unwrap();
+    let note = LedgerNote::parse("note", "2026 年度").unwrap();
+    round_trip(vec![
+        LedgerEvent::FundsReceived {
+            community: "xingfu".into(),
+            receipt: Receipt {
+                source: FundSource::CoBuildingUnits,
+                amount: yuan(8_000),
+                received_on: day(),
+                note: Some(note.clone()),
+                unit_id: Some(CoBuildingUnitId::from_uuid(Uuid::now_v7())),
+            },
+            source_balance: 8_000,
+        },
+        LedgerEvent::FundsReceived {
+            community: "xingfu".into(),
+            receipt: Receipt {
+                source: FundSource::Government,
+                amount: yuan(20_000),
+                received_on: day(),
+                note: None,
+                unit_id: None,
+            },
+            source_balance: 20_000,
+        },
+        LedgerEvent::FundsSpent {
+            community: "xingfu".into(),
+            spending: Spending {
+                source: FundSource::Government,
+                amount: yuan(1_500),
+                spent_on: day(),
+                purpose: Purpose::parse("purpose", "宣传栏制作").unwrap(),
+                note: Some(note),
+            },
+            source_balance: 18_500,
+        },
+    ]);
+    let unspecified = pb::FundsSpent {
+        source: 0,
+        amount_yuan: 10,
+        spent_on: Some(date_to_pb(day().date())),
+        purpose: "x".into(),
+        ..Default::default()
+    };
+    let err = LedgerEvent::decode("FundsSpent", 1, &unspecified.encode_to_vec())
+        .expect_err("unspecified source");
+    assert_eq!(err.reason, "invalid source: must be a known fund source");
+    assert!(LedgerEvent::decode("Nope", 1, &[])
+        .expect_err("unknown")
+        .reason
+        .contains("unknown"));
+}
+
+/// Each code of the service's own code enums is its wire value's name without the
+/// enum's prefix, in lowercase: what the projection's element names derive from.
+#[test]
+fn own_codes_are_the_wire_names() {
+    for t in BoardTopic::ALL {
+        let wire = super::board::board_topic_to_pb(*t);
+        let name = wire.as_str_name().strip_prefix("BOARD_TOPIC_").unwrap();
+        assert_eq!(t.code(), name.to_lowercase());
+        assert_eq!(
+            super::board_topic_from_pb(wire as i32, "topic_code"),
+            Ok(*t)
+        );
+    }
+    for s in FundSource::ALL {
+        let wire = super::funding::fund_source_to_pb(*s);
+        let name = wire.as_str_name().strip_prefix("FUND_SOURCE_").unwrap();
+        assert_eq!(s.code(), name.to_lowercase());
+        assert_eq!(super::fund_source_from_pb(wire as i32, "source"), Ok(*s));
+    }
+    assert_eq!(
+        super::board_topic_from_pb(0, "topic_code").unwrap_err(),
+        ValidationError::new("topic_code", "must be a known board topic")
+    );
 }
 
 #[test]

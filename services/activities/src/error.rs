@@ -6,8 +6,8 @@ use civitas_platform::write::WriteError;
 use tonic::Status;
 
 use crate::domain::{
-    ActivityError, BoardError, ContestError, DeedError, FacilityError, MilestoneError, PlanError,
-    ReportError, StationError, UnitError,
+    ActivityError, BoardError, ContestError, DeedError, FacilityError, LedgerError, MilestoneError,
+    PlanError, ReportError, StationError, UnitError,
 };
 
 /// Everything an activities RPC can fail with.
@@ -35,6 +35,8 @@ pub enum ServiceError {
     Contest(#[from] ContestError),
     #[error(transparent)]
     Milestone(#[from] MilestoneError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
 }
 
 civitas_platform::service_error!(ServiceError);
@@ -78,6 +80,7 @@ impl From<ServiceError> for Status {
             }
             ServiceError::Contest(c) => status::rule(c.field(), c.to_string()),
             ServiceError::Milestone(m) => status::rule(m.field(), m.to_string()),
+            ServiceError::Ledger(l) => status::rule(l.field(), l.to_string()),
         }
     }
 }

@@ -46,6 +46,21 @@ fn every_kind_maps_to_its_code() {
         Code::FailedPrecondition
     );
     assert_eq!(code(FacilityError::NotRegistered), Code::NotFound);
+    let overspent = Status::from(ServiceError::from(LedgerError::InsufficientFunds {
+        fund_source: crate::domain::FundSource::Government,
+        amount: 10,
+        balance: 5,
+    }));
+    assert_eq!(overspent.code(), Code::FailedPrecondition);
+    assert!(
+        overspent.message().contains("balance of source government"),
+        "{overspent:?}"
+    );
+    let violation = &overspent
+        .get_details_precondition_failure()
+        .expect("precondition failure")
+        .violations[0];
+    assert_eq!(violation.subject, "amount_yuan");
     assert_eq!(
         code(FacilityError::AlreadyRegistered),
         Code::FailedPrecondition

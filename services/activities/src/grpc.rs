@@ -37,6 +37,8 @@ civitas_platform::grpc_service! {
         record_contest(api::RecordContestRequest) -> api::RecordContestResponse;
         award_prize(api::AwardPrizeRequest) -> api::AwardPrizeResponse;
         record_campaign_milestone(api::RecordCampaignMilestoneRequest) -> api::RecordCampaignMilestoneResponse;
+        record_funds_received(api::RecordFundsReceivedRequest) -> api::RecordFundsReceivedResponse;
+        record_funds_spent(api::RecordFundsSpentRequest) -> api::RecordFundsSpentResponse;
         get_activity(api::GetActivityRequest) -> api::GetActivityResponse;
         get_annual_plan(api::GetAnnualPlanRequest) -> api::GetAnnualPlanResponse;
     }

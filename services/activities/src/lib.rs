@@ -1,7 +1,7 @@
 //! The activities service: a community's annual plan (planned items per month and
 //! category, published and amended by version), its activities (citizen-school classes,
 //! film nights, performances, ...) with registration, check-in and attendance, its
-//! publicity boards and its facilities.
+//! publicity boards and its facilities, and its ledger of funds received and spent.
 //!
 //! Residents appear only by pseudonymous resident id and walk-ins only as a count: no
 //! personal data enters this service, its events or its logs.

@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use civitas_platform::auth::Role;
 use civitas_proto::activities::v1 as api;
 use civitas_proto::convert::timestamp;
-use civitas_proto::events::v1::{ActivityCategory, FacilityType};
+use civitas_proto::events::v1::{ActivityCategory, FacilityType, FundSource};
 use prost::Message;
 use support::{expect_code, last_month, today, Aggregates, Client, TestApp, RESIDENT};
 use tonic::{Code, Status};
@@ -142,6 +142,7 @@ async fn cross_community(
                 board_id: x.board_id.clone(),
                 topic: "t".into(),
                 updated_on: today(),
+                topic_code: civitas_proto::events::v1::BoardTopic::Science as i32,
             })
             .await
             .map(drop),
@@ -249,6 +250,28 @@ async fn cross_community(
             })
             .await
             .map(drop),
+        "RecordFundsReceived" => client
+            .record_funds_received(api::RecordFundsReceivedRequest {
+                source: FundSource::CoBuildingUnits as i32,
+                amount_yuan: 1_000,
+                received_on: today(),
+                unit_id: x.unit_id.clone(),
+                community: xingfu(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        "RecordFundsSpent" => client
+            .record_funds_spent(api::RecordFundsSpentRequest {
+                source: FundSource::Government as i32,
+                amount_yuan: 100,
+                spent_on: today(),
+                purpose: "not ours".into(),
+                community: xingfu(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
         "SubmitMonthlyReport" => client
             .submit_monthly_report(api::SubmitMonthlyReportRequest {
                 options: None,
@@ -326,6 +349,21 @@ async fn every_write_rpc_refuses_another_community() {
         .plan
         .expect("plan");
     assert_eq!((plan.version, plan.items.len()), (1, 1));
+    // xingfu's fund ledger received nothing: no source has a balance to spend.
+    let spend = |source: FundSource| api::RecordFundsSpentRequest {
+        source: source as i32,
+        amount_yuan: 1,
+        spent_on: today(),
+        purpose: "check".into(),
+        ..Default::default()
+    };
+    for source in [FundSource::CoBuildingUnits, FundSource::Government] {
+        let status = xingfu
+            .record_funds_spent(spend(source))
+            .await
+            .expect_err("no balance");
+        assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    }
 }
 
 #[tokio::test]
@@ -334,12 +372,42 @@ async fn other_roles_cannot_write_and_reads_follow_the_org_tree() {
     let x = Aggregates::create(&app, "xingfu").await;
 
     let mut district = app.client(Role::District, "gulou").await;
-    for rpc in ["ScheduleActivity", "RegisterParticipant", "AddPlannedItem"] {
+    for rpc in [
+        "ScheduleActivity",
+        "RegisterParticipant",
+        "AddPlannedItem",
+        "RecordBoardUpdate",
+        "RecordFundsReceived",
+        "RecordFundsSpent",
+    ] {
         let status = cross_community(rpc, &mut district, &x)
             .await
             .expect("case")
             .expect_err("district cannot write");
         assert_eq!(status.code(), Code::PermissionDenied, "{rpc}: {status:?}");
+    }
+    // Nobody but the community's staff writes its publicity boards or its fund ledger.
+    for (role, org) in [
+        (Role::Analyst, "gulou"),
+        (Role::Admin, "gulou"),
+        (Role::District, "huafeng"),
+    ] {
+        let mut client = app.client(role, org).await;
+        for rpc in [
+            "RecordBoardUpdate",
+            "RecordFundsReceived",
+            "RecordFundsSpent",
+        ] {
+            let status = cross_community(rpc, &mut client, &x)
+                .await
+                .expect("case")
+                .expect_err("only staff write");
+            assert_eq!(
+                status.code(),
+                Code::PermissionDenied,
+                "{role:?} {rpc}: {status:?}"
+            );
+        }
     }
     let read = api::GetActivityRequest {
         activity_id: x.activity_id.clone(),
@@ -370,11 +438,17 @@ async fn other_roles_cannot_write_and_reads_follow_the_org_tree() {
 
     let mut anonymous = app.client_with(None).await;
     expect_code(anonymous.get_activity(read).await, Code::Unauthenticated);
-    let status = cross_community("ScheduleActivity", &mut anonymous, &x)
-        .await
-        .expect("case")
-        .expect_err("no token");
-    assert_eq!(status.code(), Code::Unauthenticated);
+    for rpc in [
+        "ScheduleActivity",
+        "RecordFundsReceived",
+        "RecordFundsSpent",
+    ] {
+        let status = cross_community(rpc, &mut anonymous, &x)
+            .await
+            .expect("case")
+            .expect_err("no token");
+        assert_eq!(status.code(), Code::Unauthenticated, "{rpc}: {status:?}");
+    }
     let mut forged = app.client_with(Some("not-a-jwt")).await;
     expect_code(
         forged

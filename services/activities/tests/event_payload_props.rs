@@ -3,7 +3,9 @@
 //! and what decodes survives encode → decode (`civitas_testkit::hostile::check_codecs`).
 //! `PROPTEST_CASES` runs more cases.
 
-use civitas_activities::domain::{ActivityEvent, BoardEvent, FacilityEvent, PlanEvent};
+use civitas_activities::domain::{
+    ActivityEvent, BoardEvent, FacilityEvent, LedgerEvent, PlanEvent,
+};
 use civitas_testkit::hostile::{cases, check_codec, check_codecs, CodecCheck};
 use proptest::prelude::*;
 
@@ -16,6 +18,7 @@ proptest! {
             check_codec::<ActivityEvent> as CodecCheck,
             check_codec::<BoardEvent>,
             check_codec::<FacilityEvent>,
+            check_codec::<LedgerEvent>,
             check_codec::<PlanEvent>,
         ];
         check_codecs(seed, &checks).map_err(TestCaseError::fail)?;

@@ -14,6 +14,7 @@ use std::fmt;
 use civitas_proto::codes::{
     ActivityCategory, CareCategory, IncidentCategory, ResidenceType, Severity,
 };
+use civitas_proto::events::v1 as pb;
 
 /// How a period's value is computed from an element's per-day deltas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +116,28 @@ catalog! {
         "Residents of households in difficulty"
     ),
     CARE_MINOR = stock("residents.care.minor", "Minors"),
+    // population movements (counted on the day they happened)
+    BIRTHS = flow("population.births", "Births"),
+    BIRTHS_PERMANENT = flow("population.births.permanent", "Births to permanent residents"),
+    BIRTHS_FLOATING = flow("population.births.floating", "Births to floating residents"),
+    MOVED_IN = flow("population.moved_in", "Residents moved in from outside the district"),
+    MOVED_OUT = flow("population.moved_out", "Residents moved out"),
+    TRANSFERRED_IN = flow(
+        "population.transferred_in",
+        "Residents transferred in from another community"
+    ),
+    TRANSFERRED_OUT = flow(
+        "population.transferred_out",
+        "Residents transferred out to another community"
+    ),
+    FLOATING_VERIFIED = flow(
+        "population.floating_verified",
+        "Floating residence and certificate checks"
+    ),
+    FLOATING_CHECKED = distinct(
+        "population.floating_checked",
+        "Floating residents checked (unique)"
+    ),
     // care visits (counted on the day of the visit)
     CARE_CAMPAIGNS = flow("care.campaigns", "Care campaigns launched"),
     CARE_VISITS = flow("care.visits", "Care visits"),
@@ -201,6 +224,30 @@ catalog! {
         "Attendance of activities delivering planned items"
     ),
     PUBLICITY_BOARD_UPDATES = flow("publicity.board_updates", "Publicity board updates"),
+    BOARD_UPDATES_CURRENT_AFFAIRS = flow(
+        "publicity.board_updates.current_affairs",
+        "Publicity board updates on current affairs"
+    ),
+    BOARD_UPDATES_POLITICS = flow(
+        "publicity.board_updates.politics",
+        "Publicity board updates on politics"
+    ),
+    BOARD_UPDATES_ECONOMY = flow(
+        "publicity.board_updates.economy",
+        "Publicity board updates on the economy"
+    ),
+    BOARD_UPDATES_SCIENCE = flow(
+        "publicity.board_updates.science",
+        "Publicity board updates on popular science"
+    ),
+    BOARD_UPDATES_HEALTH_EDUCATION = flow(
+        "publicity.board_updates.health_education",
+        "Publicity board updates on health education"
+    ),
+    BOARD_UPDATES_OTHER = flow(
+        "publicity.board_updates.other",
+        "Publicity board updates on other topics"
+    ),
     FACILITIES_AREA_M2 = stock("facilities.area_m2", "Facility floor area (m²)"),
     FACILITIES_STATION_AREA_M2 = stock(
         "facilities.station_area_m2",
@@ -243,6 +290,33 @@ catalog! {
         "good_deeds.published",
         "Good deeds published on the community page"
     ),
+    // the community's fund ledger (counted on the day received or spent)
+    FUNDING_RECEIVED = flow("funding.received", "Funds received (yuan)"),
+    RECEIVED_GOVERNMENT = flow(
+        "funding.received.government",
+        "Funds received from the government (yuan)"
+    ),
+    RECEIVED_CO_BUILDING_UNITS = flow(
+        "funding.received.co_building_units",
+        "Funds received from co-building units (yuan)"
+    ),
+    RECEIVED_RESIDENT_DONATIONS = flow(
+        "funding.received.resident_donations",
+        "Funds received as residents' donations (yuan)"
+    ),
+    RECEIVED_OTHER = flow("funding.received.other", "Funds received from other sources (yuan)"),
+    FUNDING_SPENT = flow("funding.spent", "Funds spent (yuan)"),
+    SPENT_GOVERNMENT = flow("funding.spent.government", "Government funds spent (yuan)"),
+    SPENT_CO_BUILDING_UNITS = flow(
+        "funding.spent.co_building_units",
+        "Co-building units' funds spent (yuan)"
+    ),
+    SPENT_RESIDENT_DONATIONS = flow(
+        "funding.spent.resident_donations",
+        "Residents' donations spent (yuan)"
+    ),
+    SPENT_OTHER = flow("funding.spent.other", "Funds of other sources spent (yuan)"),
+    FUNDING_BALANCE = stock("funding.balance", "Funds balance (yuan)"),
     // monthly reporting (counted in the month reported on)
     REPORTING_EXPECTED = flow("reporting.reports_expected", "Monthly reports expected"),
     REPORTING_DUE = flow("reporting.reports_due", "Monthly reports past their deadline"),
@@ -331,6 +405,14 @@ pub const fn residence_element(residence_type: ResidenceType) -> &'static DataEl
     }
 }
 
+/// Births to residents of a residence type: `population.births.<type>`.
+pub const fn birth_element(residence_type: ResidenceType) -> &'static DataElement {
+    match residence_type {
+        ResidenceType::Permanent => &BIRTHS_PERMANENT,
+        ResidenceType::Floating => &BIRTHS_FLOATING,
+    }
+}
+
 /// Residents on a care register: `residents.care.<category>`.
 pub const fn care_element(category: CareCategory) -> &'static DataElement {
     match category {
@@ -370,6 +452,47 @@ pub const fn held_element(category: ActivityCategory) -> &'static DataElement {
         ActivityCategory::Environment => &HELD_ENVIRONMENT,
         ActivityCategory::ElderlyCare => &HELD_ELDERLY_CARE,
         ActivityCategory::Other => &HELD_OTHER,
+    }
+}
+
+/// Publicity board updates on a topic: `publicity.board_updates.<topic>`. Updates
+/// written before topic codes (UNSPECIFIED) and values this build does not know count
+/// as `other`.
+///
+/// The topic and fund source codes are the activities service's own
+/// (`civitas_activities::domain`), not yet in `civitas_proto::codes`: the projection
+/// reads them from the wire enums, whose value names are the codes in upper case.
+pub const fn board_topic_element(topic: pb::BoardTopic) -> &'static DataElement {
+    match topic {
+        pb::BoardTopic::CurrentAffairs => &BOARD_UPDATES_CURRENT_AFFAIRS,
+        pb::BoardTopic::Politics => &BOARD_UPDATES_POLITICS,
+        pb::BoardTopic::Economy => &BOARD_UPDATES_ECONOMY,
+        pb::BoardTopic::Science => &BOARD_UPDATES_SCIENCE,
+        pb::BoardTopic::HealthEducation => &BOARD_UPDATES_HEALTH_EDUCATION,
+        pb::BoardTopic::Other | pb::BoardTopic::Unspecified => &BOARD_UPDATES_OTHER,
+    }
+}
+
+/// Funds received from a source: `funding.received.<source>`; `None` for UNSPECIFIED,
+/// which the ledger never writes.
+pub const fn received_element(source: pb::FundSource) -> Option<&'static DataElement> {
+    match source {
+        pb::FundSource::Government => Some(&RECEIVED_GOVERNMENT),
+        pb::FundSource::CoBuildingUnits => Some(&RECEIVED_CO_BUILDING_UNITS),
+        pb::FundSource::ResidentDonations => Some(&RECEIVED_RESIDENT_DONATIONS),
+        pb::FundSource::Other => Some(&RECEIVED_OTHER),
+        pb::FundSource::Unspecified => None,
+    }
+}
+
+/// Funds of a source spent: `funding.spent.<source>`; `None` for UNSPECIFIED.
+pub const fn spent_element(source: pb::FundSource) -> Option<&'static DataElement> {
+    match source {
+        pb::FundSource::Government => Some(&SPENT_GOVERNMENT),
+        pb::FundSource::CoBuildingUnits => Some(&SPENT_CO_BUILDING_UNITS),
+        pb::FundSource::ResidentDonations => Some(&SPENT_RESIDENT_DONATIONS),
+        pb::FundSource::Other => Some(&SPENT_OTHER),
+        pb::FundSource::Unspecified => None,
     }
 }
 
@@ -469,10 +592,19 @@ mod tests {
             .collect()
     }
 
+    /// A wire enum value's code: its name without the enum's prefix, in lowercase.
+    fn wire_code(name: &str, prefix: &str) -> String {
+        name.strip_prefix(prefix).expect("prefixed").to_lowercase()
+    }
+
     #[test]
     fn category_elements_derive_from_the_category_codes() {
         derived("residents.", by_code(ResidenceType::ALL, residence_element));
         derived("residents.care.", by_code(CareCategory::ALL, care_element));
+        derived(
+            "population.births.",
+            by_code(ResidenceType::ALL, birth_element),
+        );
         derived(
             "activities.held.",
             by_code(ActivityCategory::ALL, held_element),
@@ -491,5 +623,44 @@ mod tests {
         );
         assert_eq!(stars_element(-1), &STARS_0);
         assert_eq!(stars_element(MAX_STARS + 1), &STARS_5);
+    }
+
+    /// The activities service's own codes (board topics, fund sources) are not in
+    /// `civitas_proto::codes`: their elements derive from the wire enums' value names.
+    #[test]
+    fn own_code_elements_derive_from_the_wire_enums() {
+        let board_topics: Vec<_> = (1..)
+            .map_while(|v| pb::BoardTopic::try_from(v).ok())
+            .map(|t| {
+                (
+                    wire_code(t.as_str_name(), "BOARD_TOPIC_"),
+                    board_topic_element(t),
+                )
+            })
+            .collect();
+        assert_eq!(board_topics.len(), 6);
+        derived("publicity.board_updates.", board_topics);
+        assert_eq!(
+            board_topic_element(pb::BoardTopic::Unspecified),
+            &BOARD_UPDATES_OTHER
+        );
+        let sources: Vec<_> = (1..)
+            .map_while(|v| pb::FundSource::try_from(v).ok())
+            .collect();
+        assert_eq!(sources.len(), 4);
+        let source_code = |s: pb::FundSource| wire_code(s.as_str_name(), "FUND_SOURCE_");
+        derived(
+            "funding.received.",
+            sources
+                .iter()
+                .map(|s| (source_code(*s), received_element(*s).expect("element"))),
+        );
+        derived(
+            "funding.spent.",
+            sources
+                .iter()
+                .map(|s| (source_code(*s), spent_element(*s).expect("element"))),
+        );
+        assert_eq!(received_element(pb::FundSource::Unspecified), None);
     }
 }

@@ -5,8 +5,8 @@
 //! [`activities`], [`volunteering`], [`safety`], and areas of their own: the residents
 //! service's care visits in [`care`] and re-employment cases in [`employment`], the
 //! activities service's monthly reports in [`reporting`], good deeds in [`deeds`],
-//! co-building units in [`cobuilding`] and the service station's services in
-//! [`station`]. An event is decoded once into a
+//! co-building units in [`cobuilding`], the service station's services in
+//! [`station`] and the community's fund ledger in [`funding`]. An event is decoded once into a
 //! [`Decoded`]: its [`Fact`] (the event reduced to what the projection uses, its variant
 //! named like the event) with the community and day it happened on. A batch then walks
 //! its facts twice, both times through this module: [`Fact::need`] names the rows of
@@ -18,6 +18,7 @@ pub mod care;
 pub mod cobuilding;
 pub mod deeds;
 pub mod employment;
+pub mod funding;
 pub mod reporting;
 pub mod residents;
 pub mod safety;
@@ -145,6 +146,7 @@ pub enum Fact {
     Employment(employment::Fact),
     CoBuilding(cobuilding::Fact),
     Station(station::Fact),
+    Funding(funding::Fact),
     /// A known event that feeds no element or view (yet).
     Ignored,
     /// An event type this projection does not know.
@@ -169,7 +171,7 @@ pub enum Undecodable {
 type AreaDecoder = fn(&str, &[u8]) -> Result<Option<Fact>, prost::DecodeError>;
 
 /// Every area's decoder; each event type belongs to exactly one.
-const AREAS: [AreaDecoder; 10] = [
+const AREAS: [AreaDecoder; 11] = [
     residents::decode,
     care::decode,
     activities::decode,
@@ -180,6 +182,7 @@ const AREAS: [AreaDecoder; 10] = [
     employment::decode,
     cobuilding::decode,
     station::decode,
+    funding::decode,
 ];
 
 impl Fact {
@@ -217,7 +220,11 @@ impl Fact {
             Fact::Safety(f) => f.need(views),
             Fact::Reporting(f) => f.need(community, views),
             Fact::Care(f) => f.need(views),
-            Fact::Deeds(_) | Fact::Employment(_) | Fact::CoBuilding(_) | Fact::Station(_) => {}
+            Fact::Deeds(_)
+            | Fact::Employment(_)
+            | Fact::CoBuilding(_)
+            | Fact::Station(_)
+            | Fact::Funding(_) => {}
             Fact::Ignored | Fact::Unknown => {}
         }
     }
@@ -263,6 +270,7 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
         Fact::Employment(f) => employment::apply(f, community, day, views, deltas),
         Fact::CoBuilding(f) => cobuilding::apply(f, community, day, views, deltas),
         Fact::Station(f) => station::apply(f, community, day, views, deltas),
+        Fact::Funding(f) => funding::apply(f, community, day, views, deltas),
         Fact::Ignored | Fact::Unknown => {}
     }
 }

@@ -68,6 +68,7 @@ async fn activities_feed_their_elements(backend: Backend) {
             ("activities.cancelled", 1.0),
             ("plan.items_published", 15.0),
             ("publicity.board_updates", 1.0),
+            ("publicity.board_updates.health_education", 1.0),
             ("facilities.area_m2", 200.0),
             // The facility is a service station: its area is the station's too.
             ("facilities.station_area_m2", 200.0),

@@ -12,8 +12,9 @@ use civitas_proto::events::v1 as pb;
 use prost::Message;
 
 use crate::domain::{
-    Building, CareCategory, CareRevokeReason, Grid, HouseholdEvent, HouseholdId, MoveOutReason,
-    RecordedNote, ResidenceType, ResidentEvent, ResidentId, Sealed, Sex, ValidationError,
+    Arrival, Building, CareCategory, CareRevokeReason, Grid, HouseholdEvent, HouseholdId,
+    MoveOutReason, RecordedNote, ResidenceType, ResidentEvent, ResidentId, Sealed, Sex,
+    ValidationError,
 };
 
 impl EventCodec for HouseholdEvent {
@@ -77,6 +78,8 @@ impl EventCodec for ResidentEvent {
                 birth_year,
                 guardian,
                 personal,
+                arrival,
+                arrived_on,
             } => pb::ResidentRegistered {
                 resident_id: resident_id.to_string(),
                 household_id: household_id.to_string(),
@@ -85,6 +88,40 @@ impl EventCodec for ResidentEvent {
                 birth_year: *birth_year,
                 guardian_resident_id: guardian.map(|g| g.to_string()).unwrap_or_default(),
                 personal: Some(sealed_to_pb(personal)),
+                arrival: arrival.map_or(0, |a| a.to_pb() as i32),
+                arrived_on: arrived_on.map(date_to_pb),
+            }
+            .encode_to_vec(),
+            ResidentEvent::Released {
+                resident_id,
+                household_id,
+                to_community,
+            } => pb::ResidentReleased {
+                resident_id: resident_id.to_string(),
+                household_id: household_id.to_string(),
+                to_community: to_community.clone(),
+            }
+            .encode_to_vec(),
+            ResidentEvent::ReleaseWithdrawn {
+                resident_id,
+                to_community,
+            } => pb::ResidentReleaseWithdrawn {
+                resident_id: resident_id.to_string(),
+                to_community: to_community.clone(),
+            }
+            .encode_to_vec(),
+            ResidentEvent::TransferredIn {
+                resident_id,
+                from_community,
+                from_household_id,
+                household_id,
+                moved_on,
+            } => pb::ResidentTransferredIn {
+                resident_id: resident_id.to_string(),
+                from_community: from_community.clone(),
+                from_household_id: from_household_id.to_string(),
+                household_id: household_id.to_string(),
+                moved_on: Some(date_to_pb(*moved_on)),
             }
             .encode_to_vec(),
             ResidentEvent::MovedOut {
@@ -177,6 +214,36 @@ impl EventCodec for ResidentEvent {
                         g => Some(stored.valid(ResidentId::parse("guardian_resident_id", g))?),
                     },
                     personal: stored.sealed(e.personal, "personal")?,
+                    arrival: stored.code(e.arrival, |v| Arrival::from_pb(v, "arrival"))?,
+                    arrived_on: match e.arrived_on {
+                        None => None,
+                        d => Some(stored.valid(date_from_pb(d, "arrived_on"))?),
+                    },
+                }
+            }
+            "ResidentReleased" => {
+                let e: pb::ResidentReleased = stored.message()?;
+                ResidentEvent::Released {
+                    resident_id: resident(&e.resident_id)?,
+                    household_id: household(&e.household_id)?,
+                    to_community: stored.community(e.to_community, "to_community")?,
+                }
+            }
+            "ResidentReleaseWithdrawn" => {
+                let e: pb::ResidentReleaseWithdrawn = stored.message()?;
+                ResidentEvent::ReleaseWithdrawn {
+                    resident_id: resident(&e.resident_id)?,
+                    to_community: stored.community(e.to_community, "to_community")?,
+                }
+            }
+            "ResidentTransferredIn" => {
+                let e: pb::ResidentTransferredIn = stored.message()?;
+                ResidentEvent::TransferredIn {
+                    resident_id: resident(&e.resident_id)?,
+                    from_community: stored.community(e.from_community, "from_community")?,
+                    from_household_id: household(&e.from_household_id)?,
+                    household_id: household(&e.household_id)?,
+                    moved_on: stored.valid(date_from_pb(e.moved_on, "moved_on"))?,
                 }
             }
             "ResidentMovedOut" => {
@@ -270,6 +337,14 @@ impl Stored<'_> {
         match value {
             0 => Ok(None),
             v => self.valid(parse(v)).map(Some),
+        }
+    }
+
+    /// A required community code.
+    fn community(&self, code: String, field: &str) -> Result<String, DecodeError> {
+        match code.trim() {
+            "" => Err(self.fail(format!("missing {field}"))),
+            _ => Ok(code),
         }
     }
 

@@ -27,6 +27,8 @@ fn every_resident_event_round_trips() {
             birth_year: 1950,
             guardian: Some(ResidentId::from_uuid(Uuid::now_v7())),
             personal: sealed(),
+            arrival: None,
+            arrived_on: None,
         },
         ResidentEvent::MovedOut {
             resident_id: r,
@@ -59,6 +61,33 @@ fn every_resident_event_round_trips() {
             category: CareCategory::Minor,
             reason: Some(CareRevokeReason::AgedOut),
             note: Some(RecordedNote::Sealed(sealed())),
+        },
+        ResidentEvent::Registered {
+            resident_id: r,
+            household_id: h,
+            residence_type: ResidenceType::Permanent,
+            sex: Sex::Male,
+            birth_year: 2026,
+            guardian: Some(ResidentId::from_uuid(Uuid::now_v7())),
+            personal: sealed(),
+            arrival: Some(Arrival::Born),
+            arrived_on: Some(day),
+        },
+        ResidentEvent::Released {
+            resident_id: r,
+            household_id: h,
+            to_community: "heping".into(),
+        },
+        ResidentEvent::ReleaseWithdrawn {
+            resident_id: r,
+            to_community: "heping".into(),
+        },
+        ResidentEvent::TransferredIn {
+            resident_id: r,
+            from_community: "xingfu".into(),
+            from_household_id: h,
+            household_id: HouseholdId::from_uuid(Uuid::now_v7()),
+            moved_on: day,
         },
         ResidentEvent::Erased { resident_id: r },
     ];

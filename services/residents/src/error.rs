@@ -28,7 +28,10 @@ pub enum ServiceError {
     #[error("is already registered in this community")]
     IdNumberTaken,
     /// A resident of another community holds the ID number; which one is not said.
-    #[error("is registered in another community; ask the district office to transfer the person")]
+    #[error(
+        "is registered in another community; that community can release the person to move \
+         here (ReleaseResident), then this one accepts (AcceptTransfer)"
+    )]
     IdNumberElsewhere,
 }
 
@@ -53,6 +56,9 @@ impl From<ServiceError> for Status {
                 ResidentError::HouseholdInOtherCommunity => {
                     Status::permission_denied("the household belongs to another community")
                 }
+                ResidentError::NotReleasedHere => Status::permission_denied(
+                    "the resident belongs to another community and is not released to this one",
+                ),
                 other => status::rule(other.field(), other.to_string()),
             },
             ServiceError::Job(JobError::NotRegistered) => {

@@ -14,6 +14,9 @@ civitas_platform::grpc_service! {
         register_household(api::RegisterHouseholdRequest) -> api::RegisterHouseholdResponse;
         register_resident(api::RegisterResidentRequest) -> api::RegisterResidentResponse;
         move_out_resident(api::MoveOutResidentRequest) -> api::MoveOutResidentResponse;
+        release_resident(api::ReleaseResidentRequest) -> api::ReleaseResidentResponse;
+        withdraw_release(api::WithdrawReleaseRequest) -> api::WithdrawReleaseResponse;
+        accept_transfer(api::AcceptTransferRequest) -> api::AcceptTransferResponse;
         change_residence_type(api::ChangeResidenceTypeRequest) -> api::ChangeResidenceTypeResponse;
         verify_floating_residence(api::VerifyFloatingResidenceRequest) -> api::VerifyFloatingResidenceResponse;
         assign_care_category(api::AssignCareCategoryRequest) -> api::AssignCareCategoryResponse;
@@ -31,5 +34,7 @@ civitas_platform::grpc_service! {
         get_resident(api::GetResidentRequest) -> api::GetResidentResponse;
         get_household(api::GetHouseholdRequest) -> api::GetHouseholdResponse;
         find_resident_by_id_number(api::FindResidentByIdNumberRequest) -> api::FindResidentByIdNumberResponse;
+        list_households(api::ListHouseholdsRequest) -> api::ListHouseholdsResponse;
+        list_residents(api::ListResidentsRequest) -> api::ListResidentsResponse;
     }
 }

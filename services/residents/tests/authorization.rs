@@ -18,7 +18,8 @@ use tonic::{Code, Status};
 
 const SERVICE: &str = "civitas.residents.v1.ResidentsService";
 
-/// The service's write RPCs: every method not starting with Get or Find.
+/// The service's write RPCs and community lists: every method not starting with Get or
+/// Find (reads by id, checked in `grpc.rs`).
 fn write_rpcs() -> Vec<String> {
     let set = prost_types::FileDescriptorSet::decode(civitas_proto::FILE_DESCRIPTOR_SET)
         .expect("descriptor set");
@@ -234,6 +235,45 @@ async fn cross_community(rpc: &str, client: &mut Client, x: &Xingfu) -> Option<R
             .close_referral(api::CloseReferralRequest {
                 visit_id: x.visit.clone(),
                 outcome: ReferralOutcome::Resolved as i32,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        "ReleaseResident" => client
+            .release_resident(api::ReleaseResidentRequest {
+                resident_id: resident(),
+                to_community: "heping".into(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        "WithdrawRelease" => client
+            .withdraw_release(api::WithdrawReleaseRequest {
+                resident_id: resident(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        // Not released to the caller: the same answer as any other community's resident.
+        "AcceptTransfer" => client
+            .accept_transfer(api::AcceptTransferRequest {
+                resident_id: resident(),
+                household_id: x.household.clone(),
+                moved_on: today,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        "ListHouseholds" => client
+            .list_households(api::ListHouseholdsRequest {
+                community: "xingfu".into(),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        "ListResidents" => client
+            .list_residents(api::ListResidentsRequest {
+                community: "xingfu".into(),
                 ..Default::default()
             })
             .await

@@ -55,8 +55,8 @@ async fn a_taken_number_is_named_only_to_its_own_community() {
     assert_rule(&elsewhere, "id_number");
     assert_eq!(
         elsewhere.message(),
-        "id_number: is registered in another community; ask the district office to \
-         transfer the person"
+        "id_number: is registered in another community; that community can release the \
+         person to move here (ReleaseResident), then this one accepts (AcceptTransfer)"
     );
     assert!(!elsewhere.message().contains("xingfu"), "{elsewhere:?}");
     // Nor does the lookup tell heping anything.

@@ -43,6 +43,8 @@ pub struct Unreachable(pub String);
 /// The residents event types this module reads: the residents service's published
 /// contract (they are the last token of its NATS subjects).
 const REGISTERED: &str = "ResidentRegistered";
+/// Written by the receiving community of a transfer: the resident lives there now.
+const TRANSFERRED_IN: &str = "ResidentTransferredIn";
 const MOVED_OUT: &str = "ResidentMovedOut";
 const ERASED: &str = "ResidentErased";
 
@@ -51,7 +53,7 @@ pub fn community_now(events: &[RecordedEvent]) -> Option<String> {
     events
         .iter()
         .fold(None, |now, event| match event.event_type.as_str() {
-            REGISTERED => Some(event.org.community.clone()),
+            REGISTERED | TRANSFERRED_IN => Some(event.org.community.clone()),
             MOVED_OUT | ERASED => None,
             _ => now,
         })
@@ -173,10 +175,21 @@ mod tests {
             community_now(&[registered.clone(), event(ERASED, "xingfu")]),
             None
         );
-        // Registered again elsewhere after moving out (a transfer).
+        // Registered again elsewhere after moving out.
         let elsewhere = event(REGISTERED, "heping");
         assert_eq!(
-            community_now(&[registered, moved, elsewhere]).as_deref(),
+            community_now(&[registered.clone(), moved, elsewhere]).as_deref(),
+            Some("heping")
+        );
+        // Released by xingfu, accepted by heping: heping's from the accepting event on.
+        let released = event("ResidentReleased", "xingfu");
+        assert_eq!(
+            community_now(&[registered.clone(), released.clone()]).as_deref(),
+            Some("xingfu")
+        );
+        let accepted = event(TRANSFERRED_IN, "heping");
+        assert_eq!(
+            community_now(&[registered, released, accepted]).as_deref(),
             Some("heping")
         );
     }

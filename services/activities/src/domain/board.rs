@@ -1,9 +1,30 @@
 //! The `PublicityBoard` aggregate: a board (宣传栏) at a place in the community and the
-//! dates its content was refreshed, which drive the "publicity refresh" KPI.
+//! dates its content was refreshed, each with its topic, which drive the "publicity
+//! refresh" KPI and its count per topic.
 
 use civitas_kernel::Decider;
 
 use super::values::{BoardId, Location, PastDate, Topic};
+
+civitas_kernel::code_enum!(
+    /// What a board update is about; the plan counts updates per topic. Its wire form
+    /// is `civitas.events.v1.BoardTopic` (`convert/board.rs`), and each code is the
+    /// wire value's name without its `BOARD_TOPIC_` prefix, in lowercase.
+    BoardTopic {
+        /// Current affairs (时事).
+        CurrentAffairs => "current_affairs",
+        /// Politics (政治).
+        Politics => "politics",
+        /// The economy (经济).
+        Economy => "economy",
+        /// Popular science (科普).
+        Science => "science",
+        /// Health education (健康教育).
+        HealthEducation => "health_education",
+        /// Anything else.
+        Other => "other",
+    }
+);
 
 /// The publicity board decider.
 pub struct PublicityBoard;
@@ -17,8 +38,13 @@ pub enum BoardCommand {
         community: String,
         location: Location,
     },
-    /// Records that the board's content was refreshed.
-    RecordBoardUpdate { topic: Topic, updated_on: PastDate },
+    /// Records that the board's content was refreshed, about `topic`, with an
+    /// optional title or note.
+    RecordBoardUpdate {
+        topic: BoardTopic,
+        title: Option<Topic>,
+        updated_on: PastDate,
+    },
 }
 
 /// What happened to a board.
@@ -31,7 +57,12 @@ pub enum BoardEvent {
     },
     PublicityBoardUpdated {
         board_id: BoardId,
-        topic: Topic,
+        /// `None` only on events written before topic codes; they count as
+        /// [`BoardTopic::Other`].
+        topic: Option<BoardTopic>,
+        /// Free text: on events written before topic codes the topic itself, now an
+        /// optional title or note.
+        title: Option<Topic>,
         updated_on: PastDate,
     },
 }
@@ -96,11 +127,16 @@ impl Decider for PublicityBoard {
                     location,
                 }])
             }
-            BoardCommand::RecordBoardUpdate { topic, updated_on } => {
+            BoardCommand::RecordBoardUpdate {
+                topic,
+                title,
+                updated_on,
+            } => {
                 let board_id = state.board_id.ok_or(BoardError::NotRegistered)?;
                 Ok(vec![BoardEvent::PublicityBoardUpdated {
                     board_id,
-                    topic,
+                    topic: Some(topic),
+                    title,
                     updated_on,
                 }])
             }

@@ -27,9 +27,14 @@ fn registered() -> BoardEvent {
     }
 }
 
+fn title() -> Option<Topic> {
+    Some(Topic::parse("topic", "垃圾分类").unwrap())
+}
+
 fn update(d: u32) -> BoardCommand {
     BoardCommand::RecordBoardUpdate {
-        topic: Topic::parse("topic", "垃圾分类").unwrap(),
+        topic: BoardTopic::HealthEducation,
+        title: title(),
         updated_on: day(d),
     }
 }
@@ -37,7 +42,8 @@ fn update(d: u32) -> BoardCommand {
 fn updated(d: u32) -> BoardEvent {
     BoardEvent::PublicityBoardUpdated {
         board_id: id(),
-        topic: Topic::parse("topic", "垃圾分类").unwrap(),
+        topic: Some(BoardTopic::HealthEducation),
+        title: title(),
         updated_on: day(d),
     }
 }
@@ -79,4 +85,35 @@ fn state_keeps_the_latest_update() {
     assert_eq!(state.community, "xingfu");
     assert_eq!(registered().event_type(), "PublicityBoardRegistered");
     assert_eq!(updated(1).event_type(), "PublicityBoardUpdated");
+}
+
+#[test]
+fn an_update_carries_its_topic_and_the_title_is_optional() {
+    for topic in BoardTopic::ALL {
+        given::<PublicityBoard>([registered()])
+            .when(BoardCommand::RecordBoardUpdate {
+                topic: *topic,
+                title: None,
+                updated_on: day(2),
+            })
+            .then([BoardEvent::PublicityBoardUpdated {
+                board_id: id(),
+                topic: Some(*topic),
+                title: None,
+                updated_on: day(2),
+            }]);
+    }
+    // An update written before topic codes (no code, the topic as free text) still
+    // folds, and counts like any other.
+    let before_codes = BoardEvent::PublicityBoardUpdated {
+        board_id: id(),
+        topic: None,
+        title: title(),
+        updated_on: day(1),
+    };
+    let state = PublicityBoard::fold(&[registered(), before_codes, updated(3)]);
+    assert_eq!(state.updates, 2);
+    assert_eq!(state.last_updated_on, Some(day(3)));
+    assert_eq!(BoardTopic::CurrentAffairs.code(), "current_affairs");
+    assert_eq!(BoardTopic::HealthEducation.code(), "health_education");
 }

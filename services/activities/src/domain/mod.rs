@@ -1,6 +1,6 @@
 //! The pure domain of the activities service: validated values and the `AnnualPlan`,
-//! `Activity`, `PublicityBoard`, `Facility` and `MonthlyReport` deciders. Nothing here touches IO, a
-//! clock or randomness — "now", "today", ids and facts about other streams (is a planned
+//! `Activity`, `PublicityBoard`, `Facility`, `MonthlyReport`, `FundLedger`, …
+//! deciders. Nothing here touches IO, a clock or randomness — "now", "today", ids and facts about other streams (is a planned
 //! item in the plan?) arrive inside commands — so every rule is a plain function tested
 //! given/when/then.
 //!
@@ -13,6 +13,7 @@ pub mod cobuilding;
 pub mod contest;
 pub mod deed;
 pub mod facility;
+pub mod funding;
 pub mod milestone;
 pub mod plan;
 pub mod report;
@@ -23,7 +24,7 @@ pub use activity::{
     Activity, ActivityCommand, ActivityError, ActivityEvent, ActivityPlan, ActivityState,
     ActivityStatus, Attendee, PlannedItemFact, CHECKIN_MARGIN,
 };
-pub use board::{BoardCommand, BoardError, BoardEvent, BoardState, PublicityBoard};
+pub use board::{BoardCommand, BoardError, BoardEvent, BoardState, BoardTopic, PublicityBoard};
 pub use cobuilding::{
     CoBuildingUnit, Contribution, ContributionKind, UnitCommand, UnitError, UnitEvent, UnitName,
     UnitState,
@@ -32,6 +33,10 @@ pub use contest::{Contest, ContestCommand, ContestError, ContestEvent, ContestKi
 pub use deed::{DeedCommand, DeedError, DeedEvent, DeedState, GoodDeed};
 pub use facility::{
     Facility, FacilityCommand, FacilityDetails, FacilityError, FacilityEvent, FacilityState,
+};
+pub use funding::{
+    ledger_stream_id, AmountYuan, FundLedger, FundSource, LedgerCommand, LedgerError, LedgerEvent,
+    LedgerNote, LedgerState, Purpose, Receipt, Spending,
 };
 pub use milestone::{
     campaign_stream_id, AttendeeGroup, CreationCampaign, Milestone, MilestoneCommand,

@@ -4,6 +4,7 @@
 
 mod cobuilding;
 mod commands;
+mod funding;
 mod places;
 mod queries;
 mod reports;

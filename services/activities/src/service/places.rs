@@ -2,6 +2,7 @@
 //! boards, facilities and the service station's services, good deeds, contests and the
 //! creation campaign's milestones.
 
+use civitas_kernel::values::optional;
 use civitas_platform::auth::Caller;
 use civitas_platform::command::{required, write_result};
 use civitas_platform::write::Target;
@@ -9,6 +10,7 @@ use civitas_proto::activities::v1 as api;
 use civitas_proto::convert::date_from_pb;
 
 use super::{community, Activities};
+use crate::convert::board_topic_from_pb;
 use crate::domain::{
     campaign_stream_id, AreaSquareMeters, AttendeeGroup, BoardCommand, BoardId, Contest,
     ContestCommand, ContestId, ContestKind, CreationCampaign, DeedCommand, DeedId, Facility,
@@ -52,7 +54,8 @@ impl Activities {
         })
     }
 
-    /// Records that a board's content was refreshed on a day not in the future.
+    /// Records that a board's content was refreshed on a day not in the future, with
+    /// its topic code and an optional title.
     pub async fn record_board_update(
         &self,
         caller: &Caller,
@@ -72,7 +75,8 @@ impl Activities {
                 |ctx| {
                     let updated_on = date_from_pb(req.updated_on, "updated_on")?;
                     Ok(BoardCommand::RecordBoardUpdate {
-                        topic: Topic::parse("topic", &req.topic)?,
+                        topic: board_topic_from_pb(req.topic_code, "topic_code")?,
+                        title: optional(&req.topic, |t| Topic::parse("topic", t))?,
                         updated_on: PastDate::parse("updated_on", updated_on, ctx.today())?,
                     })
                 },

@@ -4,7 +4,7 @@
 
 use chrono::{Duration, Utc};
 use civitas_proto::activities::v1 as api;
-use civitas_proto::events::v1::FacilityType;
+use civitas_proto::events::v1::{FacilityType, FundSource};
 
 use super::support::{expect_invalid, today, Aggregates, TestApp};
 use super::{item, schedule};
@@ -114,6 +114,7 @@ async fn a_huge_value_is_refused_naming_its_field() {
                 board_id: x.board_id.clone(),
                 topic: huge(),
                 updated_on: today(),
+                topic_code: civitas_proto::events::v1::BoardTopic::Politics as i32,
             })
             .await,
         "topic",
@@ -148,6 +149,55 @@ async fn a_huge_value_is_refused_naming_its_field() {
             })
             .await,
         "community",
+    );
+    let received = || api::RecordFundsReceivedRequest {
+        source: FundSource::CoBuildingUnits as i32,
+        amount_yuan: 100,
+        received_on: today(),
+        ..Default::default()
+    };
+    expect_invalid(
+        staff
+            .record_funds_received(api::RecordFundsReceivedRequest {
+                note: huge(),
+                ..received()
+            })
+            .await,
+        "note",
+    );
+    expect_invalid(
+        staff
+            .record_funds_received(api::RecordFundsReceivedRequest {
+                unit_id: huge(),
+                ..received()
+            })
+            .await,
+        "unit_id",
+    );
+    let spent = || api::RecordFundsSpentRequest {
+        source: FundSource::Government as i32,
+        amount_yuan: 100,
+        spent_on: today(),
+        purpose: "p".into(),
+        ..Default::default()
+    };
+    expect_invalid(
+        staff
+            .record_funds_spent(api::RecordFundsSpentRequest {
+                purpose: huge(),
+                ..spent()
+            })
+            .await,
+        "purpose",
+    );
+    expect_invalid(
+        staff
+            .record_funds_spent(api::RecordFundsSpentRequest {
+                note: huge(),
+                ..spent()
+            })
+            .await,
+        "note",
     );
     expect_invalid(
         staff

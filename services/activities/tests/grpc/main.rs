@@ -1,5 +1,5 @@
 //! End to end over gRPC: the annual plan, an activity's life, boards and facilities,
-//! monthly reports, good deeds, co-building units,
+//! monthly reports, good deeds, co-building units, the fund ledger,
 //! with the documented codes and the fields they blame; and the bound on every free-text
 //! field. One test binary, a module per area.
 
@@ -10,6 +10,7 @@ mod activity;
 mod bounds;
 mod cobuilding;
 mod deeds;
+mod funding;
 mod places;
 mod plan;
 mod reports;

@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use civitas_platform::command::district_day;
 use civitas_proto::activities::v1 as api;
-use civitas_proto::events::v1::{FacilityType, StationServiceKind};
+use civitas_proto::events::v1::{BoardTopic, FacilityType, StationServiceKind};
 use tonic::Code;
 
 use super::support::{
@@ -40,11 +40,50 @@ async fn boards_and_facilities_are_registered_and_kept() {
         board_id: board_id.into(),
         topic: "垃圾分类".into(),
         updated_on,
+        topic_code: BoardTopic::HealthEducation as i32,
     };
     staff
         .record_board_update(update(Some(date(today)), &board.board_id))
         .await
         .expect("update");
+    // The topic code is required; the title is optional.
+    let updated = staff
+        .record_board_update(api::RecordBoardUpdateRequest {
+            topic: String::new(),
+            topic_code: BoardTopic::CurrentAffairs as i32,
+            ..update(Some(date(today)), &board.board_id)
+        })
+        .await
+        .expect("an update without a title")
+        .into_inner();
+    assert_eq!(updated.result.expect("result").version, 3);
+    expect_invalid(
+        staff
+            .record_board_update(api::RecordBoardUpdateRequest {
+                topic_code: BoardTopic::Unspecified as i32,
+                ..update(Some(date(today)), &board.board_id)
+            })
+            .await,
+        "topic_code",
+    );
+    expect_invalid(
+        staff
+            .record_board_update(api::RecordBoardUpdateRequest {
+                topic_code: 99,
+                ..update(Some(date(today)), &board.board_id)
+            })
+            .await,
+        "topic_code",
+    );
+    expect_invalid(
+        staff
+            .record_board_update(api::RecordBoardUpdateRequest {
+                topic: "长".repeat(101),
+                ..update(Some(date(today)), &board.board_id)
+            })
+            .await,
+        "topic",
+    );
     expect_invalid(
         staff
             .record_board_update(update(

@@ -526,6 +526,9 @@ pub fn residents(
                 sex: sex.map_or(0, |s| s.to_pb() as i32),
                 residence_type: residence.to_pb() as i32,
                 guardian_resident_id: String::new(),
+                // A register already kept: these people live here, no move-in day.
+                arrival: civitas_proto::events::v1::Arrival::AlreadyLiving as i32,
+                arrived_on: None,
             });
         }
         match check.finish(household.zip(guardian).zip(request)) {

@@ -70,6 +70,7 @@ pub fn registered(resident_id: &str) -> (ResidentRegistered, crypto::DataKey) {
             nonce: sealed.nonce,
             ciphertext: sealed.ciphertext,
         }),
+        ..Default::default()
     };
     (event, key)
 }

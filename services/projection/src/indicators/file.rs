@@ -350,10 +350,10 @@ mod tests {
     #[test]
     fn shipped_elements_name_the_rule_of_their_area() {
         let rule_of = |code: &str| match code.split('.').next() {
-            Some("households" | "residents" | "care" | "employment") => Some(Rule::Residents),
+            Some("households" | "residents" | "population" | "care" | "employment") => Some(Rule::Residents),
             Some(
                 "activities" | "plan" | "publicity" | "facilities" | "good_deeds" | "cobuilding"
-                | "station" | "contests" | "campaign",
+                | "station" | "contests" | "campaign" | "funding",
             ) => Some(Rule::Activities),
             Some("volunteers" | "volunteering") => Some(Rule::Volunteering),
             Some("incidents" | "patrols" | "inspections" | "rectifications") => Some(Rule::Safety),

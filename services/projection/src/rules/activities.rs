@@ -2,7 +2,9 @@
 //! and facilities.
 //!
 //! Flows are counted on the day of the event that completes them (an activity is
-//! "held" when it is closed); the plan's published item count is a stock of the plan
+//! "held" when it is closed), a board update on the day it was updated (`updated_on`),
+//! in total and per topic (`publicity.board_updates.<topic>`; updates recorded before
+//! topic codes count as `other`); the plan's published item count is a stock of the plan
 //! of the period's year, which a re-publication of an amended plan replaces.
 //!
 //! Plan adherence: a published item is due on the first day of its month
@@ -17,13 +19,14 @@ use civitas_proto::codes::{ActivityCategory, FacilityType};
 use civitas_proto::events::v1 as pb;
 use prost::Message;
 
-use super::{add, count_person, instant_text, Deltas, Views};
+use super::{add, count_person, date_text, instant_text, Deltas, Views};
 use crate::catalog::{
-    held_element, ACTIVITIES_ATTENDANCE, ACTIVITIES_CANCELLED, ACTIVITIES_FILM_SCREENINGS,
-    ACTIVITIES_HELD, ACTIVITIES_MINORS_REACHED, ACTIVITIES_PARTICIPANTS,
-    ACTIVITIES_REGISTERED_ATTENDED, ACTIVITIES_REGISTERED_AT_CLOSE, FACILITIES_AREA_M2,
-    FACILITIES_STATION_AREA_M2, PLAN_DELIVERED_ATTENDANCE, PLAN_ITEMS_DELIVERED, PLAN_ITEMS_DUE,
-    PLAN_ITEMS_PUBLISHED, PLAN_TARGET_PARTICIPANTS, PUBLICITY_BOARDS, PUBLICITY_BOARD_UPDATES,
+    board_topic_element, held_element, ACTIVITIES_ATTENDANCE, ACTIVITIES_CANCELLED,
+    ACTIVITIES_FILM_SCREENINGS, ACTIVITIES_HELD, ACTIVITIES_MINORS_REACHED,
+    ACTIVITIES_PARTICIPANTS, ACTIVITIES_REGISTERED_ATTENDED, ACTIVITIES_REGISTERED_AT_CLOSE,
+    FACILITIES_AREA_M2, FACILITIES_STATION_AREA_M2, PLAN_DELIVERED_ATTENDANCE,
+    PLAN_ITEMS_DELIVERED, PLAN_ITEMS_DUE, PLAN_ITEMS_PUBLISHED, PLAN_TARGET_PARTICIPANTS,
+    PUBLICITY_BOARDS, PUBLICITY_BOARD_UPDATES,
 };
 
 /// An activity as staff lists show it; no personal data.
@@ -154,7 +157,12 @@ pub enum Fact {
     ActivityCancelled {
         activity_id: String,
     },
-    PublicityBoardUpdated,
+    /// `updated_on` is `YYYY-MM-DD`, empty when the payload has no valid date;
+    /// `topic` is UNSPECIFIED on updates recorded before topic codes.
+    PublicityBoardUpdated {
+        topic: pb::BoardTopic,
+        updated_on: String,
+    },
     PublicityBoardRegistered,
     FacilityRegistered {
         /// `None` when unspecified.
@@ -223,8 +231,12 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
             activity_id: pb::ActivityCancelled::decode(p)?.activity_id,
         },
         "PublicityBoardUpdated" => {
-            pb::PublicityBoardUpdated::decode(p)?;
-            Fact::PublicityBoardUpdated
+            let e = pb::PublicityBoardUpdated::decode(p)?;
+            Fact::PublicityBoardUpdated {
+                topic: pb::BoardTopic::try_from(e.topic_code)
+                    .unwrap_or(pb::BoardTopic::Unspecified),
+                updated_on: date_text(e.updated_on.as_ref()),
+            }
         }
         "FacilityRegistered" => {
             let e = pb::FacilityRegistered::decode(p)?;
@@ -269,7 +281,7 @@ impl Fact {
             | Fact::ActivityCancelled { activity_id } => Some(activity_id),
             Fact::AnnualPlanPublished { .. }
             | Fact::PlannedItemAdded { .. }
-            | Fact::PublicityBoardUpdated
+            | Fact::PublicityBoardUpdated { .. }
             | Fact::PublicityBoardRegistered
             | Fact::FacilityRegistered { .. } => None,
         }
@@ -501,7 +513,15 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
                 row.status = CANCELLED.to_owned();
             }
         }
-        (Fact::PublicityBoardUpdated, _) => count(&PUBLICITY_BOARD_UPDATES, 1),
+        (Fact::PublicityBoardUpdated { topic, updated_on }, _) => {
+            let on = if updated_on.is_empty() {
+                day
+            } else {
+                updated_on
+            };
+            add(deltas, &PUBLICITY_BOARD_UPDATES, community, on, 1);
+            add(deltas, board_topic_element(*topic), community, on, 1);
+        }
         (Fact::PublicityBoardRegistered, _) => count(&PUBLICITY_BOARDS, 1),
         (
             Fact::FacilityRegistered {

@@ -173,8 +173,8 @@ fn boards_and_facilities() {
     };
     let (_, net) = run(&[
         fact(Fact::PublicityBoardRegistered),
-        fact(Fact::PublicityBoardUpdated),
-        fact(Fact::PublicityBoardUpdated),
+        board_updated(pb::BoardTopic::CurrentAffairs, ""),
+        board_updated(pb::BoardTopic::HealthEducation, ""),
         facility(Some(FacilityType::ServiceStation), 200),
         facility(Some(FacilityType::CulturalRoom), 50),
         facility(None, 10),
@@ -185,10 +185,84 @@ fn boards_and_facilities() {
         pairs(&[
             ("publicity.boards", 1),
             ("publicity.board_updates", 2),
+            ("publicity.board_updates.current_affairs", 1),
+            ("publicity.board_updates.health_education", 1),
             ("facilities.area_m2", 260),
             ("facilities.station_area_m2", 200),
         ])
     );
+}
+
+fn board_updated(topic: pb::BoardTopic, updated_on: &str) -> Any {
+    fact(Fact::PublicityBoardUpdated {
+        topic,
+        updated_on: updated_on.into(),
+    })
+}
+
+#[test]
+fn board_updates_count_per_topic_on_the_day_updated() {
+    let mut views = Views::default();
+    let mut deltas = Deltas::new();
+    for (topic, on) in [
+        (pb::BoardTopic::Politics, "2026-11-02"),
+        (pb::BoardTopic::Politics, "2026-11-02"),
+        (pb::BoardTopic::Science, "2026-11-20"),
+        // Recorded before topic codes: "other".
+        (pb::BoardTopic::Unspecified, "2026-10-30"),
+        (pb::BoardTopic::Other, ""),
+    ] {
+        let Any::Activities(f) = board_updated(topic, on) else {
+            unreachable!()
+        };
+        apply(&f, "c1", "2026-11-28", &mut views, &mut deltas);
+    }
+    let rows: Vec<_> = deltas
+        .iter()
+        .map(|((e, _, day), v)| (*e, day.as_str(), *v))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("publicity.board_updates", "2026-10-30", 1),
+            ("publicity.board_updates", "2026-11-02", 2),
+            ("publicity.board_updates", "2026-11-20", 1),
+            // Without a valid date: the day it was recorded.
+            ("publicity.board_updates", "2026-11-28", 1),
+            ("publicity.board_updates.other", "2026-10-30", 1),
+            ("publicity.board_updates.other", "2026-11-28", 1),
+            ("publicity.board_updates.politics", "2026-11-02", 2),
+            ("publicity.board_updates.science", "2026-11-20", 1),
+        ]
+    );
+}
+
+#[test]
+fn a_board_update_decodes_its_topic_and_day() {
+    let update = |topic_code| pb::PublicityBoardUpdated {
+        board_id: "b1".into(),
+        topic: "垃圾分类".into(),
+        updated_on: Some(civitas_proto::common::v1::Date {
+            year: 2026,
+            month: 11,
+            day: 3,
+        }),
+        topic_code,
+    };
+    let decoded = |msg: pb::PublicityBoardUpdated| {
+        decode("PublicityBoardUpdated", &msg.encode_to_vec()).unwrap()
+    };
+    assert_eq!(
+        decoded(update(pb::BoardTopic::Economy as i32)),
+        Some(board_updated(pb::BoardTopic::Economy, "2026-11-03"))
+    );
+    // Before topic codes, and a code this build does not know: "other" when applied.
+    for code in [0, 99] {
+        assert_eq!(
+            decoded(update(code)),
+            Some(board_updated(pb::BoardTopic::Unspecified, "2026-11-03"))
+        );
+    }
 }
 
 #[test]

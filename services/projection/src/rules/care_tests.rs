@@ -19,6 +19,8 @@ fn living_alone(resident: &str) -> [Any; 2] {
             resident_id: resident.into(),
             household_id: "h".into(),
             residence_type: Some(ResidenceType::Permanent),
+            arrival: None,
+            arrived_on: String::new(),
         }),
         Any::Residents(ResidentFact::CareCategoryAssigned {
             resident_id: resident.into(),

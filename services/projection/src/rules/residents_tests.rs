@@ -9,6 +9,8 @@ fn registered(kind: Option<ResidenceType>) -> Fact {
         resident_id: "r1".into(),
         household_id: "h1".into(),
         residence_type: kind,
+        arrival: None,
+        arrived_on: String::new(),
     }
 }
 
@@ -70,7 +72,7 @@ fn move_out_removes_resident_type_and_categories() {
         care(Disabled, true),
         moved_out(),
     ]);
-    assert_eq!(net, vec![]);
+    assert_eq!(net, pairs(&[("population.moved_out", 1)]));
     assert!(!row.unwrap().active);
 }
 
@@ -164,6 +166,8 @@ fn decodes_payloads_by_event_type() {
         resident_id: "r9".into(),
         household_id: "h9".into(),
         residence_type: Some(Floating),
+        arrival: None,
+        arrived_on: String::new(),
     };
     assert_eq!(fact, super::super::Fact::Residents(expected.clone()));
     assert_eq!(expected.resident_id(), Some("r9"));
@@ -219,4 +223,119 @@ fn reasons_old_and_new_decode_to_the_same_fact() {
             Some(super::super::Fact::Residents(care(Minor, false)))
         );
     }
+}
+
+/// A registration that arrived on `on` (a move-in or a birth).
+fn arrived(arrival: Arrival, on: &str) -> Fact {
+    Fact::ResidentRegistered {
+        resident_id: "r1".into(),
+        household_id: "h1".into(),
+        residence_type: Some(Floating),
+        arrival: Some(arrival),
+        arrived_on: on.into(),
+    }
+}
+
+#[test]
+fn births_and_move_ins_count_on_the_day_they_happened() {
+    let mut row = None;
+    let mut deltas = Deltas::new();
+    apply_to(
+        &arrived(Arrival::Born, "2026-03-02"),
+        "c1",
+        DAY,
+        &mut row,
+        &mut deltas,
+    );
+    let on = |element: &'static str, day: &str| {
+        deltas
+            .get(&(element, "c1".to_owned(), day.to_owned()))
+            .copied()
+    };
+    assert_eq!(on("residents", "2026-03-02"), Some(1));
+    assert_eq!(on("population.births", "2026-03-02"), Some(1));
+    assert_eq!(on("population.births.floating", "2026-03-02"), Some(1));
+    assert_eq!(on("residents", DAY), None, "not on the day it was recorded");
+
+    let (_, net) = run(&[arrived(Arrival::MovedIn, "")]);
+    assert_eq!(
+        net,
+        pairs(&[
+            ("residents", 1),
+            ("residents.floating", 1),
+            ("population.moved_in", 1)
+        ])
+    );
+}
+
+#[test]
+fn a_transfer_moves_the_resident_and_their_registers_on_the_day_of_the_move() {
+    let mut row = None;
+    let mut deltas = Deltas::new();
+    for f in [registered(Some(Permanent)), care(Disabled, true)] {
+        apply_to(&f, "c1", DAY, &mut row, &mut deltas);
+    }
+    let transfer = Fact::ResidentTransferredIn {
+        resident_id: "r1".into(),
+        household_id: "h2".into(),
+        moved_on: "2026-04-30".into(),
+    };
+    let mut moved = Deltas::new();
+    apply_to(&transfer, "c2", DAY, &mut row, &mut moved);
+    let mut got: Vec<_> = moved.into_iter().filter(|(_, v)| *v != 0).collect();
+    got.sort();
+    let key = |e: &'static str, c: &str| (e, c.to_owned(), "2026-04-30".to_owned());
+    let mut want = vec![
+        (key("residents", "c1"), -1),
+        (key("residents.permanent", "c1"), -1),
+        (key("residents.care.disabled", "c1"), -1),
+        (key("population.transferred_out", "c1"), 1),
+        (key("residents", "c2"), 1),
+        (key("residents.permanent", "c2"), 1),
+        (key("residents.care.disabled", "c2"), 1),
+        (key("population.transferred_in", "c2"), 1),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    let row = row.unwrap();
+    assert_eq!(
+        (row.community.as_str(), row.household_id.as_str()),
+        ("c2", "h2")
+    );
+
+    // Moving out later leaves the receiving community.
+    let mut after = Deltas::new();
+    let mut row = Some(row);
+    apply_to(&moved_out(), "c2", DAY, &mut row, &mut after);
+    let at = |e: &'static str| after.get(&(e, "c2".to_owned(), DAY.to_owned())).copied();
+    assert_eq!(at("residents"), Some(-1));
+    assert_eq!(at("population.moved_out"), Some(1));
+}
+
+#[test]
+fn movement_events_decode() {
+    let transfer = pb::ResidentTransferredIn {
+        resident_id: "r1".into(),
+        household_id: "h2".into(),
+        moved_on: Some(civitas_proto::common::v1::Date {
+            year: 2026,
+            month: 4,
+            day: 30,
+        }),
+        ..Default::default()
+    }
+    .encode_to_vec();
+    assert_eq!(
+        decode("ResidentTransferredIn", &transfer).unwrap(),
+        Some(super::super::Fact::Residents(Fact::ResidentTransferredIn {
+            resident_id: "r1".into(),
+            household_id: "h2".into(),
+            moved_on: "2026-04-30".into(),
+        }))
+    );
+    let released = pb::ResidentReleased::default().encode_to_vec();
+    assert!(decode("ResidentReleased", &released).unwrap().is_some());
+    assert!(decode("ResidentReleaseWithdrawn", &released)
+        .unwrap()
+        .is_some());
 }

@@ -122,6 +122,7 @@ pub fn publicity_board_updated(board: &str, on: &str) -> Draft {
         board_id: board.into(),
         topic: "waste sorting".into(),
         updated_on: date(on),
+        topic_code: pb::BoardTopic::HealthEducation as i32,
     };
     Draft::new("publicityboard", board, "PublicityBoardUpdated", msg)
 }

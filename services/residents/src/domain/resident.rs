@@ -1,6 +1,8 @@
-//! The `Resident` aggregate: a person registered in a household, their residence type,
-//! the verification of a floating residence, the care registers they are on, moving out
-//! and erasure.
+//! The `Resident` aggregate: a person registered in a household (already living here,
+//! moved in or born), their residence type, the verification of a floating residence,
+//! the care registers they are on, a transfer to another community of the district
+//! (released by the sending community, accepted by the receiving one), moving out and
+//! erasure.
 //!
 //! Events carry no clear personal data: the name, ID number, phone and exact birth date
 //! travel sealed in `Registered::personal`, and why a resident moved out or left a care
@@ -15,7 +17,7 @@ use chrono::{Datelike, NaiveDate};
 use civitas_kernel::Decider;
 
 use super::values::{
-    BirthDate, CareCategory, CareRevokeReason, HouseholdId, MoveOutReason, ResidenceType,
+    Arrival, BirthDate, CareCategory, CareRevokeReason, HouseholdId, MoveOutReason, ResidenceType,
     ResidentId, Sealed, Sex,
 };
 
@@ -25,6 +27,9 @@ pub const GUARDIAN_REQUIRED_UNDER: u32 = 14;
 pub const MINOR_MAX_AGE: i32 = 18;
 /// The youngest age, counted by birth year, at which `Over80WithoutPension` can be assigned.
 pub const OVER_80_MIN_AGE: i32 = 80;
+
+/// How far back a move-in, birth or transfer may be dated when it is recorded.
+pub const LATEST_RECORDING_DAYS: i64 = 366;
 
 /// The resident decider.
 pub struct Resident;
@@ -63,8 +68,31 @@ pub enum ResidentCommand {
         birth_date: BirthDate,
         today: NaiveDate,
         guardian: Option<GuardianFacts>,
+        /// How the person came, and the day for a move-in or birth.
+        arrival: Arrival,
+        arrived_on: Option<NaiveDate>,
         /// Name, ID number, phone and birth date, sealed by the shell.
         personal: Sealed,
+    },
+    /// Releases the resident to move to another community of the district; the shell
+    /// has checked that `to_community` is a community of the org tree.
+    Release {
+        to_community: String,
+        /// The caller's community, which the resident belongs to.
+        own_community: String,
+    },
+    /// Takes back a release not yet accepted.
+    WithdrawRelease,
+    /// Accepts a released resident into a household of the caller's community.
+    AcceptTransfer {
+        /// The caller's community, from the token scope.
+        community: String,
+        /// The community the resident belongs to until now, as the shell read it.
+        from_community: String,
+        household_id: HouseholdId,
+        household: HouseholdFacts,
+        moved_on: NaiveDate,
+        today: NaiveDate,
     },
     /// Records that the resident has left the community, why, and a staff note sealed
     /// by the shell.
@@ -108,6 +136,31 @@ pub enum ResidentEvent {
         birth_year: i32,
         guardian: Option<ResidentId>,
         personal: Sealed,
+        /// `None` for an event written before arrival codes.
+        arrival: Option<Arrival>,
+        /// The day of a move-in; for a birth, the first day of its month (the birth
+        /// date itself is personal data, sealed).
+        arrived_on: Option<NaiveDate>,
+    },
+    /// The resident was released to move to `to_community`; still counted here.
+    Released {
+        resident_id: ResidentId,
+        household_id: HouseholdId,
+        to_community: String,
+    },
+    /// The release was taken back.
+    ReleaseWithdrawn {
+        resident_id: ResidentId,
+        to_community: String,
+    },
+    /// The receiving community accepted the resident: theirs from this event on,
+    /// counted there from `moved_on`.
+    TransferredIn {
+        resident_id: ResidentId,
+        from_community: String,
+        from_household_id: HouseholdId,
+        household_id: HouseholdId,
+        moved_on: NaiveDate,
     },
     /// The resident left the community; they still count in history, not in the present.
     MovedOut {
@@ -160,6 +213,9 @@ impl ResidentEvent {
     pub fn event_type(&self) -> &'static str {
         match self {
             ResidentEvent::Registered { .. } => "ResidentRegistered",
+            ResidentEvent::Released { .. } => "ResidentReleased",
+            ResidentEvent::ReleaseWithdrawn { .. } => "ResidentReleaseWithdrawn",
+            ResidentEvent::TransferredIn { .. } => "ResidentTransferredIn",
             ResidentEvent::MovedOut { .. } => "ResidentMovedOut",
             ResidentEvent::ResidenceTypeChanged { .. } => "ResidenceTypeChanged",
             ResidentEvent::FloatingResidenceVerified { .. } => "FloatingResidenceVerified",
@@ -173,6 +229,9 @@ impl ResidentEvent {
     pub fn resident_id(&self) -> ResidentId {
         match self {
             ResidentEvent::Registered { resident_id, .. }
+            | ResidentEvent::Released { resident_id, .. }
+            | ResidentEvent::ReleaseWithdrawn { resident_id, .. }
+            | ResidentEvent::TransferredIn { resident_id, .. }
             | ResidentEvent::MovedOut { resident_id, .. }
             | ResidentEvent::ResidenceTypeChanged { resident_id, .. }
             | ResidentEvent::FloatingResidenceVerified { resident_id, .. }
@@ -198,6 +257,11 @@ pub struct ResidentState {
     /// Set by the last verification; cleared when the resident becomes permanent.
     pub floating_valid_until: Option<NaiveDate>,
     pub guardian: Option<ResidentId>,
+    /// How the person came, and when (see [`ResidentEvent::Registered`]).
+    pub arrival: Option<Arrival>,
+    pub arrived_on: Option<NaiveDate>,
+    /// The community the resident is released to, until accepted or withdrawn.
+    pub released_to: Option<String>,
 }
 
 impl ResidentState {
@@ -250,6 +314,41 @@ fn active(state: &ResidentState) -> Result<Registered, ResidentError> {
     Ok(resident)
 }
 
+/// An active resident not released to another community: one who can be released or
+/// moved out.
+fn settled(state: &ResidentState) -> Result<Registered, ResidentError> {
+    let resident = active(state)?;
+    if state.released_to.is_some() {
+        return Err(ResidentError::ReleasePending);
+    }
+    Ok(resident)
+}
+
+/// Whether `day` is a day a move-in, birth or transfer may be recorded for on `today`.
+fn recordable(day: NaiveDate, today: NaiveDate) -> bool {
+    day <= today && (today - day).num_days() <= LATEST_RECORDING_DAYS
+}
+
+/// The arrival rules: a move-in or birth needs a recordable day, a birth on the birth
+/// date; an entry of someone already living here has no day.
+fn check_arrival(
+    arrival: Arrival,
+    arrived_on: Option<NaiveDate>,
+    birth_date: &BirthDate,
+    today: NaiveDate,
+) -> Result<(), ResidentError> {
+    match (arrival, arrived_on) {
+        (Arrival::AlreadyLiving, None) => Ok(()),
+        (Arrival::AlreadyLiving, Some(_)) => Err(ResidentError::ArrivalDayNotExpected),
+        (_, None) => Err(ResidentError::ArrivalDayRequired),
+        (_, Some(day)) if !recordable(day, today) => Err(ResidentError::ArrivalDayOutOfRange),
+        (Arrival::Born, Some(day)) if day != birth_date.date() => {
+            Err(ResidentError::BirthNotOnArrivalDay)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Age rules use the birth year only: events never carry the full date.
 fn applies(category: CareCategory, birth_year: i32, today: NaiveDate) -> bool {
     let age_by_year = today.year() - birth_year;
@@ -284,6 +383,8 @@ impl Decider for Resident {
                 birth_date,
                 today,
                 guardian,
+                arrival,
+                arrived_on,
                 personal,
             } => {
                 if state.erased {
@@ -306,6 +407,12 @@ impl Decider for Resident {
                     }
                     _ => {}
                 }
+                check_arrival(arrival, arrived_on, &birth_date, today)?;
+                // A birth counts in its month; its exact day is the birth date, sealed.
+                let arrived_on = match arrival {
+                    Arrival::Born => arrived_on.and_then(|d| d.with_day(1)),
+                    _ => arrived_on,
+                };
                 Ev::Registered {
                     resident_id,
                     household_id,
@@ -314,6 +421,61 @@ impl Decider for Resident {
                     birth_year: birth_date.year(),
                     guardian: guardian.map(|g| g.resident_id),
                     personal,
+                    arrival: Some(arrival),
+                    arrived_on,
+                }
+            }
+            C::Release {
+                to_community,
+                own_community,
+            } => {
+                let r = settled(state)?;
+                if to_community == own_community {
+                    return Err(E::ReleaseToOwnCommunity);
+                }
+                Ev::Released {
+                    resident_id: r.resident_id,
+                    household_id: r.household_id,
+                    to_community,
+                }
+            }
+            C::WithdrawRelease => {
+                let r = active(state)?;
+                let Some(to_community) = state.released_to.clone() else {
+                    return Err(E::NotReleased);
+                };
+                Ev::ReleaseWithdrawn {
+                    resident_id: r.resident_id,
+                    to_community,
+                }
+            }
+            C::AcceptTransfer {
+                community,
+                from_community,
+                household_id,
+                household,
+                moved_on,
+                today,
+            } => {
+                let r = active(state)?;
+                if state.released_to.as_deref() != Some(community.as_str()) {
+                    return Err(E::NotReleasedHere);
+                }
+                if !household.exists {
+                    return Err(E::HouseholdNotFound);
+                }
+                if household.community != community {
+                    return Err(E::HouseholdInOtherCommunity);
+                }
+                if !recordable(moved_on, today) {
+                    return Err(E::MovedOnOutOfRange);
+                }
+                Ev::TransferredIn {
+                    resident_id: r.resident_id,
+                    from_community,
+                    from_household_id: r.household_id,
+                    household_id,
+                    moved_on,
                 }
             }
             C::MoveOut {
@@ -321,7 +483,7 @@ impl Decider for Resident {
                 note,
                 today: _,
             } => {
-                let r = active(state)?;
+                let r = settled(state)?;
                 Ev::MovedOut {
                     resident_id: r.resident_id,
                     household_id: r.household_id,
@@ -399,8 +561,12 @@ impl Decider for Resident {
                 sex,
                 birth_year,
                 guardian,
+                arrival,
+                arrived_on,
                 ..
             } => {
+                state.arrival = *arrival;
+                state.arrived_on = *arrived_on;
                 state.registered = true;
                 state.resident_id = Some(*resident_id);
                 state.household_id = Some(*household_id);
@@ -408,6 +574,14 @@ impl Decider for Resident {
                 state.sex = Some(*sex);
                 state.birth_year = Some(*birth_year);
                 state.guardian = *guardian;
+            }
+            ResidentEvent::Released { to_community, .. } => {
+                state.released_to = Some(to_community.clone())
+            }
+            ResidentEvent::ReleaseWithdrawn { .. } => state.released_to = None,
+            ResidentEvent::TransferredIn { household_id, .. } => {
+                state.released_to = None;
+                state.household_id = Some(*household_id);
             }
             ResidentEvent::MovedOut { .. } => state.moved_out = true,
             ResidentEvent::ResidenceTypeChanged { to, .. } => {

@@ -33,6 +33,24 @@ pub enum ResidentError {
     CategoryNotAssigned,
     #[error("care category does not apply at this resident's age")]
     CategoryNotApplicable,
+    #[error("arrived_on is required to record a move-in or a birth")]
+    ArrivalDayRequired,
+    #[error("arrived_on is only recorded for a move-in or a birth")]
+    ArrivalDayNotExpected,
+    #[error("arrived_on must be today or within the last year")]
+    ArrivalDayOutOfRange,
+    #[error("a birth's arrived_on must be the birth date")]
+    BirthNotOnArrivalDay,
+    #[error("resident is released to another community; withdraw the release first")]
+    ReleasePending,
+    #[error("to_community must be another community than the resident's own")]
+    ReleaseToOwnCommunity,
+    #[error("resident is not released to another community")]
+    NotReleased,
+    #[error("resident is not released to this community")]
+    NotReleasedHere,
+    #[error("moved_on must be today or within the last year")]
+    MovedOnOutOfRange,
 }
 
 impl ResidentError {
@@ -43,11 +61,16 @@ impl ResidentError {
             HouseholdNotFound | HouseholdInOtherCommunity => Some("household_id"),
             GuardianRequired | GuardianNotFound | GuardianIsSelf => Some("guardian_resident_id"),
             SameResidenceType => Some("residence_type"),
+            ArrivalDayRequired | ArrivalDayNotExpected | ArrivalDayOutOfRange => Some("arrived_on"),
+            BirthNotOnArrivalDay => Some("birth_date"),
+            ReleaseToOwnCommunity => Some("to_community"),
+            MovedOnOutOfRange => Some("moved_on"),
             ValidUntilNotAfterToday => Some("valid_until"),
             CategoryAlreadyAssigned | CategoryNotAssigned | CategoryNotApplicable => {
                 Some("category")
             }
-            AlreadyRegistered | NotRegistered | MovedOut | Erased | NotFloating => None,
+            AlreadyRegistered | NotRegistered | MovedOut | Erased | NotFloating
+            | ReleasePending | NotReleased | NotReleasedHere => None,
         }
     }
 }

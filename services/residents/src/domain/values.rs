@@ -22,7 +22,9 @@ pub use phone::Phone;
 use civitas_kernel::values::not_in_future;
 pub use civitas_kernel::values::{Building, Grid, ValidationError};
 use civitas_kernel::{text_value, uuid_id};
-pub use civitas_proto::codes::{CareCategory, CareRevokeReason, MoveOutReason, ResidenceType, Sex};
+pub use civitas_proto::codes::{
+    Arrival, CareCategory, CareRevokeReason, MoveOutReason, ResidenceType, Sex,
+};
 
 uuid_id!(
     /// A resident's pseudonymous id: the only way other services and events refer to a person.

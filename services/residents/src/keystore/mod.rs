@@ -18,11 +18,13 @@
 //! registering, moving-out or erasing event, in the same transaction: no key exists without its
 //! registration, an erasure that does not commit destroys nothing, and the unique index
 //! on the ID lookup hash decides between concurrent registrations of one ID number.
-//! `sql` is the storage, one code path for both backends.
+//! `sql` is the storage, one code path for both backends. Beside the keys, the same
+//! database holds the register of households for staff listings (`directory`).
 //!
 //! Erasure is complete once old copies are gone too: dead row versions until VACUUM
 //! (PostgreSQL), WAL frames until a checkpoint (SQLite), and backups per their retention.
 
+mod directory;
 mod sql;
 
 use std::path::Path;
@@ -31,6 +33,7 @@ use civitas_kernel::Companion;
 
 use crate::crypto::{self, CryptoError, DataKey, MasterKey};
 
+pub use directory::{Cursor, ListFilter, RegisterEntry};
 use sql::{StoredKey, Table};
 
 /// What went wrong; subject ids are pseudonymous, keys and ID numbers never appear.
@@ -158,6 +161,12 @@ impl KeyStore {
     /// its move-out event.
     pub fn moved_out(subject_id: &str) -> Companion {
         sql::release_id_row(subject_id)
+    }
+
+    /// The change that moves the subject's row to the household of another community:
+    /// a companion of its transfer-accepting event.
+    pub fn transferred(subject_id: &str, community: &str, household_id: &str) -> Companion {
+        sql::transfer_row(subject_id, community, household_id)
     }
 
     /// The resident, neither moved out nor erased, whose ID lookup hash is `id_hash`.

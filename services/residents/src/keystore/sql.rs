@@ -76,6 +76,8 @@ impl Table {
         }
         tx.execute(CREATE_TABLE).await?;
         tx.execute(CREATE_HOUSEHOLD_INDEX).await?;
+        tx.execute(super::directory::CREATE_TABLE).await?;
+        tx.execute(super::directory::CREATE_INDEX).await?;
         tx.commit().await?;
         Ok(Self { pool })
     }
@@ -186,6 +188,20 @@ pub(super) fn release_id_row(subject_id: &str) -> Companion {
     }
 }
 
+/// Moves the subject's row to another community and household, by the event store with
+/// the transfer-accepting event.
+pub(super) fn transfer_row(subject_id: &str, community: &str, household_id: &str) -> Companion {
+    let text = |v: &str| Value::Text(Some(v.to_owned()));
+    Companion::Update {
+        table: TABLE,
+        set: vec![
+            ("community", text(community)),
+            ("household_id", text(household_id)),
+        ],
+        key: ("subject_id", text(subject_id)),
+    }
+}
+
 async fn prepare_connection(
     conn: &mut AnyConnection,
     search_path: Option<&str>,
@@ -210,6 +226,6 @@ pub(super) fn quoted_schema(name: &str) -> Result<String, KeyStoreError> {
         .map_err(|_| KeyStoreError::InvalidSchema(name.to_owned()))
 }
 
-fn now_micros() -> i64 {
+pub(super) fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }

@@ -222,7 +222,7 @@ impl Residents {
     /// The shell's steps for a command on the resident `resident_id` whose event goes
     /// with a change of the resident's key row, or needs the key: begin, replay, parse
     /// the target, require it is ours, then `command` builds and runs it.
-    async fn on_resident_with<F, Fut>(
+    pub(super) async fn on_resident_with<F, Fut>(
         &self,
         caller: &Caller,
         rpc: &str,
@@ -250,7 +250,7 @@ impl Residents {
     }
 
     /// The shell's whole path for a command on the resident `resident_id`.
-    async fn on_resident(
+    pub(super) async fn on_resident(
         &self,
         caller: &Caller,
         rpc: &str,

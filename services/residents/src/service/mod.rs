@@ -8,11 +8,15 @@
 //! - [`commands`]: the register changes on an existing resident, erasure included;
 //! - [`care`]: care campaigns, visits and their referrals;
 //! - [`employment`]: re-employment cases;
+//! - [`moves`]: transfers between communities (release, withdraw, accept);
+//! - [`listing`]: the paged household and resident lists of a community;
 //! - [`queries`]: reads, opening personal data only for the resident's own staff.
 
 mod care;
 mod commands;
 mod employment;
+mod listing;
+mod moves;
 mod queries;
 mod registration;
 
@@ -33,6 +37,8 @@ pub struct Residents {
     shell: Shell,
     keys: KeyStore,
     master: Arc<MasterKey>,
+    /// Set once the household register holds every household (see [`listing`]).
+    register_complete: Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl Residents {
@@ -43,6 +49,7 @@ impl Residents {
             shell,
             keys,
             master: Arc::new(master),
+            register_complete: Arc::default(),
         }
     }
 }

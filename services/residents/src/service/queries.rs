@@ -47,6 +47,32 @@ impl Residents {
     ) -> Result<api::GetHouseholdResponse, ServiceError> {
         caller.authorize_person_read()?;
         let id = HouseholdId::parse("household_id", req.household_id.trim())?;
+        let resident_ids = self.keys.residents_of_household(&id.to_string()).await?;
+        let mut residents = Vec::with_capacity(resident_ids.len());
+        for rid in &resident_ids {
+            let rid = ResidentId::parse("resident_id", rid).map_err(anyhow::Error::new)?;
+            match self.resident_view(caller, &rid).await {
+                Ok(r) => residents.push(r),
+                // A key an older version left when its registration did not commit.
+                Err(ServiceError::Write(WriteError::NotFound { .. })) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let listed = residents.iter().map(|r| r.resident_id.clone()).collect();
+        let household = self.household_view(caller, &id, listed).await?;
+        Ok(api::GetHouseholdResponse {
+            household: Some(household),
+            residents,
+        })
+    }
+
+    /// One household as `caller` may see it, listing `resident_ids`.
+    pub(super) async fn household_view(
+        &self,
+        caller: &Caller,
+        id: &HouseholdId,
+        resident_ids: Vec<String>,
+    ) -> Result<api::Household, ServiceError> {
         let target = Target::new("household", id, id.stream_id());
         let (recorded, org) = self.shell.read_authorized(caller, &target).await?;
         let events: Vec<HouseholdEvent> = decode_all(&recorded)?;
@@ -63,18 +89,7 @@ impl Residents {
                 ),
                 Opened::Hidden(v) => (v, None),
             };
-        let resident_ids = self.keys.residents_of_household(&id.to_string()).await?;
-        let mut residents = Vec::with_capacity(resident_ids.len());
-        for rid in &resident_ids {
-            let rid = ResidentId::parse("resident_id", rid).map_err(anyhow::Error::new)?;
-            match self.resident_view(caller, &rid).await {
-                Ok(r) => residents.push(r),
-                // A key an older version left when its registration did not commit.
-                Err(ServiceError::Write(WriteError::NotFound { .. })) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let household = api::Household {
+        Ok(api::Household {
             household_id: id.to_string(),
             org: Some(org_to_pb(&org)),
             grid: state
@@ -87,12 +102,8 @@ impl Residents {
                 .unwrap_or_default(),
             personal_visibility: visibility as i32,
             personal,
-            resident_ids: residents.iter().map(|r| r.resident_id.clone()).collect(),
+            resident_ids,
             version: recorded.last().map_or(0, |e| e.stream_version),
-        };
-        Ok(api::GetHouseholdResponse {
-            household: Some(household),
-            residents,
         })
     }
 
@@ -123,7 +134,7 @@ impl Residents {
         })
     }
 
-    async fn resident_view(
+    pub(super) async fn resident_view(
         &self,
         caller: &Caller,
         id: &ResidentId,
@@ -213,6 +224,9 @@ impl Residents {
             version: recorded.last().map_or(0, |e| e.stream_version),
             move_out,
             care_revocations,
+            released_to: state.released_to.clone().unwrap_or_default(),
+            arrival: state.arrival.map_or(0, |a| a.to_pb() as i32),
+            arrived_on: state.arrived_on.map(date_to_pb),
         })
     }
 

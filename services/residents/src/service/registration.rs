@@ -6,6 +6,7 @@
 //! moves out or is erased), saying where it is held only when that is the caller's
 //! own community.
 
+use chrono::NaiveDate;
 use civitas_kernel::command::load;
 use civitas_kernel::{AppendOutcome, Decider};
 use civitas_platform::auth::Caller;
@@ -18,12 +19,12 @@ use prost::Message;
 use super::{seal, Residents};
 use crate::crypto::{self, DataKey};
 use crate::domain::{
-    Address, BirthDate, Building, Grid, GuardianFacts, Household, HouseholdCommand, HouseholdFacts,
-    HouseholdId, IdNumber, PersonName, Phone, ResidenceType, Resident, ResidentCommand, ResidentId,
-    Sealed, Sex, ValidationError,
+    Address, Arrival, BirthDate, Building, Grid, GuardianFacts, Household, HouseholdCommand,
+    HouseholdFacts, HouseholdId, IdNumber, PersonName, Phone, ResidenceType, Resident,
+    ResidentCommand, ResidentId, Sealed, Sex, ValidationError,
 };
 use crate::error::ServiceError;
-use crate::keystore::{KeyStore, NewSubject, SubjectKind};
+use crate::keystore::{KeyStore, NewSubject, RegisterEntry, SubjectKind};
 
 impl Residents {
     /// Registers a household in the caller's community; its address is sealed.
@@ -71,6 +72,14 @@ impl Residents {
             address: address.as_str().to_owned(),
         };
         let sealed = self.seal_new_subject(&mut ctx, &subject, &personal);
+        ctx.command
+            .companions
+            .push(KeyStore::household_placed(&RegisterEntry {
+                household_id: household_id.to_string(),
+                community: community.clone(),
+                grid: grid.as_str().to_owned(),
+                building: building.as_str().to_owned(),
+            }));
         let command = HouseholdCommand::Register {
             household_id,
             community,
@@ -110,33 +119,15 @@ impl Residents {
         let today = ctx.today();
         let household_id = required(&req.household_id, "household_id")
             .and_then(|s| HouseholdId::parse("household_id", s))?;
-        let name = PersonName::parse("name", &req.name)?;
-        let id_number = IdNumber::parse("id_number", &req.id_number)?;
-        let phone = match req.phone.trim() {
-            "" => None,
-            p => Some(Phone::parse("phone", p)?),
-        };
-        let birth_date = match req.birth_date {
-            None => id_number.birth_date(),
-            Some(d) => date_from_pb(Some(d), "birth_date")?,
-        };
-        if birth_date != id_number.birth_date() {
-            return Err(ValidationError::new(
-                "birth_date",
-                "does not match the birth date in id_number",
-            )
-            .into());
-        }
-        let birth_date = BirthDate::parse("birth_date", birth_date, today)?;
-        let sex = match req.sex {
-            0 => id_number.sex(),
-            v => Sex::from_pb(v, "sex")?,
-        };
-        if sex != id_number.sex() {
-            return Err(
-                ValidationError::new("sex", "does not match the sex encoded in id_number").into(),
-            );
-        }
+        let Person {
+            name,
+            id_number,
+            phone,
+            birth_date,
+            sex,
+            arrival,
+            arrived_on,
+        } = Person::parse(req, today)?;
         let residence_type = ResidenceType::from_pb(req.residence_type, "residence_type")?;
         let guardian_id = match req.guardian_resident_id.trim() {
             "" => None,
@@ -167,7 +158,10 @@ impl Residents {
         let community = ctx.org().community.clone();
         let personal = api::ResidentPersonal {
             name: name.as_str().to_owned(),
-            id_number: id_number.as_str().to_owned(),
+            id_number: id_number
+                .as_ref()
+                .map(|n| n.as_str().to_owned())
+                .unwrap_or_default(),
             phone: phone
                 .as_ref()
                 .map(|p| p.as_str().to_owned())
@@ -185,6 +179,8 @@ impl Residents {
             birth_date,
             today,
             guardian,
+            arrival,
+            arrived_on,
             personal: Sealed {
                 key_id: resident_id.to_string(),
                 nonce: Vec::new(),
@@ -193,13 +189,16 @@ impl Residents {
         };
         Resident::decide(&Default::default(), command.clone())?;
 
-        let id_hash = crypto::id_lookup_hash(&self.master, id_number.as_str());
+        // A newborn without an ID number yet holds no number.
+        let id_hash = id_number
+            .as_ref()
+            .map(|n| crypto::id_lookup_hash(&self.master, n.as_str()));
         let subject = NewSubject {
             subject_id: resident_id.to_string(),
             kind: SubjectKind::Resident,
             community,
             household_id: Some(household_id.to_string()),
-            id_hash: Some(id_hash.clone()),
+            id_hash: id_hash.clone(),
         };
         let sealed = self.seal_new_subject(&mut ctx, &subject, &personal);
         if let ResidentCommand::Register { personal, .. } = &mut command {
@@ -211,8 +210,9 @@ impl Residents {
             .await;
         match outcome {
             // The key row's unique ID lookup hash refused it: the number is taken.
-            Err(ServiceError::Write(WriteError::Taken(_))) => {
-                Err(self.id_number_taken(&id_hash, &subject.community).await)
+            Err(ServiceError::Write(WriteError::Taken(_))) if id_hash.is_some() => {
+                let id_hash = id_hash.as_deref().unwrap_or_default();
+                Err(self.id_number_taken(id_hash, &subject.community).await)
             }
             other => other,
         }
@@ -250,5 +250,77 @@ impl Residents {
             .companions
             .push(KeyStore::created(subject, &key, &self.master));
         seal(&key, &subject.subject_id, personal)
+    }
+}
+
+/// The person a registration describes, parsed and checked against itself: the birth
+/// date and sex must agree with the ID number, which only a newborn may lack.
+struct Person {
+    name: PersonName,
+    id_number: Option<IdNumber>,
+    phone: Option<Phone>,
+    birth_date: BirthDate,
+    sex: Sex,
+    arrival: Arrival,
+    arrived_on: Option<NaiveDate>,
+}
+
+impl Person {
+    fn parse(req: &api::RegisterResidentRequest, today: NaiveDate) -> Result<Self, ServiceError> {
+        let arrival = match req.arrival {
+            0 => Arrival::AlreadyLiving,
+            v => Arrival::from_pb(v, "arrival")?,
+        };
+        let arrived_on = match req.arrived_on {
+            None => None,
+            d => Some(date_from_pb(d, "arrived_on")?),
+        };
+        let name = PersonName::parse("name", &req.name)?;
+        let id_number = match (arrival, req.id_number.trim()) {
+            (Arrival::Born, "") => None,
+            _ => Some(IdNumber::parse("id_number", &req.id_number)?),
+        };
+        let phone = match req.phone.trim() {
+            "" => None,
+            p => Some(Phone::parse("phone", p)?),
+        };
+        let birth_date = match (req.birth_date, &id_number, arrival, arrived_on) {
+            (Some(d), _, _, _) => date_from_pb(Some(d), "birth_date")?,
+            (None, Some(n), _, _) => n.birth_date(),
+            (None, None, _, Some(day)) => day,
+            (None, None, _, None) => {
+                return Err(ValidationError::new("birth_date", "is required").into())
+            }
+        };
+        if id_number
+            .as_ref()
+            .is_some_and(|n| n.birth_date() != birth_date)
+        {
+            return Err(ValidationError::new(
+                "birth_date",
+                "does not match the birth date in id_number",
+            )
+            .into());
+        }
+        let birth_date = BirthDate::parse("birth_date", birth_date, today)?;
+        let sex = match (req.sex, &id_number) {
+            (0, Some(n)) => n.sex(),
+            (0, None) => return Err(ValidationError::new("sex", "is required").into()),
+            (v, _) => Sex::from_pb(v, "sex")?,
+        };
+        if id_number.as_ref().is_some_and(|n| n.sex() != sex) {
+            return Err(
+                ValidationError::new("sex", "does not match the sex encoded in id_number").into(),
+            );
+        }
+        Ok(Self {
+            name,
+            id_number,
+            phone,
+            birth_date,
+            sex,
+            arrival,
+            arrived_on,
+        })
     }
 }

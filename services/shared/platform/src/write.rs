@@ -241,14 +241,16 @@ impl Shell {
         }
     }
 
-    /// The target's events and the org path its first event was written in;
-    /// NOT_FOUND when it has none.
+    /// The target's events and the org path its latest event was written in (the
+    /// community it belongs to now); NOT_FOUND when it has none.
     pub async fn read_existing(
         &self,
         target: &Target,
     ) -> Result<(Vec<RecordedEvent>, OrgPath), WriteError> {
         let recorded = self.store.read_stream(&target.stream_id).await?;
-        let org = match recorded.first() {
+        // The latest event's: a stream stays in one community except a resident
+        // transferred between communities, whose accepting event is the new one's.
+        let org = match recorded.last() {
             None => {
                 return Err(WriteError::NotFound {
                     what: target.what,

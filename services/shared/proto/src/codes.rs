@@ -86,6 +86,19 @@ category!(
 );
 
 category!(
+    /// How a resident came into a household's register.
+    Arrival: Arrival, "arrival" {
+        /// Entered into the register while already living here (the first census, a
+        /// late entry); counted from the day it is recorded.
+        AlreadyLiving => "already_living",
+        /// Moved in from outside the district on the arrival day.
+        MovedIn => "moved_in",
+        /// Born on the arrival day.
+        Born => "born",
+    }
+);
+
+category!(
     /// Why a resident moved out; any detail goes in a sealed note.
     MoveOutReason: MoveOutReason, "move-out reason" {
         /// To another community of the district.

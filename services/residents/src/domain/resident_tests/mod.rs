@@ -10,7 +10,7 @@ use super::{
     ResidentEvent,
 };
 use crate::domain::values::{
-    BirthDate, CareCategory, CareRevokeReason, HouseholdId, MoveOutReason, ResidenceType,
+    Arrival, BirthDate, CareCategory, CareRevokeReason, HouseholdId, MoveOutReason, ResidenceType,
     ResidentId, Sealed, Sex,
 };
 
@@ -54,6 +54,8 @@ struct Registration {
     household: HouseholdFacts,
     community: &'static str,
     guardian: Option<GuardianFacts>,
+    arrival: Arrival,
+    arrived_on: Option<NaiveDate>,
 }
 
 impl Registration {
@@ -67,6 +69,8 @@ impl Registration {
             },
             community: COMMUNITY,
             guardian: None,
+            arrival: Arrival::AlreadyLiving,
+            arrived_on: None,
         }
     }
 
@@ -97,6 +101,8 @@ impl Registration {
             birth_date: BirthDate::parse("birth_date", self.born, today()).unwrap(),
             today: today(),
             guardian: self.guardian,
+            arrival: self.arrival,
+            arrived_on: self.arrived_on,
             personal: sealed(),
         }
     }
@@ -111,6 +117,8 @@ fn registered_as(residence_type: ResidenceType, birth_year: i32) -> ResidentEven
         birth_year,
         guardian: None,
         personal: sealed(),
+        arrival: Some(Arrival::AlreadyLiving),
+        arrived_on: None,
     }
 }
 
@@ -191,5 +199,6 @@ fn commands_after_registration() -> Vec<ResidentCommand> {
 
 mod care;
 mod lifecycle;
+mod moves;
 mod register;
 mod state_and_names;

@@ -13,6 +13,8 @@ fn state_follows_the_history() {
             birth_year: 2012,
             guardian: Some(parent()),
             personal: sealed(),
+            arrival: None,
+            arrived_on: None,
         },
         ResidentEvent::FloatingResidenceVerified {
             resident_id: me(),
