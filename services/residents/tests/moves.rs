@@ -355,3 +355,41 @@ async fn staff_list_their_households_and_residents_by_building_a_page_at_a_time(
         .expect_err("aggregates only");
     assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
 }
+
+#[tokio::test]
+async fn households_registered_before_the_register_existed_are_listed_after_a_restart() {
+    let running = Running::start().await;
+    let mut xingfu = running.staff("xingfu").await;
+    let (household, resident) = running.resident(&mut xingfu).await;
+    // As a database from before the register: the household's place is missing.
+    let url = format!("sqlite://{}", running.database().display());
+    let pool = sqlx::SqlitePool::connect(&url)
+        .await
+        .expect("open the file");
+    let removed = sqlx::query("DELETE FROM household_register")
+        .execute(&pool)
+        .await
+        .expect("delete")
+        .rows_affected();
+    assert_eq!(removed, 1);
+    pool.close().await;
+
+    let running = running.restart().await;
+    let mut xingfu = running.staff("xingfu").await;
+    let page = xingfu
+        .list_households(api::ListHouseholdsRequest {
+            building: "3栋".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .into_inner();
+    let ids: Vec<_> = page
+        .households
+        .iter()
+        .map(|h| h.household_id.clone())
+        .collect();
+    assert_eq!(ids, [household]);
+    assert_eq!(page.households[0].resident_ids, [resident]);
+    assert_eq!(page.households[0].grid, "G-01");
+}

@@ -27,12 +27,33 @@ pub struct Running {
     pub server: TestServer,
     /// The event store behind the server, to read what was written.
     pub store: Arc<SqliteEventStore>,
+    master: MasterKey,
     _dir: tempfile::TempDir,
 }
 
 impl Running {
     pub async fn start() -> Self {
-        let dir = civitas_testkit::temp_dir();
+        Self::start_in(civitas_testkit::temp_dir(), MasterKey::generate()).await
+    }
+
+    /// The app served again over the same stores (a restarted process).
+    pub async fn restart(self) -> Self {
+        let Running {
+            server,
+            _dir,
+            master,
+            ..
+        } = self;
+        drop(server);
+        Self::start_in(_dir, master).await
+    }
+
+    /// The SQLite file of the event and key stores.
+    pub fn database(&self) -> std::path::PathBuf {
+        self._dir.path().join("residents.db")
+    }
+
+    async fn start_in(dir: tempfile::TempDir, master: MasterKey) -> Self {
         let path = dir.path().join("residents.db");
         let store = SqliteEventStore::open(&path)
             .await
@@ -42,13 +63,14 @@ impl Running {
             .expect("open the key store");
         let store = Arc::new(store);
         let shell = Shell::new(store.clone(), OrgTree::demo());
-        let app = civitas_residents::app(shell, keys, MasterKey::generate());
+        let app = civitas_residents::app(shell, keys, master.clone());
         assert_eq!(app.name(), civitas_residents::NAME);
         let server =
             TestServer::start(|services, limits, auth| app.add_to(services, limits, auth)).await;
         Self {
             server,
             store,
+            master,
             _dir: dir,
         }
     }
