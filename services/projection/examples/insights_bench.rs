@@ -29,9 +29,14 @@
 //!   (Monday 30 November to Sunday 6 December: the day rows of both months' edges),
 //!   and for one street over 2026;
 //! - `GetIndicators` (every indicator) for the district over 2026 and over 202611;
-//! - `Projection::values` for the district over 2026, 202611 and 2026W49: the KPI
-//!   read alone (`db::window_totals` and the approved-month check), without what the
-//!   RPCs add around it.
+//! - `Projection::values` for the district over 2026, 202611 and 2026W49: the
+//!   per-community KPI read alone (`db::window_totals` and the approved-month check),
+//!   without what the RPCs add around it.
+//!
+//! The RPCs are also timed through `Projection::with_portable_reads` (`before:`
+//! lines): the per-community path over `sqlx::Any` that SQLite takes, which
+//! PostgreSQL took before the native reader summed per unit in SQL; the program first
+//! checks that both paths answer every timed request identically.
 //!
 //! It prints p50/p95/p99/max in ms and each one's p50 and p99 as a multiple of the
 //! baseline's. `INSIGHTS_BENCH_EXPLAIN=1` also prints `EXPLAIN (ANALYZE, BUFFERS)` of
@@ -393,6 +398,9 @@ async fn main() -> anyhow::Result<()> {
     println!("sizes     {}", sizes.join(", "));
 
     let insights = Insights::new(projection.clone(), tree.clone());
+    // The same service reading per community through `sqlx::Any`, as before the
+    // native reader (and as on SQLite): the previous path, measured in the same run.
+    let portable = Insights::new(projection.clone().with_portable_reads(), tree.clone());
     let values = |first: &str, last: &str| {
         let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("a day");
         let (first, last) = (day(first), day(last));
@@ -404,29 +412,31 @@ async fn main() -> anyhow::Result<()> {
         role: Role::District,
         org_unit: DISTRICT.into(),
     };
-    let kpis = |org_unit: &str, period: &str| {
+    let kpis_of = |insights: &Insights, org_unit: &str, period: &str| {
         let request = GetKpisRequest {
             org_unit: org_unit.into(),
             period: period.into(),
         };
-        let (insights, caller) = (&insights, &caller);
+        let (insights, caller) = (insights.clone(), &caller);
         move || {
-            let request = request.clone();
+            let (request, insights) = (request.clone(), insights.clone());
             async move { Ok(insights.get_kpis(caller, request).await?) }
         }
     };
-    let indicators = |period: &str| {
+    let kpis = |org_unit: &str, period: &str| kpis_of(&insights, org_unit, period);
+    let indicators_of = |insights: &Insights, period: &str| {
         let request = GetIndicatorsRequest {
             org_unit: DISTRICT.into(),
             period: period.into(),
             indicators: vec![],
         };
-        let (insights, caller) = (&insights, &caller);
+        let (insights, caller) = (insights.clone(), &caller);
         move || {
-            let request = request.clone();
+            let (request, insights) = (request.clone(), insights.clone());
             async move { Ok(insights.get_indicators(caller, request).await?) }
         }
     };
+    let indicators = |period: &str| indicators_of(&insights, period);
 
     // The read path and the baseline agree on what they read.
     let year = kpis(DISTRICT, &YEAR.to_string())().await?;
@@ -449,6 +459,24 @@ async fn main() -> anyhow::Result<()> {
     );
     println!(
         "check     district residents at the end of {YEAR}: {served} (GetKpis = baseline = seeded)"
+    );
+    // Both paths answer the same to every request timed below.
+    for period in [YEAR.to_string(), format!("{YEAR}11"), format!("{YEAR}W49")] {
+        let now = kpis(DISTRICT, &period)().await?;
+        let before = kpis_of(&portable, DISTRICT, &period)().await?;
+        anyhow::ensure!(now == before, "GetKpis {period}: the two paths differ");
+        let now = indicators(&period)().await?;
+        let before = indicators_of(&portable, &period)().await?;
+        anyhow::ensure!(
+            now == before,
+            "GetIndicators {period}: the two paths differ"
+        );
+    }
+    let now = kpis(&street, &YEAR.to_string())().await?;
+    let before = kpis_of(&portable, &street, &YEAR.to_string())().await?;
+    anyhow::ensure!(now == before, "GetKpis street: the two paths differ");
+    println!(
+        "check     GetKpis and GetIndicators: summed in SQL = per community (each period timed)"
     );
 
     println!("{calls} calls each after {warmup} warm-up calls, in process (no gRPC), ms:");
@@ -473,6 +501,26 @@ async fn main() -> anyhow::Result<()> {
     let m = format!("{YEAR}11");
     let w = format!("{YEAR}W49");
     let measured = [
+        (
+            format!("before: GetKpis district {y}"),
+            measure(warmup, calls, kpis_of(&portable, DISTRICT, &y)).await?,
+        ),
+        (
+            format!("before: GetKpis district {m}"),
+            measure(warmup, calls, kpis_of(&portable, DISTRICT, &m)).await?,
+        ),
+        (
+            format!("before: GetKpis district {w}"),
+            measure(warmup, calls, kpis_of(&portable, DISTRICT, &w)).await?,
+        ),
+        (
+            format!("before: GetIndicators district {y}"),
+            measure(warmup, calls, indicators_of(&portable, &y)).await?,
+        ),
+        (
+            format!("before: GetIndicators district {m}"),
+            measure(warmup, calls, indicators_of(&portable, &m)).await?,
+        ),
         (
             format!("GetKpis district {y}"),
             measure(warmup, calls, kpis(DISTRICT, &y)).await?,

@@ -6,6 +6,7 @@
 mod export;
 mod indicators;
 mod reporting;
+mod rollup;
 mod scorecard;
 
 pub(crate) use indicators::indicator_alerts;
@@ -58,28 +59,15 @@ impl Insights {
     /// and, flagged late where they differ, the live ones.
     fn kpis(&self, unit: &OrgUnit, per_community: &Figures, live: &Figures) -> OrgUnitKpis {
         let communities = self.communities(&unit.code);
+        let in_order = |values: &BTreeMap<String, f64>| -> Vec<f64> {
+            ELEMENTS
+                .iter()
+                .map(|e| values.get(e.code).copied().unwrap_or_default())
+                .collect()
+        };
         let values = crate::unit_values(per_community, &unit.code, &communities);
         let live = crate::unit_values(live, &unit.code, &communities);
-        OrgUnitKpis {
-            code: unit.code.clone(),
-            name: unit.name.clone(),
-            level: unit.level.to_string(),
-            values: ELEMENTS
-                .iter()
-                .map(|e| {
-                    let value = values.get(e.code).copied().unwrap_or_default();
-                    let current_value = live.get(e.code).copied().unwrap_or_default();
-                    KpiValue {
-                        element: e.code.to_owned(),
-                        name: e.name.to_owned(),
-                        value,
-                        aggregation: e.aggregation.as_str().to_owned(),
-                        late: value != current_value,
-                        current_value,
-                    }
-                })
-                .collect(),
-        }
+        kpi_row(unit, &in_order(&values), &in_order(&live))
     }
 
     /// Every element's value for the org unit (by default the caller's own) and the
@@ -97,14 +85,35 @@ impl Insights {
         // at least that new, so neither ever claims more than the values hold.
         let applied_events = self.projection.applied_events().await?;
         let freshness = crate::freshness::read(&self.projection.pool).await?;
+        let units: Vec<&OrgUnit> = std::iter::once(unit)
+            .chain(self.tree.children(&unit.code))
+            .collect();
+        let under: Vec<Vec<String>> = units.iter().map(|u| self.communities(&u.code)).collect();
+        let groups: Vec<(&str, &[String])> = units
+            .iter()
+            .zip(&under)
+            .map(|(u, c)| (u.code.as_str(), c.as_slice()))
+            .collect();
+        // On PostgreSQL every unit's values summed in SQL; else per community.
+        if let Some(mut values) = self.projection.unit_values_over(&groups, &[period]).await? {
+            let values = values.pop().unwrap_or_default();
+            let mut rows = units
+                .iter()
+                .zip(&values)
+                .map(|(u, v)| kpi_row(u, &v.served, &v.live));
+            return Ok(GetKpisResponse {
+                org_unit: rows.next(),
+                children: rows.collect(),
+                period: request.period,
+                applied_events,
+                freshness,
+            });
+        }
         let communities = self.communities(&unit.code);
         let mut live = self
             .projection
             .live_values_over(&communities, &[period])
             .await?;
-        let units: Vec<&OrgUnit> = std::iter::once(unit)
-            .chain(self.tree.children(&unit.code))
-            .collect();
         let groups: Vec<crate::db::Group> = units
             .iter()
             .map(|u| (u.code.clone(), self.communities(&u.code)))
@@ -130,6 +139,28 @@ impl Insights {
             applied_events,
             freshness,
         })
+    }
+}
+
+/// A unit's row of `GetKpis` from its served and live values, per catalog element in
+/// [`ELEMENTS`] order; an element is late where the two differ.
+fn kpi_row(unit: &OrgUnit, served: &[f64], live: &[f64]) -> OrgUnitKpis {
+    OrgUnitKpis {
+        code: unit.code.clone(),
+        name: unit.name.clone(),
+        level: unit.level.to_string(),
+        values: ELEMENTS
+            .iter()
+            .zip(served.iter().zip(live))
+            .map(|(e, (&value, &current_value))| KpiValue {
+                element: e.code.to_owned(),
+                name: e.name.to_owned(),
+                value,
+                aggregation: e.aggregation.as_str().to_owned(),
+                late: value != current_value,
+                current_value,
+            })
+            .collect(),
     }
 }
 

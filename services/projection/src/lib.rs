@@ -74,6 +74,9 @@ pub struct Projection {
     pool: AnyPool,
     /// Where batches go (native on PostgreSQL).
     writer: db::Writer,
+    /// Native connections for the district reads on PostgreSQL (see
+    /// [`db::conn::rollup`]); `None` on SQLite, which reads through `pool`.
+    reader: Option<sqlx::PgPool>,
     /// Batches are applied one at a time per process: SQLite has a single writer, and
     /// on PostgreSQL it keeps concurrent tailers from contending for the same rows.
     write: Arc<tokio::sync::Mutex<()>>,
@@ -96,9 +99,11 @@ impl Projection {
     ) -> anyhow::Result<Projection> {
         let pool = db::open(database_url, pg_schema).await?;
         let writer = db::open_writer(database_url, pg_schema, &pool).await?;
+        let reader = db::conn::rollup::open_reader(&writer);
         Ok(Projection {
             pool,
             writer,
+            reader,
             write: Arc::default(),
             catalog: Arc::new(indicators::Catalog::shipped()?),
         })
@@ -108,6 +113,14 @@ impl Projection {
     /// e.g. loaded with [`indicators::Catalog::load`]).
     pub fn with_catalog(mut self, catalog: indicators::Catalog) -> Projection {
         self.catalog = Arc::new(catalog);
+        self
+    }
+
+    /// The same projection reading every value through the portable per-community
+    /// path (`sqlx::Any`) on PostgreSQL too, as on SQLite: for comparing the two.
+    #[doc(hidden)]
+    pub fn with_portable_reads(mut self) -> Projection {
+        self.reader = None;
         self
     }
 

@@ -107,11 +107,13 @@ async fn move_out_removes_the_resident_from_every_count(backend: Backend) {
         ("residents.care.disabled", 1.0),
     ]);
     assert_eq!(on(p, "2026-11-09").await, before);
-    assert_eq!(on(p, "2026-11-10").await, vec![]);
+    // Only the move itself (a flow) counts that day.
+    let moved = expect(&[("population.moved_out", 1.0)]);
+    assert_eq!(on(p, "2026-11-10").await, moved);
     assert_eq!(
         values(p, &["xingfu"], "2026-11-01", "2026-11-30").await,
-        vec![],
-        "a stock is its value at the period's end"
+        moved,
+        "a stock is its value at the period's end, a flow its sum"
     );
 }
 
@@ -338,7 +340,7 @@ async fn an_unfillable_gap_is_parked_and_the_stream_moves_on(backend: Backend) {
     assert_eq!(on(p, "2026-11-03").await, registered, "the fetched version");
     assert_eq!(
         on(p, "2026-11-04").await,
-        expect(&[("households", 1.0)]),
+        expect(&[("households", 1.0), ("population.moved_out", 1.0)]),
         "the version after the gap"
     );
     assert_eq!(p.checkpoint("nats").await.unwrap().position, 4);

@@ -449,3 +449,8 @@ fn columns_of<'a>(
         .join(", ");
     Ok((arrays, unnest))
 }
+
+/// The native reads of a unit's KPI values on PostgreSQL, summed in SQL (see
+/// [`rollup`]); a file of its own beside this one.
+#[path = "rollup.rs"]
+pub mod rollup;

@@ -310,117 +310,233 @@ pub struct Windows {
     pub to_date: i64,
 }
 
-/// One term of a total up to a day: a month-end balance (index into the months
-/// read) or a range of day rows (index into the ranges read), added or taken away.
-#[derive(Debug, Clone, Copy)]
-enum Term {
-    Balance(usize, i64),
-    Days(usize, i64),
+/// What a term reads: a month-end balance or a month's own deltas (index into the
+/// months read), or a range of day rows (index into the ranges read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Read {
+    Balance(usize),
+    InMonth(usize),
+    Days(usize),
+}
+
+/// A sum of values read, each added or taken away (`(read, coefficient)`, no zeros).
+type Terms = Vec<(Read, i64)>;
+
+/// `a + sign * b`, like terms merged.
+fn combine(a: &Terms, b: &Terms, sign: i64) -> Terms {
+    let mut sum: BTreeMap<Read, i64> = a.iter().copied().collect();
+    for (read, k) in b {
+        *sum.entry(*read).or_default() += sign * k;
+    }
+    sum.into_iter().filter(|(_, k)| *k != 0).collect()
+}
+
+/// The keys of `map` in the order of their numbers.
+fn in_order<K>(map: BTreeMap<K, usize>) -> Vec<K> {
+    let mut read: Vec<(K, usize)> = map.into_iter().collect();
+    read.sort_by_key(|(_, i)| *i);
+    read.into_iter().map(|(key, _)| key).collect()
+}
+
+/// What a [`Plan`] reads, each once: months and ranges of days, numbered in the
+/// order first needed.
+#[derive(Default)]
+struct Reads {
+    months: BTreeMap<Month, usize>,
+    ranges: BTreeMap<(String, String), usize>,
+}
+
+/// The first day of the month after `day`'s.
+fn first_of_next(day: NaiveDate) -> Option<NaiveDate> {
+    match day.month() {
+        12 => NaiveDate::from_ymd_opt(day.year() + 1, 1, 1),
+        m => NaiveDate::from_ymd_opt(day.year(), m + 1, 1),
+    }
+}
+
+impl Reads {
+    fn month(&mut self, month: Month) -> usize {
+        let next = self.months.len();
+        *self.months.entry(month).or_insert(next)
+    }
+
+    fn range(&mut self, first: NaiveDate, last: NaiveDate) -> usize {
+        let text = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        let next = self.ranges.len();
+        *self.ranges.entry((text(first), text(last))).or_insert(next)
+    }
+
+    /// The deltas before day `p`: a month-end balance, plus or minus the day rows of
+    /// the part of `p`'s month before it (or from it on), whichever is fewer days.
+    fn total(&mut self, p: NaiveDate) -> Result<Terms, ProjectionError> {
+        let this = Month::of(p);
+        let first = p.with_day(1).context("a first of the month")?;
+        let next_first = first_of_next(p).context("a next month")?;
+        let before = (p - first).num_days();
+        let after = (next_first - p).num_days();
+        Ok(if before == 0 {
+            vec![(Read::Balance(self.month(this.prev())), 1)]
+        } else if before <= after {
+            // The month before's balance and the days of this month before p.
+            let last_before = p.pred_opt().context("a day before")?;
+            vec![
+                (Read::Balance(self.month(this.prev())), 1),
+                (Read::Days(self.range(first, last_before)), 1),
+            ]
+        } else {
+            // This month's balance without the days from p on.
+            let month_end = next_first.pred_opt().context("a month's end")?;
+            vec![
+                (Read::Balance(self.month(this)), 1),
+                (Read::Days(self.range(p, month_end)), -1),
+            ]
+        })
+    }
+}
+
+/// How a read of consecutive windows is computed: which months (their end balances
+/// and own deltas) and which ranges of day rows to read, and how each window follows
+/// from them. A window of exactly one calendar month is the month's own deltas;
+/// any other is the difference of two totals up to a day, and each such total a
+/// month-end balance from `kpi_months` plus or minus the day rows of the part of a
+/// month it ends inside. The result is linear in the values read, so it can be
+/// computed from one pair's values or from the sums of many pairs'.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The months (`YYYY-MM`) read: per month its end balance (the first columns,
+    /// see [`Plan::width`]) and its own deltas (the next ones).
+    pub months: Vec<String>,
+    /// The ranges of day rows (first and last day, inclusive) whose sums are read:
+    /// the columns after the months'.
+    pub ranges: Vec<(String, String)>,
+    /// Per window, its terms.
+    windows: Vec<Terms>,
+    /// Everything up to the last day.
+    to_date: Terms,
+}
+
+impl Plan {
+    /// The plan for windows from `starts[i]` up to the next start (the last one up to
+    /// and including `last`); `starts` ascend, days are `YYYY-MM-DD`.
+    pub fn new(starts: &[&str], last: &str) -> Result<Plan, ProjectionError> {
+        let day = |text: &str| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .with_context(|| format!("{text:?} is not a day"))
+        };
+        // Window i runs from points[i] up to the day before points[i + 1].
+        let mut points = starts
+            .iter()
+            .map(|s| day(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        points.push(
+            day(last)?
+                .succ_opt()
+                .context("the last day has no next day")?,
+        );
+        let mut reads = Reads::default();
+        let mut windows = Vec::with_capacity(starts.len());
+        for pair in points.windows(2) {
+            let (from, to) = (pair[0], pair[1]);
+            let whole_month = from.day() == 1 && first_of_next(from) == Some(to);
+            windows.push(match whole_month {
+                true => vec![(Read::InMonth(reads.month(Month::of(from))), 1)],
+                false => combine(&reads.total(to)?, &reads.total(from)?, -1),
+            });
+        }
+        let to_date = reads.total(*points.last().context("a last day")?)?;
+        Ok(Plan {
+            months: in_order(reads.months)
+                .into_iter()
+                .map(Month::text)
+                .collect(),
+            ranges: in_order(reads.ranges),
+            windows,
+            to_date,
+        })
+    }
+
+    /// Whether the balance at the end of month `i` counts in a window or the total.
+    pub fn uses_balance(&self, i: usize) -> bool {
+        self.uses(Read::Balance(i))
+    }
+
+    /// Whether the own deltas of month `i` count in a window or the total.
+    pub fn uses_in_month(&self, i: usize) -> bool {
+        self.uses(Read::InMonth(i))
+    }
+
+    fn uses(&self, read: Read) -> bool {
+        let mut terms = self.windows.iter().flatten().chain(&self.to_date);
+        terms.any(|(r, _)| *r == read)
+    }
+
+    /// Values read per pair: the months' balances, the months' own deltas, then the
+    /// day sums.
+    pub fn width(&self) -> usize {
+        2 * self.months.len() + self.ranges.len()
+    }
+
+    /// The windows from `values` read ([`Plan::width`] of them: the balances at the
+    /// end of [`Plan::months`], their own deltas, then the sums of [`Plan::ranges`]).
+    pub fn windows(&self, values: &[i64]) -> Windows {
+        let k = self.months.len();
+        let sum = |terms: &Terms| -> i64 {
+            terms
+                .iter()
+                .map(|(read, sign)| {
+                    sign * match *read {
+                        Read::Balance(i) => values[i],
+                        Read::InMonth(i) => values[k + i],
+                        Read::Days(i) => values[2 * k + i],
+                    }
+                })
+                .sum()
+        };
+        Windows {
+            in_window: self.windows.iter().map(sum).collect(),
+            to_date: sum(&self.to_date),
+        }
+    }
 }
 
 /// Per community and element, for several consecutive periods, the deltas of each
 /// window from `starts[i]` up to the next start (the last one up to and including
 /// `last`), and everything up to `last`. `starts` ascend; days are `YYYY-MM-DD`.
 ///
-/// Each window is the difference of two totals up to a day, and each such total is
-/// read as a month-end balance from `kpi_months` (one statement for all of them) plus
-/// or minus the day rows of the part of a month a window starts or ends inside (one
-/// statement on `kpi_facts`, only when a boundary falls inside a month). Only pairs
-/// with a balance or day row read appear; a pair may appear with zeros.
+/// The balances are read from `kpi_months` (one statement for all of them) and the
+/// day rows from `kpi_facts` (one statement, only when a boundary falls inside a
+/// month), as [`Plan`] says. Only pairs with a balance or day row read appear; a pair
+/// may appear with zeros.
 pub async fn window_totals(
     pool: &AnyPool,
     communities: &[String],
     starts: &[&str],
     last: &str,
 ) -> Result<BTreeMap<String, BTreeMap<String, Windows>>, ProjectionError> {
-    let n = starts.len();
-    let day = |text: &str| {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .with_context(|| format!("{text:?} is not a day"))
-    };
-    // Window i is total(points[i + 1]) - total(points[i]); to date is total(points[n]),
-    // where total(p) sums the deltas before day p.
-    let mut points = starts
-        .iter()
-        .map(|s| day(s))
-        .collect::<Result<Vec<_>, _>>()?;
-    points.push(
-        day(last)?
-            .succ_opt()
-            .context("the last day has no next day")?,
-    );
-    let mut months: BTreeMap<Month, usize> = BTreeMap::new();
-    let mut ranges: Vec<(String, String)> = Vec::new();
-    let mut terms: Vec<Vec<Term>> = Vec::with_capacity(points.len());
-    for p in &points {
-        let month = Month::of(*p);
-        let first = p.with_day(1).context("a first of the month")?;
-        let next_first = match p.month() {
-            12 => NaiveDate::from_ymd_opt(p.year() + 1, 1, 1),
-            m => NaiveDate::from_ymd_opt(p.year(), m + 1, 1),
-        }
-        .context("a next month")?;
-        let mut balance = |m: Month| {
-            let next = months.len();
-            *months.entry(m).or_insert(next)
-        };
-        let text = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-        let before = (*p - first).num_days();
-        let after = (next_first - *p).num_days();
-        let point_terms = if before == 0 {
-            vec![Term::Balance(balance(month.prev()), 1)]
-        } else if before <= after {
-            // The month before's balance and the days of this month before p.
-            let b = balance(month.prev());
-            let last_before = p.pred_opt().context("a day before")?;
-            ranges.push((text(first), text(last_before)));
-            vec![Term::Balance(b, 1), Term::Days(ranges.len() - 1, 1)]
-        } else {
-            // This month's balance without the days from p on.
-            let b = balance(month);
-            let month_end = next_first.pred_opt().context("a month's end")?;
-            ranges.push((text(*p), text(month_end)));
-            vec![Term::Balance(b, 1), Term::Days(ranges.len() - 1, -1)]
-        };
-        terms.push(point_terms);
-    }
-    let mut months_read: Vec<(Month, usize)> = months.into_iter().collect();
-    months_read.sort_by_key(|(_, i)| *i);
-    let months_read: Vec<String> = months_read.iter().map(|(m, _)| m.text()).collect();
+    let plan = Plan::new(starts, last)?;
+    let months_read = &plan.months;
+    let ranges = &plan.ranges;
 
     // Per pair, the balances then the day ranges.
     let mut read: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
-    let width = months_read.len() + ranges.len();
+    let width = plan.width();
+    let columns = 2 * months_read.len();
     for chunk in communities.chunks(COMMUNITIES_PER_QUERY) {
-        for (i, values) in read_balances(pool, chunk, &months_read).await? {
-            read.entry(i).or_insert_with(|| vec![0; width])[..months_read.len()]
-                .copy_from_slice(&values);
+        for (i, values) in read_balances(pool, chunk, months_read).await? {
+            read.entry(i).or_insert_with(|| vec![0; width])[..columns].copy_from_slice(&values);
         }
         if !ranges.is_empty() {
-            for (i, values) in read_days(pool, chunk, &ranges).await? {
-                read.entry(i).or_insert_with(|| vec![0; width])[months_read.len()..]
-                    .copy_from_slice(&values);
+            for (i, values) in read_days(pool, chunk, ranges).await? {
+                read.entry(i).or_insert_with(|| vec![0; width])[columns..].copy_from_slice(&values);
             }
         }
     }
 
     let mut out: BTreeMap<String, BTreeMap<String, Windows>> = BTreeMap::new();
     for ((community, element), values) in read {
-        let total = |k: usize| -> i64 {
-            terms[k]
-                .iter()
-                .map(|term| match *term {
-                    Term::Balance(i, sign) => sign * values[i],
-                    Term::Days(i, sign) => sign * values[months_read.len() + i],
-                })
-                .sum()
-        };
-        let totals: Vec<i64> = (0..=n).map(total).collect();
-        let windows = Windows {
-            in_window: totals.windows(2).map(|t| t[1] - t[0]).collect(),
-            to_date: totals[n],
-        };
-        out.entry(community).or_default().insert(element, windows);
+        out.entry(community)
+            .or_default()
+            .insert(element, plan.windows(&values));
     }
     Ok(out)
 }
@@ -430,9 +546,9 @@ type PairSums = Vec<((String, String), Vec<i64>)>;
 
 /// Per (community, element) of `communities`, the balance at the end of each of
 /// `months` (`YYYY-MM`): the month's row, or the latest row if the pair's last
-/// delta came before, or 0 if its first came after. The rows are read as they are
-/// (at most one per month and pair, and the latest) and resolved here: cheaper than
-/// grouping them in SQL.
+/// delta came before, or 0 if its first came after; then each month's own deltas
+/// (its row's, else 0). The rows are read as they are (at most one per month and
+/// pair, and the latest) and resolved here: cheaper than grouping them in SQL.
 async fn read_balances(
     pool: &AnyPool,
     communities: &[String],
@@ -441,7 +557,7 @@ async fn read_balances(
     let k = months.len();
     // $1..$k the months, $k+1 the last of them, then the communities.
     let sql = format!(
-        "SELECT community, element, month, to_end, latest
+        "SELECT community, element, month, to_end, latest, in_month
          FROM kpi_months
          WHERE community IN ({}) AND (month IN ({}) OR (latest = 1 AND month < ${}))",
         placeholders(k + 2, communities.len()),
@@ -458,24 +574,25 @@ async fn read_balances(
         query = query.bind(community.as_str());
     }
     /// A pair's rows read: at the months asked for, and its latest.
-    struct Read {
-        exact: Vec<Option<i64>>,
+    struct Found {
+        exact: Vec<Option<(i64, i64)>>,
         latest: Option<(String, i64)>,
     }
-    let mut pairs: std::collections::HashMap<(String, String), Read> =
+    let mut pairs: std::collections::HashMap<(String, String), Found> =
         std::collections::HashMap::new();
     for row in query.fetch_all(pool).await? {
         let month: String = row.try_get(2)?;
         let to_end: i64 = row.try_get(3)?;
         let latest: i64 = row.try_get(4)?;
+        let in_month: i64 = row.try_get(5)?;
         let read = pairs
             .entry((row.try_get(0)?, row.try_get(1)?))
-            .or_insert_with(|| Read {
+            .or_insert_with(|| Found {
                 exact: vec![None; k],
                 latest: None,
             });
         if let Some(i) = months.iter().position(|m| *m == month) {
-            read.exact[i] = Some(to_end);
+            read.exact[i] = Some((to_end, in_month));
         }
         if latest == 1 {
             read.latest = Some((month, to_end));
@@ -484,16 +601,20 @@ async fn read_balances(
     Ok(pairs
         .into_iter()
         .map(|(pair, read)| {
-            let balances = months
+            let balances =
+                months
+                    .iter()
+                    .zip(&read.exact)
+                    .map(|(month, exact)| match (exact, &read.latest) {
+                        (Some((to_end, _)), _) => *to_end,
+                        (None, Some((latest, to_end))) if latest < month => *to_end,
+                        _ => 0,
+                    });
+            let own = read
+                .exact
                 .iter()
-                .zip(&read.exact)
-                .map(|(month, exact)| match (exact, &read.latest) {
-                    (Some(to_end), _) => *to_end,
-                    (None, Some((latest, to_end))) if latest < month => *to_end,
-                    _ => 0,
-                })
-                .collect();
-            (pair, balances)
+                .map(|e| e.map_or(0, |(_, in_month)| in_month));
+            (pair, balances.chain(own).collect())
         })
         .collect())
 }

@@ -213,6 +213,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         "CREATE INDEX IF NOT EXISTS kpi_months_latest ON kpi_months (community, month) WHERE latest = 1",
     ),
     (
+        23,
+        // Every column a read of balances needs (`db::conn::rollup`), so that it is an
+        // index-only scan; it replaces `kpi_months_by_community`, its prefix.
+        "CREATE INDEX IF NOT EXISTS kpi_months_balances
+             ON kpi_months (community, month, element, to_end, in_month, latest)",
+    ),
+    (24, "DROP INDEX IF EXISTS kpi_months_by_community"),
+    (
         40,
         // A community's monthly report (see `rules/reporting.rs`); key `community/YYYY-MM`.
         "CREATE TABLE IF NOT EXISTS report_view (

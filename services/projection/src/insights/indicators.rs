@@ -129,18 +129,39 @@ impl Insights {
         let before = asked.previous();
         let periods: Vec<Period> = before.iter().map(|(p, _)| *p).chain([range]).collect();
         let units = self.unit_and_children(unit);
-        let evaluated: Vec<&OrgUnit> = units.iter().map(|(u, _)| *u).collect();
-        let mut values = self
-            .projection
-            .values_over(&self.tree, &evaluated, &communities, &periods)
-            .await?;
+        let groups: Vec<(&str, &[String])> = units
+            .iter()
+            .map(|(u, under)| (u.code.as_str(), under.as_slice()))
+            .collect();
+        // On PostgreSQL every unit's values summed in SQL, one row per unit under its
+        // own code (each unit then evaluated as its only community); else per
+        // community.
+        let (mut values, per_unit) =
+            match self.projection.unit_values_over(&groups, &periods).await? {
+                Some(read) => {
+                    let codes = || units.iter().map(|(u, _)| u.code.as_str());
+                    let values = read.iter().map(|v| super::rollup::per_unit(codes(), v));
+                    (values.collect::<Vec<_>>(), true)
+                }
+                None => {
+                    let evaluated: Vec<&OrgUnit> = units.iter().map(|(u, _)| *u).collect();
+                    let values = self
+                        .projection
+                        .values_over(&self.tree, &evaluated, &communities, &periods)
+                        .await?;
+                    (values, false)
+                }
+            };
         let current = values.pop().unwrap_or_default();
         let previous = before.zip(values.pop()).map(|((p, name), v)| (p, name, v));
-        let mut rows = units.into_iter().map(|(u, under)| {
+        let mut rows = units.iter().map(|(u, under)| {
             let scope = Scope {
                 unit: &u.code,
                 level: u.level,
-                communities: &under,
+                communities: match per_unit {
+                    true => std::slice::from_ref(&u.code),
+                    false => under,
+                },
             };
             let before = previous.as_ref().map(|(p, _, values)| (p, values));
             let evaluation = catalog.evaluate(&scope, &range, &current, before);
