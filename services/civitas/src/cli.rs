@@ -90,6 +90,10 @@ pub enum Command {
         /// gRPC listen address [default: 127.0.0.1:50051].
         #[arg(long)]
         listen: Option<String>,
+        /// The dashboard's HTTP listen address [default: port 8080 on the gRPC host;
+        /// `off` serves none].
+        #[arg(long)]
+        http_listen: Option<String>,
         /// Org tree TOML file [default: the demo district].
         #[arg(long)]
         org: Option<PathBuf>,
@@ -99,6 +103,11 @@ pub enum Command {
         /// Optional TOML config file (overridden by CIVITAS_* env and flags).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Run on DEMO data: a data directory of its own (`<data dir>-demo`, or an
+        /// empty --data-dir), filled on first start with a simulated year of the district
+        /// (`civitas simulate`) and reused afterwards. Never touches real data.
+        #[arg(long)]
+        demo: bool,
     },
     /// Run one service on PostgreSQL and NATS JetStream (distributed mode).
     Serve {
@@ -115,6 +124,9 @@ pub enum Command {
         /// Prometheus /metrics listen address (no endpoint when absent).
         #[arg(long)]
         metrics_listen: Option<String>,
+        /// The dashboard's HTTP listen address (projection only; none when absent).
+        #[arg(long)]
+        http_listen: Option<String>,
         /// Org tree TOML file [default: the demo district].
         #[arg(long)]
         org: Option<PathBuf>,
@@ -155,6 +167,10 @@ pub enum Command {
     /// Chinese or English column headers; see the README) through ResidentsService.
     /// Rerunning a file creates nothing twice; exits non-zero when a row is refused.
     Import(civitas::import::ImportConfig),
+    /// Drive months of a district's life (residents, activities, care, volunteering,
+    /// safety, monthly reports) through the gRPC APIs of a running platform;
+    /// deterministic for a seed, and rerunning a seed adds nothing twice.
+    Simulate(civitas::simulate::SimulateConfig),
     /// List or retry the events the projection parked because it could not apply them.
     Parked {
         #[command(subcommand)]

@@ -69,6 +69,9 @@ pub struct ServeConfig {
     pub listen: String,
     /// Prometheus `/metrics` listen address; none = no metrics endpoint.
     pub metrics_listen: Option<String>,
+    /// Projection only: the dashboard's HTTP listen address (`CIVITAS_HTTP_LISTEN`);
+    /// none = no dashboard.
+    pub http_listen: Option<String>,
     pub org_file: Option<PathBuf>,
     /// Hex token signing key shared by every service (`CIVITAS_SIGNING_KEY`).
     pub signing_key: Option<Secret>,
@@ -105,6 +108,7 @@ impl Default for ServeConfig {
             database_url: "postgres://postgres@127.0.0.1:5432/postgres".to_owned(),
             listen: "127.0.0.1:50051".to_owned(),
             metrics_listen: None,
+            http_listen: None,
             org_file: None,
             signing_key: None,
             master_key: None,
@@ -164,6 +168,12 @@ impl ServeConfig {
                  volunteers are checked against the residents event log",
             ));
         }
+        if kind != ServiceKind::Projection && self.http_listen.is_some() {
+            return Err(InvalidSetting::new(
+                "http_listen",
+                "only the projection serves the dashboard",
+            ));
+        }
         if kind == ServiceKind::Projection {
             civitas_kernel::store::schema_name(&self.projection_schema)
                 .map_err(|e| InvalidSetting::new("projection_schema", e.to_string()))?;
@@ -199,6 +209,8 @@ impl ServeConfig {
 pub struct ServiceApp {
     listener: TcpListener,
     local_addr: std::net::SocketAddr,
+    /// Projection only: the dashboard and its listener.
+    dashboard: Option<(TcpListener, civitas_projection::dashboard::Dashboard)>,
     services: Services,
     limits: ServerLimits,
     background: Vec<Box<dyn FnOnce(CancellationToken) -> JoinHandle<()> + Send>>,
@@ -224,6 +236,11 @@ impl ServiceApp {
         let local_addr = listener
             .local_addr()
             .context("failed to read the bound address")?;
+        let mut http = match &config.http_listen {
+            Some(addr) => Some(civitas_projection::dashboard::bind(addr).await?),
+            None => None,
+        };
+        let mut dashboard = None;
         let tree = match &config.org_file {
             Some(path) => OrgTree::load(path)
                 .with_context(|| format!("failed to load org tree {}", path.display()))?,
@@ -275,6 +292,15 @@ impl ServiceApp {
                         anyhow::Ok(Arc::new(log) as Arc<dyn SourceLog>)
                     })
                     .collect::<anyhow::Result<Vec<_>>>()?;
+                if let Some(listener) = http.take() {
+                    let served = civitas_projection::dashboard::Dashboard::new(
+                        projection.clone(),
+                        tree.clone(),
+                        keys.clone(),
+                    )
+                    .with_csrf_secret(&config.signing_key()?);
+                    dashboard = Some((listener, served));
+                }
                 projection.add_to(&mut services, &config.limits, auth, tree.clone());
                 let mut consumer = ConsumerConfig::new(config.nats.stream.clone());
                 consumer.durable = config.durable.clone();
@@ -351,6 +377,7 @@ impl ServiceApp {
         Ok(Self {
             listener,
             local_addr,
+            dashboard,
             services,
             limits: config.limits,
             background,
@@ -360,6 +387,12 @@ impl ServiceApp {
 
     pub fn local_addr(&self) -> std::net::SocketAddr {
         self.local_addr
+    }
+
+    /// The dashboard's bound address (projection with `http_listen` only).
+    pub fn dashboard_addr(&self) -> Option<std::net::SocketAddr> {
+        let (listener, _) = self.dashboard.as_ref()?;
+        listener.local_addr().ok()
     }
 
     /// Serves until `shutdown`, then stops the relay or consumer cleanly.
@@ -373,6 +406,18 @@ impl ServiceApp {
             .into_iter()
             .map(|start| start(stop.clone()))
             .collect();
+        let dashboard = self.dashboard.map(|(listener, dashboard)| {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!(%addr, "dashboard listening");
+                println!("dashboard: http://{addr}/");
+            }
+            let stopped = stop.clone().cancelled_owned();
+            tokio::spawn(civitas_projection::dashboard::serve(
+                listener,
+                dashboard.router(),
+                stopped,
+            ))
+        });
         let stopping = stop.clone();
         let shutdown = async move {
             shutdown.await;
@@ -382,6 +427,13 @@ impl ServiceApp {
         stop.cancel();
         for task in tasks {
             let _ = task.await;
+        }
+        if let Some(dashboard) = dashboard {
+            match dashboard.await {
+                Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "dashboard stopped"),
+                Err(e) => tracing::error!(error = %e, "dashboard task failed"),
+                Ok(Ok(())) => {}
+            }
         }
         served
     }

@@ -14,6 +14,7 @@ use civitas_platform::grpc::{self, ServerLimits, Services};
 use civitas_platform::org::OrgTree;
 use civitas_platform::secrets;
 use civitas_platform::write::Shell;
+use civitas_projection::dashboard::Dashboard;
 use civitas_projection::indicators::Catalog;
 use civitas_projection::reconcile::{run_reconcile, ReconcileConfig, SourceLog, StoreLog};
 use civitas_projection::{Projection, StoreGapFiller};
@@ -34,6 +35,9 @@ pub struct UpConfig {
     pub data_dir: PathBuf,
     /// gRPC listen address; port 0 picks a free port.
     pub listen: String,
+    /// The dashboard's HTTP listen address (`CIVITAS_HTTP_LISTEN`). Unset: the gRPC
+    /// host on port 8080, or on a free port when gRPC's port is 0; `off` serves none.
+    pub http_listen: Option<String>,
     /// Org tree TOML; the demo district when absent.
     pub org_file: Option<PathBuf>,
     /// KPI catalog TOML (elements, indicators, legends, targets, alerts); the shipped
@@ -53,6 +57,7 @@ impl Default for UpConfig {
         Self {
             data_dir: PathBuf::from("./civitas-data"),
             listen: "127.0.0.1:50051".to_owned(),
+            http_listen: None,
             org_file: None,
             kpi_catalog: None,
             limits: ServerLimits::default(),
@@ -63,6 +68,23 @@ impl Default for UpConfig {
 }
 
 impl UpConfig {
+    /// Where the dashboard listens, if anywhere (see [`UpConfig::http_listen`]).
+    pub fn dashboard_listen(&self) -> Option<String> {
+        match self.http_listen.as_deref().map(str::trim) {
+            Some("off" | "") => None,
+            Some(addr) => Some(addr.to_owned()),
+            None => {
+                let (host, port) = self.listen.rsplit_once(':')?;
+                let default = civitas_projection::dashboard::DEFAULT_LISTEN;
+                let (_, default_port) = default.rsplit_once(':')?;
+                Some(format!(
+                    "{host}:{}",
+                    if port == "0" { "0" } else { default_port }
+                ))
+            }
+        }
+    }
+
     /// Refuses, naming the setting, a configuration `up` cannot start with. The keys are
     /// checked when read from (or created in) the data directory.
     pub fn validate(&self) -> Result<(), InvalidSetting> {
@@ -84,6 +106,8 @@ impl UpConfig {
 pub struct Application {
     listener: TcpListener,
     local_addr: std::net::SocketAddr,
+    /// The dashboard and its listener, unless it is off.
+    dashboard: Option<(TcpListener, Dashboard)>,
     keys: Arc<TokenKeys>,
     tree: OrgTree,
     /// The four write services; the projection tails each one's store.
@@ -110,6 +134,10 @@ impl Application {
         let local_addr = listener
             .local_addr()
             .context("failed to read the bound address")?;
+        let http = match config.dashboard_listen() {
+            Some(addr) => Some(civitas_projection::dashboard::bind(&addr).await?),
+            None => None,
+        };
         let dir = &config.data_dir;
         create_private_dir(dir)?;
         let signing = secrets::load_or_create(&dir.join(secrets::SIGNING_KEY_FILE), 32)?;
@@ -157,11 +185,19 @@ impl Application {
             .context("failed to open the projection")?
             .with_catalog(catalog);
         tracing::info!(data_dir = %dir.display(), "stores open, schemas migrated");
+        let keys = Arc::new(TokenKeys::with_lifetimes(&signing, config.tokens));
+        // The dashboard beside gRPC, over the same projection and keys.
+        let dashboard = http.map(|listener| {
+            let dashboard = Dashboard::new(projection.clone(), tree.clone(), keys.clone())
+                .with_csrf_secret(&signing);
+            (listener, dashboard)
+        });
 
         Ok(Self {
             listener,
             local_addr,
-            keys: Arc::new(TokenKeys::with_lifetimes(&signing, config.tokens)),
+            dashboard,
+            keys,
             tree,
             apps,
             projection,
@@ -178,6 +214,12 @@ impl Application {
     /// The bound address.
     pub fn local_addr(&self) -> std::net::SocketAddr {
         self.local_addr
+    }
+
+    /// The dashboard's bound address, unless it is off.
+    pub fn dashboard_addr(&self) -> Option<std::net::SocketAddr> {
+        let (listener, _) = self.dashboard.as_ref()?;
+        listener.local_addr().ok()
     }
 
     /// The token keys of this data directory (tests issue tokens with them).
@@ -230,6 +272,18 @@ impl Application {
             .with_max_subscriptions(self.limits.max_subscriptions_per_caller)
             .with_shutdown(stop.clone());
         services.add(log.server(&self.limits, auth.clone()));
+        let dashboard = self.dashboard.map(|(listener, dashboard)| {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!(%addr, "dashboard listening");
+                println!("dashboard:      http://{addr}/");
+            }
+            let stopped = stop.clone().cancelled_owned();
+            tokio::spawn(civitas_projection::dashboard::serve(
+                listener,
+                dashboard.router(),
+                stopped,
+            ))
+        });
         self.projection
             .add_to(&mut services, &self.limits, auth, self.tree.clone());
         // Shutdown cancels `stop` first: subscriptions to the event log end, so the
@@ -245,6 +299,13 @@ impl Application {
             let _ = tailer.await;
         }
         let _ = reconciling.await;
+        if let Some(dashboard) = dashboard {
+            match dashboard.await {
+                Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "dashboard stopped"),
+                Err(e) => tracing::error!(error = %e, "dashboard task failed"),
+                Ok(Ok(())) => {}
+            }
+        }
         served
     }
 }

@@ -11,6 +11,7 @@ pub mod import;
 pub mod keys;
 pub mod parked;
 pub mod rebuild;
+pub mod simulate;
 pub mod stream;
 
 pub mod tail;

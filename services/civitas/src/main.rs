@@ -35,16 +35,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Up {
             data_dir,
             listen,
+            http_listen,
             org,
             kpi_catalog,
             config,
+            demo,
         } => {
             let mut cfg: UpConfig = civitas_platform::config::load(config.as_deref())?;
-            if let Some(d) = data_dir {
+            if demo {
+                cfg.data_dir =
+                    civitas::simulate::demo::data_dir(data_dir.as_deref(), &cfg.data_dir)?;
+            } else if let Some(d) = data_dir {
                 cfg.data_dir = d;
             }
             if let Some(l) = listen {
                 cfg.listen = l;
+            }
+            if http_listen.is_some() {
+                cfg.http_listen = http_listen;
             }
             if org.is_some() {
                 cfg.org_file = org;
@@ -54,7 +62,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             cfg.validate()?;
             let _telemetry = civitas_platform::telemetry::init("civitas")?;
-            up(cfg).await
+            up(cfg, demo).await
         }
         Command::Serve {
             service,
@@ -62,6 +70,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             nats_url,
             listen,
             metrics_listen,
+            http_listen,
             org,
             keys_dir,
             event_logs,
@@ -81,6 +90,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if metrics_listen.is_some() {
                 cfg.metrics_listen = metrics_listen;
+            }
+            if http_listen.is_some() {
+                cfg.http_listen = http_listen;
             }
             if org.is_some() {
                 cfg.org_file = org;
@@ -136,6 +148,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if !report.is_clean() {
                 anyhow::bail!("{} of {} rows refused", report.refused(), report.read);
+            }
+            Ok(())
+        }
+        Command::Simulate(config) => {
+            let report = civitas::simulate::run(&config).await?;
+            print!("{report}");
+            if !report.is_clean() {
+                anyhow::bail!("{} commands refused", report.total().refused);
             }
             Ok(())
         }
@@ -308,9 +328,16 @@ async fn shutdown_signal() {
     }
 }
 
-async fn up(cfg: UpConfig) -> anyhow::Result<()> {
+async fn up(cfg: UpConfig, demo: bool) -> anyhow::Result<()> {
     let data_dir = cfg.data_dir.clone();
+    let org_file = cfg.org_file.clone();
+    if demo {
+        civitas::simulate::demo::mark(&data_dir)?;
+    }
     let app = Application::build(cfg).await?;
+    if demo {
+        return up_demo(app, data_dir, org_file).await;
+    }
     println!(
         "civitas is up: gRPC on {} (residents, activities, volunteering, safety, event log, insights, worklist; health, reflection)",
         app.local_addr()
@@ -322,6 +349,45 @@ async fn up(cfg: UpConfig) -> anyhow::Result<()> {
     );
     println!("stop with Ctrl-C");
     app.run_until_stopped(shutdown_signal()).await?;
+    eprintln!("civitas stopped");
+    Ok(())
+}
+
+/// `up --demo`: serves, seeds the demo data on its first start, says loudly that it is
+/// DEMO data.
+async fn up_demo(
+    app: Application,
+    data_dir: std::path::PathBuf,
+    org_file: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    use civitas::simulate::demo;
+    let addr = app.local_addr();
+    let keys = app.token_keys();
+    let serving = tokio::spawn(app.run_until_stopped(shutdown_signal()));
+    println!("civitas is up on DEMO data: gRPC on {addr}");
+    println!(
+        "data directory: {} (DEMO data, marked by {})",
+        data_dir.display(),
+        demo::MARKER
+    );
+    if !demo::is_seeded(&data_dir) {
+        println!(
+            "first start: simulating {} months of {} communities (seed {}), this takes a while...",
+            demo::MONTHS,
+            demo::COMMUNITIES,
+            demo::SEED
+        );
+        if let Some(report) = demo::seed(&data_dir, addr, keys, org_file).await? {
+            print!("{report}");
+        }
+    }
+    println!("*** DEMO DATA: simulated, not a real register ***");
+    println!(
+        "get a token:    civitas token --data-dir {} --role staff --org xingfu",
+        data_dir.display()
+    );
+    println!("stop with Ctrl-C");
+    serving.await??;
     eprintln!("civitas stopped");
     Ok(())
 }

@@ -31,6 +31,7 @@
 pub mod apply;
 pub mod catalog;
 pub mod consumer;
+pub mod dashboard;
 mod db;
 pub mod error;
 pub mod freshness;

@@ -267,7 +267,7 @@ async fn staff_list_their_households_and_residents_by_building_a_page_at_a_time(
     assert_eq!(by_building.households.len(), 1);
     let listed_home = &by_building.households[0];
     assert_eq!(listed_home.household_id, other_building);
-    assert_eq!(listed_home.resident_ids, [second.clone()]);
+    assert_eq!(listed_home.resident_ids, std::slice::from_ref(&second));
     assert!(listed_home.personal.is_some(), "staff see the address");
     let in_grid = listed(
         &mut xingfu,
@@ -277,7 +277,7 @@ async fn staff_list_their_households_and_residents_by_building_a_page_at_a_time(
         },
     )
     .await;
-    assert_eq!(in_grid, [first.clone()]);
+    assert_eq!(in_grid, std::slice::from_ref(&first));
 
     // Pages of one, then the end.
     let mut seen = Vec::new();

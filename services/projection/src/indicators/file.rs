@@ -350,7 +350,9 @@ mod tests {
     #[test]
     fn shipped_elements_name_the_rule_of_their_area() {
         let rule_of = |code: &str| match code.split('.').next() {
-            Some("households" | "residents" | "population" | "care" | "employment") => Some(Rule::Residents),
+            Some("households" | "residents" | "population" | "care" | "employment") => {
+                Some(Rule::Residents)
+            }
             Some(
                 "activities" | "plan" | "publicity" | "facilities" | "good_deeds" | "cobuilding"
                 | "station" | "contests" | "campaign" | "funding",

@@ -29,7 +29,7 @@ pub use resident::{
     ResidentEvent, ResidentState,
 };
 pub use values::{
-    Address, Arrival, BirthDate, Building, CareCategory, CareRevokeReason, Grid, HouseholdId, IdNumber,
-    MoveOutReason, Note, PersonName, Phone, ResidenceType, ResidentId, Sealed, Sex,
+    Address, Arrival, BirthDate, Building, CareCategory, CareRevokeReason, Grid, HouseholdId,
+    IdNumber, MoveOutReason, Note, PersonName, Phone, ResidenceType, ResidentId, Sealed, Sex,
     ValidationError,
 };
