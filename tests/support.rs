@@ -13,6 +13,8 @@ use tonic::Status;
 /// A running embedded application and what tests need to talk to it.
 pub struct RunningApp {
     pub addr: String,
+    /// The dashboard's address (`up` serves one on a free port here).
+    pub dashboard: Option<std::net::SocketAddr>,
     pub keys: std::sync::Arc<TokenKeys>,
     pub data_dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -38,6 +40,7 @@ impl RunningApp {
             .await
             .expect("build the embedded application");
         let addr = format!("http://127.0.0.1:{}", app.port());
+        let dashboard = app.dashboard_addr();
         let keys = app.token_keys();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until_stopped(async {
@@ -45,6 +48,7 @@ impl RunningApp {
         }));
         RunningApp {
             addr,
+            dashboard,
             keys,
             data_dir,
             stop: Some(stop),

@@ -5,6 +5,7 @@
 //! Tests that need PostgreSQL fail, loudly and with instructions, when it is absent:
 //! a skipped test would hide exactly the failures these tests exist to find.
 
+pub mod browser;
 pub mod grpc;
 pub mod hostile;
 mod nats;
