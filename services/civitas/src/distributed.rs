@@ -407,16 +407,8 @@ impl ServiceApp {
             .map(|start| start(stop.clone()))
             .collect();
         let dashboard = self.dashboard.map(|(listener, dashboard)| {
-            if let Ok(addr) = listener.local_addr() {
-                tracing::info!(%addr, "dashboard listening");
-                println!("dashboard: http://{addr}/");
-            }
             let stopped = stop.clone().cancelled_owned();
-            tokio::spawn(civitas_projection::dashboard::serve(
-                listener,
-                dashboard.router(),
-                stopped,
-            ))
+            civitas_projection::dashboard::spawn(listener, &dashboard, "dashboard: ", stopped)
         });
         let stopping = stop.clone();
         let shutdown = async move {

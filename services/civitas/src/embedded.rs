@@ -273,16 +273,8 @@ impl Application {
             .with_shutdown(stop.clone());
         services.add(log.server(&self.limits, auth.clone()));
         let dashboard = self.dashboard.map(|(listener, dashboard)| {
-            if let Ok(addr) = listener.local_addr() {
-                tracing::info!(%addr, "dashboard listening");
-                println!("dashboard:      http://{addr}/");
-            }
             let stopped = stop.clone().cancelled_owned();
-            tokio::spawn(civitas_projection::dashboard::serve(
-                listener,
-                dashboard.router(),
-                stopped,
-            ))
+            civitas_projection::dashboard::spawn(listener, &dashboard, "dashboard:      ", stopped)
         });
         self.projection
             .add_to(&mut services, &self.limits, auth, self.tree.clone());

@@ -140,6 +140,21 @@ pub async fn serve(
         .context("the dashboard's HTTP server failed")
 }
 
+/// Serves `dashboard` on `listener` as a task until `shutdown`, and says where: in the
+/// log, and on stdout after `label` (which pads it to the caller's other lines).
+pub fn spawn(
+    listener: TcpListener,
+    dashboard: &Dashboard,
+    label: &str,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "dashboard listening");
+        println!("{label}http://{addr}/");
+    }
+    tokio::spawn(serve(listener, dashboard.router(), shutdown))
+}
+
 async fn not_found(axum::Extension(ctx): axum::Extension<view::Ctx>) -> Response {
     view::error_page(
         &ctx,

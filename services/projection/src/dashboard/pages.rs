@@ -216,6 +216,24 @@ pub async fn unit(
     }
 }
 
+/// The period asked for (this month when none) and the unit's table for it, or the
+/// page that says why not: what the unit page and its CSV both show.
+async fn unit_table(
+    dashboard: &Dashboard,
+    ctx: &Ctx,
+    session: &Session,
+    code: &str,
+    period: Option<&str>,
+) -> Result<(String, pb::GetIndicatorsResponse), Response> {
+    let Some(period) = period_param(period, "THIS_MONTH") else {
+        return Err(bad_period(ctx));
+    };
+    match dashboard.table(session, code, &period).await {
+        Ok(answer) => Ok((period, answer)),
+        Err(status) => Err(status_page(ctx, &status)),
+    }
+}
+
 async fn unit_page(
     dashboard: &Dashboard,
     ctx: &Ctx,
@@ -224,12 +242,9 @@ async fn unit_page(
     period: Option<&str>,
 ) -> Response {
     let lang = ctx.lang;
-    let Some(period) = period_param(period, "THIS_MONTH") else {
-        return bad_period(ctx);
-    };
-    let answer = match dashboard.table(session, code, &period).await {
-        Ok(answer) => answer,
-        Err(status) => return status_page(ctx, &status),
+    let (period, answer) = match unit_table(dashboard, ctx, session, code, period).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let catalog = dashboard.inner.projection.catalog();
     let codes = headline(catalog);
@@ -434,12 +449,9 @@ async fn unit_csv(
     period: Option<&str>,
 ) -> Response {
     let lang = ctx.lang;
-    let Some(period) = period_param(period, "THIS_MONTH") else {
-        return bad_period(ctx);
-    };
-    let answer = match dashboard.table(session, code, &period).await {
-        Ok(answer) => answer,
-        Err(status) => return status_page(ctx, &status),
+    let (period, answer) = match unit_table(dashboard, ctx, session, code, period).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let catalog = dashboard.inner.projection.catalog();
     let codes = headline(catalog);
