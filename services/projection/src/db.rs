@@ -13,7 +13,9 @@
 //! `volunteer_view`, `pending_approval_view`, `incident_view` (whose `alert` rows are
 //! the alert list) and `rectification_view`, stored by [`Stored`]; and
 //! `parked_events` ([`parked`]); `report_view` (monthly reports) and
-//! `approved_figures`, the figures of approved months ([`reports`]). The tables are created by [`schema`]; staff lists are
+//! `approved_figures`, the figures of approved months ([`reports`]); what the community
+//! page shows, `board_update_view`, `team_view` and `good_deed_view`, stored by
+//! [`Stored`] and read by [`public`]. The tables are created by [`schema`]; staff lists are
 //! read by [`lists`].
 
 use std::collections::{BTreeMap, HashMap};
@@ -29,6 +31,7 @@ mod kpi;
 pub mod lists;
 pub mod parked;
 mod persons;
+pub mod public;
 mod reports;
 mod schema;
 mod views;

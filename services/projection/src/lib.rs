@@ -61,6 +61,7 @@ use uuid::Uuid;
 pub use apply::{ApplyStats, GapFiller, StoreGapFiller};
 pub use catalog::{Aggregation, DataElement};
 pub use db::lock_writers;
+pub use db::public::{CommunityNotices, PublicBoardUpdate, PublicDeed, PublicTeam};
 pub use error::ProjectionError;
 pub use insights::Insights;
 pub use parked::{ParkedEvent, RetryOutcome};
@@ -161,6 +162,18 @@ impl Projection {
         parked::park_refused(&self.pool, refused).await?;
         metrics::counter!("civitas_projection_parked_total").increment(refused.len() as u64);
         Ok(())
+    }
+
+    /// What the public page of `community` (an org unit code) shows beside its
+    /// figures: the latest publicity board updates, the volunteer teams and the good
+    /// deeds standing published, newest first and bounded, with no id of any kind (see
+    /// [`CommunityNotices`]). Public by design: no caller, no scope beyond the one
+    /// community.
+    pub async fn community_notices(
+        &self,
+        community: &str,
+    ) -> Result<CommunityNotices, ProjectionError> {
+        db::public::community_notices(&self.pool, community).await
     }
 
     /// Every parked event (see [`parked`]), oldest first.

@@ -61,6 +61,9 @@ impl Folded {
             + v.rectifications.len()
             + v.reports.len()
             + v.persons.len()
+            + v.board_updates.len()
+            + v.teams.len()
+            + v.deeds.len()
     }
 }
 

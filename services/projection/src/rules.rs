@@ -4,7 +4,8 @@
 //! One module per write service, along the seam of the event protos: [`residents`],
 //! [`activities`], [`volunteering`], [`safety`], and areas of their own: the residents
 //! service's care visits in [`care`] and re-employment cases in [`employment`], the
-//! activities service's monthly reports in [`reporting`], good deeds in [`deeds`],
+//! volunteering service's teams in [`teams`], the activities service's monthly
+//! reports in [`reporting`], good deeds in [`deeds`],
 //! co-building units in [`cobuilding`], the service station's services in
 //! [`station`] and the community's fund ledger in [`funding`]. An event is decoded once into a
 //! [`Decoded`]: its [`Fact`] (the event reduced to what the projection uses, its variant
@@ -23,6 +24,7 @@ pub mod reporting;
 pub mod residents;
 pub mod safety;
 pub mod station;
+pub mod teams;
 pub mod volunteering;
 
 use std::collections::BTreeMap;
@@ -34,10 +36,12 @@ use prost::Message;
 
 use crate::catalog::DataElement;
 
-pub use activities::{ActivityRow, PlanItemRow, PlanRow};
+pub use activities::{ActivityRow, BoardUpdateRow, PlanItemRow, PlanRow};
+pub use deeds::DeedRow;
 pub use reporting::ReportRow;
 pub use residents::ResidentRow;
 pub use safety::{IncidentRow, RectificationRow};
+pub use teams::TeamRow;
 pub use volunteering::{PendingApproval, VolunteerRow};
 
 /// The payload schema version every known event type is read at; an event of a known
@@ -100,6 +104,11 @@ pub struct Views {
     pub reports: Table<ReportRow>,
     /// Persons counted by DISTINCT elements; only ever added, so never loaded.
     pub persons: Table<PersonRow>,
+    /// What the community page shows: board updates (only ever written whole, so
+    /// never loaded), volunteer teams and good deeds.
+    pub board_updates: Table<BoardUpdateRow>,
+    pub teams: Table<TeamRow>,
+    pub deeds: Table<DeedRow>,
 }
 
 /// A person (a pseudonymous id) counted by a DISTINCT element in a community on a day.
@@ -147,6 +156,7 @@ pub enum Fact {
     CoBuilding(cobuilding::Fact),
     Station(station::Fact),
     Funding(funding::Fact),
+    Teams(teams::Fact),
     /// A known event that feeds no element or view (yet).
     Ignored,
     /// An event type this projection does not know.
@@ -171,7 +181,7 @@ pub enum Undecodable {
 type AreaDecoder = fn(&str, &[u8]) -> Result<Option<Fact>, prost::DecodeError>;
 
 /// Every area's decoder; each event type belongs to exactly one.
-const AREAS: [AreaDecoder; 11] = [
+const AREAS: [AreaDecoder; 12] = [
     residents::decode,
     care::decode,
     activities::decode,
@@ -183,6 +193,7 @@ const AREAS: [AreaDecoder; 11] = [
     cobuilding::decode,
     station::decode,
     funding::decode,
+    teams::decode,
 ];
 
 impl Fact {
@@ -220,11 +231,9 @@ impl Fact {
             Fact::Safety(f) => f.need(views),
             Fact::Reporting(f) => f.need(community, views),
             Fact::Care(f) => f.need(views),
-            Fact::Deeds(_)
-            | Fact::Employment(_)
-            | Fact::CoBuilding(_)
-            | Fact::Station(_)
-            | Fact::Funding(_) => {}
+            Fact::Deeds(f) => f.need(views),
+            Fact::Teams(f) => f.need(views),
+            Fact::Employment(_) | Fact::CoBuilding(_) | Fact::Station(_) | Fact::Funding(_) => {}
             Fact::Ignored | Fact::Unknown => {}
         }
     }
@@ -271,6 +280,7 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
         Fact::CoBuilding(f) => cobuilding::apply(f, community, day, views, deltas),
         Fact::Station(f) => station::apply(f, community, day, views, deltas),
         Fact::Funding(f) => funding::apply(f, community, day, views, deltas),
+        Fact::Teams(f) => teams::apply(f, community, day, views, deltas),
         Fact::Ignored | Fact::Unknown => {}
     }
 }
@@ -416,9 +426,24 @@ mod tests {
                 ..
             })
         ));
-        let team = pb::TeamFormed::default().encode_to_vec();
+        let team = pb::TeamFormed {
+            team_id: "t1".into(),
+            name: "Repair team".into(),
+            category: pb::VolunteerServiceCategory::Repair as i32,
+            ..Default::default()
+        };
         assert_eq!(
-            Fact::decode(&event("TeamFormed", team)).unwrap(),
+            Fact::decode(&event("TeamFormed", team.encode_to_vec())).unwrap(),
+            Fact::Teams(teams::Fact::Formed {
+                team_id: "t1".into(),
+                name: "Repair team".into(),
+                purpose: String::new(),
+                category: Some(civitas_proto::codes::ServiceCategory::Repair),
+            })
+        );
+        let opportunity = pb::OpportunityPublished::default().encode_to_vec();
+        assert_eq!(
+            Fact::decode(&event("OpportunityPublished", opportunity)).unwrap(),
             Fact::Ignored
         );
         let patrol = pb::PatrolCompleted {

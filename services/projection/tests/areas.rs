@@ -1,12 +1,14 @@
 //! Applying activities, volunteering and safety events through the storage layer, on
 //! SQLite and PostgreSQL: their data elements (flows and stocks), the read-model rows,
-//! and rebuild determinism.
+//! what the community page reads (board updates, teams, published good deeds), and
+//! rebuild determinism.
 
 mod common;
 
-use civitas_projection::Projection;
+use civitas_projection::{Projection, PublicBoardUpdate, PublicDeed, PublicTeam};
 use civitas_proto::events::v1::{
-    ActivityCategory as Ac, IncidentCategory as Ic, IncidentSeverity as Is,
+    ActivityCategory as Ac, BoardTopic as Bt, IncidentCategory as Ic, IncidentSeverity as Is,
+    VolunteerServiceCategory as Vs,
 };
 use common::areas::*;
 use common::*;
@@ -292,7 +294,141 @@ async fn a_batch_beyond_the_bind_limit_is_split(backend: Backend) {
     assert_eq!(db.projection.applied_events().await.unwrap(), 3000);
 }
 
+/// The community page's records in xingfu and heping: twelve board updates in xingfu
+/// (two on one board and day), teams whose members come and go, and good deeds
+/// recorded, published, retracted and published again.
+fn public_log() -> Log {
+    let mut log = Log::default();
+    for d in 1..=11 {
+        let on = format!("2026-11-{d:02}");
+        let update = publicity_board_updated_about("b1", &on, Bt::Science, &format!("Notice {d}"));
+        log.push(&on, update);
+    }
+    // The same board again on the 11th: the later update stands.
+    let politics = publicity_board_updated_about("b1", "2026-11-11", Bt::Politics, "Party history");
+    log.push("2026-11-11", politics);
+    let other = publicity_board_updated_about("b2", "2026-11-12", Bt::Unspecified, "Fire safety");
+    log.push("2026-11-12", other);
+    let heping = publicity_board_updated_about("b3", "2026-11-13", Bt::Economy, "Prices");
+    log.push_in("heping", "2026-11-13", heping);
+
+    let care = team_formed("t1", "Sunset visitors", "Weekly visits", Vs::EmptyNestCare);
+    log.push("2026-11-01", care);
+    for v in ["v1", "v2", "v3"] {
+        log.push("2026-11-02", team_member_added("t1", v));
+    }
+    log.push("2026-11-03", team_member_removed("t1", "v2"));
+    let repair = team_formed("t2", "Fix-it corner", "Repairs on Saturdays", Vs::Repair);
+    log.push("2026-11-04", repair);
+    let tutors = team_formed("t3", "Homework club", "After school", Vs::Tutoring);
+    log.push_in("heping", "2026-11-04", tutors);
+
+    let deed = |id: &str, on: &str| {
+        good_deed_recorded(id, &format!("Title {id}"), &format!("Story {id}"), on)
+    };
+    // Recorded only: not on the page.
+    log.push("2026-11-05", deed("d1", "2026-11-04"));
+    // Published: on the page.
+    log.push("2026-11-05", deed("d2", "2026-11-02"));
+    log.push("2026-11-06", good_deed_published("d2", "2026-11-06"));
+    // Published, then retracted: off the page again.
+    log.push("2026-11-05", deed("d3", "2026-11-03"));
+    log.push("2026-11-06", good_deed_published("d3", "2026-11-06"));
+    log.push("2026-11-07", good_deed_retracted("d3"));
+    // Published, retracted, published again: on the page.
+    log.push("2026-11-05", deed("d4", "2026-11-05"));
+    log.push("2026-11-06", good_deed_published("d4", "2026-11-06"));
+    log.push("2026-11-07", good_deed_retracted("d4"));
+    log.push("2026-11-08", good_deed_published("d4", "2026-11-08"));
+    // Heping's own.
+    log.push_in("heping", "2026-11-05", deed("d5", "2026-11-05"));
+    log.push_in(
+        "heping",
+        "2026-11-06",
+        good_deed_published("d5", "2026-11-06"),
+    );
+    log
+}
+
+async fn the_community_page_reads_its_own_latest_records(backend: Backend) {
+    let db = applied(backend, "all", &public_log()).await;
+    let notices = db.projection.community_notices("xingfu").await.unwrap();
+    let update = |on: &str, topic: &str, text: &str| PublicBoardUpdate {
+        updated_on: on.into(),
+        topic: topic.into(),
+        text: text.into(),
+    };
+    let mut board = vec![
+        update("2026-11-12", "other", "Fire safety"),
+        update("2026-11-11", "politics", "Party history"),
+    ];
+    board.extend((3..=10).rev().map(|d| {
+        update(
+            &format!("2026-11-{d:02}"),
+            "science",
+            &format!("Notice {d}"),
+        )
+    }));
+    assert_eq!(notices.board_updates, board, "the latest ten, newest first");
+    let team = |name: &str, purpose: &str, category: &str, members| PublicTeam {
+        name: name.into(),
+        purpose: purpose.into(),
+        category: category.into(),
+        members,
+    };
+    assert_eq!(
+        notices.teams,
+        [
+            team("Fix-it corner", "Repairs on Saturdays", "repair", 0),
+            team("Sunset visitors", "Weekly visits", "empty_nest_care", 2),
+        ]
+    );
+    let deed = |id: &str, on: &str| PublicDeed {
+        title: format!("Title {id}"),
+        story: format!("Story {id}"),
+        happened_on: on.into(),
+    };
+    assert_eq!(
+        notices.deeds,
+        [deed("d4", "2026-11-05"), deed("d2", "2026-11-02")],
+        "published ones only, by the day they happened"
+    );
+
+    let heping = db.projection.community_notices("heping").await.unwrap();
+    assert_eq!(
+        (heping.board_updates.len(), heping.teams.len(), heping.deeds),
+        (1, 1, vec![deed("d5", "2026-11-05")])
+    );
+    let nowhere = db.projection.community_notices("nowhere").await.unwrap();
+    assert_eq!(nowhere, Default::default());
+}
+
+/// The community page's rows are the same applied in one batch, one event per batch,
+/// and rebuilt in memory.
+async fn the_community_page_rows_rebuild_alike(backend: Backend) {
+    let log = public_log();
+    let (whole, single) = rebuilt_both_ways(backend, &log, PUBLIC_ROWS).await;
+    assert_eq!(whole, single);
+    let rebuilt = backend.open().await;
+    let mut rebuild = rebuilt.projection.rebuild().await.unwrap();
+    rebuild.apply("all", &log.events, &NoGaps).await.unwrap();
+    rebuild.finish().await.unwrap();
+    assert_eq!(rows(&rebuilt.url, PUBLIC_ROWS).await, whole);
+    for row in [
+        "b1/2026-11-11|xingfu|2026-11-11|politics|Party history",
+        "t1|xingfu|2026-11-01|Sunset visitors|Weekly visits|empty_nest_care|2",
+        "d1|xingfu|2026-11-04|Title d1|Story d1|0",
+        "d3|xingfu|2026-11-03|Title d3|Story d3|0",
+        "d4|xingfu|2026-11-05|Title d4|Story d4|1",
+    ] {
+        assert!(whole.contains(&row.to_owned()), "{row} in {whole:#?}");
+    }
+    assert_eq!(whole.len(), 13 + 3 + 5, "{whole:#?}");
+}
+
 on_both_backends!(
+    the_community_page_reads_its_own_latest_records,
+    the_community_page_rows_rebuild_alike,
     a_batch_beyond_the_bind_limit_is_split,
     activities_feed_their_elements,
     volunteering_feeds_its_elements,

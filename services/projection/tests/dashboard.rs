@@ -28,9 +28,32 @@ const PERIOD: &str = "202611";
 
 /// Personal or pseudonymous ids the fixture uses; none may reach the public page.
 const IDS: &[&str] = &[
-    "res-0a11", "res-0a12", "res-0b21", "hh-0a1", "hh-0b2", "vol-0a1", "inc-0a1", "act-0a1",
-    "act-0a2", "staff-1",
+    "res-0a11",
+    "res-0a12",
+    "res-0b21",
+    "hh-0a1",
+    "hh-0b2",
+    "vol-0a1",
+    "vol-0a2",
+    "inc-0a1",
+    "act-0a1",
+    "act-0a2",
+    "staff-1",
+    "board-0a1",
+    "board-0b1",
+    "team-0a1",
+    "deed-0a1",
+    "deed-0a2",
+    "deed-0a3",
+    "deed-0b1",
 ];
+
+/// The good deeds' titles and stories: published, retracted, never published, and
+/// another community's.
+const PUBLISHED_DEED: (&str, &str) = ("拾金不昧", "楼下拾到钱包，当天交还失主。");
+const RETRACTED_DEED: (&str, &str) = ("撤回的事迹", "不应再公开的内容");
+const UNPUBLISHED_DEED: (&str, &str) = ("待审核的事迹", "尚未审核的内容");
+const HEPING_DEED: (&str, &str) = ("和平社区的事迹", "和平社区的内容");
 
 struct Fixture {
     _db: TestDb,
@@ -101,6 +124,46 @@ async fn fixture() -> Fixture {
         activity_scheduled("act-0a2", school, &soon),
     );
     log.push_in("xingfu", "2026-11-08", volunteer_registered("vol-0a1"));
+    // What the public page shows besides: a team, good deeds in every state.
+    log.push_in(
+        "xingfu",
+        "2026-11-08",
+        team_formed(
+            "team-0a1",
+            "夕阳红服务队",
+            "每周探访空巢老人",
+            pb::VolunteerServiceCategory::EmptyNestCare,
+        ),
+    );
+    for volunteer in ["vol-0a1", "vol-0a2"] {
+        log.push_in(
+            "xingfu",
+            "2026-11-08",
+            team_member_added("team-0a1", volunteer),
+        );
+    }
+    log.push_in(
+        "xingfu",
+        "2026-11-09",
+        team_member_removed("team-0a1", "vol-0a2"),
+    );
+    for (community, id, (title, story)) in [
+        ("xingfu", "deed-0a1", PUBLISHED_DEED),
+        ("xingfu", "deed-0a2", RETRACTED_DEED),
+        ("xingfu", "deed-0a3", UNPUBLISHED_DEED),
+        ("heping", "deed-0b1", HEPING_DEED),
+    ] {
+        let recorded = good_deed_recorded(id, title, story, "2026-11-07");
+        log.push_in(community, "2026-11-08", recorded);
+        if id != "deed-0a3" {
+            log.push_in(
+                community,
+                "2026-11-09",
+                good_deed_published(id, "2026-11-09"),
+            );
+        }
+    }
+    log.push_in("xingfu", "2026-11-10", good_deed_retracted("deed-0a2"));
     log.push_in(
         "heping",
         "2026-11-09",
@@ -610,6 +673,25 @@ async fn the_community_page_is_public_and_holds_no_personal_data() {
         page.contains("activity act-0a2"),
         "the upcoming activity's title"
     );
+    // The latest board updates: day, topic and text.
+    for shown in ["2026-11-05", "2026-11-04", "健康教育", "waste sorting"] {
+        assert!(page.contains(shown), "board update: {shown}");
+    }
+    // The team with its purpose, kind and member count.
+    for shown in ["夕阳红服务队", "每周探访空巢老人", "关爱空巢老人"] {
+        assert!(page.contains(shown), "team: {shown}");
+    }
+    let team_row = &page[page.find("夕阳红服务队").unwrap()..];
+    let team_row = &team_row[..team_row.find("</tr>").unwrap()];
+    assert!(team_row.contains(">1<"), "one member left: {team_row}");
+    // The published deed only: title, story and day.
+    for shown in [PUBLISHED_DEED.0, PUBLISHED_DEED.1, "2026-11-07"] {
+        assert!(page.contains(shown), "deed: {shown}");
+    }
+    for (title, story) in [RETRACTED_DEED, UNPUBLISHED_DEED, HEPING_DEED] {
+        assert!(!page.contains(title), "{title} is not on the page");
+        assert!(!page.contains(story), "{story} is not on the page");
+    }
     for id in IDS {
         // The activity title of the test builder names its id; the page shows titles
         // as they are, so the check is on ids outside titles.
@@ -628,6 +710,19 @@ async fn the_community_page_is_public_and_holds_no_personal_data() {
         assert!(!page.contains(field), "{field}");
     }
     assert!(!page.contains("/logout"), "no session needed or shown");
+    let english = f.page("/c/xingfu?lang=en", None, StatusCode::OK).await;
+    for shown in [
+        "Publicity boards",
+        "Health education",
+        "Good deeds",
+        "Volunteer teams",
+        "Care for empty-nest elderly",
+    ] {
+        assert!(english.contains(shown), "{shown}");
+    }
+    // A community with none of these records says so.
+    let minzhu = f.page("/c/minzhu", None, StatusCode::OK).await;
+    assert_eq!(minzhu.matches("暂无").count(), 3, "three empty sections");
     f.page("/c/huafeng", None, StatusCode::NOT_FOUND).await;
     f.page("/c/nowhere", None, StatusCode::NOT_FOUND).await;
 }

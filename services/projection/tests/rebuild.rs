@@ -7,14 +7,46 @@ mod common;
 
 use civitas_kernel::RecordedEvent;
 use civitas_projection::{ApplyStats, Projection};
-use common::generate::generate;
+use civitas_proto::events::v1::{BoardTopic, VolunteerServiceCategory};
+use common::areas::*;
+use common::generate::{generate, COMMUNITIES};
 use common::*;
+
+/// What the community page shows, which the generated year has none of: per community
+/// a team whose members come and go and good deeds recorded, published and some
+/// retracted, over the last two batches.
+fn public_records(log: &mut Log) {
+    let on = "2026-12-29";
+    for round in 0..20 {
+        for (i, community) in COMMUNITIES.iter().enumerate() {
+            let team = format!("{community}-team");
+            let team_event = match round {
+                0 => team_formed(&team, "Team", "Purpose", VolunteerServiceCategory::Repair),
+                r if r % 5 == 4 => team_member_removed(&team, &format!("v{}", r - 1)),
+                r => team_member_added(&team, &format!("v{r}")),
+            };
+            log.push_in(community, on, team_event);
+            let deed = format!("{community}-deed-{}", round / 3);
+            let deed_event = match round % 3 {
+                0 => good_deed_recorded(&deed, "Title", "Story", on),
+                1 => good_deed_published(&deed, on),
+                _ if (round + i) % 2 == 0 => good_deed_retracted(&deed),
+                _ => {
+                    let board = format!("{community}-board");
+                    publicity_board_updated_about(&board, on, BoardTopic::Economy, "Prices")
+                }
+            };
+            log.push_in(community, on, deed_event);
+        }
+    }
+}
 
 /// Batches of a district's events as a consumer could see them: each batch repeats the
 /// last events of the one before, one event is lost (the gap filler has it) and one
 /// cannot be decoded.
 fn batches() -> (Vec<Vec<RecordedEvent>>, FixedGaps) {
     let mut log = generate(3000);
+    public_records(&mut log);
     log.push(
         "2026-12-30",
         Draft::raw("volunteer-x", "HoursApproved", vec![0xff; 3]),
@@ -82,6 +114,16 @@ async fn a_rebuild_equals_applying_batch_by_batch(backend: Backend) {
         "{stats:?}"
     );
     assert!(batched.len() > 3000, "{} rows", batched.len());
+    for public in [
+        "xingfu-team|xingfu|",
+        "xingfu-deed-0|xingfu|",
+        "xingfu-board/",
+    ] {
+        assert!(
+            batched.iter().any(|r| r.starts_with(public)),
+            "{public}… is compared"
+        );
+    }
     for rows in [None, Some(2000)] {
         let (rebuilt, rebuilt_stats) = built(backend, Some(rows.unwrap_or(usize::MAX))).await;
         assert_eq!(rebuilt_stats, stats, "holding at most {rows:?} rows");

@@ -1,10 +1,14 @@
 //! `GET /c/{community}`: the community's public page (the plan's 社区网站), without a
 //! login. It shows only aggregate figures and public texts the projection holds:
-//! upcoming activities (title, kind, time, places), the month's headline indicators
-//! and counts (good deeds published, publicity board updates, volunteers). No
-//! personal data, not even pseudonymous ids: nothing per person is read at all, and
-//! the reads go through the RPC methods as an analyst of the community would make
-//! them, which see aggregates and lists only.
+//! upcoming activities (title, kind, time, places), the latest publicity board updates
+//! (day, topic, text), the good deeds standing published (title, story, day), the
+//! volunteer teams (name, purpose, kind of service, member count), the month's headline
+//! indicators and counts (good deeds published, publicity board updates, volunteers).
+//! No personal data, not even pseudonymous ids: nothing per person is read at all; the
+//! figures and activities go through the RPC methods as an analyst of the community
+//! would make them, which see aggregates and lists only, and the public records through
+//! [`crate::Projection::community_notices`], which reads no id. Texts are staff's, written
+//! for publication (a deed only once reviewed), and escaped like every text here.
 
 use axum::extract::{Path, State};
 use axum::http::header::CACHE_CONTROL;
@@ -94,6 +98,11 @@ pub async fn community(
             return status_page(&ctx, &status)
         }
     };
+    let notices = match inner.projection.community_notices(&unit.code).await {
+        Ok(notices) => notices,
+        Err(e) => return status_page(&ctx, &tonic::Status::from(e)),
+    };
+    let none_yet = lang.t("暂无", "None yet");
     let catalog = inner.projection.catalog();
     let own_values = kpis.org_unit.map(|u| u.values).unwrap_or_default();
     let count = |code: &str| {
@@ -122,6 +131,50 @@ pub async fn community(
                     td { (a.ends_at.as_ref().map(|t| local_time(t.seconds)).unwrap_or_default()) }
                     td.num { @if a.capacity > 0 { (a.capacity) } @else { "—" } }
                     td.num { (a.registered) }
+                } } }
+            }
+        }
+        h2 { (lang.t("宣传栏", "Publicity boards")) }
+        @if notices.board_updates.is_empty() {
+            p.muted { (none_yet) }
+        } @else {
+            table {
+                thead { tr {
+                    th { (lang.t("日期", "Date")) } th { (lang.t("主题", "Topic")) }
+                    th { (lang.t("内容", "Content")) }
+                } }
+                tbody { @for u in &notices.board_updates { tr {
+                    td { (u.updated_on) }
+                    td { (board_topic(lang, &u.topic)) }
+                    td { (u.text) }
+                } } }
+            }
+        }
+        h2 { (lang.t("好人好事", "Good deeds")) }
+        @if notices.deeds.is_empty() {
+            p.muted { (none_yet) }
+        } @else {
+            @for d in &notices.deeds {
+                article.deed {
+                    h3 { (d.title) " " span.muted { (d.happened_on) } }
+                    p { (d.story) }
+                }
+            }
+        }
+        h2 { (lang.t("志愿服务队", "Volunteer teams")) }
+        @if notices.teams.is_empty() {
+            p.muted { (none_yet) }
+        } @else {
+            table {
+                thead { tr {
+                    th { (lang.t("服务队", "Team")) } th { (lang.t("宗旨", "Purpose")) }
+                    th { (lang.t("服务类别", "Kind of service")) } th { (lang.t("队员人数", "Members")) }
+                } }
+                tbody { @for t in &notices.teams { tr {
+                    td { (t.name) }
+                    td { (t.purpose) }
+                    td { (service_category(lang, &t.category)) }
+                    td.num { (t.members) }
                 } } }
             }
         }
@@ -174,5 +227,34 @@ fn category(catalog: &crate::indicators::Catalog, lang: super::Lang, code: &str)
             .trim_end_matches(" held")
             .to_owned(),
         None => code.to_owned(),
+    }
+}
+
+/// A board topic's name (the codes of `rules::activities::board_topic_code`); the code
+/// itself for one this build does not know.
+fn board_topic(lang: super::Lang, code: &str) -> &str {
+    match code {
+        "current_affairs" => lang.t("时事", "Current affairs"),
+        "politics" => lang.t("政治", "Politics"),
+        "economy" => lang.t("经济", "Economy"),
+        "science" => lang.t("科普", "Popular science"),
+        "health_education" => lang.t("健康教育", "Health education"),
+        "other" => lang.t("其他", "Other"),
+        code => code,
+    }
+}
+
+/// A volunteer service category's name (`ServiceCategory` codes); "—" for none, the
+/// code itself for one this build does not know.
+fn service_category(lang: super::Lang, code: &str) -> &str {
+    match code {
+        "tutoring" => lang.t("学业辅导", "Tutoring"),
+        "repair" => lang.t("维修", "Repairs"),
+        "housekeeping" => lang.t("家政服务", "Housekeeping"),
+        "stairwell_cleaning" => lang.t("楼道清洁", "Stairwell cleaning"),
+        "empty_nest_care" => lang.t("关爱空巢老人", "Care for empty-nest elderly"),
+        "other" => lang.t("其他", "Other"),
+        "" => "—",
+        code => code,
     }
 }

@@ -291,6 +291,57 @@ const MIGRATIONS: &[(i64, &str)] = &[
             target BIGINT NOT NULL
         )",
     ),
+    (
+        50,
+        // What the community page shows (see `dashboard/public.rs`), none of it
+        // personal: board updates, one row per board and day (key `<board id>/<day>`,
+        // see `rules/activities.rs`); ...
+        "CREATE TABLE IF NOT EXISTS board_update_view (
+            update_key TEXT PRIMARY KEY,
+            community TEXT NOT NULL,
+            updated_on TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            content TEXT NOT NULL
+        )",
+    ),
+    (
+        51,
+        "CREATE INDEX IF NOT EXISTS board_update_view_by_community ON board_update_view (community, updated_on)",
+    ),
+    (
+        52,
+        // ... volunteer teams with their member count, never the members
+        // (`rules/teams.rs`); ...
+        "CREATE TABLE IF NOT EXISTS team_view (
+            team_id TEXT PRIMARY KEY,
+            community TEXT NOT NULL,
+            formed_on TEXT NOT NULL,
+            name TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            category TEXT NOT NULL,
+            members BIGINT NOT NULL
+        )",
+    ),
+    (
+        53,
+        "CREATE INDEX IF NOT EXISTS team_view_by_community ON team_view (community, formed_on)",
+    ),
+    (
+        54,
+        // ... and good deeds, `published` while they stand published (`rules/deeds.rs`).
+        "CREATE TABLE IF NOT EXISTS good_deed_view (
+            deed_id TEXT PRIMARY KEY,
+            community TEXT NOT NULL,
+            happened_on TEXT NOT NULL,
+            title TEXT NOT NULL,
+            story TEXT NOT NULL,
+            published BIGINT NOT NULL
+        )",
+    ),
+    (
+        55,
+        "CREATE INDEX IF NOT EXISTS good_deed_view_by_community ON good_deed_view (community, published, happened_on)",
+    ),
 ];
 
 /// The migration after which `kpi_months` is filled from the `kpi_facts` already there.

@@ -7,11 +7,12 @@
 use super::{Conn, Fields, Value};
 use crate::error::ProjectionError;
 use crate::rules::{
-    code_text, ActivityRow, IncidentRow, PendingApproval, PersonRow, PlanItemRow, PlanRow,
-    RectificationRow, ReportRow, ResidentRow, Table, Views, VolunteerRow,
+    code_text, ActivityRow, BoardUpdateRow, DeedRow, IncidentRow, PendingApproval, PersonRow,
+    PlanItemRow, PlanRow, RectificationRow, ReportRow, ResidentRow, Table, TeamRow, Views,
+    VolunteerRow,
 };
 use civitas_proto::codes::{
-    ActivityCategory, CareCategory, IncidentCategory, ResidenceType, Severity,
+    ActivityCategory, CareCategory, IncidentCategory, ResidenceType, ServiceCategory, Severity,
 };
 
 /// A row of a read-model table keyed by one TEXT id.
@@ -120,7 +121,10 @@ pub async fn load_views(conn: &mut Conn<'_>, views: &mut Views) -> Result<(), Pr
     load(conn, &mut views.incidents).await?;
     load(conn, &mut views.rectifications).await?;
     load(conn, &mut views.reports).await?;
-    load(conn, &mut views.persons).await
+    load(conn, &mut views.persons).await?;
+    load(conn, &mut views.board_updates).await?;
+    load(conn, &mut views.teams).await?;
+    load(conn, &mut views.deeds).await
 }
 
 /// Writes what the rules changed in `views` since they were `loaded`: per table at
@@ -139,7 +143,10 @@ pub async fn save_views(
     save(conn, &loaded.incidents, &views.incidents).await?;
     save(conn, &loaded.rectifications, &views.rectifications).await?;
     save(conn, &loaded.reports, &views.reports).await?;
-    save(conn, &loaded.persons, &views.persons).await
+    save(conn, &loaded.persons, &views.persons).await?;
+    save(conn, &loaded.board_updates, &views.board_updates).await?;
+    save(conn, &loaded.teams, &views.teams).await?;
+    save(conn, &loaded.deeds, &views.deeds).await
 }
 
 /// Inserts every existing row of `views` into empty tables, one statement per table.
@@ -153,7 +160,10 @@ pub async fn insert_views(conn: &mut Conn<'_>, views: &Views) -> Result<(), Proj
     insert_all(conn, &views.incidents).await?;
     insert_all(conn, &views.rectifications).await?;
     insert_all(conn, &views.reports).await?;
-    insert_all(conn, &views.persons).await
+    insert_all(conn, &views.persons).await?;
+    insert_all(conn, &views.board_updates).await?;
+    insert_all(conn, &views.teams).await?;
+    insert_all(conn, &views.deeds).await
 }
 
 impl Stored for ResidentRow {
@@ -481,6 +491,92 @@ impl Stored for RectificationRow {
             self.ordered_on.as_str().into(),
             self.deadline.as_str().into(),
             self.state.as_str().into(),
+        ]
+    }
+}
+
+impl Stored for BoardUpdateRow {
+    const TABLE: &'static str = "board_update_view";
+    const KEY: &'static str = "update_key";
+    const COLUMNS: &'static [&'static str] = &["community", "updated_on", "topic", "content"];
+
+    fn from_row(row: &impl Fields) -> Result<Self, sqlx::Error> {
+        Ok(BoardUpdateRow {
+            community: row.text(0)?,
+            updated_on: row.text(1)?,
+            topic: row.text(2)?,
+            text: row.text(3)?,
+        })
+    }
+
+    fn values(&self) -> Vec<Value<'_>> {
+        vec![
+            self.community.as_str().into(),
+            self.updated_on.as_str().into(),
+            self.topic.as_str().into(),
+            self.text.as_str().into(),
+        ]
+    }
+}
+
+impl Stored for TeamRow {
+    const TABLE: &'static str = "team_view";
+    const KEY: &'static str = "team_id";
+    const COLUMNS: &'static [&'static str] = &[
+        "community",
+        "formed_on",
+        "name",
+        "purpose",
+        "category",
+        "members",
+    ];
+
+    fn from_row(row: &impl Fields) -> Result<Self, sqlx::Error> {
+        Ok(TeamRow {
+            community: row.text(0)?,
+            formed_on: row.text(1)?,
+            name: row.text(2)?,
+            purpose: row.text(3)?,
+            category: ServiceCategory::from_code(&row.text(4)?),
+            members: row.int(5)?,
+        })
+    }
+
+    fn values(&self) -> Vec<Value<'_>> {
+        vec![
+            self.community.as_str().into(),
+            self.formed_on.as_str().into(),
+            self.name.as_str().into(),
+            self.purpose.as_str().into(),
+            code_text(self.category).into(),
+            self.members.into(),
+        ]
+    }
+}
+
+impl Stored for DeedRow {
+    const TABLE: &'static str = "good_deed_view";
+    const KEY: &'static str = "deed_id";
+    const COLUMNS: &'static [&'static str] =
+        &["community", "happened_on", "title", "story", "published"];
+
+    fn from_row(row: &impl Fields) -> Result<Self, sqlx::Error> {
+        Ok(DeedRow {
+            community: row.text(0)?,
+            happened_on: row.text(1)?,
+            title: row.text(2)?,
+            story: row.text(3)?,
+            published: row.int(4)? != 0,
+        })
+    }
+
+    fn values(&self) -> Vec<Value<'_>> {
+        vec![
+            self.community.as_str().into(),
+            self.happened_on.as_str().into(),
+            self.title.as_str().into(),
+            self.story.as_str().into(),
+            i64::from(self.published).into(),
         ]
     }
 }

@@ -12,6 +12,10 @@
 //! wait in the plan row until the draft is published. An activity that delivers a
 //! planned item and closes within the item's month delivers it (`plan.items_delivered`,
 //! each item once) with its attendance (`plan.delivered_attendance`).
+//!
+//! The community page shows the latest board updates ([`BoardUpdateRow`]): one row per
+//! board and day, the day's last update, with its topic code and text but not the
+//! board's id.
 
 use std::collections::BTreeMap;
 
@@ -55,6 +59,34 @@ pub struct ActivityRow {
 pub const SCHEDULED: &str = "scheduled";
 pub const CLOSED: &str = "closed";
 pub const CANCELLED: &str = "cancelled";
+
+/// A publicity board update as the community page shows it: the day, the topic and
+/// the text staff wrote for publication; the board's id is only in the row's key
+/// (`<board id>/<day>`), never a column.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BoardUpdateRow {
+    pub community: String,
+    /// `YYYY-MM-DD`: `updated_on`, or the event's day when it has no valid date.
+    pub updated_on: String,
+    /// The topic's code as in `publicity.board_updates.<topic>` (see
+    /// [`board_topic_code`]): updates recorded before topic codes are `other`.
+    pub topic: String,
+    /// The update's free text (on updates before topic codes, the topic itself);
+    /// may be empty.
+    pub text: String,
+}
+
+/// A board topic's code, the suffix of its `publicity.board_updates.<topic>` element,
+/// so the page and the KPI count a topic alike (UNSPECIFIED is `other`).
+pub fn board_topic_code(topic: pb::BoardTopic) -> &'static str {
+    let code = board_topic_element(topic).code;
+    code.rsplit('.').next().unwrap_or(code)
+}
+
+/// The board update row key: one row per board and day.
+fn board_update_key(board_id: &str, on: &str) -> String {
+    format!("{board_id}/{on}")
+}
 
 /// A community's plan for a year, as last published.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -158,10 +190,13 @@ pub enum Fact {
         activity_id: String,
     },
     /// `updated_on` is `YYYY-MM-DD`, empty when the payload has no valid date;
-    /// `topic` is UNSPECIFIED on updates recorded before topic codes.
+    /// `topic` is UNSPECIFIED on updates recorded before topic codes; `text` is the
+    /// payload's free-text `topic`.
     PublicityBoardUpdated {
+        board_id: String,
         topic: pb::BoardTopic,
         updated_on: String,
+        text: String,
     },
     PublicityBoardRegistered,
     FacilityRegistered {
@@ -236,6 +271,8 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
                 topic: pb::BoardTopic::try_from(e.topic_code)
                     .unwrap_or(pb::BoardTopic::Unspecified),
                 updated_on: date_text(e.updated_on.as_ref()),
+                board_id: e.board_id,
+                text: e.topic,
             }
         }
         "FacilityRegistered" => {
@@ -513,7 +550,15 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
                 row.status = CANCELLED.to_owned();
             }
         }
-        (Fact::PublicityBoardUpdated { topic, updated_on }, _) => {
+        (
+            Fact::PublicityBoardUpdated {
+                board_id,
+                topic,
+                updated_on,
+                text,
+            },
+            _,
+        ) => {
             let on = if updated_on.is_empty() {
                 day
             } else {
@@ -521,6 +566,17 @@ pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas:
             };
             add(deltas, &PUBLICITY_BOARD_UPDATES, community, on, 1);
             add(deltas, board_topic_element(*topic), community, on, 1);
+            // Only ever written whole, so never loaded: a later update of the board on
+            // the same day replaces the row.
+            views.board_updates.insert(
+                board_update_key(board_id, on),
+                Some(BoardUpdateRow {
+                    community: community.to_owned(),
+                    updated_on: on.to_owned(),
+                    topic: board_topic_code(*topic).to_owned(),
+                    text: text.clone(),
+                }),
+            );
         }
         (Fact::PublicityBoardRegistered, _) => count(&PUBLICITY_BOARDS, 1),
         (

@@ -194,10 +194,73 @@ fn boards_and_facilities() {
 }
 
 fn board_updated(topic: pb::BoardTopic, updated_on: &str) -> Any {
+    board_update("b1", topic, updated_on, "Waste sorting")
+}
+
+fn board_update(board: &str, topic: pb::BoardTopic, updated_on: &str, text: &str) -> Any {
     fact(Fact::PublicityBoardUpdated {
+        board_id: board.into(),
         topic,
         updated_on: updated_on.into(),
+        text: text.into(),
     })
+}
+
+#[test]
+fn board_updates_keep_a_row_per_board_and_day_with_topic_and_text() {
+    let (views, _) = run(&[
+        board_update("b1", pb::BoardTopic::Science, "2026-11-02", "Flu season"),
+        board_update("b2", pb::BoardTopic::Science, "2026-11-02", "Flu season"),
+        // The same board again that day: its last update stands.
+        board_update(
+            "b1",
+            pb::BoardTopic::Politics,
+            "2026-11-02",
+            "Party history",
+        ),
+        // Recorded before topic codes: the text is the topic, the code `other`.
+        board_update("b1", pb::BoardTopic::Unspecified, "2026-10-30", "Safety"),
+        // No valid date: the day it was recorded.
+        board_update("b1", pb::BoardTopic::HealthEducation, "", ""),
+    ]);
+    let rows: Vec<(&str, &str, &str, &str)> = views
+        .board_updates
+        .iter()
+        .map(|(key, row)| {
+            let row = row.as_ref().expect("written");
+            assert_eq!(row.community, "c1");
+            (
+                key.as_str(),
+                row.updated_on.as_str(),
+                row.topic.as_str(),
+                row.text.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("b1/2026-10-30", "2026-10-30", "other", "Safety"),
+            ("b1/2026-11-02", "2026-11-02", "politics", "Party history"),
+            ("b1/2026-11-28", "2026-11-28", "health_education", ""),
+            ("b2/2026-11-02", "2026-11-02", "science", "Flu season"),
+        ]
+    );
+}
+
+#[test]
+fn every_board_topic_has_the_code_of_its_element() {
+    for (topic, code) in [
+        (pb::BoardTopic::CurrentAffairs, "current_affairs"),
+        (pb::BoardTopic::Politics, "politics"),
+        (pb::BoardTopic::Economy, "economy"),
+        (pb::BoardTopic::Science, "science"),
+        (pb::BoardTopic::HealthEducation, "health_education"),
+        (pb::BoardTopic::Other, "other"),
+        (pb::BoardTopic::Unspecified, "other"),
+    ] {
+        assert_eq!(board_topic_code(topic), code);
+    }
 }
 
 #[test]
@@ -254,13 +317,23 @@ fn a_board_update_decodes_its_topic_and_day() {
     };
     assert_eq!(
         decoded(update(pb::BoardTopic::Economy as i32)),
-        Some(board_updated(pb::BoardTopic::Economy, "2026-11-03"))
+        Some(board_update(
+            "b1",
+            pb::BoardTopic::Economy,
+            "2026-11-03",
+            "垃圾分类"
+        ))
     );
     // Before topic codes, and a code this build does not know: "other" when applied.
     for code in [0, 99] {
         assert_eq!(
             decoded(update(code)),
-            Some(board_updated(pb::BoardTopic::Unspecified, "2026-11-03"))
+            Some(board_update(
+                "b1",
+                pb::BoardTopic::Unspecified,
+                "2026-11-03",
+                "垃圾分类"
+            ))
         );
     }
 }

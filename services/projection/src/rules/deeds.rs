@@ -7,6 +7,9 @@
 //!   the learning families (学习型家庭) among them;
 //! - the creation campaign's milestones reached (a stock) and the attendance of its
 //!   meetings.
+//!
+//! Each deed also keeps a row ([`DeedRow`]) with its title, story and day and whether it
+//! stands published, from which the community page shows the published ones.
 
 use civitas_proto::codes::ContestKind;
 use civitas_proto::events::v1 as pb;
@@ -18,15 +21,37 @@ use crate::catalog::{
     CONTESTS_LEARNING_FAMILIES, CONTESTS_PRIZES, GOOD_DEEDS_PUBLISHED, GOOD_DEEDS_RECORDED,
 };
 
+/// A good deed as the community page shows it once published: title, story (written
+/// to name no one and reviewed before publication) and day. The deed's id is only the
+/// row's key.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeedRow {
+    pub community: String,
+    /// `YYYY-MM-DD`: `happened_on`, or the recording event's day when it has no valid
+    /// date.
+    pub happened_on: String,
+    pub title: String,
+    pub story: String,
+    /// Published and not retracted since.
+    pub published: bool,
+}
+
 /// A good-deed event reduced to what the projection uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fact {
     /// `happened_on` is `YYYY-MM-DD`, empty when the payload has no valid date.
     Recorded {
+        deed_id: String,
+        title: String,
+        story: String,
         happened_on: String,
     },
-    Published,
-    Retracted,
+    Published {
+        deed_id: String,
+    },
+    Retracted {
+        deed_id: String,
+    },
     /// `held_on` as `Recorded`'s day.
     ContestHeld {
         held_on: String,
@@ -44,17 +69,21 @@ pub enum Fact {
 /// Decodes a good-deed event; `None` for any other event type.
 pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::DecodeError> {
     let fact = match event_type {
-        "GoodDeedRecorded" => Fact::Recorded {
-            happened_on: date_text(pb::GoodDeedRecorded::decode(p)?.happened_on.as_ref()),
+        "GoodDeedRecorded" => {
+            let e = pb::GoodDeedRecorded::decode(p)?;
+            Fact::Recorded {
+                happened_on: date_text(e.happened_on.as_ref()),
+                deed_id: e.deed_id,
+                title: e.title,
+                story: e.story,
+            }
+        }
+        "GoodDeedPublished" => Fact::Published {
+            deed_id: pb::GoodDeedPublished::decode(p)?.deed_id,
         },
-        "GoodDeedPublished" => {
-            pb::GoodDeedPublished::decode(p)?;
-            Fact::Published
-        }
-        "GoodDeedRetracted" => {
-            pb::GoodDeedRetracted::decode(p)?;
-            Fact::Retracted
-        }
+        "GoodDeedRetracted" => Fact::Retracted {
+            deed_id: pb::GoodDeedRetracted::decode(p)?.deed_id,
+        },
         "ContestHeld" => {
             let e = pb::ContestHeld::decode(p)?;
             Fact::ContestHeld {
@@ -77,20 +106,66 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
     Ok(Some(super::Fact::Deeds(fact)))
 }
 
+impl Fact {
+    fn deed_id(&self) -> Option<&str> {
+        match self {
+            Fact::Recorded { deed_id, .. }
+            | Fact::Published { deed_id }
+            | Fact::Retracted { deed_id } => Some(deed_id),
+            Fact::ContestHeld { .. } | Fact::PrizeAwarded { .. } | Fact::Milestone { .. } => None,
+        }
+    }
+
+    /// Names the deed's row: publishing and retracting change the one recorded.
+    pub(super) fn need(&self, views: &mut Views) {
+        if let Some(id) = self.deed_id() {
+            views.deeds.entry(id.to_owned()).or_default();
+        }
+    }
+}
+
 /// Applies one fact that happened in `community` on `day`. The write side publishes
-/// and retracts in turn, so the stock follows the events.
-pub fn apply(fact: &Fact, community: &str, day: &str, _views: &mut Views, deltas: &mut Deltas) {
+/// and retracts in turn, so the stock and the row's `published` follow the events; a
+/// publication or retraction of a deed never seen recorded changes no row.
+pub fn apply(fact: &Fact, community: &str, day: &str, views: &mut Views, deltas: &mut Deltas) {
+    let row = fact
+        .deed_id()
+        .map(|id| views.deeds.entry(id.to_owned()).or_default());
     match fact {
-        Fact::Recorded { happened_on } => {
+        Fact::Recorded {
+            title,
+            story,
+            happened_on,
+            ..
+        } => {
             let on = if happened_on.is_empty() {
                 day
             } else {
                 happened_on
             };
             add(deltas, &GOOD_DEEDS_RECORDED, community, on, 1);
+            if let Some(row) = row {
+                *row = Some(DeedRow {
+                    community: community.to_owned(),
+                    happened_on: on.to_owned(),
+                    title: title.clone(),
+                    story: story.clone(),
+                    published: false,
+                });
+            }
         }
-        Fact::Published => add(deltas, &GOOD_DEEDS_PUBLISHED, community, day, 1),
-        Fact::Retracted => add(deltas, &GOOD_DEEDS_PUBLISHED, community, day, -1),
+        Fact::Published { .. } => {
+            add(deltas, &GOOD_DEEDS_PUBLISHED, community, day, 1);
+            if let Some(Some(row)) = row {
+                row.published = true;
+            }
+        }
+        Fact::Retracted { .. } => {
+            add(deltas, &GOOD_DEEDS_PUBLISHED, community, day, -1);
+            if let Some(Some(row)) = row {
+                row.published = false;
+            }
+        }
         Fact::ContestHeld { held_on, entrants } => {
             let on = if held_on.is_empty() { day } else { held_on };
             add(deltas, &CONTESTS_HELD, community, on, 1);
@@ -124,27 +199,78 @@ pub fn apply(fact: &Fact, community: &str, day: &str, _views: &mut Views, deltas
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{pairs, run};
+    use super::super::testing::{pairs, run, DAY};
     use super::super::Fact as Any;
     use super::*;
+
+    fn recorded(id: &str, happened_on: &str) -> Any {
+        Any::Deeds(Fact::Recorded {
+            deed_id: id.into(),
+            title: format!("Title of {id}"),
+            story: format!("Story of {id}"),
+            happened_on: happened_on.into(),
+        })
+    }
+
+    fn published(id: &str) -> Any {
+        Any::Deeds(Fact::Published { deed_id: id.into() })
+    }
+
+    fn retracted(id: &str) -> Any {
+        Any::Deeds(Fact::Retracted { deed_id: id.into() })
+    }
 
     #[test]
     fn recorded_deeds_count_and_published_ones_stand_until_retracted() {
         let (_, net) = run(&[
-            Any::Deeds(Fact::Recorded {
-                happened_on: String::new(),
-            }),
-            Any::Deeds(Fact::Published),
-            Any::Deeds(Fact::Recorded {
-                happened_on: String::new(),
-            }),
-            Any::Deeds(Fact::Published),
-            Any::Deeds(Fact::Retracted),
+            recorded("d1", ""),
+            published("d1"),
+            recorded("d2", ""),
+            published("d2"),
+            retracted("d2"),
         ]);
         assert_eq!(
             net,
             pairs(&[("good_deeds.published", 1), ("good_deeds.recorded", 2)])
         );
+    }
+
+    #[test]
+    fn a_deed_row_is_published_only_between_publication_and_retraction() {
+        let published_flag = |facts: &[Any]| {
+            let (views, _) = run(facts);
+            views.deeds["d1"].as_ref().map(|r| r.published)
+        };
+        let (views, _) = run(&[recorded("d1", "2026-11-20")]);
+        assert_eq!(
+            views.deeds["d1"],
+            Some(DeedRow {
+                community: "c1".into(),
+                happened_on: "2026-11-20".into(),
+                title: "Title of d1".into(),
+                story: "Story of d1".into(),
+                published: false,
+            })
+        );
+        assert_eq!(
+            published_flag(&[recorded("d1", ""), published("d1")]),
+            Some(true)
+        );
+        let retracted_again = [recorded("d1", ""), published("d1"), retracted("d1")];
+        assert_eq!(published_flag(&retracted_again), Some(false));
+        let republished = [
+            recorded("d1", ""),
+            published("d1"),
+            retracted("d1"),
+            published("d1"),
+        ];
+        assert_eq!(published_flag(&republished), Some(true));
+        // Without a valid date the deed is of the day it was recorded.
+        let (views, _) = run(&[recorded("d1", "")]);
+        assert_eq!(views.deeds["d1"].as_ref().unwrap().happened_on, DAY);
+        // A publication of a deed never recorded here makes no row.
+        let (views, _) = run(&[published("d9")]);
+        assert_eq!(views.deeds.get("d9"), Some(&None));
     }
 
     #[test]

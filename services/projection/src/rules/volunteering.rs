@@ -2,8 +2,9 @@
 //! levels.
 //!
 //! The register and the star distribution are stocks of active volunteers: a newly
-//! registered volunteer counts at level 0, and a deactivated one leaves both. Teams,
-//! opportunities and the time bank feed nothing yet.
+//! registered volunteer counts at level 0, and a deactivated one leaves both.
+//! Opportunities and the time bank feed nothing yet; teams are an area of their own
+//! ([`super::teams`]).
 
 use civitas_proto::events::v1 as pb;
 use prost::Message;
@@ -155,9 +156,6 @@ pub fn decode(event_type: &str, p: &[u8]) -> Result<Option<super::Fact>, prost::
                 to_level: e.to_level,
             }
         }
-        "TeamFormed" => return ignored::<pb::TeamFormed>(p).map(Some),
-        "TeamMemberAdded" => return ignored::<pb::TeamMemberAdded>(p).map(Some),
-        "TeamMemberRemoved" => return ignored::<pb::TeamMemberRemoved>(p).map(Some),
         "OpportunityPublished" => return ignored::<pb::OpportunityPublished>(p).map(Some),
         "VolunteerAssigned" => return ignored::<pb::VolunteerAssigned>(p).map(Some),
         "AssignmentCancelled" => return ignored::<pb::AssignmentCancelled>(p).map(Some),

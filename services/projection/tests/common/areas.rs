@@ -1,5 +1,6 @@
-//! Builders of the activities, volunteering and safety events, with the fields the
-//! projection reads and defaults for the rest, each on its aggregate's stream.
+//! Builders of the activities (good deeds included), volunteering (teams included) and
+//! safety events, with the fields the projection reads and defaults for the rest, each
+//! on its aggregate's stream.
 
 use chrono::{DateTime, Utc};
 use civitas_proto::common::v1::Date;
@@ -125,6 +126,82 @@ pub fn publicity_board_updated(board: &str, on: &str) -> Draft {
         topic_code: pb::BoardTopic::HealthEducation as i32,
     };
     Draft::new("publicityboard", board, "PublicityBoardUpdated", msg)
+}
+
+/// A board update about `topic` with the free text `text`.
+pub fn publicity_board_updated_about(
+    board: &str,
+    on: &str,
+    topic: pb::BoardTopic,
+    text: &str,
+) -> Draft {
+    let msg = pb::PublicityBoardUpdated {
+        board_id: board.into(),
+        topic: text.into(),
+        updated_on: date(on),
+        topic_code: topic as i32,
+    };
+    Draft::new("publicityboard", board, "PublicityBoardUpdated", msg)
+}
+
+pub fn good_deed_recorded(id: &str, title: &str, story: &str, happened_on: &str) -> Draft {
+    let msg = pb::GoodDeedRecorded {
+        deed_id: id.into(),
+        title: title.into(),
+        story: story.into(),
+        happened_on: date(happened_on),
+        ..Default::default()
+    };
+    Draft::new("gooddeed", id, "GoodDeedRecorded", msg)
+}
+
+pub fn good_deed_published(id: &str, on: &str) -> Draft {
+    let msg = pb::GoodDeedPublished {
+        deed_id: id.into(),
+        published_on: date(on),
+    };
+    Draft::new("gooddeed", id, "GoodDeedPublished", msg)
+}
+
+pub fn good_deed_retracted(id: &str) -> Draft {
+    let msg = pb::GoodDeedRetracted {
+        deed_id: id.into(),
+        reason: "under review".into(),
+    };
+    Draft::new("gooddeed", id, "GoodDeedRetracted", msg)
+}
+
+pub fn team_formed(
+    id: &str,
+    name: &str,
+    purpose: &str,
+    category: pb::VolunteerServiceCategory,
+) -> Draft {
+    let msg = pb::TeamFormed {
+        team_id: id.into(),
+        name: name.into(),
+        purpose: purpose.into(),
+        category: category as i32,
+        ..Default::default()
+    };
+    Draft::new("team", id, "TeamFormed", msg)
+}
+
+pub fn team_member_added(team: &str, volunteer: &str) -> Draft {
+    let msg = pb::TeamMemberAdded {
+        team_id: team.into(),
+        volunteer_id: volunteer.into(),
+    };
+    Draft::new("team", team, "TeamMemberAdded", msg)
+}
+
+pub fn team_member_removed(team: &str, volunteer: &str) -> Draft {
+    let msg = pb::TeamMemberRemoved {
+        team_id: team.into(),
+        volunteer_id: volunteer.into(),
+        reason: "moved away".into(),
+    };
+    Draft::new("team", team, "TeamMemberRemoved", msg)
 }
 
 pub fn facility_registered(id: &str, area: u32) -> Draft {

@@ -296,6 +296,18 @@ pub const KPI_ROWS: &str = "SELECT element || '|' || community || '|' || day || 
 /// in key order.
 pub const KPI_MONTH_ROWS: &str = "SELECT element || '|' || community || '|' || month || '|' || CAST(in_month AS TEXT) || '|' || CAST(to_end AS TEXT) || '|' || CAST(latest AS TEXT) FROM kpi_months ORDER BY element, community, month";
 
+/// Every board update row, as `key|community|day|topic|text`, in key order.
+pub const BOARD_UPDATE_ROWS: &str = "SELECT update_key || '|' || community || '|' || updated_on || '|' || topic || '|' || content FROM board_update_view ORDER BY update_key";
+
+/// Every team row, as `id|community|formed_on|name|purpose|category|members`.
+pub const TEAM_ROWS: &str = "SELECT team_id || '|' || community || '|' || formed_on || '|' || name || '|' || purpose || '|' || category || '|' || CAST(members AS TEXT) FROM team_view ORDER BY team_id";
+
+/// Every good deed row, as `id|community|happened_on|title|story|published`.
+pub const DEED_ROWS: &str = "SELECT deed_id || '|' || community || '|' || happened_on || '|' || title || '|' || story || '|' || CAST(published AS TEXT) FROM good_deed_view ORDER BY deed_id";
+
+/// The rows the community page reads from.
+pub const PUBLIC_ROWS: &[&str] = &[BOARD_UPDATE_ROWS, TEAM_ROWS, DEED_ROWS];
+
 /// Every row of every table a rebuild must reproduce (the read models, KPI facts and
 /// month-end balances, stream versions and checkpoints), one text per row, for
 /// [`rows`].
@@ -312,6 +324,9 @@ pub const TABLE_ROWS: &[&str] = &[
     "SELECT rectification_id || community || ordered_on || deadline || state FROM rectification_view ORDER BY rectification_id",
     "SELECT report_key || community || month || submitted_on || CAST(on_time AS TEXT) || CAST(submissions AS TEXT) || approval FROM report_view ORDER BY report_key",
     "SELECT person_key || element || community || day || person FROM kpi_persons ORDER BY person_key",
+    BOARD_UPDATE_ROWS,
+    TEAM_ROWS,
+    DEED_ROWS,
     "SELECT stream_id || '|' || CAST(version AS TEXT) FROM projection_stream_versions ORDER BY stream_id",
     "SELECT source || CAST(xid AS TEXT) || CAST(position AS TEXT) || CAST(applied AS TEXT) FROM projection_checkpoints ORDER BY source",
 ];
