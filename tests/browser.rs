@@ -4,13 +4,17 @@
 //! unit and period, rows drill down district → street → community, the indicator page
 //! draws its chart, the CSV download carries the same figures; a staff token sees only
 //! its community, a visitor without a token is sent to the login page, and the public
-//! community page shows no personal data. Each page's screenshot is written to
+//! community page shows no personal data. A street office signs in with a one-time
+//! link, approves a community's monthly report from the reporting page and reads the
+//! league table; the link does not work twice. Each page's screenshot is written to
 //! `docs/screenshots/` (the README shows two of them), so a person can look at them.
 
 use std::path::PathBuf;
 
 use civitas_e2e::{register_household, this_month, RunningApp};
 use civitas_platform::auth::Role;
+use civitas_proto::activities::v1 as activities;
+use civitas_proto::activities::v1::activities_service_client::ActivitiesServiceClient;
 use civitas_proto::events::v1::ResidenceType;
 use civitas_proto::insights::v1 as pb;
 use civitas_proto::residents::v1 as api;
@@ -19,6 +23,8 @@ use civitas_testkit::browser::Browser;
 /// The indicator the test checks cell by cell: floating residents checked, a ratio
 /// that is a headline (standard (8)) and that two residents and one check make 50 %.
 const CHECKED: &str = "population.floating_checked_share";
+
+const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
 
 fn screenshot(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -230,4 +236,155 @@ async fn the_dashboard_in_a_browser() {
 
     browser.close().await;
     app.stop().await;
+}
+
+/// Last month in the district, `YYYYMM`: the month a report can be submitted for.
+fn last_month() -> String {
+    use chrono::{Datelike, Months};
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    (today.with_day(1).expect("day 1") - Months::new(1))
+        .format("%Y%m")
+        .to_string()
+}
+
+/// Opens a one-time login link and presses its button.
+async fn follow_link(browser: &Browser, link: &str) {
+    browser.goto(link).await;
+    browser
+        .click(&browser.find("button[type=submit]").await)
+        .await;
+}
+
+#[tokio::test]
+async fn a_street_signs_in_by_link_approves_a_report_and_reads_the_league_table() {
+    let app = RunningApp::start().await;
+    let base = format!("http://{}", app.dashboard.expect("up serves the dashboard"));
+    let month = last_month();
+    let channel =
+        civitas_testkit::connect_with(&app.addr, Some(&app.token(Role::Staff, "xingfu"))).await;
+    ActivitiesServiceClient::new(channel)
+        .submit_monthly_report(activities::SubmitMonthlyReportRequest {
+            month: month.clone(),
+            narrative: "本月市民学校两次课。".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("xingfu submits its report");
+
+    // The street office signs in with a one-time link, as `civitas token --login`
+    // prints it.
+    let ticket = app
+        .keys
+        .issue_login_link("street-officer", Role::District, "huafeng", HOUR)
+        .expect("link");
+    let link = format!("{base}/login/link?ticket={ticket}");
+    let browser = Browser::start().await;
+    browser.goto(&link).await;
+    assert!(
+        browser.source().await.contains("street-officer"),
+        "the link says whom it signs in"
+    );
+    browser
+        .click(&browser.find("button[type=submit]").await)
+        .await;
+    browser
+        .wait_for("the overview", "return location.pathname === '/'")
+        .await;
+
+    // The reporting page offers the street's approval of xingfu's report; pressing it
+    // sends ApproveMonthlyReport with the session's token.
+    let reporting = format!("{base}/reporting?unit=huafeng&month={month}");
+    civitas_testkit::eventually!(async {
+        browser.goto(&reporting).await;
+        anyhow::ensure!(
+            browser
+                .try_find("button[data-approve=xingfu]")
+                .await
+                .is_some(),
+            "no approve button for xingfu yet"
+        );
+        anyhow::Ok(())
+    });
+    assert!(
+        browser
+            .try_find("button[data-approve=heping]")
+            .await
+            .is_none(),
+        "heping has not reported: nothing to approve"
+    );
+    browser
+        .click(&browser.find("button[data-approve=xingfu]").await)
+        .await;
+    browser
+        .wait_for(
+            "the approval's answer",
+            "return location.search.includes('approved=xingfu')",
+        )
+        .await;
+    let mut insights = app
+        .insights(Some(app.token(Role::District, "huafeng")))
+        .await;
+    civitas_testkit::eventually!(async {
+        let status = insights
+            .get_reporting_status(pb::GetReportingStatusRequest {
+                org_unit: "huafeng".into(),
+                month: month.clone(),
+            })
+            .await?
+            .into_inner();
+        let xingfu = status.communities.iter().find(|c| c.community == "xingfu");
+        let approval = xingfu.map(|c| c.approval.as_str());
+        anyhow::ensure!(
+            approval == Some("street"),
+            "xingfu's approval is {approval:?}"
+        );
+        anyhow::Ok(())
+    });
+    browser.goto(&reporting).await;
+    assert!(
+        browser
+            .try_find("button[data-approve=xingfu]")
+            .await
+            .is_none(),
+        "approved once: the street has no second step"
+    );
+    browser.screenshot(&screenshot("reporting")).await;
+
+    // The league table ranks the street's communities on the plan's scorecard.
+    browser.goto(&format!("{base}/league?unit=huafeng")).await;
+    let rows = browser.find_all("tbody tr").await;
+    let communities = app_communities_under("huafeng");
+    assert_eq!(
+        rows.len(),
+        communities,
+        "one row per community of the street"
+    );
+    assert!(
+        browser.source().await.contains("(8)"),
+        "a column per standard"
+    );
+    browser.screenshot(&screenshot("league")).await;
+
+    // The link worked once; a second use is refused.
+    browser.delete_cookies().await;
+    follow_link(&browser, &link).await;
+    assert!(
+        browser.source().await.contains("已经用过"),
+        "a used link is refused"
+    );
+    browser.goto(&format!("{base}/reporting")).await;
+    assert!(
+        browser.url().await.contains("/login"),
+        "and opens no session"
+    );
+
+    browser.close().await;
+    app.stop().await;
+}
+
+/// How many communities the demo org tree has under `unit`.
+fn app_communities_under(unit: &str) -> usize {
+    civitas_platform::org::OrgTree::demo()
+        .communities_under(unit)
+        .len()
 }

@@ -234,6 +234,11 @@ pub enum Command {
         /// Org tree TOML file used to check the org unit [default: the demo district].
         #[arg(long = "org-file")]
         org_file: Option<PathBuf>,
+        /// Print a one-time login link to the dashboard instead of the token: usable
+        /// once, within 15 minutes, for a session of --ttl. Optionally the
+        /// dashboard's URL.
+        #[arg(long, num_args = 0..=1, default_missing_value = "http://127.0.0.1:8080", value_name = "DASHBOARD_URL")]
+        login: Option<String>,
     },
 }
 

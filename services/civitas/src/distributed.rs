@@ -299,6 +299,13 @@ impl ServiceApp {
                         keys.clone(),
                     )
                     .with_csrf_secret(&config.signing_key()?);
+                    // Approvals go to the activities service, when its address is known.
+                    let served = match config.event_logs.get("activities") {
+                        Some(url) => served.with_activities(
+                            civitas_projection::dashboard::Activities::connect_lazy(url)?,
+                        ),
+                        None => served,
+                    };
                     dashboard = Some((listener, served));
                 }
                 projection.add_to(&mut services, &config.limits, auth, tree.clone());

@@ -14,7 +14,7 @@ use civitas_platform::grpc::{self, ServerLimits, Services};
 use civitas_platform::org::OrgTree;
 use civitas_platform::secrets;
 use civitas_platform::write::Shell;
-use civitas_projection::dashboard::Dashboard;
+use civitas_projection::dashboard::{Activities, Dashboard};
 use civitas_projection::indicators::Catalog;
 use civitas_projection::reconcile::{run_reconcile, ReconcileConfig, SourceLog, StoreLog};
 use civitas_projection::{Projection, StoreGapFiller};
@@ -188,10 +188,14 @@ impl Application {
         let keys = Arc::new(TokenKeys::with_lifetimes(&signing, config.tokens));
         // The dashboard beside gRPC, over the same projection and keys.
         let dashboard = http.map(|listener| {
+            // Its approvals go to this process's own gRPC server, like any client's.
+            let activities = Activities::connect_lazy(&grpc::local_url(local_addr))?;
             let dashboard = Dashboard::new(projection.clone(), tree.clone(), keys.clone())
-                .with_csrf_secret(&signing);
-            (listener, dashboard)
+                .with_csrf_secret(&signing)
+                .with_activities(activities);
+            anyhow::Ok((listener, dashboard))
         });
+        let dashboard = dashboard.transpose()?;
 
         Ok(Self {
             listener,

@@ -44,6 +44,9 @@ pub struct TokenRequest {
     pub subject: String,
     /// Org tree used to check `org`; the demo district when absent.
     pub org_file: Option<PathBuf>,
+    /// Instead of the token, a one-time login link to the dashboard at this URL
+    /// (`http://host:port`) that opens a session of `ttl`.
+    pub login: Option<String>,
 }
 
 /// The token lifetimes `serve` and `up` accept, as `civitas token` reads them: the
@@ -85,9 +88,19 @@ pub fn issue_token(request: &TokenRequest) -> anyhow::Result<String> {
     let settings: TokenSettings = civitas_platform::config::load(None)?;
     settings.tokens.validate("tokens")?;
     let keys = TokenKeys::with_lifetimes(&signing_key(Some(dir))?, settings.tokens);
-    keys.issue(&request.subject, request.role, org, request.ttl)
-        .map_err(|err| match err {
-            AuthError::LifetimeTooLong { .. } => anyhow::anyhow!("{err}; choose a shorter --ttl"),
-            err => err.into(),
-        })
+    let issued = match &request.login {
+        Some(url) => {
+            anyhow::ensure!(
+                request.role != Role::Service,
+                "a service token cannot sign in to the dashboard"
+            );
+            keys.issue_login_link(&request.subject, request.role, org, request.ttl)
+                .map(|ticket| format!("{}/login/link?ticket={ticket}", url.trim_end_matches('/')))
+        }
+        None => keys.issue(&request.subject, request.role, org, request.ttl),
+    };
+    issued.map_err(|err| match err {
+        AuthError::LifetimeTooLong { .. } => anyhow::anyhow!("{err}; choose a shorter --ttl"),
+        err => err.into(),
+    })
 }

@@ -275,6 +275,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ttl,
             subject,
             org_file,
+            login,
         } => {
             let request = TokenRequest {
                 data_dir,
@@ -283,6 +284,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 ttl,
                 subject,
                 org_file,
+                login,
             };
             println!("{}", keys::issue_token(&request)?);
             Ok(())
@@ -363,6 +365,7 @@ async fn up_demo(
     use civitas::simulate::demo;
     let addr = app.local_addr();
     let keys = app.token_keys();
+    let dashboard = app.dashboard_addr();
     let serving = tokio::spawn(app.run_until_stopped(shutdown_signal()));
     println!("civitas is up on DEMO data: gRPC on {addr}");
     println!(
@@ -377,11 +380,33 @@ async fn up_demo(
             demo::COMMUNITIES,
             demo::SEED
         );
-        if let Some(report) = demo::seed(&data_dir, addr, keys, org_file).await? {
+        if let Some(report) = demo::seed(&data_dir, addr, keys.clone(), org_file.clone()).await? {
             print!("{report}");
         }
     }
     println!("*** DEMO DATA: simulated, not a real register ***");
+    if let Some(dashboard) = dashboard {
+        // The district office's one-time link: the printed URL opens the demo district.
+        let tree = match &org_file {
+            Some(path) => OrgTree::load(path)?,
+            None => OrgTree::demo(),
+        };
+        let root = &tree.root().code;
+        let ticket = keys.issue_login_link(
+            "demo-district-office",
+            Role::District,
+            root,
+            std::time::Duration::from_secs(8 * 3600),
+        )?;
+        println!(
+            "open to sign in as the district office (one-time link, 15 minutes):\n  {}/login/link?ticket={ticket}",
+            civitas_platform::grpc::local_url(dashboard)
+        );
+        println!(
+            "another link:   civitas token --login --data-dir {} --role district --org {root}",
+            data_dir.display()
+        );
+    }
     println!(
         "get a token:    civitas token --data-dir {} --role staff --org xingfu",
         data_dir.display()

@@ -28,6 +28,7 @@ use crate::error::ProjectionError;
 
 pub mod conn;
 mod kpi;
+pub mod links;
 pub mod lists;
 pub mod parked;
 mod persons;

@@ -164,6 +164,16 @@ impl Projection {
         Ok(())
     }
 
+    /// Marks the dashboard's one-time login link `jti` (usable until `expires_at`,
+    /// seconds since the epoch) redeemed; `false` when it was before.
+    pub async fn redeem_login_link(
+        &self,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<bool, ProjectionError> {
+        db::links::redeem(&self.pool, jti, expires_at).await
+    }
+
     /// What the public page of `community` (an org unit code) shows beside its
     /// figures: the latest publicity board updates, the volunteer teams and the good
     /// deeds standing published, newest first and bounded, with no id of any kind (see

@@ -4,12 +4,15 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /login`, `POST /login` | paste a token; sets the session cookie |
+//! | `GET /login/link?ticket=`, `POST /login/link` | a one-time login link (`civitas token --login`): shows whom it signs in, the button redeems it once |
 //! | `POST /logout` | clears it (CSRF token required) |
 //! | `GET /`, `GET /unit/{code}?period=` | a unit's children × the headline indicators |
 //! | `GET /unit/{code}.csv?period=` | the same table as CSV (UTF-8 with BOM) |
 //! | `GET /indicator/{code}?unit=&period=` | 12-month trend chart and numerator/denominator table |
 //! | `GET /alerts?unit=&period=` | `ListAlerts` |
 //! | `GET /reporting?unit=&month=` | `GetReportingStatus` |
+//! | `POST /reporting/approve` | `ApproveMonthlyReport`, sent to the activities service with the session's token |
+//! | `GET /league?unit=&period=` | `ListLeagueTable`: the communities ranked on the plan's scorecard |
 //! | `GET /c/{community}` | the public community page, no login, aggregates and public texts only |
 //! | `GET /assets/echarts.min.js` | Apache ECharts, vendored, from the binary |
 //!
@@ -17,6 +20,7 @@
 //! protected page without a session redirects to `/login`. Nothing is loaded from
 //! elsewhere at run time (the CSP says so too).
 
+mod actions;
 mod assets;
 mod i18n;
 mod pages;
@@ -43,6 +47,7 @@ use civitas_platform::org::OrgTree;
 use tokio::net::TcpListener;
 use tonic::Code;
 
+pub use actions::Activities;
 pub use i18n::Lang;
 pub use pages::headline;
 pub use session::{LANG_COOKIE, SESSION_COOKIE};
@@ -70,6 +75,8 @@ struct Inner {
     csrf_key: [u8; 32],
     /// The catalog's legend colours as CSS classes.
     legend_css: String,
+    /// Where approvals are sent; without it the dashboard only reads.
+    activities: Option<Activities>,
 }
 
 impl Dashboard {
@@ -86,6 +93,7 @@ impl Dashboard {
                 keys,
                 csrf_key: rand::random(),
                 legend_css,
+                activities: None,
             }),
         }
     }
@@ -102,6 +110,12 @@ impl Dashboard {
         self
     }
 
+    /// The same dashboard sending the approvals of the reporting page to `activities`.
+    pub fn with_activities(mut self, activities: Activities) -> Dashboard {
+        Arc::make_mut(&mut self.inner).activities = Some(activities);
+        self
+    }
+
     /// Every route of the dashboard.
     pub fn router(&self) -> Router {
         Router::new()
@@ -110,7 +124,13 @@ impl Dashboard {
             .route("/indicator/{code}", get(pages::indicator))
             .route("/alerts", get(pages::alerts))
             .route("/reporting", get(pages::reporting))
+            .route("/reporting/approve", post(pages::approve))
+            .route("/league", get(pages::league))
             .route("/login", get(session::login_form).post(session::login))
+            .route(
+                "/login/link",
+                get(session::link_form).post(session::link_login),
+            )
             .route("/logout", post(session::logout))
             .route("/c/{community}", get(public::community))
             .route("/assets/echarts.min.js", get(assets::echarts))

@@ -52,6 +52,11 @@ impl Session {
     pub fn csrf(&self, key: &[u8]) -> String {
         csrf_of(key, &self.token)
     }
+
+    /// The session's token, for a command sent on the holder's behalf.
+    pub(super) fn bearer(&self) -> &str {
+        &self.token
+    }
 }
 
 fn csrf_of(key: &[u8], token: &str) -> String {
@@ -93,6 +98,27 @@ impl Dashboard {
             token: token.to_owned(),
             expires,
         })
+    }
+
+    /// The 403 page for a form whose CSRF token is not this session's; `None` when it
+    /// is.
+    pub(super) fn csrf_refusal(
+        &self,
+        ctx: &Ctx,
+        session: &Session,
+        csrf: &str,
+    ) -> Option<Response> {
+        if same(&session.csrf(&self.inner.csrf_key), csrf) {
+            return None;
+        }
+        Some(view::error_page(
+            ctx,
+            StatusCode::FORBIDDEN,
+            ctx.lang.t(
+                "请求缺少有效的表单令牌。",
+                "The request lacks a valid form token.",
+            ),
+        ))
     }
 
     fn verify(&self, token: &str) -> Result<(Caller, i64), AuthError> {
@@ -200,13 +226,33 @@ fn form_page(ctx: &Ctx, next: Option<&str>, problem: Option<&str>, status: Statu
         }
     };
     let page = view::page(ctx, lang.t("登录", "Sign in"), None, body);
-    let mut response = (status, page).into_response();
+    with_nonce((status, page).into_response(), &nonce)
+}
+
+/// `response` with the login forms' CSRF cookie holding `nonce`.
+fn with_nonce(mut response: Response, nonce: &str) -> Response {
     let cookie =
         format!("{LOGIN_COOKIE}={nonce}; HttpOnly; SameSite=Strict; Path=/login; Max-Age=3600");
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(SET_COOKIE, value);
     }
     response
+}
+
+/// The 403 page when a login form's CSRF token is not the one its cookie holds.
+fn stale_form(ctx: &Ctx, headers: &HeaderMap, csrf: &str) -> Option<Response> {
+    let expected = cookie(headers, LOGIN_COOKIE).unwrap_or_default();
+    if !expected.is_empty() && same(expected, csrf) {
+        return None;
+    }
+    Some(view::error_page(
+        ctx,
+        StatusCode::FORBIDDEN,
+        ctx.lang.t(
+            "表单已失效，请重新登录。",
+            "The form has expired; sign in again.",
+        ),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -227,16 +273,8 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let lang = ctx.lang;
-    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !same(expected, &form.csrf) {
-        return view::error_page(
-            &ctx,
-            StatusCode::FORBIDDEN,
-            lang.t(
-                "表单已失效，请重新登录。",
-                "The form has expired; sign in again.",
-            ),
-        );
+    if let Some(refused) = stale_form(&ctx, &headers, &form.csrf) {
+        return refused;
     }
     let token = form.token.trim();
     let (caller, expires) = match dashboard.verify(token) {
@@ -264,23 +302,30 @@ pub async fn login(
         );
     }
     tracing::info!(subject = %caller.subject, role = %caller.role, org_unit = %caller.org_unit, "dashboard login");
-    let mut response = see_other(local_path(form.next.as_deref()));
+    signed_in(&ctx, &headers, token, max_age, form.next.as_deref())
+}
+
+/// The answer that starts a session with `token` for `max_age` seconds: the session
+/// cookie, the login nonce cleared, and on to `next`.
+fn signed_in(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    token: &str,
+    max_age: i64,
+    next: Option<&str>,
+) -> Response {
+    let mut response = see_other(local_path(next));
     let session = format!(
         "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{}",
-        secure(&headers)
+        secure(headers)
     );
     match HeaderValue::from_str(&session) {
         Ok(value) => {
             response.headers_mut().append(SET_COOKIE, value);
         }
         Err(_) => {
-            let problem = refusal(lang, &AuthError::MalformedToken);
-            return form_page(
-                &ctx,
-                form.next.as_deref(),
-                Some(&problem),
-                StatusCode::UNAUTHORIZED,
-            );
+            let problem = refusal(ctx.lang, &AuthError::MalformedToken);
+            return form_page(ctx, next, Some(&problem), StatusCode::UNAUTHORIZED);
         }
     }
     let done = format!("{LOGIN_COOKIE}=; HttpOnly; SameSite=Strict; Path=/login; Max-Age=0");
@@ -288,6 +333,134 @@ pub async fn login(
         .headers_mut()
         .append(SET_COOKIE, HeaderValue::from_str(&done).expect("ASCII"));
     response
+}
+
+#[derive(Deserialize, Default)]
+pub struct LinkQuery {
+    #[serde(default)]
+    ticket: String,
+}
+
+/// `GET /login/link?ticket=`: whom the one-time link (`civitas token --login`) signs
+/// in, with a button that does it. Opening the link does not use it up, so a chat's
+/// link preview or a mail scanner that fetches it leaves it working; the button's
+/// `POST` redeems it.
+pub async fn link_form(
+    State(dashboard): State<Dashboard>,
+    Extension(ctx): Extension<Ctx>,
+    axum::extract::Query(query): axum::extract::Query<LinkQuery>,
+) -> Response {
+    let lang = ctx.lang;
+    let ticket = match dashboard.inner.keys.verify_login_link(&query.ticket) {
+        Ok(ticket) => ticket,
+        Err(err) => {
+            let problem = link_refusal(lang, &err);
+            return form_page(&ctx, None, Some(&problem), StatusCode::UNAUTHORIZED);
+        }
+    };
+    let nonce = hex::encode(rand::random::<[u8; 16]>());
+    let body = html! {
+        h1 { (lang.t("登录", "Sign in")) }
+        p { (lang.t("这个一次性链接将以下面的身份登录看板：", "This one-time link signs you in to the dashboard as:")) }
+        p { strong { (ticket.sub) } " · " (ticket.role.as_str()) " · " (ticket.org) }
+        p.muted { (lang.t("会话到期：", "The session ends at: ")) (super::pages::local_time(ticket.session_exp)) }
+        form method="post" action="/login/link" {
+            input type="hidden" name="csrf" value=(nonce);
+            input type="hidden" name="ticket" value=(query.ticket);
+            button type="submit" { (lang.t("登录", "Sign in")) }
+        }
+    };
+    let page = view::page(&ctx, lang.t("登录", "Sign in"), None, body);
+    with_nonce(page.into_response(), &nonce)
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    ticket: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /login/link`: redeems the one-time link, once, for a session token issued
+/// here with the link's holder, role, unit and session end.
+pub async fn link_login(
+    State(dashboard): State<Dashboard>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    Form(form): Form<LinkForm>,
+) -> Response {
+    let lang = ctx.lang;
+    if let Some(refused) = stale_form(&ctx, &headers, &form.csrf) {
+        return refused;
+    }
+    let keys = &dashboard.inner.keys;
+    let refuse = |err: &AuthError| {
+        tracing::info!(reason = %refusal_kind(err), "dashboard login link refused");
+        form_page(
+            &ctx,
+            None,
+            Some(&link_refusal(lang, err)),
+            StatusCode::UNAUTHORIZED,
+        )
+    };
+    let ticket = match keys.verify_login_link(&form.ticket) {
+        Ok(ticket) if ticket.role == Role::Service => {
+            return refuse(&AuthError::PermissionDenied("role service".to_owned()))
+        }
+        Ok(ticket) => ticket,
+        Err(err) => return refuse(&err),
+    };
+    let max_age = ticket.session_exp - chrono::Utc::now().timestamp();
+    if max_age <= 0 {
+        return refuse(&AuthError::Expired);
+    }
+    match dashboard
+        .inner
+        .projection
+        .redeem_login_link(&ticket.jti, ticket.exp)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!(subject = %ticket.sub, "dashboard login link used again, refused");
+            let problem = lang.t(
+                "这个登录链接已经用过；请重新签发，或粘贴令牌登录。",
+                "This login link was used before; issue a new one, or paste a token.",
+            );
+            return form_page(&ctx, None, Some(problem), StatusCode::UNAUTHORIZED);
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "redeeming a login link failed");
+            return view::error_page(
+                &ctx,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                lang.t(
+                    "登录失败，请稍后再试。",
+                    "Signing in failed; try again later.",
+                ),
+            );
+        }
+    }
+    let lifetime = std::time::Duration::from_secs(max_age.unsigned_abs());
+    let token = match keys.issue(&ticket.sub, ticket.role, &ticket.org, lifetime) {
+        Ok(token) => token,
+        Err(err) => return refuse(&err),
+    };
+    tracing::info!(subject = %ticket.sub, role = %ticket.role, org_unit = %ticket.org, "dashboard login by link");
+    signed_in(&ctx, &headers, &token, max_age, None)
+}
+
+fn link_refusal(lang: super::Lang, err: &AuthError) -> String {
+    match err {
+        AuthError::Expired => lang
+            .t(
+                "这个登录链接已过期（链接 15 分钟内有效）；请重新签发。",
+                "This login link has expired (links last 15 minutes); issue a new one.",
+            )
+            .to_owned(),
+        other => refusal(lang, other),
+    }
 }
 
 fn refusal_kind(err: &AuthError) -> &'static str {
@@ -335,15 +508,8 @@ pub async fn logout(
     let Some(session) = dashboard.session(&headers) else {
         return to_login(&ctx);
     };
-    if !same(&session.csrf(&dashboard.inner.csrf_key), &form.csrf) {
-        return view::error_page(
-            &ctx,
-            StatusCode::FORBIDDEN,
-            ctx.lang.t(
-                "请求缺少有效的表单令牌。",
-                "The request lacks a valid form token.",
-            ),
-        );
+    if let Some(refused) = dashboard.csrf_refusal(&ctx, &session, &form.csrf) {
+        return refused;
     }
     tracing::info!(subject = %session.caller.subject, "dashboard logout");
     let mut response = see_other("/login");

@@ -141,6 +141,7 @@ pub fn page_with(
                             a href="/" { (lang.t("概览", "Overview")) }
                             a href="/alerts" { (lang.t("预警", "Alerts")) }
                             a href="/reporting" { (lang.t("月报", "Monthly reports")) }
+                            a href="/league" { (lang.t("排名", "League table")) }
                         }
                     }
                     a href=(ctx.switch()) lang=(lang.other().html()) { (lang.other_name()) }

@@ -342,6 +342,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         55,
         "CREATE INDEX IF NOT EXISTS good_deed_view_by_community ON good_deed_view (community, published, happened_on)",
     ),
+    (
+        60,
+        // The dashboard's one-time login links already redeemed (see `links.rs`).
+        "CREATE TABLE IF NOT EXISTS login_links_used (
+            jti TEXT PRIMARY KEY,
+            expires_at BIGINT NOT NULL
+        )",
+    ),
 ];
 
 /// The migration after which `kpi_months` is filled from the `kpi_facts` already there.

@@ -16,9 +16,11 @@ use tonic::Status;
 
 use super::{readable_unit, Insights};
 use crate::indicators::{
-    Catalog, Direction, FixedPeriod, IndicatorValue, RelativePeriod, Scope, UnitEvaluation,
+    Catalog, Direction, FixedPeriod, IndicatorValue, PerCommunity, RelativePeriod, Scope,
+    UnitEvaluation,
 };
 use crate::period::Period;
+use crate::ProjectionError;
 
 /// The most periods one trend call may ask for (five years of months).
 const MAX_TREND_PERIODS: u32 = 60;
@@ -102,6 +104,33 @@ impl Insights {
             .collect()
     }
 
+    /// The values `units` (each with the communities below it) are evaluated over, per
+    /// period of `periods` (consecutive): on PostgreSQL summed per unit in SQL, one row
+    /// per unit under its own code, and `true` (each unit is then evaluated as its only
+    /// community); else per community of `communities`, and `false`.
+    async fn evaluated_values(
+        &self,
+        units: &[(&OrgUnit, Vec<String>)],
+        communities: &[String],
+        periods: &[Period],
+    ) -> Result<(Vec<PerCommunity>, bool), ProjectionError> {
+        let groups: Vec<(&str, &[String])> = units
+            .iter()
+            .map(|(u, under)| (u.code.as_str(), under.as_slice()))
+            .collect();
+        if let Some(read) = self.projection.unit_values_over(&groups, periods).await? {
+            let codes = || units.iter().map(|(u, _)| u.code.as_str());
+            let values = read.iter().map(|v| super::rollup::per_unit(codes(), v));
+            return Ok((values.collect(), true));
+        }
+        let evaluated: Vec<&OrgUnit> = units.iter().map(|(u, _)| *u).collect();
+        let values = self
+            .projection
+            .values_over(&self.tree, &evaluated, communities, periods)
+            .await?;
+        Ok((values, false))
+    }
+
     /// Every indicator (or those asked for) for the unit and each child.
     pub async fn get_indicators(
         &self,
@@ -129,29 +158,9 @@ impl Insights {
         let before = asked.previous();
         let periods: Vec<Period> = before.iter().map(|(p, _)| *p).chain([range]).collect();
         let units = self.unit_and_children(unit);
-        let groups: Vec<(&str, &[String])> = units
-            .iter()
-            .map(|(u, under)| (u.code.as_str(), under.as_slice()))
-            .collect();
-        // On PostgreSQL every unit's values summed in SQL, one row per unit under its
-        // own code (each unit then evaluated as its only community); else per
-        // community.
-        let (mut values, per_unit) =
-            match self.projection.unit_values_over(&groups, &periods).await? {
-                Some(read) => {
-                    let codes = || units.iter().map(|(u, _)| u.code.as_str());
-                    let values = read.iter().map(|v| super::rollup::per_unit(codes(), v));
-                    (values.collect::<Vec<_>>(), true)
-                }
-                None => {
-                    let evaluated: Vec<&OrgUnit> = units.iter().map(|(u, _)| *u).collect();
-                    let values = self
-                        .projection
-                        .values_over(&self.tree, &evaluated, &communities, &periods)
-                        .await?;
-                    (values, false)
-                }
-            };
+        let (mut values, per_unit) = self
+            .evaluated_values(&units, &communities, &periods)
+            .await?;
         let current = values.pop().unwrap_or_default();
         let previous = before.zip(values.pop()).map(|((p, name), v)| (p, name, v));
         let mut rows = units.iter().map(|(u, under)| {
@@ -223,17 +232,16 @@ impl Insights {
             })
             .collect();
         let ranges: Vec<Period> = periods.iter().map(FixedPeriod::range).collect();
-        let evaluated: Vec<&OrgUnit> = units.iter().map(|(u, _)| *u).collect();
-        let values = self
-            .projection
-            .values_over(&self.tree, &evaluated, &communities, &ranges)
-            .await?;
+        let (values, per_unit) = self.evaluated_values(&units, &communities, &ranges).await?;
         for ((period, range), values) in periods.iter().zip(&ranges).zip(&values) {
             for ((u, under), trend) in units.iter().zip(trends.iter_mut()) {
                 let scope = Scope {
                     unit: &u.code,
                     level: u.level,
-                    communities: under,
+                    communities: match per_unit {
+                        true => std::slice::from_ref(&u.code),
+                        false => under,
+                    },
                 };
                 let sums = catalog.unit_values(values, &scope);
                 let computed = catalog.compute(&sums, range);

@@ -318,7 +318,9 @@ impl Projection {
 mod tests {
     use civitas_platform::auth::{Caller, Role};
     use civitas_platform::org::OrgTree;
-    use civitas_proto::insights::v1::{GetIndicatorsRequest, GetKpisRequest};
+    use civitas_proto::insights::v1::{
+        GetIndicatorTrendRequest, GetIndicatorsRequest, GetKpisRequest,
+    };
 
     use crate::db::{self, Conn};
     use crate::rules::Deltas;
@@ -346,7 +348,7 @@ mod tests {
     /// month before, a quarter, the year, a week across two months and a day; with
     /// SUM, LAST and DISTINCT elements (a person counted in two communities of one
     /// street), the reporting calendar's elements, and a pair with no delta in the
-    /// period.
+    /// period. `GetIndicatorTrend` too, over 14 months.
     #[tokio::test]
     async fn values_summed_in_sql_equal_the_per_community_path() {
         let pg = civitas_testkit::fresh_postgres_db()
@@ -518,6 +520,25 @@ mod tests {
             late_seen,
             "the fixture has late values beside approved ones"
         );
+        // The trend over 14 months (the locked one among them), for every indicator.
+        for unit in units {
+            for indicator in native.projection.catalog().indicators() {
+                let trend = GetIndicatorTrendRequest {
+                    org_unit: unit.into(),
+                    indicator: indicator.code.clone(),
+                    period: "202612".into(),
+                    periods: 14,
+                };
+                let fast = native.get_indicator_trend(&caller, trend.clone()).await;
+                let slow = portable.get_indicator_trend(&caller, trend).await;
+                assert_eq!(
+                    fast.unwrap(),
+                    slow.unwrap(),
+                    "GetIndicatorTrend {unit} {}",
+                    indicator.code
+                );
+            }
+        }
         // The DISTINCT counts are not sums: p1 counts once at the street.
         let street_kpis = native
             .get_kpis(

@@ -23,7 +23,9 @@ mod bearer;
 mod token;
 pub use bearer::BearerToken;
 use token::shown_secs;
-pub use token::{Claims, TokenKeys, TokenLifetimes};
+pub use token::{
+    Claims, LoginTicket, TokenKeys, TokenLifetimes, LOGIN_LINK_AUDIENCE, LOGIN_LINK_TTL,
+};
 
 /// The `aud` claim every civitas token carries.
 pub const AUDIENCE: &str = "civitas";

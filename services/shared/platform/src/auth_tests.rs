@@ -440,3 +440,40 @@ fn errors_map_to_grpc_codes() {
         Code::PermissionDenied
     );
 }
+
+#[test]
+fn a_login_link_opens_nothing_but_the_dashboard() {
+    let keys = keys();
+    let ticket = keys
+        .issue_login_link("amy", Role::District, "pingan", HOUR)
+        .unwrap();
+    let redeemed = keys.verify_login_link(&ticket).unwrap();
+    assert_eq!(
+        (redeemed.sub.as_str(), redeemed.role, redeemed.org.as_str()),
+        ("amy", Role::District, "pingan")
+    );
+    assert_eq!(redeemed.exp - redeemed.iat, LOGIN_LINK_TTL.as_secs() as i64);
+    assert_eq!(redeemed.session_exp - redeemed.iat, HOUR.as_secs() as i64);
+    assert_eq!(redeemed.jti.len(), 32);
+    let other = keys
+        .issue_login_link("amy", Role::District, "pingan", HOUR)
+        .unwrap();
+    assert_ne!(keys.verify_login_link(&other).unwrap().jti, redeemed.jti);
+    // Not a bearer token for any service, and a bearer token is not a link.
+    assert!(matches!(
+        keys.verify(&ticket),
+        Err(AuthError::WrongAudience)
+    ));
+    let token = keys.issue("amy", Role::District, "pingan", HOUR).unwrap();
+    assert!(keys.verify_login_link(&token).is_err());
+    // Another key's link, and a session longer than the role allows, are refused.
+    let stranger = TokenKeys::new(b"another-secret-another-secret-xx");
+    assert!(matches!(
+        stranger.verify_login_link(&ticket),
+        Err(AuthError::InvalidSignature)
+    ));
+    assert!(matches!(
+        keys.issue_login_link("amy", Role::Staff, "xingfu", HOUR * 13),
+        Err(AuthError::LifetimeTooLong { .. })
+    ));
+}

@@ -57,6 +57,17 @@ pub async fn bind(addr: &str) -> Result<TcpListener, anyhow::Error> {
         .with_context(|| format!("failed to bind {addr}: is another process using it?"))
 }
 
+/// The `http://` URL a client on this machine reaches a server bound to `addr` at:
+/// an unspecified address (`0.0.0.0`, `::`) becomes the loopback one.
+pub fn local_url(addr: std::net::SocketAddr) -> String {
+    let host = if addr.ip().is_unspecified() {
+        std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
+    } else {
+        addr
+    };
+    format!("http://{host}")
+}
+
 /// The gRPC services one process serves, with their names: reflection lists exactly
 /// these (plus health and reflection itself), never a service the process does not
 /// answer.

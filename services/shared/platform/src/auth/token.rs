@@ -100,11 +100,38 @@ impl TokenLifetimes {
     }
 }
 
+/// The audience of a one-time login link's ticket. No service accepts it as a bearer
+/// token (their audience is [`AUDIENCE`]); only the dashboard redeems it, once, for a
+/// session.
+pub const LOGIN_LINK_AUDIENCE: &str = "civitas-dashboard-login";
+
+/// How long a login link may be used: minutes, since it travels through chats and mail.
+pub const LOGIN_LINK_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// The payload of a login link's ticket: who the session will be for and until when.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
+pub struct LoginTicket {
+    pub sub: String,
+    pub role: Role,
+    pub org: String,
+    pub iss: String,
+    /// Always [`LOGIN_LINK_AUDIENCE`].
+    pub aud: String,
+    pub iat: i64,
+    /// Until when the link can be used.
+    pub exp: i64,
+    /// The link's id: a redeemed id is refused ever after.
+    pub jti: String,
+    /// When the session it opens expires.
+    pub session_exp: i64,
+}
+
 /// The HS256 key pair used to issue and verify tokens, with the lifetimes it allows.
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    link_validation: Validation,
     lifetimes: TokenLifetimes,
 }
 
@@ -122,10 +149,14 @@ impl TokenKeys {
         validation.set_required_spec_claims(&["exp", "aud", "sub", "iss"]);
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECS;
+        let mut link_validation = validation.clone();
+        link_validation.set_audience(&[LOGIN_LINK_AUDIENCE]);
+        link_validation.set_required_spec_claims(&["exp", "aud", "sub", "iss", "jti"]);
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            link_validation,
             lifetimes,
         }
     }
@@ -154,6 +185,42 @@ impl TokenKeys {
         })
     }
 
+    /// A one-time login link's ticket for a session of `sub` with `role` over `org`
+    /// lasting `session_ttl` from now; the ticket itself is good for
+    /// [`LOGIN_LINK_TTL`]. Refuses what [`TokenKeys::issue`] refuses.
+    pub fn issue_login_link(
+        &self,
+        sub: &str,
+        role: Role,
+        org: &str,
+        session_ttl: Duration,
+    ) -> Result<String, AuthError> {
+        self.lifetimes.check(role, session_ttl.as_secs())?;
+        let now = chrono::Utc::now().timestamp();
+        let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        let ticket = LoginTicket {
+            sub: sub.to_owned(),
+            role,
+            org: org.to_owned(),
+            iss: ISSUER.to_owned(),
+            aud: LOGIN_LINK_AUDIENCE.to_owned(),
+            iat: now,
+            exp: now.saturating_add(secs(LOGIN_LINK_TTL)),
+            jti: hex::encode(rand::random::<[u8; 16]>()),
+            session_exp: now.saturating_add(secs(session_ttl)),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &ticket, &self.encoding)
+            .map_err(AuthError::Signing)
+    }
+
+    /// Checks a login link's ticket (signature, audience, issuer, expiry) and returns
+    /// it. Whether it was used before is the redeemer's to check, by its `jti`.
+    pub fn verify_login_link(&self, ticket: &str) -> Result<LoginTicket, AuthError> {
+        jsonwebtoken::decode::<LoginTicket>(ticket, &self.decoding, &self.link_validation)
+            .map(|data| data.claims)
+            .map_err(|err| auth_error(&err))
+    }
+
     /// Signs arbitrary claims; `issue` is the normal entry point.
     pub(crate) fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
@@ -166,18 +233,7 @@ impl TokenKeys {
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
-            .map_err(|err| match err.kind() {
-                ErrorKind::ExpiredSignature => AuthError::Expired,
-                ErrorKind::ImmatureSignature => AuthError::NotYetValid,
-                ErrorKind::InvalidSignature => AuthError::InvalidSignature,
-                ErrorKind::InvalidAudience => AuthError::WrongAudience,
-                ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
-                ErrorKind::InvalidToken
-                | ErrorKind::Base64(_)
-                | ErrorKind::Json(_)
-                | ErrorKind::Utf8(_) => AuthError::MalformedToken,
-                _ => AuthError::InvalidToken(err.to_string()),
-            })?;
+            .map_err(|err| auth_error(&err))?;
         let leeway = i64::try_from(LEEWAY_SECS).unwrap_or(0);
         if claims.iat > chrono::Utc::now().timestamp().saturating_add(leeway) {
             return Err(AuthError::IssuedInFuture);
@@ -185,5 +241,20 @@ impl TokenKeys {
         let lifetime = u64::try_from(claims.exp.saturating_sub(claims.iat)).unwrap_or(0);
         self.lifetimes.check(claims.role, lifetime)?;
         Ok(claims)
+    }
+}
+
+fn auth_error(err: &jsonwebtoken::errors::Error) -> AuthError {
+    match err.kind() {
+        ErrorKind::ExpiredSignature => AuthError::Expired,
+        ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+        ErrorKind::InvalidSignature => AuthError::InvalidSignature,
+        ErrorKind::InvalidAudience => AuthError::WrongAudience,
+        ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
+        ErrorKind::InvalidToken
+        | ErrorKind::Base64(_)
+        | ErrorKind::Json(_)
+        | ErrorKind::Utf8(_) => AuthError::MalformedToken,
+        _ => AuthError::InvalidToken(err.to_string()),
     }
 }
