@@ -1,6 +1,7 @@
 //! `civitas simulate` against `civitas up`'s application: a small district's months
-//! show in the KPIs of each community, running the same seed again adds nothing, and
-//! another seed adds other data.
+//! show in the KPIs of each community (publicity board updates, good deeds, volunteer
+//! teams and the fund ledger among them), running the same seed again adds nothing,
+//! and another seed adds other data.
 
 use std::collections::BTreeMap;
 
@@ -75,9 +76,30 @@ async fn a_simulated_district_fills_the_kpis_and_a_rerun_adds_nothing() {
         "reports submitted",
         "reports approved (street)",
         "reports approved (district)",
+        "publicity boards",
+        "board updates",
+        "volunteer teams",
+        "team members",
     ] {
         let count = first.counts.get(kind).copied().unwrap_or_default();
         assert!(count.created > 0, "no {kind} created:\n{first}");
+    }
+
+    // No refusal means every new flow kept to the services' rules (a spending above a
+    // source's balance, a birth without guardian, ... would be refused); whatever of
+    // them the two months hold was sent.
+    for kind in [
+        "good deeds",
+        "good deeds published",
+        "good deeds retracted",
+        "funds received",
+        "funds spent",
+        "residents moved out",
+        "residents moved in",
+        "births",
+    ] {
+        let count = first.counts.get(kind).copied().unwrap_or_default();
+        assert_eq!(count.refused + count.differing, 0, "{kind}:\n{first}");
     }
 
     // Each community's figures of this month: everything is recorded today.
@@ -114,7 +136,55 @@ async fn a_simulated_district_fills_the_kpis_and_a_rerun_adds_nothing() {
                 Ok(values)
             }
         });
-        assert_eq!(values["households"], 30.0, "{community}");
+        // Thirty households, and those of newcomers who moved in.
+        assert!(values["households"] >= 30.0, "{community}: {values:?}");
+        assert!(
+            values.get("publicity.boards").copied().unwrap_or_default() >= 1.0,
+            "{community}: {values:?}"
+        );
+    }
+
+    // Board updates count in the month of their day: two or three a community in the
+    // last month, which has ended.
+    let last_month = {
+        let this = this_month();
+        let (year, month): (i32, u32) = (
+            this[..4].parse().expect("year"),
+            this[4..].parse().expect("month"),
+        );
+        if month == 1 {
+            format!("{}12", year - 1)
+        } else {
+            format!("{year}{:02}", month - 1)
+        }
+    };
+    for community in COMMUNITIES {
+        civitas_testkit::eventually!({
+            let (mut client, period) = (insights.clone(), last_month.clone());
+            async move {
+                let kpis = client
+                    .get_kpis(GetKpisRequest {
+                        org_unit: community.into(),
+                        period,
+                    })
+                    .await
+                    .map_err(|s| anyhow::anyhow!("{s:?}"))?
+                    .into_inner();
+                let updates = kpis
+                    .org_unit
+                    .and_then(|u| {
+                        u.values
+                            .into_iter()
+                            .find(|v| v.element == "publicity.board_updates")
+                    })
+                    .map_or(0.0, |v| v.value);
+                anyhow::ensure!(
+                    updates >= 2.0,
+                    "{community}: {updates} board updates last month"
+                );
+                Ok(())
+            }
+        });
     }
 
     // The same seed again: every command is answered from the first run.

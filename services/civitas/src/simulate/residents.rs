@@ -1,14 +1,16 @@
 //! Residents: households, residents and their care registers, care campaigns, visits
-//! and the referrals visits open.
+//! and the referrals visits open, and the moves: residents moving out, newcomers moving
+//! in, babies born.
 
 use civitas_proto::residents::v1 as api;
 
-use super::world::{CommunityWorld, MonthLife};
+use super::world::{CommunityWorld, HouseholdRef, MonthLife, MoveKind, Newcomer};
 use super::{date, Driver, Staff};
 
 /// The ids the service gave the community's households and residents (`None` where
 /// the command was refused or skipped).
 pub(crate) struct People {
+    pub households: Vec<Option<String>>,
     pub residents: Vec<Option<String>>,
 }
 
@@ -89,7 +91,10 @@ pub(crate) async fn register(
             .await?;
         }
     }
-    Ok(People { residents })
+    Ok(People {
+        households,
+        residents,
+    })
 }
 
 /// The month's care campaign and visits, and the referrals closed.
@@ -181,4 +186,134 @@ pub(crate) async fn care(
         }
     }
     Ok(())
+}
+
+/// The month's moves: move-outs, newcomers (into a household registered for them, or
+/// an existing one), births.
+pub(crate) async fn moves(
+    d: &Driver,
+    staff: &Staff,
+    month: &MonthLife,
+    people: &People,
+) -> anyhow::Result<()> {
+    use civitas_proto::events::v1::Arrival;
+    let code = &staff.code;
+    for mv in &month.moves {
+        let what = format!("{code}/{}", mv.key);
+        match &mv.kind {
+            MoveKind::Out {
+                resident,
+                reason,
+                note,
+            } => {
+                let Some(resident_id) = people.residents[*resident].clone() else {
+                    continue;
+                };
+                let request = api::MoveOutResidentRequest {
+                    options: d.options(&what),
+                    resident_id,
+                    note: note.clone(),
+                    reason_code: *reason as i32,
+                };
+                d.write("residents moved out", || {
+                    let (mut client, request) = (staff.residents.clone(), request.clone());
+                    async move { client.move_out_resident(request).await }
+                })
+                .await?;
+            }
+            MoveKind::In {
+                household,
+                newcomers,
+            } => {
+                let household_id = match household {
+                    HouseholdRef::Existing(h) => people.households[*h].clone(),
+                    HouseholdRef::New(household) => {
+                        let request = api::RegisterHouseholdRequest {
+                            options: d.options(&format!("{what}/household")),
+                            address: household.address.clone(),
+                            grid: household.grid.clone(),
+                            building: household.building.clone(),
+                            community: code.clone(),
+                        };
+                        d.write("households", || {
+                            let (mut client, request) = (staff.residents.clone(), request.clone());
+                            async move { client.register_household(request).await }
+                        })
+                        .await?
+                        .map(|a| a.household_id)
+                    }
+                };
+                let Some(household_id) = household_id else {
+                    continue;
+                };
+                let mut ids: Vec<Option<String>> = Vec::with_capacity(newcomers.len());
+                for (j, person) in newcomers.iter().enumerate() {
+                    let guardian = match person.guardian {
+                        None => Some(String::new()),
+                        Some(g) => ids.get(g).cloned().flatten(),
+                    };
+                    let Some(guardian) = guardian else {
+                        ids.push(None);
+                        continue;
+                    };
+                    let request = api::RegisterResidentRequest {
+                        options: d.options(&format!("{what}/resident/{j}")),
+                        household_id: household_id.clone(),
+                        arrival: Arrival::MovedIn as i32,
+                        arrived_on: date(mv.on),
+                        guardian_resident_id: guardian,
+                        ..registration(person)
+                    };
+                    let id = d
+                        .write("residents moved in", || {
+                            let (mut client, request) = (staff.residents.clone(), request.clone());
+                            async move { client.register_resident(request).await }
+                        })
+                        .await?
+                        .map(|a| a.resident_id);
+                    ids.push(id);
+                }
+            }
+            MoveKind::Birth {
+                mother,
+                household,
+                baby,
+            } => {
+                let (Some(guardian), Some(household_id)) = (
+                    people.residents[*mother].clone(),
+                    people.households[*household].clone(),
+                ) else {
+                    continue;
+                };
+                let request = api::RegisterResidentRequest {
+                    options: d.options(&what),
+                    household_id,
+                    arrival: Arrival::Born as i32,
+                    arrived_on: date(mv.on),
+                    guardian_resident_id: guardian,
+                    ..registration(baby)
+                };
+                d.write("births", || {
+                    let (mut client, request) = (staff.residents.clone(), request.clone());
+                    async move { client.register_resident(request).await }
+                })
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A newcomer's personal data and residence, as a registration carries them.
+fn registration(person: &Newcomer) -> api::RegisterResidentRequest {
+    use civitas_proto::events::v1::Sex;
+    api::RegisterResidentRequest {
+        name: person.name.clone(),
+        id_number: person.id_number.clone(),
+        phone: person.phone.clone(),
+        birth_date: date(person.birth),
+        sex: if person.male { Sex::Male } else { Sex::Female } as i32,
+        residence_type: person.residence as i32,
+        ..Default::default()
+    }
 }

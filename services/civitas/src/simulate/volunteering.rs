@@ -1,5 +1,5 @@
-//! Volunteering: residents who volunteer, real-name verified, and the hours they serve,
-//! submitted and approved by the community's staff.
+//! Volunteering: residents who volunteer, real-name verified, the teams they form, and
+//! the hours they serve, submitted and approved by the community's staff.
 
 use civitas_proto::volunteering::v1 as api;
 
@@ -48,6 +48,51 @@ pub(crate) async fn register(
         ids.push(id);
     }
     Ok(ids)
+}
+
+/// Forms the community's volunteer teams and adds their members.
+pub(crate) async fn teams(
+    d: &Driver,
+    staff: &Staff,
+    c: &CommunityWorld,
+    volunteers: &[Option<String>],
+) -> anyhow::Result<()> {
+    let code = &staff.code;
+    for (k, team) in c.teams.iter().enumerate() {
+        let what = format!("{code}/team/{k}");
+        let request = api::FormTeamRequest {
+            options: d.options(&what),
+            name: team.name.clone(),
+            purpose: team.purpose.clone(),
+            category: team.category as i32,
+            community: code.clone(),
+        };
+        let Some(formed) = d
+            .write("volunteer teams", || {
+                let (mut client, request) = (staff.volunteering.clone(), request.clone());
+                async move { client.form_team(request).await }
+            })
+            .await?
+        else {
+            continue;
+        };
+        for &v in &team.members {
+            let Some(volunteer_id) = volunteers.get(v).cloned().flatten() else {
+                continue;
+            };
+            let request = api::AddTeamMemberRequest {
+                options: d.options(&format!("{what}/member/{v}")),
+                team_id: formed.team_id.clone(),
+                volunteer_id,
+            };
+            d.write("team members", || {
+                let (mut client, request) = (staff.volunteering.clone(), request.clone());
+                async move { client.add_team_member(request).await }
+            })
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The month's service records: submitted, and approved unless still recent.

@@ -1,5 +1,6 @@
 //! What happens in a simulated community: its annual plans, and each month's
-//! activities, care visits, volunteer hours, incidents, patrols, inspections and report.
+//! activities, care visits, volunteer hours, incidents, patrols, inspections and report
+//! (the residents who have moved out by then take part in none of it).
 
 use super::*;
 
@@ -119,6 +120,7 @@ pub(super) fn month_life(
     month: Month,
     current: bool,
     as_of: NaiveDate,
+    gone: &BTreeSet<usize>,
 ) -> MonthLife {
     // Instants must lie before today, days up to today.
     let last_instant_day = if current {
@@ -132,7 +134,7 @@ pub(super) fn month_life(
     };
     let n = c.residents.len();
     let adults: Vec<usize> = (0..n)
-        .filter(|&i| as_of.year() - c.residents[i].birth.year() >= 14)
+        .filter(|&i| as_of.year() - c.residents[i].birth.year() >= 14 && !gone.contains(&i))
         .collect();
 
     // Activities: the plan's two items of the month, and now and then an extra one.
@@ -216,6 +218,9 @@ pub(super) fn month_life(
     });
     let mut visits = Vec::new();
     for (i, p) in c.residents.iter().enumerate() {
+        if gone.contains(&i) {
+            continue;
+        }
         let in_campaign = campaign
             .as_ref()
             .is_some_and(|cp| p.care.iter().any(|cat| cp.categories.contains(cat)));
@@ -460,5 +465,9 @@ pub(super) fn month_life(
         patrols,
         inspections,
         report,
+        board_updates: Vec::new(),
+        deeds: Vec::new(),
+        funds: Vec::new(),
+        moves: Vec::new(),
     }
 }

@@ -9,24 +9,33 @@
 //! the others as they were. The people do not depend on the months at all.
 //!
 //! - `people`: households, residents and volunteers, with their names and ID numbers;
-//! - `life`: the annual plans and what happens in each month.
+//! - `life`: the annual plans and what happens in each month;
+//! - `civic`: publicity boards, good deeds, volunteer teams and the fund ledger;
+//! - `moves`: residents moving out, newcomers moving in, births.
 //!
 //! Dates stay where the services accept them: instants (activities, incidents, patrols)
 //! before `as_of`, days (visits, hours) up to `as_of`; whatever would fall later in the
 //! current month is left out, to happen on a later run.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use civitas_proto::events::v1::{
-    ActivityCategory, CareCategory, CareNeed, CareSupport, IncidentCategory, IncidentSeverity,
-    InspectionType, ReferralOutcome, ResidenceType,
+    ActivityCategory, BoardTopic, CareCategory, CareNeed, CareSupport, FundSource,
+    IncidentCategory, IncidentSeverity, InspectionType, MoveOutReason, ReferralOutcome,
+    ResidenceType, VolunteerServiceCategory,
 };
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
+mod civic;
 mod life;
+mod moves;
 mod people;
 
+pub use civic::{BoardUpdateSpec, DeedSpec, FundEntry, FundKind, TeamSpec, DEED_REVIEW_DAYS};
+pub use moves::{HouseholdRef, MoveKind, MoveSpec, Newcomer, RECENT_DAYS};
 use people::community;
 pub use people::{check_character, id_number};
 
@@ -129,6 +138,9 @@ pub struct CommunityWorld {
     pub residents: Vec<Person>,
     /// Residents (indexes into `residents`) who volunteer.
     pub volunteers: Vec<usize>,
+    /// Where the community's publicity boards stand.
+    pub boards: Vec<String>,
+    pub teams: Vec<TeamSpec>,
     pub plans: Vec<PlanYear>,
     pub months: Vec<MonthLife>,
 }
@@ -181,6 +193,12 @@ pub struct MonthLife {
     pub inspections: Vec<InspectionSpec>,
     /// The monthly report's narrative, for a month that has ended.
     pub report: Option<String>,
+    pub board_updates: Vec<BoardUpdateSpec>,
+    pub deeds: Vec<DeedSpec>,
+    /// Fund ledger entries, by day.
+    pub funds: Vec<FundEntry>,
+    /// Moves out and in, and births, by day.
+    pub moves: Vec<MoveSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -313,6 +331,8 @@ impl World {
             n += c.residents.iter().map(|r| r.care.len()).sum::<usize>();
             n += c.volunteers.len() * 2;
             n += c.plans.iter().map(|p| p.items.len() + 1).sum::<usize>();
+            n += c.boards.len();
+            n += c.teams.iter().map(|t| 1 + t.members.len()).sum::<usize>();
             for m in &c.months {
                 for a in &m.activities {
                     n += 2 + a.registrants.len();
@@ -339,6 +359,23 @@ impl World {
                     n += 1 + i.rectify.map_or(0, |(_, verify)| 1 + usize::from(verify));
                 }
                 n += if m.report.is_some() { 3 } else { 0 };
+                n += m.board_updates.len() + m.funds.len();
+                n += m
+                    .deeds
+                    .iter()
+                    .map(|d| 1 + usize::from(d.publish) + usize::from(d.retract.is_some()))
+                    .sum::<usize>();
+                for mv in &m.moves {
+                    n += match &mv.kind {
+                        MoveKind::Out { .. } | MoveKind::Birth { .. } => 1,
+                        MoveKind::In {
+                            household,
+                            newcomers,
+                        } => {
+                            usize::from(matches!(household, HouseholdRef::New(_))) + newcomers.len()
+                        }
+                    };
+                }
             }
         }
         n as u64

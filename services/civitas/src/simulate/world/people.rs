@@ -3,6 +3,7 @@
 
 use super::life::{month_life, plan};
 use super::*;
+use super::{civic, moves};
 
 /// The GB 11643 check character of the first 17 digits (ISO 7064 MOD 11-2).
 pub fn check_character(body: &str) -> char {
@@ -28,7 +29,7 @@ pub fn id_number(region: &str, birth: NaiveDate, sequence: u32, male: bool) -> S
     format!("{body}{check}")
 }
 
-const SURNAMES: &[&str] = &[
+pub(super) const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
     "何", "林", "高", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹",
 ];
@@ -41,11 +42,11 @@ const FEMALE_NAMES: &[&str] = &[
     "欣怡", "梓涵", "诗涵", "雨桐", "佳怡", "晓燕", "春梅", "美玲", "慧敏", "婷婷",
 ];
 /// The community's own district (鼓楼区) and where floating residents come from.
-const LOCAL_REGION: &str = "320106";
-const OTHER_REGIONS: &[&str] = &[
+pub(super) const LOCAL_REGION: &str = "320106";
+pub(super) const OTHER_REGIONS: &[&str] = &[
     "340102", "410105", "510104", "430102", "360102", "320821", "371002", "420106",
 ];
-const ROADS: &[&str] = &[
+pub(super) const ROADS: &[&str] = &[
     "华峰路",
     "中山路",
     "建设路",
@@ -56,18 +57,23 @@ const ROADS: &[&str] = &[
     "桃源路",
 ];
 
-fn name(rng: &mut StdRng, surname: &str, male: bool) -> String {
+pub(super) fn name(rng: &mut StdRng, surname: &str, male: bool) -> String {
     let given = if male { MALE_NAMES } else { FEMALE_NAMES };
     format!("{surname}{}", given.choose(rng).copied().unwrap_or("明"))
 }
 
-fn birth(rng: &mut StdRng, reference_year: i32, min_age: i32, max_age: i32) -> NaiveDate {
+pub(super) fn birth(
+    rng: &mut StdRng,
+    reference_year: i32,
+    min_age: i32,
+    max_age: i32,
+) -> NaiveDate {
     let year = reference_year - rng.gen_range(min_age..=max_age);
     let day = rng.gen_range(1..=365);
     NaiveDate::from_yo_opt(year, day).unwrap_or(NaiveDate::MIN)
 }
 
-fn phone(rng: &mut StdRng) -> String {
+pub(super) fn phone(rng: &mut StdRng) -> String {
     let second = rng.gen_range(3..=9);
     let rest: u64 = rng.gen_range(0..1_000_000_000);
     format!("1{second}{rest:09}")
@@ -306,20 +312,38 @@ pub(super) fn community(
             )
         })
         .collect::<Vec<_>>();
+    let boards = civic::boards(seed, info);
+    let teams = civic::teams(seed, info, volunteers.len());
     let mut world = CommunityWorld {
         info: info.clone(),
         households,
         residents,
         volunteers,
+        boards,
+        teams,
         plans,
         months: Vec::new(),
     };
+    let schedule = moves::schedule(seed, &world, as_of);
+    let departures = moves::departures(&schedule);
     let current = Month::of(as_of);
     world.months = months
         .iter()
         .map(|&m| {
+            // Who has left by the end of this month takes part in nothing any more.
+            let gone: BTreeSet<usize> = departures
+                .iter()
+                .filter(|(_, left)| **left <= m)
+                .map(|(&i, _)| i)
+                .collect();
             let mut r = rng(seed, &["month", &info.code, &m.label()]);
-            month_life(&mut r, &world, m, m == current, as_of)
+            MonthLife {
+                board_updates: civic::board_updates(seed, info, world.boards.len(), m, as_of),
+                deeds: civic::deeds(seed, info, m, as_of),
+                funds: civic::funds(seed, info, m, as_of),
+                moves: moves::of_month(&schedule, m, as_of),
+                ..month_life(&mut r, &world, m, m == current, as_of, &gone)
+            }
         })
         .collect();
     world
