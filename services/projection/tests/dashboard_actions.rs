@@ -288,6 +288,28 @@ async fn the_league_table_ranks_a_streets_communities_and_shows_a_community_its_
     }
     // Standards (1) and (4) cannot be judged from the records: said, not scored.
     assert!(page.contains("不可衡量"), "{page}");
+    // The CSV is the same table: a header, then one line per community.
+    let (status, csv) = get("/league.csv?period=2026", street.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        lines.len(),
+        1 + tree.communities_under("huafeng").len(),
+        "{csv}"
+    );
+    assert!(
+        lines[0].starts_with("名次,社区代码,社区,期间,平均分"),
+        "{}",
+        lines[0]
+    );
+    for community in tree.communities_under("huafeng") {
+        let line = lines
+            .iter()
+            .find(|l| l.contains(&format!(",{},", community.code)));
+        let fields: Vec<&str> = line.expect("a line per community").split(',').collect();
+        assert_eq!(fields.len(), 15, "{fields:?}");
+        assert_eq!((fields[2], fields[3]), (community.name.as_str(), "2026"));
+    }
 
     // A community's staff see its own card, unranked.
     let staff = f.keys.issue("bo", Role::Staff, "xingfu", HOUR).unwrap();

@@ -13,6 +13,7 @@
 //! | `GET /reporting?unit=&month=` | `GetReportingStatus` |
 //! | `POST /reporting/approve` | `ApproveMonthlyReport`, sent to the activities service with the session's token |
 //! | `GET /league?unit=&period=` | `ListLeagueTable`: the communities ranked on the plan's scorecard |
+//! | `GET /league.csv?unit=&period=` | the same table as CSV |
 //! | `GET /c/{community}` | the public community page, no login, aggregates and public texts only |
 //! | `GET /assets/echarts.min.js` | Apache ECharts, vendored, from the binary |
 //!
@@ -126,6 +127,7 @@ impl Dashboard {
             .route("/reporting", get(pages::reporting))
             .route("/reporting/approve", post(pages::approve))
             .route("/league", get(pages::league))
+            .route("/league.csv", get(pages::league_csv))
             .route("/login", get(session::login_form).post(session::login))
             .route(
                 "/login/link",

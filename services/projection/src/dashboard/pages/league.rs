@@ -9,9 +9,10 @@ use civitas_platform::org::OrgLevel;
 use civitas_proto::insights::v1 as pb;
 use maud::html;
 
-use super::super::session::to_login;
+use super::super::session::{to_login, Session};
 use super::super::view::{self, Ctx};
 use super::super::{status_page, Dashboard, Lang};
+use super::csv::Csv;
 use super::{bad_period, period_form, period_param, PageQuery};
 
 /// `GET /league?unit=&period=`: `ListLeagueTable` for the unit (a street or the
@@ -30,35 +31,7 @@ pub async fn league(
         return bad_period(&ctx);
     };
     let unit = query.unit_or_own(&session);
-    let insights = &dashboard.inner.insights;
-    let is_community = dashboard
-        .inner
-        .tree
-        .unit(&unit)
-        .is_some_and(|u| u.level == OrgLevel::Community);
-    // A community has no league of its own: it sees its scorecard, unranked.
-    let answer = if is_community {
-        let request = pb::GetScorecardRequest {
-            org_unit: unit.clone(),
-            period: period.clone(),
-        };
-        insights
-            .get_scorecard(&session.caller, request)
-            .await
-            .map(|card| pb::ListLeagueTableResponse {
-                rows: vec![pb::LeagueRow {
-                    rank: 0,
-                    scorecard: card.scorecard,
-                }],
-                period: card.period,
-            })
-    } else {
-        let request = pb::ListLeagueTableRequest {
-            org_unit: unit.clone(),
-            period: period.clone(),
-        };
-        insights.list_league_table(&session.caller, request).await
-    };
+    let answer = read(&dashboard, &session, &unit, &period).await;
     let answer = match answer {
         Ok(answer) => answer,
         Err(status) => return status_page(&ctx, &status),
@@ -79,6 +52,7 @@ pub async fn league(
             "Scored on the plan's eight standards: each is the weighted mean of its indicators' achievement against target (0–100), passed at its pass mark; “—” means not measurable yet or no data."
         )) }
         (period_form(lang, "/league", &period, false))
+        p { a href=(format!("/league.csv?unit={unit}&period={period}")) download { (lang.t("下载 CSV（Excel 可直接打开）", "Download CSV (opens in Excel)")) } }
         @if answer.rows.is_empty() {
             p.muted { (lang.t("这个单位下没有社区。", "There are no communities under this unit.")) }
         } @else {
@@ -115,6 +89,101 @@ pub async fn league(
     };
     let who = dashboard.who(&session, lang);
     view::page(&ctx, &title, Some(who), body).into_response()
+}
+
+/// The league table of `unit` (a street or the district), or a community's own card
+/// as a one-row table with rank 0: a community has no league of its own.
+async fn read(
+    dashboard: &Dashboard,
+    session: &Session,
+    unit: &str,
+    period: &str,
+) -> Result<pb::ListLeagueTableResponse, tonic::Status> {
+    let insights = &dashboard.inner.insights;
+    let is_community = dashboard
+        .inner
+        .tree
+        .unit(unit)
+        .is_some_and(|u| u.level == OrgLevel::Community);
+    if is_community {
+        let request = pb::GetScorecardRequest {
+            org_unit: unit.to_owned(),
+            period: period.to_owned(),
+        };
+        let card = insights.get_scorecard(&session.caller, request).await?;
+        return Ok(pb::ListLeagueTableResponse {
+            rows: vec![pb::LeagueRow {
+                rank: 0,
+                scorecard: card.scorecard,
+            }],
+            period: card.period,
+        });
+    }
+    let request = pb::ListLeagueTableRequest {
+        org_unit: unit.to_owned(),
+        period: period.to_owned(),
+    };
+    insights.list_league_table(&session.caller, request).await
+}
+
+/// `GET /league.csv?unit=&period=`: the same table as CSV.
+pub async fn league_csv(
+    State(dashboard): State<Dashboard>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let lang = ctx.lang;
+    let Some(session) = dashboard.session(&headers) else {
+        return to_login(&ctx);
+    };
+    let Some(period) = period_param(query.period.as_deref(), "THIS_YEAR") else {
+        return bad_period(&ctx);
+    };
+    let unit = query.unit_or_own(&session);
+    let answer = match read(&dashboard, &session, &unit, &period).await {
+        Ok(answer) => answer,
+        Err(status) => return status_page(&ctx, &status),
+    };
+    let mut csv = Csv::new();
+    let mut header: Vec<String> = [
+        lang.t("名次", "rank"),
+        lang.t("社区代码", "community code"),
+        lang.t("社区", "community"),
+        lang.t("期间", "period"),
+        lang.t("平均分", "mean score"),
+        lang.t("达标", "passed"),
+        lang.t("可衡量", "measurable"),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    header.extend((1..=8).map(|n| format!("({n})")));
+    csv.line(&header);
+    for row in &answer.rows {
+        let Some(card) = &row.scorecard else { continue };
+        let mut fields = vec![
+            if row.rank > 0 {
+                row.rank.to_string()
+            } else {
+                String::new()
+            },
+            card.org_unit.clone(),
+            card.name.clone(),
+            period.clone(),
+            card.mean_score
+                .map(|v| view::value(Some(v), 1))
+                .unwrap_or_default(),
+            card.passed.to_string(),
+            card.measurable.to_string(),
+        ];
+        fields.extend(
+            card.standards
+                .iter()
+                .map(|s| s.score.map(|v| view::value(Some(v), 0)).unwrap_or_default()),
+        );
+        csv.line(&fields);
+    }
+    csv.download(&format!("league-{unit}"), &period)
 }
 
 /// One standard's score with whether it passed, in words as well as colour.

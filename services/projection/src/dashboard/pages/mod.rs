@@ -16,6 +16,7 @@ use super::{Dashboard, Lang};
 use crate::indicators::Catalog;
 
 mod alerts;
+mod csv;
 mod indicator;
 mod league;
 mod reporting;
@@ -23,7 +24,7 @@ mod unit;
 
 pub use alerts::alerts;
 pub use indicator::indicator;
-pub use league::league;
+pub use league::{league, league_csv};
 pub use reporting::{approve, reporting};
 pub use unit::{overview, unit};
 

@@ -1,7 +1,6 @@
 //! The overview and unit tables, and their CSV download.
 
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
@@ -12,6 +11,7 @@ use maud::{html, Markup};
 use super::super::session::{to_login, Session};
 use super::super::view::{self, Ctx};
 use super::super::{status_page, Dashboard, Lang};
+use super::csv::Csv;
 use super::{bad_period, headline, period_form, period_param, today, PageQuery};
 use crate::indicators::Catalog;
 
@@ -237,14 +237,6 @@ fn freshness(lang: Lang, sources: &[pb::SourceFreshness], applied: u64) -> Marku
 }
 
 /// One CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
-}
-
 async fn unit_csv(
     dashboard: &Dashboard,
     ctx: &Ctx,
@@ -273,13 +265,8 @@ async fn unit_csv(
         header.push(name.clone());
         header.push(format!("{name} {}", lang.t("目标", "target")));
     }
-    let mut out = String::from("\u{feff}");
-    let mut line = |fields: &[String]| {
-        let fields: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&fields.join(","));
-        out.push_str("\r\n");
-    };
-    line(&header);
+    let mut csv = Csv::new();
+    csv.line(&header);
     for row in answer.org_unit.iter().chain(&answer.children) {
         let mut fields = vec![
             row.code.clone(),
@@ -299,39 +286,7 @@ async fn unit_csv(
                 None => String::new(),
             });
         }
-        line(&fields);
+        csv.line(&fields);
     }
-    let file = format!(
-        "attachment; filename=\"{}-{}.csv\"",
-        ascii_name(code),
-        ascii_name(&period)
-    );
-    (
-        [
-            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (CONTENT_DISPOSITION, file),
-            (CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        out,
-    )
-        .into_response()
-}
-
-/// A file name part of letters, digits, `-` and `_` only.
-fn ascii_name(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_fields_are_quoted_when_needed() {
-        assert_eq!(csv_field("a"), "a");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("a\"b"), "\"a\"\"b\"");
-    }
+    csv.download(code, &period)
 }
