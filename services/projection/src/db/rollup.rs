@@ -42,7 +42,7 @@ pub fn open_reader(writer: &Writer) -> Option<PgPool> {
                 sqlx::query(&search_path).execute(&mut *conn).await?;
                 // The arrays bound differ in length from call to call: plan each
                 // statement for its values rather than once for any.
-                sqlx::query("SET plan_cache_mode TO force_custom_plan")
+                sqlx::query(crate::db::schema::CUSTOM_PLANS)
                     .execute(&mut *conn)
                     .await?;
                 // Room to hash a district's groups (a few MB) rather than sort them.

@@ -368,6 +368,12 @@ fn bytes_type(postgres: bool) -> &'static str {
 /// Serialises concurrent migrations of one PostgreSQL database (an arbitrary constant).
 const MIGRATION_LOCK: i64 = 0x6369_7669_7461_7301;
 
+/// Every statement planned for its values: a generic plan is made once per connection
+/// from the statistics of that moment, and read models start empty, so the plan of a
+/// `key = ANY($1)` lookup made then scans the whole table, and keeps doing so as it
+/// grows until an ANALYZE replaces it (see the event store's connection options).
+pub(crate) const CUSTOM_PLANS: &str = "SET plan_cache_mode TO force_custom_plan";
+
 /// Connects and applies pending migrations. On PostgreSQL, `pg_schema` (created if
 /// missing) holds the tables, so read models can be rebuilt beside the live ones and
 /// swapped in by renaming schemas.
@@ -392,6 +398,9 @@ pub async fn open(database_url: &str, pg_schema: Option<&str>) -> anyhow::Result
             Box::pin(async move {
                 if let Some(sql) = &search_path {
                     sqlx::query(sql).execute(&mut *conn).await?;
+                }
+                if !sqlite {
+                    sqlx::query(CUSTOM_PLANS).execute(&mut *conn).await?;
                 }
                 if sqlite {
                     // With WAL, NORMAL never corrupts; a crash may lose the last batches,
@@ -437,7 +446,8 @@ pub async fn open_writer(
         .after_connect(move |conn, _| {
             let search_path = search_path.clone();
             Box::pin(async move {
-                sqlx::query(&search_path).execute(conn).await?;
+                sqlx::query(&search_path).execute(&mut *conn).await?;
+                sqlx::query(CUSTOM_PLANS).execute(conn).await?;
                 Ok(())
             })
         })
