@@ -62,7 +62,69 @@ async fn seed(app: &RunningApp) -> Vec<String> {
         .await
         .expect("verify");
     ids.push(household);
+    ids.extend(public_records(app).await);
     ids
+}
+
+/// What the public page shows: a board update, a published good deed and a team in
+/// xingfu. Their ids, which the page must not show.
+async fn public_records(app: &RunningApp) -> Vec<String> {
+    use civitas_proto::events::v1::{BoardTopic, VolunteerServiceCategory};
+    use civitas_proto::volunteering::v1 as volunteering;
+    use civitas_proto::volunteering::v1::volunteering_service_client::VolunteeringServiceClient;
+    let channel =
+        civitas_testkit::connect_with(&app.addr, Some(&app.token(Role::Staff, "xingfu"))).await;
+    let mut staff = ActivitiesServiceClient::new(channel.clone());
+    let today = civitas_proto::convert::date_to_pb(chrono::Utc::now().date_naive());
+    let board = staff
+        .register_publicity_board(activities::RegisterPublicityBoardRequest {
+            location: "幸福路 1 号门口".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("board")
+        .into_inner()
+        .board_id;
+    staff
+        .record_board_update(activities::RecordBoardUpdateRequest {
+            board_id: board.clone(),
+            topic: "冬季消防安全知识".into(),
+            updated_on: Some(today),
+            topic_code: BoardTopic::Science as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("board update");
+    let deed = staff
+        .record_good_deed(activities::RecordGoodDeedRequest {
+            title: "拾金不昧".into(),
+            story: "一位居民在小区广场捡到钱包，当天交还失主。".into(),
+            happened_on: Some(today),
+            ..Default::default()
+        })
+        .await
+        .expect("good deed")
+        .into_inner()
+        .deed_id;
+    staff
+        .publish_good_deed(activities::PublishGoodDeedRequest {
+            deed_id: deed.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("published");
+    let team = VolunteeringServiceClient::new(channel)
+        .form_team(volunteering::FormTeamRequest {
+            name: "幸福社区平安巡逻队".into(),
+            purpose: "协助社区开展夜间巡逻".into(),
+            category: VolunteerServiceCategory::Other as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("team")
+        .into_inner()
+        .team_id;
+    vec![board, deed, team]
 }
 
 /// The value of `indicator` for `unit`'s child `child` in `period`, as the RPC says.
@@ -222,7 +284,22 @@ async fn the_dashboard_in_a_browser() {
 
     // The public community page, without a session: no personal data, no ids.
     browser.delete_cookies().await;
-    browser.goto(&format!("{base}/c/xingfu")).await;
+    civitas_testkit::eventually!(async {
+        browser.goto(&format!("{base}/c/xingfu")).await;
+        let page = browser.source().await;
+        for public in [
+            "冬季消防安全知识",
+            "拾金不昧",
+            "当天交还失主",
+            "幸福社区平安巡逻队",
+        ] {
+            anyhow::ensure!(
+                page.contains(public),
+                "the public page does not show {public} yet"
+            );
+        }
+        anyhow::Ok(())
+    });
     let page = browser.source().await;
     assert!(page.contains("幸福"), "the community's name");
     for secret in ids
