@@ -1,7 +1,8 @@
 //! The dashboard in a real browser: headless Chromium (Debian's `chromium` and
 //! `chromium-driver`) driven through WebDriver against `civitas up`. A district token
 //! logs in through the form, the overview's numbers are the indicator RPC's for the same
-//! unit and period, rows drill down district → street → community, the indicator page
+//! unit and period (and the public page's counts GetKpis's), rows drill down
+//! district → street → community, the indicator page
 //! draws its chart, the CSV download carries the same figures; a staff token sees only
 //! its community, a visitor without a token is sent to the login page, and the public
 //! community page shows no personal data. A street office signs in with a one-time
@@ -75,7 +76,9 @@ async fn public_records(app: &RunningApp) -> Vec<String> {
     let channel =
         civitas_testkit::connect_with(&app.addr, Some(&app.token(Role::Staff, "xingfu"))).await;
     let mut staff = ActivitiesServiceClient::new(channel.clone());
-    let today = civitas_proto::convert::date_to_pb(chrono::Utc::now().date_naive());
+    // The district's today (UTC+8), the day the page's month counts in.
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let today = civitas_proto::convert::date_to_pb(today);
     let board = staff
         .register_publicity_board(activities::RegisterPublicityBoardRequest {
             location: "幸福路 1 号门口".into(),
@@ -302,6 +305,31 @@ async fn the_dashboard_in_a_browser() {
     });
     let page = browser.source().await;
     assert!(page.contains("幸福"), "the community's name");
+    // Its counts are GetKpis's for the community and month.
+    let kpis = app
+        .insights(Some(app.token(Role::District, "gulou")))
+        .await
+        .get_kpis(pb::GetKpisRequest {
+            org_unit: "xingfu".into(),
+            period: period.clone(),
+        })
+        .await
+        .expect("GetKpis")
+        .into_inner();
+    for element in ["publicity.board_updates", "good_deeds.published"] {
+        let rpc = kpis
+            .org_unit
+            .iter()
+            .flat_map(|u| &u.values)
+            .find(|v| v.element == element)
+            .map(|v| v.value);
+        let cell = browser
+            .find(&format!("td[data-element=\"{element}\"]"))
+            .await;
+        let shown: Option<f64> = browser.text(&cell).await.trim().parse().ok();
+        assert_eq!(shown, rpc, "{element} on the public page");
+        assert_eq!(shown, Some(1.0), "{element}");
+    }
     for secret in ids
         .iter()
         .map(String::as_str)

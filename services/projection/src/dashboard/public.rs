@@ -185,7 +185,7 @@ pub async fn community(
                     @if let Some(element) = catalog.element(code) {
                         tr {
                             th scope="row" { (lang.t(&element.name_zh, &element.name_en)) }
-                            td.num { (count(code).map(view::plain).unwrap_or_else(|| "—".to_owned())) }
+                            td.num data-element=(code) { (count(code).map(view::plain).unwrap_or_else(|| "—".to_owned())) }
                         }
                     }
                 }
