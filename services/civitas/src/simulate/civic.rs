@@ -35,6 +35,30 @@ pub(crate) async fn boards(
     Ok(ids)
 }
 
+/// Registers the community's service and activity places.
+pub(crate) async fn facilities(
+    d: &Driver,
+    staff: &Staff,
+    c: &CommunityWorld,
+) -> anyhow::Result<()> {
+    let code = &staff.code;
+    for (k, facility) in c.facilities.iter().enumerate() {
+        let request = api::RegisterFacilityRequest {
+            options: d.options(&format!("{code}/facility/{k}")),
+            facility_type: facility.kind as i32,
+            name: facility.name.clone(),
+            area_square_meters: facility.area_m2,
+            community: code.clone(),
+        };
+        d.write("facilities", || {
+            let (mut client, request) = (staff.activities.clone(), request.clone());
+            async move { client.register_facility(request).await }
+        })
+        .await?;
+    }
+    Ok(())
+}
+
 /// The month's board updates, good deeds and ledger entries.
 pub(crate) async fn month(
     d: &Driver,

@@ -244,6 +244,7 @@ async fn community(driver: &Driver, c: &CommunityWorld) -> anyhow::Result<()> {
     let volunteers = volunteering::register(driver, &staff, c, &people).await?;
     volunteering::teams(driver, &staff, c, &volunteers).await?;
     let boards = civic::boards(driver, &staff, c).await?;
+    civic::facilities(driver, &staff, c).await?;
     let plans = activities::plans(driver, &staff, c).await?;
     for month in &c.months {
         residents::care(driver, &staff, month, &people, &volunteers).await?;
@@ -492,6 +493,7 @@ written!(
     civitas_proto::residents::v1::RecordCareVisitResponse,
     civitas_proto::residents::v1::CloseReferralResponse,
     civitas_proto::residents::v1::MoveOutResidentResponse,
+    civitas_proto::residents::v1::VerifyFloatingResidenceResponse,
     civitas_proto::activities::v1::AddPlannedItemResponse,
     civitas_proto::activities::v1::PublishAnnualPlanResponse,
     civitas_proto::activities::v1::ScheduleActivityResponse,
@@ -502,6 +504,7 @@ written!(
     civitas_proto::activities::v1::SubmitMonthlyReportResponse,
     civitas_proto::activities::v1::ApproveMonthlyReportResponse,
     civitas_proto::activities::v1::RegisterPublicityBoardResponse,
+    civitas_proto::activities::v1::RegisterFacilityResponse,
     civitas_proto::activities::v1::RecordBoardUpdateResponse,
     civitas_proto::activities::v1::RecordGoodDeedResponse,
     civitas_proto::activities::v1::PublishGoodDeedResponse,

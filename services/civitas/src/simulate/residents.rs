@@ -91,6 +91,21 @@ pub(crate) async fn register(
             .await?;
         }
     }
+    for &(i, valid_until) in &c.floating_checks {
+        let Some(resident_id) = residents[i].clone() else {
+            continue;
+        };
+        let request = api::VerifyFloatingResidenceRequest {
+            options: d.options(&format!("{code}/resident/{i}/residence-check")),
+            resident_id,
+            valid_until: date(valid_until),
+        };
+        d.write("residence certificates checked", || {
+            let (mut client, request) = (staff.residents.clone(), request.clone());
+            async move { client.verify_floating_residence(request).await }
+        })
+        .await?;
+    }
     Ok(People {
         households,
         residents,

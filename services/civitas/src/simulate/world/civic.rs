@@ -214,6 +214,64 @@ const TEAMS: &[(&str, &str, VolunteerServiceCategory)] = &[
     ),
 ];
 
+/// A service or activity place and its floor area.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacilitySpec {
+    pub kind: FacilityType,
+    pub name: String,
+    pub area_m2: u32,
+}
+
+/// The places a community may have besides its service station: kind, name, and the
+/// range of floor areas.
+const PLACES: [(FacilityType, &str, u32, u32); 4] = [
+    (FacilityType::CitizenSchool, "市民学校教室", 60, 120),
+    (FacilityType::MinorsVenue, "青少年活动室", 40, 100),
+    (FacilityType::CulturalRoom, "文体活动室", 50, 150),
+    (FacilityType::SportsGround, "健身广场", 200, 600),
+];
+
+/// The community's places: its service station (the plan asks for over 200 m²; most
+/// have it) and one or two more.
+pub(super) fn facilities(seed: u64, info: &CommunityInfo) -> Vec<FacilitySpec> {
+    let mut r = rng(seed, &["facilities", &info.code]);
+    let mut out = vec![FacilitySpec {
+        kind: FacilityType::ServiceStation,
+        name: format!("{}党群服务站", info.name),
+        area_m2: r.gen_range(150..=280),
+    }];
+    let count = r.gen_range(1..=2);
+    for (kind, name, low, high) in PLACES.choose_multiple(&mut r, count) {
+        out.push(FacilitySpec {
+            kind: *kind,
+            name: format!("{}{name}", info.name),
+            area_m2: r.gen_range(*low..=*high),
+        });
+    }
+    out
+}
+
+/// Most floating residents have their residence certificate checked on the run's day,
+/// valid for six months to a year from it.
+pub(super) fn floating_checks(
+    seed: u64,
+    info: &CommunityInfo,
+    residents: &[Person],
+    as_of: NaiveDate,
+) -> Vec<(usize, NaiveDate)> {
+    let mut r = rng(seed, &["floating", &info.code]);
+    residents
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.residence == ResidenceType::Floating)
+        .filter_map(|(i, _)| {
+            let checked = r.gen_bool(0.85);
+            let days = r.gen_range(180..=365);
+            checked.then(|| (i, as_of + Duration::days(days)))
+        })
+        .collect()
+}
+
 /// The community's boards: one or two places.
 pub(super) fn boards(seed: u64, info: &CommunityInfo) -> Vec<String> {
     let mut r = rng(seed, &["boards", &info.code]);

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use civitas_proto::events::v1::{
-    ActivityCategory, BoardTopic, CareCategory, CareNeed, CareSupport, FundSource,
+    ActivityCategory, BoardTopic, CareCategory, CareNeed, CareSupport, FacilityType, FundSource,
     IncidentCategory, IncidentSeverity, InspectionType, MoveOutReason, ReferralOutcome,
     ResidenceType, VolunteerServiceCategory,
 };
@@ -34,7 +34,9 @@ mod life;
 mod moves;
 mod people;
 
-pub use civic::{BoardUpdateSpec, DeedSpec, FundEntry, FundKind, TeamSpec, DEED_REVIEW_DAYS};
+pub use civic::{
+    BoardUpdateSpec, DeedSpec, FacilitySpec, FundEntry, FundKind, TeamSpec, DEED_REVIEW_DAYS,
+};
 pub use moves::{HouseholdRef, MoveKind, MoveSpec, Newcomer, RECENT_DAYS};
 use people::community;
 pub use people::{check_character, id_number};
@@ -140,6 +142,11 @@ pub struct CommunityWorld {
     pub volunteers: Vec<usize>,
     /// Where the community's publicity boards stand.
     pub boards: Vec<String>,
+    /// The community's service and activity places, with their floor areas.
+    pub facilities: Vec<FacilitySpec>,
+    /// Floating residents (indexes into `residents`) whose residence certificate staff
+    /// check on the run's day, with the date it is valid until.
+    pub floating_checks: Vec<(usize, NaiveDate)>,
     pub teams: Vec<TeamSpec>,
     pub plans: Vec<PlanYear>,
     pub months: Vec<MonthLife>,
@@ -331,7 +338,7 @@ impl World {
             n += c.residents.iter().map(|r| r.care.len()).sum::<usize>();
             n += c.volunteers.len() * 2;
             n += c.plans.iter().map(|p| p.items.len() + 1).sum::<usize>();
-            n += c.boards.len();
+            n += c.boards.len() + c.facilities.len() + c.floating_checks.len();
             n += c.teams.iter().map(|t| 1 + t.members.len()).sum::<usize>();
             for m in &c.months {
                 for a in &m.activities {

@@ -314,12 +314,16 @@ pub(super) fn community(
         .collect::<Vec<_>>();
     let boards = civic::boards(seed, info);
     let teams = civic::teams(seed, info, volunteers.len());
+    let facilities = civic::facilities(seed, info);
+    let floating_checks = civic::floating_checks(seed, info, &residents, as_of);
     let mut world = CommunityWorld {
         info: info.clone(),
         households,
         residents,
         volunteers,
         boards,
+        facilities,
+        floating_checks,
         teams,
         plans,
         months: Vec::new(),

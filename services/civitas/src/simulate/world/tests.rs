@@ -215,6 +215,28 @@ fn teams_draw_their_members_from_the_volunteers() {
 }
 
 #[test]
+fn every_community_has_a_service_station_and_checks_its_floating_residents() {
+    let mut checked = 0;
+    for world in all_worlds() {
+        for c in &world.communities {
+            let station = &c.facilities[0];
+            assert_eq!(station.kind, FacilityType::ServiceStation);
+            assert!((2..=3).contains(&c.facilities.len()), "{:?}", c.facilities);
+            assert!(c
+                .facilities
+                .iter()
+                .all(|f| (1..=1_000_000).contains(&f.area_m2) && f.name.chars().count() <= 100));
+            for &(i, valid_until) in &c.floating_checks {
+                assert_eq!(c.residents[i].residence, ResidenceType::Floating);
+                assert!(valid_until > world.as_of, "valid after the check");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 0, "some floating residents are checked");
+}
+
+#[test]
 fn the_fund_ledger_never_spends_above_a_balance() {
     let mut received = 0;
     let mut spent = 0;
