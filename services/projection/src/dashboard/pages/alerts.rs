@@ -7,10 +7,9 @@ use axum::Extension;
 use civitas_proto::insights::v1 as pb;
 use maud::html;
 
-use super::super::session::to_login;
 use super::super::view::{self, Ctx};
 use super::super::{status_page, Dashboard, Lang};
-use super::{bad_period, fixed, local_time, period_form, period_param, PageQuery};
+use super::{fixed, local_time, period_form, Asked, PageQuery};
 
 /// `GET /alerts?unit=&period=`: `ListAlerts`, first page.
 pub async fn alerts(
@@ -20,13 +19,14 @@ pub async fn alerts(
     Query(query): Query<PageQuery>,
 ) -> Response {
     let lang = ctx.lang;
-    let Some(session) = dashboard.session(&headers) else {
-        return to_login(&ctx);
+    let Asked {
+        session,
+        period,
+        unit,
+    } = match dashboard.asked(&ctx, &headers, &query, "THIS_MONTH") {
+        Ok(asked) => asked,
+        Err(page) => return *page,
     };
-    let Some(period) = period_param(query.period.as_deref(), "THIS_MONTH") else {
-        return bad_period(&ctx);
-    };
-    let unit = query.unit_or_own(&session);
     let request = pb::ListAlertsRequest {
         org_unit: unit.clone(),
         period: fixed(&period),

@@ -7,10 +7,9 @@ use axum::Extension;
 use civitas_proto::insights::v1 as pb;
 use maud::{html, PreEscaped};
 
-use super::super::session::to_login;
 use super::super::view::{self, Ctx};
 use super::super::{assets, status_page, Dashboard};
-use super::{bad_period, period_form, period_param, script_json, trend_end, PageQuery};
+use super::{period_form, script_json, trend_end, Asked, PageQuery};
 
 /// `GET /indicator/{code}?unit=&period=`: the 12-month trend of the unit and its
 /// children as a chart (and a table), and the period's numerators and denominators.
@@ -22,8 +21,13 @@ pub async fn indicator(
     Query(query): Query<PageQuery>,
 ) -> Response {
     let lang = ctx.lang;
-    let Some(session) = dashboard.session(&headers) else {
-        return to_login(&ctx);
+    let Asked {
+        session,
+        period,
+        unit,
+    } = match dashboard.asked(&ctx, &headers, &query, "THIS_MONTH") {
+        Ok(asked) => asked,
+        Err(page) => return *page,
     };
     let catalog = dashboard.inner.projection.catalog();
     let Some(ind) = catalog.indicator(&code) else {
@@ -33,10 +37,6 @@ pub async fn indicator(
             lang.t("目录中没有这个指标。", "The catalog has no such indicator."),
         );
     };
-    let Some(period) = period_param(query.period.as_deref(), "THIS_MONTH") else {
-        return bad_period(&ctx);
-    };
-    let unit = query.unit_or_own(&session);
     let insights = &dashboard.inner.insights;
     let trend = insights
         .get_indicator_trend(

@@ -9,11 +9,11 @@ use civitas_platform::org::OrgLevel;
 use civitas_proto::insights::v1 as pb;
 use maud::html;
 
-use super::super::session::{to_login, Session};
+use super::super::session::Session;
 use super::super::view::{self, Ctx};
 use super::super::{status_page, Dashboard, Lang};
 use super::csv::Csv;
-use super::{bad_period, period_form, period_param, PageQuery};
+use super::{period_form, Asked, PageQuery};
 
 /// `GET /league?unit=&period=`: `ListLeagueTable` for the unit (a street or the
 /// district; the caller's own by default), this year unless another period is asked.
@@ -24,13 +24,14 @@ pub async fn league(
     Query(query): Query<PageQuery>,
 ) -> Response {
     let lang = ctx.lang;
-    let Some(session) = dashboard.session(&headers) else {
-        return to_login(&ctx);
+    let Asked {
+        session,
+        period,
+        unit,
+    } = match dashboard.asked(&ctx, &headers, &query, "THIS_YEAR") {
+        Ok(asked) => asked,
+        Err(page) => return *page,
     };
-    let Some(period) = period_param(query.period.as_deref(), "THIS_YEAR") else {
-        return bad_period(&ctx);
-    };
-    let unit = query.unit_or_own(&session);
     let answer = read(&dashboard, &session, &unit, &period).await;
     let answer = match answer {
         Ok(answer) => answer,
@@ -134,13 +135,14 @@ pub async fn league_csv(
     Query(query): Query<PageQuery>,
 ) -> Response {
     let lang = ctx.lang;
-    let Some(session) = dashboard.session(&headers) else {
-        return to_login(&ctx);
+    let Asked {
+        session,
+        period,
+        unit,
+    } = match dashboard.asked(&ctx, &headers, &query, "THIS_YEAR") {
+        Ok(asked) => asked,
+        Err(page) => return *page,
     };
-    let Some(period) = period_param(query.period.as_deref(), "THIS_YEAR") else {
-        return bad_period(&ctx);
-    };
-    let unit = query.unit_or_own(&session);
     let answer = match read(&dashboard, &session, &unit, &period).await {
         Ok(answer) => answer,
         Err(status) => return status_page(&ctx, &status),

@@ -3,7 +3,7 @@
 //! method the matching RPC calls, with the session's caller, so the scope checks are
 //! the RPCs' own.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use civitas_proto::insights::v1 as pb;
@@ -36,6 +36,39 @@ pub struct PageQuery {
     month: Option<String>,
     /// The community just approved (after `POST /reporting/approve`).
     approved: Option<String>,
+}
+
+/// What a table page asks for: the session, the period and the unit.
+struct Asked {
+    session: Session,
+    period: String,
+    unit: String,
+}
+
+impl Dashboard {
+    /// The session, the period (`default` when none is asked) and the unit (the
+    /// session's own when none is asked) of a page request; or the page to answer
+    /// instead: the login page without a session, 400 for a period not offered.
+    fn asked(
+        &self,
+        ctx: &Ctx,
+        headers: &HeaderMap,
+        query: &PageQuery,
+        default: &str,
+    ) -> Result<Asked, Box<Response>> {
+        let Some(session) = self.session(headers) else {
+            return Err(Box::new(super::session::to_login(ctx)));
+        };
+        let Some(period) = period_param(query.period.as_deref(), default) else {
+            return Err(Box::new(bad_period(ctx)));
+        };
+        let unit = query.unit_or_own(&session);
+        Ok(Asked {
+            session,
+            period,
+            unit,
+        })
+    }
 }
 
 impl PageQuery {
