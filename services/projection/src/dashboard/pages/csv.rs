@@ -38,6 +38,7 @@ impl Csv {
     }
 }
 
+/// One field, quoted when it holds a comma, quote or line break (RFC 4180).
 fn field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))

@@ -236,7 +236,7 @@ fn freshness(lang: Lang, sources: &[pb::SourceFreshness], applied: u64) -> Marku
     }
 }
 
-/// One CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
+/// The unit's table as CSV: the same rows and values, with the targets.
 async fn unit_csv(
     dashboard: &Dashboard,
     ctx: &Ctx,
