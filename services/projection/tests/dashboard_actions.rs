@@ -323,3 +323,40 @@ async fn the_league_table_ranks_a_streets_communities_and_shows_a_community_its_
     let (status, _) = get("/league?period=20xx", street).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_reporting_csv_has_a_line_per_community() {
+    let f = fixture().await;
+    let router = f.dashboard.router();
+    let token = f
+        .keys
+        .issue("amy", Role::District, "huafeng", HOUR)
+        .unwrap();
+    let response = send(
+        &router,
+        Request::get("/reporting.csv?month=202610")
+            .header(header::COOKIE, format!("civitas_session={token}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .contains("reporting-huafeng-202610.csv"));
+    let csv = text(response).await;
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    let communities = OrgTree::demo().communities_under("huafeng").len();
+    assert_eq!(lines.len(), 1 + communities, "{csv}");
+    assert!(
+        lines[0].starts_with("社区代码,社区,月份,已提交"),
+        "{}",
+        lines[0]
+    );
+    // Nothing was submitted: every line says so, for the month asked.
+    assert!(
+        lines[1..].iter().all(|l| l.contains(",202610,0,,0,0,,0")),
+        "{csv}"
+    );
+}

@@ -11,6 +11,7 @@
 //! | `GET /indicator/{code}?unit=&period=` | 12-month trend chart and numerator/denominator table |
 //! | `GET /alerts?unit=&period=` | `ListAlerts` |
 //! | `GET /reporting?unit=&month=` | `GetReportingStatus` |
+//! | `GET /reporting.csv?unit=&month=` | each community's report of the month as CSV |
 //! | `POST /reporting/approve` | `ApproveMonthlyReport`, sent to the activities service with the session's token |
 //! | `GET /league?unit=&period=` | `ListLeagueTable`: the communities ranked on the plan's scorecard |
 //! | `GET /league.csv?unit=&period=` | the same table as CSV |
@@ -125,6 +126,7 @@ impl Dashboard {
             .route("/indicator/{code}", get(pages::indicator))
             .route("/alerts", get(pages::alerts))
             .route("/reporting", get(pages::reporting))
+            .route("/reporting.csv", get(pages::reporting_csv))
             .route("/reporting/approve", post(pages::approve))
             .route("/league", get(pages::league))
             .route("/league.csv", get(pages::league_csv))

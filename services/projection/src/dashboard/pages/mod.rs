@@ -25,7 +25,7 @@ mod unit;
 pub use alerts::alerts;
 pub use indicator::indicator;
 pub use league::{league, league_csv};
-pub use reporting::{approve, reporting};
+pub use reporting::{approve, reporting, reporting_csv};
 pub use unit::{overview, unit};
 
 /// The query of the table pages.

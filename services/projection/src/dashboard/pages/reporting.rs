@@ -16,6 +16,7 @@ use tonic::Code;
 use super::super::session::{see_other, to_login, urlencode, Session};
 use super::super::view::{self, Ctx};
 use super::super::{status_page, Dashboard, Lang};
+use super::csv::Csv;
 use super::{bad_period, period_form, period_param, PageQuery};
 
 /// `GET /reporting?unit=&month=`: `GetReportingStatus`.
@@ -26,26 +27,14 @@ pub async fn reporting(
     Query(query): Query<PageQuery>,
 ) -> Response {
     let lang = ctx.lang;
-    let Some(session) = dashboard.session(&headers) else {
-        return to_login(&ctx);
-    };
-    let month = match period_param(query.month.as_deref(), "LAST_MONTH") {
-        Some(m) if m != "THIS_YEAR" && m.len() != 4 => m,
-        _ => return bad_period(&ctx),
-    };
-    let unit = query.unit_or_own(&session);
-    let request = pb::GetReportingStatusRequest {
-        org_unit: unit.clone(),
-        month: month.clone(),
-    };
-    let answer = match dashboard
-        .inner
-        .insights
-        .get_reporting_status(&session.caller, request)
-        .await
-    {
-        Ok(answer) => answer,
-        Err(status) => return status_page(&ctx, &status),
+    let Read {
+        session,
+        month,
+        unit,
+        answer,
+    } = match read(&dashboard, &ctx, &headers, &query).await {
+        Ok(read) => read,
+        Err(page) => return *page,
     };
     let unit_name = dashboard.unit_name(&unit);
     // Street and district offices approve; only they see the action column.
@@ -62,6 +51,7 @@ pub async fn reporting(
     let body = html! {
         h1 { (lang.t("月度报表", "Monthly reporting")) " " span.muted { (unit_name) " · " (lang.period(&answer.month)) } }
         (period_form(lang, "/reporting", &month, true))
+        p { a href=(format!("/reporting.csv?unit={unit}&month={month}")) download { (lang.t("下载各社区报表 CSV", "Download each community's report as CSV")) } }
         table {
             thead { tr {
                 th { (lang.t("单位", "Unit")) } th { (lang.t("应报", "Expected")) } th { (lang.t("已报", "Received")) }
@@ -112,6 +102,98 @@ pub async fn reporting(
     };
     let who = dashboard.who(&session, lang);
     view::page(&ctx, &title, Some(who), body).into_response()
+}
+
+/// What the reporting page and its CSV show.
+struct Read {
+    session: Session,
+    /// As asked (`LAST_MONTH`, `YYYYMM`).
+    month: String,
+    unit: String,
+    answer: pb::GetReportingStatusResponse,
+}
+
+/// `GetReportingStatus` for the month and unit asked (last month and the session's
+/// own unit by default), or the page to answer instead.
+async fn read(
+    dashboard: &Dashboard,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    query: &PageQuery,
+) -> Result<Read, Box<Response>> {
+    let Some(session) = dashboard.session(headers) else {
+        return Err(Box::new(to_login(ctx)));
+    };
+    let month = match period_param(query.month.as_deref(), "LAST_MONTH") {
+        Some(m) if m != "THIS_YEAR" && m.len() != 4 => m,
+        _ => return Err(Box::new(bad_period(ctx))),
+    };
+    let unit = query.unit_or_own(&session);
+    let request = pb::GetReportingStatusRequest {
+        org_unit: unit.clone(),
+        month: month.clone(),
+    };
+    match dashboard
+        .inner
+        .insights
+        .get_reporting_status(&session.caller, request)
+        .await
+    {
+        Ok(answer) => Ok(Read {
+            session,
+            month,
+            unit,
+            answer,
+        }),
+        Err(status) => Err(Box::new(status_page(ctx, &status))),
+    }
+}
+
+/// `GET /reporting.csv?unit=&month=`: each community's report of the month as CSV.
+pub async fn reporting_csv(
+    State(dashboard): State<Dashboard>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let lang = ctx.lang;
+    let Read { unit, answer, .. } = match read(&dashboard, &ctx, &headers, &query).await {
+        Ok(read) => read,
+        Err(page) => return *page,
+    };
+    let mut csv = Csv::new();
+    csv.line(
+        &[
+            lang.t("社区代码", "community code"),
+            lang.t("社区", "community"),
+            lang.t("月份", "month"),
+            lang.t("已提交", "submitted"),
+            lang.t("首次提交", "first submitted"),
+            lang.t("按时", "on time"),
+            lang.t("提交次数", "submissions"),
+            lang.t("审核", "approval"),
+            lang.t("已锁定", "locked"),
+        ]
+        .map(str::to_owned),
+    );
+    let flag = |b: bool| if b { "1" } else { "0" }.to_owned();
+    for c in &answer.communities {
+        csv.line(&[
+            c.community.clone(),
+            c.name.clone(),
+            answer.month.clone(),
+            flag(c.submitted),
+            c.submitted_on
+                .as_ref()
+                .map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+                .unwrap_or_default(),
+            flag(c.on_time),
+            c.submissions.to_string(),
+            c.approval.clone(),
+            flag(c.locked),
+        ]);
+    }
+    csv.download(&format!("reporting-{unit}"), &answer.month)
 }
 
 /// The approval step this session may take on a community's report now, if any: the
