@@ -13,7 +13,7 @@ mod postgres;
 mod sql;
 mod sqlite;
 
-pub use postgres::PostgresEventStore;
+pub use postgres::{PostgresEventStore, READ_ALL as POSTGRES_READ_ALL};
 pub use sqlite::SqliteEventStore;
 
 /// A PostgreSQL schema name was refused by [`schema_name`].

@@ -40,9 +40,28 @@ mod single;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-const SELECT_COLUMNS: &str = "position, xid::text::bigint AS xid, event_id, stream_id, stream_version, event_type, \
-     schema_version, district, street, community, occurred_at, recorded_at, actor, correlation_id, causation_id, \
-     traceparent, payload";
+/// The columns [`decode`] reads (a macro, so that [`READ_ALL`] is one constant).
+macro_rules! select_columns {
+    () => {
+        "position, xid::text::bigint AS xid, event_id, stream_id, stream_version, event_type, \
+         schema_version, district, street, community, occurred_at, recorded_at, actor, correlation_id, \
+         causation_id, traceparent, payload"
+    };
+}
+const SELECT_COLUMNS: &str = select_columns!();
+
+/// What [`EventStore::read_all`] sends: `$1` the checkpoint's transaction id (as
+/// text), `$2` its position, `$3` the page size. The order names the table's columns:
+/// a bare `xid` would be the selected `xid::text::bigint`, which no index holds, so
+/// every page would sort all the events after it (a replay quadratic in the log).
+pub const READ_ALL: &str = concat!(
+    "SELECT ",
+    select_columns!(),
+    " FROM events \
+     WHERE (xid, position) > ($1::text::xid8, $2) \
+       AND xid < pg_snapshot_xmin(pg_current_snapshot()) \
+     ORDER BY events.xid, events.position LIMIT $3"
+);
 
 /// An event store in one PostgreSQL schema. Clones share one pool and one committer;
 /// the committer stops when the last clone is dropped.
@@ -177,13 +196,7 @@ impl EventStore for PostgresEventStore {
         after: Checkpoint,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let query = format!(
-            "SELECT {SELECT_COLUMNS} FROM events \
-             WHERE (xid, position) > ($1::text::xid8, $2) \
-               AND xid < pg_snapshot_xmin(pg_current_snapshot()) \
-             ORDER BY xid, position LIMIT $3"
-        );
-        let query = sqlx::query(&query)
+        let query = sqlx::query(READ_ALL)
             .bind(after.xid.to_string())
             .bind(position_after(after))
             .bind(i64::try_from(limit).unwrap_or(i64::MAX));
