@@ -49,13 +49,14 @@ async fn main() -> anyhow::Result<()> {
         seeded,
         filled,
         vacuumed,
+        street_rows,
     } = fixture::seeded(&db.url, &tree, per_day).await?;
     pool.close().await;
     let residents: i64 = residents.iter().map(|(_, n)| n).sum();
     println!(
         "{} communities (1 district, {STREETS} streets x {COMMUNITIES_PER_STREET}), {YEAR}: \
-         {rows} kpi_facts rows ({residents} residents at the year's end), {months} kpi_months \
-         rows, seeded in {:.1} s",
+         {rows} kpi_facts rows ({street_rows} of them street rollups, {residents} residents \
+         at the year's end), {months} kpi_months rows, seeded in {:.1} s",
         STREETS * COMMUNITIES_PER_STREET,
         seeded + filled + vacuumed
     );

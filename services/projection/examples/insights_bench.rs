@@ -23,8 +23,8 @@
 //! (default 200) of each of:
 //!
 //! - **baseline**: `SELECT community, element, SUM(value) FROM kpi_facts WHERE day <=
-//!   '2026-12-31' GROUP BY community, element` through a pool of its own — the
-//!   aggregate a district's year needs, nothing else;
+//!   '2026-12-31' GROUP BY community, element` (communities only) through a pool of its
+//!   own — the aggregate a district's year needs without rollups, nothing else;
 //! - `GetKpis` for the district over 2026, over 202611 and over the ISO week 2026W49
 //!   (Monday 30 November to Sunday 6 December: the day rows of both months' edges),
 //!   and for one street over 2026;
@@ -61,7 +61,8 @@ mod fixture;
 use fixture::*;
 
 const BASELINE_SQL: &str = "SELECT community, element, CAST(SUM(value) AS BIGINT)
-     FROM kpi_facts WHERE day <= $1 GROUP BY community, element";
+     FROM kpi_facts WHERE day <= $1 AND community NOT LIKE 'street:%'
+     GROUP BY community, element";
 
 /// The baseline: the per-community, per-element sums of the year, nothing else.
 async fn baseline(pool: &PgPool, last: &str) -> anyhow::Result<Vec<(String, String, i64)>> {
@@ -134,6 +135,8 @@ fn elide_list(line: &str) -> String {
 async fn main() -> anyhow::Result<()> {
     let calls: usize = env_or("INSIGHTS_BENCH_CALLS", 200);
     let warmup: usize = env_or("INSIGHTS_BENCH_WARMUP", 10);
+    // The per-community path is slow: `INSIGHTS_BENCH_BEFORE_CALLS` to time it fewer times.
+    let before_calls: usize = env_or("INSIGHTS_BENCH_BEFORE_CALLS", calls);
     let per_day: f64 = env_or("INSIGHTS_BENCH_ELEMENTS", 15.0);
 
     let tree = OrgTree::parse(&org_toml())?;
@@ -154,6 +157,7 @@ async fn main() -> anyhow::Result<()> {
         seeded,
         filled,
         vacuumed,
+        street_rows,
     } = fixture::seeded(&db.url, &tree, per_day).await?;
     let mut sizes = Vec::new();
     for table in ["kpi_facts", "kpi_months"] {
@@ -176,7 +180,8 @@ async fn main() -> anyhow::Result<()> {
         ELEMENTS.len()
     );
     println!(
-        "seeded    {rows} kpi_facts rows in {seeded:.1} s ({:.0} rows/s, COPY), \
+        "seeded    {rows} kpi_facts rows ({street_rows} of them street rollups, \
+         BENCH_STREET_ROLLUPS=0 for none) in {seeded:.1} s ({:.0} rows/s, COPY), \
          {months} kpi_months rows from them in {filled:.1} s, VACUUM ANALYZE {vacuumed:.1} s",
         rows as f64 / seeded
     );
@@ -288,23 +293,23 @@ async fn main() -> anyhow::Result<()> {
     let measured = [
         (
             format!("before: GetKpis district {y}"),
-            measure(warmup, calls, kpis_of(&portable, DISTRICT, &y)).await?,
+            measure(warmup, before_calls, kpis_of(&portable, DISTRICT, &y)).await?,
         ),
         (
             format!("before: GetKpis district {m}"),
-            measure(warmup, calls, kpis_of(&portable, DISTRICT, &m)).await?,
+            measure(warmup, before_calls, kpis_of(&portable, DISTRICT, &m)).await?,
         ),
         (
             format!("before: GetKpis district {w}"),
-            measure(warmup, calls, kpis_of(&portable, DISTRICT, &w)).await?,
+            measure(warmup, before_calls, kpis_of(&portable, DISTRICT, &w)).await?,
         ),
         (
             format!("before: GetIndicators district {y}"),
-            measure(warmup, calls, indicators_of(&portable, &y)).await?,
+            measure(warmup, before_calls, indicators_of(&portable, &y)).await?,
         ),
         (
             format!("before: GetIndicators district {m}"),
-            measure(warmup, calls, indicators_of(&portable, &m)).await?,
+            measure(warmup, before_calls, indicators_of(&portable, &m)).await?,
         ),
         (
             format!("GetKpis district {y}"),

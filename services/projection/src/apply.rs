@@ -303,11 +303,13 @@ async fn apply_facts(conn: &mut Conn<'_>, decoded: &[Decoded]) -> Result<(), Pro
     db::load_views(conn, &mut views).await?;
     let loaded = views.clone();
     let mut deltas = Deltas::new();
+    let mut streets = BTreeMap::new();
     for d in decoded {
         rules::apply(&d.fact, &d.community, &d.day, &mut views, &mut deltas);
+        streets.insert(d.community.clone(), d.street.clone());
     }
     db::save_views(conn, &loaded, &views).await?;
-    db::add_deltas(conn, &deltas).await?;
+    db::add_deltas_in_streets(conn, &deltas, &streets).await?;
     // A month approved in this batch keeps its figures as they stand after it.
     let (locks, unlocks) = db::lock_changes(&loaded.reports, &views.reports);
     db::relock(conn, &locks, &unlocks).await

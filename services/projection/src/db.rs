@@ -35,6 +35,7 @@ mod persons;
 pub mod public;
 mod reports;
 mod schema;
+pub mod streets;
 mod views;
 
 pub use conn::{lock_writers, Conn, Fields, Value, Writer};
@@ -44,6 +45,7 @@ pub use reports::{
     approved_figures, lock_changes, locked, locked_communities, relock, report_rows,
 };
 pub use schema::{open, open_writer};
+pub use streets::add_deltas_in_streets;
 pub use views::{insert_views, load_views, save_views, Stored};
 
 /// Most communities per query, well below either backend's parameter limit.

@@ -41,6 +41,8 @@ struct Folded {
     versions: BTreeMap<String, u64>,
     views: Views,
     deltas: Deltas,
+    /// Each community's street (see [`db::streets`]).
+    streets: BTreeMap<String, String>,
     /// Per source: its furthest checkpoint and the events applied.
     checkpoints: BTreeMap<String, (Checkpoint, u64)>,
     parked: Vec<ParkedEvent>,
@@ -112,6 +114,9 @@ impl Rebuild {
                 &mut folded.views,
                 &mut folded.deltas,
             );
+            if !folded.streets.contains_key(&d.community) {
+                folded.streets.insert(d.community.clone(), d.street.clone());
+            }
         }
         for (id, version) in &pass.versions {
             folded.versions.insert((*id).to_owned(), *version);
@@ -161,7 +166,7 @@ impl Rebuild {
         let mut tx = self.projection.writer.begin().await?;
         let mut conn = tx.conn();
         db::insert_views(&mut conn, &folded.views).await?;
-        db::add_deltas(&mut conn, &folded.deltas).await?;
+        db::add_deltas_in_streets(&mut conn, &folded.deltas, &folded.streets).await?;
         // Approved months are locked with the figures the replay reached.
         db::relock(&mut conn, &db::locked(&folded.views.reports), &[]).await?;
         db::save_stream_versions(&mut conn, &folded.versions).await?;

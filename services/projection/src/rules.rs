@@ -239,12 +239,13 @@ impl Fact {
     }
 }
 
-/// An event as the rules take it: its fact, the envelope's community and the day it
-/// happened in the district.
+/// An event as the rules take it: its fact, the envelope's community (and its street,
+/// for the street rollups) and the day it happened in the district.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoded {
     pub fact: Fact,
     pub community: String,
+    pub street: String,
     pub day: String,
 }
 
@@ -254,6 +255,7 @@ impl Decoded {
         Ok(Decoded {
             fact: Fact::decode(event)?,
             community: event.org.community.clone(),
+            street: event.org.street.clone(),
             day: district_day(event.occurred_at),
         })
     }

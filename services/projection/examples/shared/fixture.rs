@@ -211,12 +211,44 @@ pub const FILL_MONTHS_SQL: &str = "INSERT INTO kpi_months (element, community, m
      FROM dense d LEFT JOIN sums x
          ON x.element = d.element AND x.community = d.community AND x.month = d.month";
 
+/// Adds the street rollups the apply path keeps beside the facts (`street:<code>`
+/// rows, `street_members`); returns the rows written.
+async fn roll_up_streets(pool: &PgPool, tree: &OrgTree) -> anyhow::Result<u64> {
+    let (mut streets, mut communities) = (Vec::new(), Vec::new());
+    for street in tree.children(DISTRICT) {
+        for community in tree.communities_under(&street.code) {
+            streets.push(street.code.clone());
+            communities.push(community.code.clone());
+        }
+    }
+    sqlx::query(
+        "INSERT INTO street_members (street, community, whole)
+         SELECT s, c, 1 FROM UNNEST($1::text[], $2::text[]) AS m(s, c)",
+    )
+    .bind(&streets)
+    .bind(&communities)
+    .execute(pool)
+    .await?;
+    let rows = sqlx::query(
+        "INSERT INTO kpi_facts (element, community, day, value)
+         SELECT f.element, 'street:' || m.street, f.day, SUM(f.value)
+         FROM kpi_facts f JOIN street_members m ON m.community = f.community
+         GROUP BY 1, 2, 3",
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(rows)
+}
+
 /// The seeded database: a pool in the projection's schema and what was written.
 pub struct Seeded {
     pub pool: PgPool,
     /// `kpi_facts` rows, and each community's residents at the end of the year.
     pub rows: u64,
     pub residents: Vec<(String, i64)>,
+    /// Street rollup rows among them (`BENCH_STREET_ROLLUPS=0`: none).
+    pub street_rows: u64,
     /// `kpi_months` rows derived from them.
     pub months: u64,
     /// Seconds spent seeding, deriving the balances, and in `VACUUM ANALYZE`.
@@ -243,6 +275,10 @@ pub async fn seeded(url: &str, tree: &OrgTree, per_day: f64) -> anyhow::Result<S
         .await?;
     let started = Instant::now();
     let (rows, residents) = seed(&pool, tree, per_day).await?;
+    let street_rows = match env_or("BENCH_STREET_ROLLUPS", 1) {
+        1 => roll_up_streets(&pool, tree).await?,
+        _ => 0,
+    };
     let seeded = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let months = sqlx::query(FILL_MONTHS_SQL)
@@ -258,7 +294,8 @@ pub async fn seeded(url: &str, tree: &OrgTree, per_day: f64) -> anyhow::Result<S
     }
     Ok(Seeded {
         pool,
-        rows,
+        rows: rows + street_rows,
+        street_rows,
         residents,
         months,
         seeded,

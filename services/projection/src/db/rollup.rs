@@ -9,21 +9,24 @@
 //! $3::int4[])`: a community in several groups counts in each), so a community's rows
 //! are read once and summed into every group it belongs to.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Row;
 
 pub use crate::db::kpi::Plan;
 use crate::db::reports::Approved;
+use crate::db::streets::{street_key, StreetMembers};
 use crate::db::Writer;
 use crate::error::ProjectionError;
 
 /// Most connections of the reader pool: the reads of one call run side by side.
 const READERS: u32 = 6;
 
-/// From how many communities [`group_sums`] reads in two halves side by side.
-const SPLIT_FROM: usize = 100;
+/// From how many keys (communities and street rollups) [`group_sums`] reads in two
+/// halves side by side: a district read as 15 street rollups is a few tens of
+/// thousands of rows, which two server processes sum in about half the time.
+const SPLIT_FROM: usize = 8;
 
 /// A pool of native connections for reads on PostgreSQL, beside the writer's (so reads
 /// never wait for a batch's connection), in the same schema; `None` on SQLite. The
@@ -55,20 +58,71 @@ pub fn open_reader(writer: &Writer) -> Option<PgPool> {
 }
 
 /// Which groups communities count in: one entry per (community, group), a community
-/// in as many entries as it has groups.
+/// in as many entries as it has groups. [`group_sums`] also takes a street rollup's key
+/// for a community and a sign: a group's sums are the sum of its entries' rows, each
+/// times its sign (a street's row less those of its communities counted elsewhere).
 #[derive(Debug, Clone, Default)]
 pub struct Members {
     pub communities: Vec<String>,
     pub groups: Vec<i32>,
+    pub signs: Vec<i32>,
 }
 
 impl Members {
     pub fn push(&mut self, community: &str, group: usize) -> Result<(), ProjectionError> {
         let group =
             i32::try_from(group).map_err(|_| anyhow::anyhow!("group {group} out of range"))?;
-        self.communities.push(community.to_owned());
-        self.groups.push(group);
+        self.push_signed(community.to_owned(), group, 1);
         Ok(())
+    }
+
+    fn push_signed(&mut self, community: String, group: i32, sign: i32) {
+        self.communities.push(community);
+        self.groups.push(group);
+        self.signs.push(sign);
+    }
+
+    /// These members (each community in one group) with the rows of whole streets read
+    /// as their rollups (see [`crate::db::streets`]): for each street whose row may
+    /// stand for its communities, those in the group holding most of them are replaced
+    /// by the street's row, and the others (locked differently, say) are taken off it.
+    pub fn rolled_up(&self, streets: &StreetMembers) -> Members {
+        let group_of: HashMap<&str, i32> = self
+            .communities
+            .iter()
+            .map(String::as_str)
+            .zip(self.groups.iter().copied())
+            .collect();
+        let mut out = Members::default();
+        let mut replaced: HashSet<&str> = HashSet::new();
+        for (street, communities) in streets.eligible(|c| group_of.contains_key(c)) {
+            let mut counts: BTreeMap<i32, usize> = BTreeMap::new();
+            for c in &communities {
+                *counts.entry(group_of[c]).or_default() += 1;
+            }
+            let Some((&most, &n)) = counts.iter().max_by_key(|(g, n)| (**n, -**g)) else {
+                continue;
+            };
+            if n < 2 {
+                continue;
+            }
+            out.push_signed(street_key(street), most, 1);
+            for c in communities {
+                match group_of[c] == most {
+                    true => {
+                        replaced.insert(c);
+                    }
+                    false => out.push_signed(c.to_owned(), most, -1),
+                }
+            }
+        }
+        for ((community, group), sign) in self.communities.iter().zip(&self.groups).zip(&self.signs)
+        {
+            if !replaced.contains(community.as_str()) {
+                out.push_signed(community.clone(), *group, *sign);
+            }
+        }
+        out
     }
 
     /// Every community once (for the index conditions).
@@ -118,10 +172,10 @@ pub async fn group_sums(
             .iter()
             .map(|half| {
                 let mut part = Members::default();
-                for (community, group) in members.communities.iter().zip(&members.groups) {
+                let entries = members.communities.iter().zip(&members.groups);
+                for ((community, group), sign) in entries.zip(&members.signs) {
                     if half.binary_search(&community.as_str()).is_ok() {
-                        part.communities.push(community.clone());
-                        part.groups.push(*group);
+                        part.push_signed(community.clone(), *group, *sign);
                     }
                 }
                 part
@@ -176,19 +230,19 @@ async fn group_balances(
 ) -> Result<Rows, ProjectionError> {
     let months = &plan.months;
     let k = months.len();
-    // $1 the communities, $2 and $3 the members, $4..$3+k the months, $4+k the newest;
-    // 0 for the columns the plan does not use.
+    // $1 the communities, $2 and $3 the members, $4..$3+k the months, $4+k the newest,
+    // $5+k the members' signs; 0 for the columns the plan does not use.
     let balances = (0..k).map(|i| match plan.uses_balance(i) {
         true => format!(
             "CAST(SUM(CASE WHEN k.month = ${m} OR (k.latest = 1 AND k.month < ${m})
-                 THEN k.to_end ELSE 0 END) AS BIGINT)",
+                 THEN m.sign * k.to_end ELSE 0 END) AS BIGINT)",
             m = 4 + i
         ),
         false => "CAST(0 AS BIGINT)".to_owned(),
     });
     let own = (0..k).map(|i| match plan.uses_in_month(i) {
         true => format!(
-            "CAST(SUM(CASE WHEN k.month = ${} THEN k.in_month ELSE 0 END) AS BIGINT)",
+            "CAST(SUM(CASE WHEN k.month = ${} THEN m.sign * k.in_month ELSE 0 END) AS BIGINT)",
             4 + i
         ),
         false => "CAST(0 AS BIGINT)".to_owned(),
@@ -203,10 +257,12 @@ async fn group_balances(
                SELECT community, element, month, to_end, in_month, latest FROM kpi_months
                WHERE community = ANY($1::text[]) AND latest = 1 AND month < ${newest}
                  AND month NOT IN ({listed})) AS k
-         JOIN UNNEST($2::text[], $3::int4[]) AS m(community, grp) ON m.community = k.community
+         JOIN UNNEST($2::text[], $3::int4[], ${signs}::int4[]) AS m(community, grp, sign)
+           ON m.community = k.community
          GROUP BY m.grp, k.element",
         columns.join(", "),
-        newest = 4 + k
+        newest = 4 + k,
+        signs = 5 + k
     );
     let newest = months.iter().max().cloned().unwrap_or_default();
     let mut query = sqlx::query(&sql)
@@ -216,7 +272,11 @@ async fn group_balances(
     for month in months {
         query = query.bind(month.as_str());
     }
-    let rows = query.bind(newest).fetch_all(pool).await?;
+    let rows = query
+        .bind(newest)
+        .bind(&members.signs)
+        .fetch_all(pool)
+        .await?;
     read_group_sums(rows, 2 * k)
 }
 
@@ -228,12 +288,13 @@ async fn group_days(
     ranges: &[(String, String)],
 ) -> Result<Rows, ProjectionError> {
     let r = ranges.len();
-    // $1 the communities, $2 and $3 the members, $2i+4 and $2i+5 range i's days.
+    // $1 the communities, $2 and $3 the members, $2i+4 and $2i+5 range i's days, then
+    // the members' signs.
     let within = |i: usize| format!("(f.day >= ${} AND f.day <= ${})", 2 * i + 4, 2 * i + 5);
     let columns: Vec<String> = (0..r)
         .map(|i| {
             format!(
-                "CAST(SUM(CASE WHEN {} THEN f.value ELSE 0 END) AS BIGINT)",
+                "CAST(SUM(CASE WHEN {} THEN m.sign * f.value ELSE 0 END) AS BIGINT)",
                 within(i)
             )
         })
@@ -242,10 +303,12 @@ async fn group_days(
     let sql = format!(
         "SELECT m.grp, f.element, {}
          FROM kpi_facts f
-         JOIN UNNEST($2::text[], $3::int4[]) AS m(community, grp) ON m.community = f.community
+         JOIN UNNEST($2::text[], $3::int4[], ${}::int4[]) AS m(community, grp, sign)
+           ON m.community = f.community
          WHERE f.community = ANY($1::text[]) AND ({})
          GROUP BY m.grp, f.element",
         columns.join(", "),
+        4 + 2 * r,
         any_within.join(" OR ")
     );
     let mut query = sqlx::query(&sql)
@@ -255,7 +318,8 @@ async fn group_days(
     for (first, last) in ranges {
         query = query.bind(first.as_str()).bind(last.as_str());
     }
-    read_group_sums(query.fetch_all(pool).await?, r)
+    let rows = query.bind(&members.signs).fetch_all(pool).await?;
+    read_group_sums(rows, r)
 }
 
 /// Per group, per DISTINCT element, the different persons counted in the group's

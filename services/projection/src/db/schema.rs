@@ -350,6 +350,17 @@ const MIGRATIONS: &[(i64, &str)] = &[
             expires_at BIGINT NOT NULL
         )",
     ),
+    (
+        61,
+        // Which street's rollup each community's KPI deltas are added to (see
+        // `streets.rs`); `whole` = 1 when it holds all of them.
+        "CREATE TABLE IF NOT EXISTS street_members (
+            street TEXT NOT NULL,
+            community TEXT NOT NULL,
+            whole BIGINT NOT NULL,
+            PRIMARY KEY (street, community)
+        )",
+    ),
 ];
 
 /// The migration after which `kpi_months` is filled from the `kpi_facts` already there.

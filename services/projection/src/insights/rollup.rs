@@ -27,6 +27,7 @@ use crate::catalog::ELEMENTS;
 use crate::db::conn::rollup::{
     group_approved, group_distinct_counts, group_sums, locked_among, Members, Plan,
 };
+use crate::db::streets::street_members;
 use crate::indicators::PerCommunity;
 use crate::{rules, Aggregation, Period, Projection, ProjectionError};
 
@@ -126,13 +127,17 @@ impl Projection {
         // Which communities each period (a calendar month) has locked.
         let months: Vec<Option<String>> = periods.iter().map(Period::calendar_month).collect();
         let all_ref = &all;
-        let locked = try_join_all(months.iter().map(|month| async move {
-            match month {
-                Some(month) if !all_ref.is_empty() => locked_among(reader, all_ref, month).await,
-                _ => Ok(Vec::new()),
-            }
-        }))
-        .await?;
+        let (locked, streets) = tokio::try_join!(
+            try_join_all(months.iter().map(|month| async move {
+                match month {
+                    Some(month) if !all_ref.is_empty() => {
+                        locked_among(reader, all_ref, month).await
+                    }
+                    _ => Ok(Vec::new()),
+                }
+            })),
+            street_members(reader)
+        )?;
         let mut lock_bits: HashMap<&str, u64> = HashMap::new();
         for (k, communities) in locked.iter().enumerate() {
             for community in communities {
@@ -186,9 +191,11 @@ impl Projection {
             .iter()
             .map(|p| (day(p.first), day(p.last)))
             .collect();
+        // Whole streets read as their rollups.
+        let rolled_up = by_group.rolled_up(&streets);
         let (sums, distinct, approved) =
             tokio::try_join!(
-                group_sums(reader, &by_group, &plan),
+                group_sums(reader, &rolled_up, &plan),
                 try_join_all(
                     ranges
                         .iter()
@@ -316,6 +323,8 @@ impl Projection {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use civitas_platform::auth::{Caller, Role};
     use civitas_platform::org::OrgTree;
     use civitas_proto::insights::v1::{
@@ -415,8 +424,18 @@ mod tests {
         };
         let before_approval = deltas(0, 340);
         let late = deltas(300, 45);
+        // Written as the apply path writes them, with the street rollups.
+        let streets: BTreeMap<String, String> = tree
+            .children(&district)
+            .iter()
+            .flat_map(|s| {
+                tree.communities_under(&s.code)
+                    .into_iter()
+                    .map(|c| (c.code.clone(), s.code.clone()))
+            })
+            .collect();
         let mut conn = projection.pool.acquire().await.unwrap();
-        db::add_deltas(&mut Conn::Any(&mut conn), &before_approval)
+        db::add_deltas_in_streets(&mut Conn::Any(&mut conn), &before_approval, &streets)
             .await
             .unwrap();
         // November approved in two communities of the street and one elsewhere.
@@ -446,7 +465,7 @@ mod tests {
             .await
             .unwrap();
         // Late deltas, after the approval.
-        db::add_deltas(&mut Conn::Any(&mut conn), &late)
+        db::add_deltas_in_streets(&mut Conn::Any(&mut conn), &late, &streets)
             .await
             .unwrap();
         // Persons: one counted in two communities of the street, others in one.
@@ -558,6 +577,29 @@ mod tests {
             .find(|v| v.element == distinct[0])
             .unwrap();
         assert_eq!(counted.value, 2.0, "p1 and p2");
+
+        // The district's reads took the street rollups: a street's rows changed show
+        // in them, and not in the per-community path.
+        let rollup = db::streets::street_key(&tree.children(&district)[1].code);
+        for table in [
+            "kpi_facts SET value = value",
+            "kpi_months SET to_end = to_end",
+        ] {
+            sqlx::query(&format!("UPDATE {table} + 1000 WHERE community = $1"))
+                .bind(&rollup)
+                .execute(&projection.pool)
+                .await
+                .unwrap();
+        }
+        for period in ["202611", "2026W49"] {
+            let kpis = GetKpisRequest {
+                org_unit: district.clone(),
+                period: period.into(),
+            };
+            let fast = native.get_kpis(&caller, kpis.clone()).await.unwrap();
+            let slow = portable.get_kpis(&caller, kpis).await.unwrap();
+            assert_ne!(fast, slow, "GetKpis {period} reads {rollup}");
+        }
         projection.pool.close().await;
     }
 }
