@@ -75,10 +75,12 @@ pub(crate) async fn month(
                 instant(*starts + Duration::minutes(*minutes)),
             ),
             Timing::Live => {
-                // Ended a minute ago: check-ins stay open for half an hour after the
-                // end, and an ended activity may be closed.
+                // Ended 1 to 11 minutes ago: check-ins stay open for half an hour
+                // after the end, and an ended activity may be closed. On a ten-minute
+                // grid, so that a rerun soon after schedules the very same activity
+                // (a minute's grid made most reruns differ).
                 let now = Utc::now()
-                    .duration_trunc(Duration::minutes(1))
+                    .duration_trunc(Duration::minutes(10))
                     .unwrap_or_else(|_| Utc::now());
                 let ends = now - Duration::minutes(1);
                 (Some(at(ends - Duration::minutes(90))), Some(at(ends)))
