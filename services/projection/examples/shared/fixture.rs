@@ -212,7 +212,9 @@ pub const FILL_MONTHS_SQL: &str = "INSERT INTO kpi_months (element, community, m
          ON x.element = d.element AND x.community = d.community AND x.month = d.month";
 
 /// Adds the street rollups the apply path keeps beside the facts (`street:<code>`
-/// rows, `street_members`); returns the rows written.
+/// rows, `street_members`); returns the rows written. They go in day by day, as the
+/// apply path creates a street's rows of a day on that day (in the order a hash
+/// aggregate left them, a week of a street's rows sat on as many pages as rows).
 async fn roll_up_streets(pool: &PgPool, tree: &OrgTree) -> anyhow::Result<u64> {
     let (mut streets, mut communities) = (Vec::new(), Vec::new());
     for street in tree.children(DISTRICT) {
@@ -233,7 +235,7 @@ async fn roll_up_streets(pool: &PgPool, tree: &OrgTree) -> anyhow::Result<u64> {
         "INSERT INTO kpi_facts (element, community, day, value)
          SELECT f.element, 'street:' || m.street, f.day, SUM(f.value)
          FROM kpi_facts f JOIN street_members m ON m.community = f.community
-         GROUP BY 1, 2, 3",
+         GROUP BY 1, 2, 3 ORDER BY 3, 2",
     )
     .execute(pool)
     .await?

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Row;
 
+use crate::db::kpi::DayRanges;
 pub use crate::db::kpi::Plan;
 use crate::db::reports::Approved;
 use crate::db::streets::{street_key, StreetMembers};
@@ -280,6 +281,31 @@ async fn group_balances(
     read_group_sums(rows, 2 * k)
 }
 
+/// The statement of [`group_days`] for `r` ranges: $1 the communities, $2 and $3 the
+/// members, the ranges from $4 (see [`DayRanges`]), then the members' signs.
+pub(crate) fn group_days_sql(ranges: &[(String, String)]) -> String {
+    let days = DayRanges::new(ranges, 4);
+    let columns: Vec<String> = (0..ranges.len())
+        .map(|i| {
+            format!(
+                "CAST(SUM(CASE WHEN {} THEN m.sign * f.value ELSE 0 END) AS BIGINT)",
+                days.within("f.day", i)
+            )
+        })
+        .collect();
+    format!(
+        "SELECT m.grp, f.element, {}
+         FROM kpi_facts f
+         JOIN UNNEST($2::text[], $3::int4[], ${}::int4[]) AS m(community, grp, sign)
+           ON m.community = f.community
+         WHERE f.community = ANY($1::text[]) AND {}
+         GROUP BY m.grp, f.element",
+        columns.join(", "),
+        days.next(),
+        days.any("f.day")
+    )
+}
+
 /// The day-row part of [`group_sums`].
 async fn group_days(
     pool: &PgPool,
@@ -287,39 +313,16 @@ async fn group_days(
     members: &Members,
     ranges: &[(String, String)],
 ) -> Result<Rows, ProjectionError> {
-    let r = ranges.len();
-    // $1 the communities, $2 and $3 the members, $2i+4 and $2i+5 range i's days, then
-    // the members' signs.
-    let within = |i: usize| format!("(f.day >= ${} AND f.day <= ${})", 2 * i + 4, 2 * i + 5);
-    let columns: Vec<String> = (0..r)
-        .map(|i| {
-            format!(
-                "CAST(SUM(CASE WHEN {} THEN m.sign * f.value ELSE 0 END) AS BIGINT)",
-                within(i)
-            )
-        })
-        .collect();
-    let any_within: Vec<String> = (0..r).map(within).collect();
-    let sql = format!(
-        "SELECT m.grp, f.element, {}
-         FROM kpi_facts f
-         JOIN UNNEST($2::text[], $3::int4[], ${}::int4[]) AS m(community, grp, sign)
-           ON m.community = f.community
-         WHERE f.community = ANY($1::text[]) AND ({})
-         GROUP BY m.grp, f.element",
-        columns.join(", "),
-        4 + 2 * r,
-        any_within.join(" OR ")
-    );
+    let sql = group_days_sql(ranges);
     let mut query = sqlx::query(&sql)
         .bind(communities)
         .bind(&members.communities)
         .bind(&members.groups);
-    for (first, last) in ranges {
-        query = query.bind(first.as_str()).bind(last.as_str());
+    for day in DayRanges::new(ranges, 4).binds() {
+        query = query.bind(day);
     }
     let rows = query.bind(&members.signs).fetch_all(pool).await?;
-    read_group_sums(rows, r)
+    read_group_sums(rows, ranges.len())
 }
 
 /// Per group, per DISTINCT element, the different persons counted in the group's
@@ -402,4 +405,65 @@ pub async fn group_approved(
             Ok((group_of(row)?, row.try_get(1)?, figures))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Row;
+
+    use super::group_days_sql;
+
+    /// A week's day rows of a street rollup holding a year of them are found by the
+    /// index on (community, day), not by reading the street's whole year and
+    /// filtering it: the ranges' `OR` alone gave the index only the community.
+    #[tokio::test]
+    async fn a_week_of_day_rows_is_sought_by_day_in_the_index() {
+        let pg = civitas_testkit::fresh_postgres_db()
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        crate::db::open(&pg.url, None).await.unwrap();
+        let pool = sqlx::PgPool::connect(&pg.url).await.unwrap();
+        // Two street rollups, 40 elements a day over 2026.
+        sqlx::query(
+            "INSERT INTO kpi_facts (element, community, day, value)
+             SELECT 'e' || e, 'street:s' || s, to_char(d, 'YYYY-MM-DD'), 1
+             FROM generate_series(1, 40) AS e, generate_series(1, 2) AS s,
+                  generate_series(DATE '2026-01-01', DATE '2026-12-31', INTERVAL '1 day') AS d",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query("ANALYZE kpi_facts")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let ranges = [
+            ("2026-11-23".to_owned(), "2026-11-30".to_owned()),
+            ("2026-12-01".to_owned(), "2026-12-06".to_owned()),
+        ];
+        let mut conn = pool.acquire().await.unwrap();
+        sqlx::query(&format!(
+            "PREPARE week(text[], text[], int4[], text, text, text, text, text, text, int4[]) AS {}",
+            group_days_sql(&ranges)
+        ))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        let plan: Vec<String> = sqlx::query(
+            "EXPLAIN EXECUTE week('{street:s1}', '{street:s1}', '{0}', '2026-11-23',
+                 '2026-12-06', '2026-11-23', '2026-11-30', '2026-12-01', '2026-12-06', '{1}')",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+        let plan = plan.join("\n");
+        let conditions: Vec<&str> = plan.lines().filter(|l| l.contains("Cond:")).collect();
+        assert!(
+            conditions.iter().any(|l| l.contains("day >=")),
+            "no index condition on the day:\n{plan}"
+        );
+    }
 }
