@@ -473,10 +473,13 @@ async fn a_street_signs_in_by_link_approves_a_report_and_reads_the_league_table(
     // The link worked once; a second use is refused.
     browser.delete_cookies().await;
     follow_link(&browser, &link).await;
-    assert!(
-        browser.source().await.contains("已经用过"),
-        "a used link is refused"
-    );
+    // The click's page may still be loading: wait for the refusal, as for the overview.
+    browser
+        .wait_for(
+            "a used link's refusal",
+            "return document.body.innerText.includes('已经用过')",
+        )
+        .await;
     browser.goto(&format!("{base}/reporting")).await;
     assert!(
         browser.url().await.contains("/login"),
