@@ -281,7 +281,7 @@ async fn group_balances(
     read_group_sums(rows, 2 * k)
 }
 
-/// The statement of [`group_days`] for `r` ranges: $1 the communities, $2 and $3 the
+/// The statement of [`group_days`] for `ranges`: $1 the communities, $2 and $3 the
 /// members, the ranges from $4 (see [`DayRanges`]), then the members' signs.
 pub(crate) fn group_days_sql(ranges: &[(String, String)]) -> String {
     let days = DayRanges::new(ranges, 4);
