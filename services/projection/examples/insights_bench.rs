@@ -38,6 +38,12 @@
 //! PostgreSQL took before the native reader summed per unit in SQL; the program first
 //! checks that both paths answer every timed request identically.
 //!
+//! The same six RPCs are then timed through gRPC (`grpc:` lines): the projection's
+//! Insights server as the binary mounts it (auth interceptor, limits, the platform's
+//! server assembly) on 127.0.0.1, called by a generated client with a district token
+//! over one HTTP/2 connection, so encoding and the loopback are in the figure; the
+//! program first checks that gRPC answers what the in-process call does.
+//!
 //! It prints p50/p95/p99/max in ms and each one's p50 and p99 as a multiple of the
 //! baseline's. `INSIGHTS_BENCH_EXPLAIN=1` also prints `EXPLAIN (ANALYZE, BUFFERS)` of
 //! the projection's balance query for the district's year (as `db::window_totals`
@@ -52,7 +58,9 @@ use civitas_platform::auth::{Caller, Role};
 use civitas_platform::org::OrgTree;
 use civitas_projection::catalog::ELEMENTS;
 use civitas_projection::{Insights, Projection};
+use civitas_proto::insights::v1::insights_service_client::InsightsServiceClient;
 use civitas_proto::insights::v1::{GetIndicatorsRequest, GetKpisRequest};
+use civitas_testkit::{AuthChannel, TestServer};
 use sqlx::postgres::PgPool;
 use sqlx::Row;
 
@@ -228,6 +236,36 @@ async fn main() -> anyhow::Result<()> {
     };
     let indicators = |period: &str| indicators_of(&insights, period);
 
+    // The same calls through the served Insights server, as a district user's client.
+    let server = TestServer::start(|services, limits, auth| {
+        projection.add_to(services, limits, auth, tree.clone())
+    })
+    .await;
+    let client = InsightsServiceClient::new(server.channel_as(Role::District, DISTRICT).await);
+    let grpc_kpis = |org_unit: &str, period: &str| {
+        let request = GetKpisRequest {
+            org_unit: org_unit.into(),
+            period: period.into(),
+        };
+        let client: InsightsServiceClient<AuthChannel> = client.clone();
+        move || {
+            let (request, mut client) = (request.clone(), client.clone());
+            async move { Ok(client.get_kpis(request).await?.into_inner()) }
+        }
+    };
+    let grpc_indicators = |period: &str| {
+        let request = GetIndicatorsRequest {
+            org_unit: DISTRICT.into(),
+            period: period.into(),
+            indicators: vec![],
+        };
+        let client: InsightsServiceClient<AuthChannel> = client.clone();
+        move || {
+            let (request, mut client) = (request.clone(), client.clone());
+            async move { Ok(client.get_indicators(request).await?.into_inner()) }
+        }
+    };
+
     // The read path and the baseline agree on what they read.
     let year = kpis(DISTRICT, &YEAR.to_string())().await?;
     let served = year
@@ -268,16 +306,31 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "check     GetKpis and GetIndicators: summed in SQL = per community (each period timed)"
     );
+    for period in [YEAR.to_string(), format!("{YEAR}11"), format!("{YEAR}W49")] {
+        let served = grpc_kpis(DISTRICT, &period)().await?;
+        anyhow::ensure!(
+            served == kpis(DISTRICT, &period)().await?,
+            "GetKpis {period}: gRPC differs"
+        );
+        let served = grpc_indicators(&period)().await?;
+        anyhow::ensure!(
+            served == indicators(&period)().await?,
+            "GetIndicators {period}: gRPC differs"
+        );
+    }
+    println!("check     through gRPC = in process (each period timed)");
 
-    println!("{calls} calls each after {warmup} warm-up calls, in process (no gRPC), ms:");
     println!(
-        "{:<34} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9}",
+        "{calls} calls each after {warmup} warm-up calls, in process unless marked grpc:, ms:"
+    );
+    println!(
+        "{:<38} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9}",
         "", "p50", "p95", "p99", "max", "p50/base", "p99/base"
     );
     let base = measure(warmup, calls, || baseline(&pool, &last)).await?;
     let row = |name: &str, s: &Stats| {
         println!(
-            "{name:<34} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.2}x {:>8.2}x",
+            "{name:<38} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.2}x {:>8.2}x",
             s.p50,
             s.p95,
             s.p99,
@@ -334,6 +387,30 @@ async fn main() -> anyhow::Result<()> {
         (
             format!("GetIndicators district {m}"),
             measure(warmup, calls, indicators(&m)).await?,
+        ),
+        (
+            format!("grpc: GetKpis district {y}"),
+            measure(warmup, calls, grpc_kpis(DISTRICT, &y)).await?,
+        ),
+        (
+            format!("grpc: GetKpis district {m}"),
+            measure(warmup, calls, grpc_kpis(DISTRICT, &m)).await?,
+        ),
+        (
+            format!("grpc: GetKpis district {w}"),
+            measure(warmup, calls, grpc_kpis(DISTRICT, &w)).await?,
+        ),
+        (
+            format!("grpc: GetKpis street {y}"),
+            measure(warmup, calls, grpc_kpis(&street, &y)).await?,
+        ),
+        (
+            format!("grpc: GetIndicators district {y}"),
+            measure(warmup, calls, grpc_indicators(&y)).await?,
+        ),
+        (
+            format!("grpc: GetIndicators district {m}"),
+            measure(warmup, calls, grpc_indicators(&m)).await?,
         ),
         (
             format!("values district {y}"),
