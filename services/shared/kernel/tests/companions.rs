@@ -177,6 +177,114 @@ on_both_stores!(
     companions_of_one_request_are_all_or_none,
 );
 
+/// A batch whose companions are all accepted writes them together: rows of two tables
+/// (one with a NULL), every request answered, all in the batch's one transaction.
+#[tokio::test]
+async fn a_batch_of_companions_commits_together() {
+    let (store, _db): (PostgresEventStore, _) = postgres_store().await;
+    let db = Db::Postgres(store.pool().clone());
+    db.execute(CREATE_CLAIMS).await;
+    db.execute("CREATE TABLE notes (owner TEXT PRIMARY KEY, note TEXT, n BIGINT)")
+        .await;
+    let note = |owner: &str, note: Option<&str>| Companion::Insert {
+        table: "notes",
+        values: vec![
+            ("owner", Value::Text(Some(owner.into()))),
+            ("note", Value::Text(note.map(str::to_owned))),
+            ("n", Value::Int(Some(7))),
+        ],
+    };
+    let plug = plug(&store, "plug").await;
+    let requests: Vec<AppendRequest> = (0..6)
+        .map(|i| {
+            let owner = format!("r-{i}");
+            let mut r = with(
+                request(&owner, ExpectedVersion::NoStream, 1),
+                claim(&owner, &format!("v{i}")),
+            );
+            r.companions
+                .push(note(&owner, (i % 2 == 0).then_some("even")));
+            r
+        })
+        .collect();
+    let answers = in_one_batch(&store, plug, requests).await;
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+    let expected: Vec<_> = (0..6)
+        .map(|i| claimed(&format!("r-{i}"), Some(&format!("v{i}"))))
+        .collect();
+    assert_eq!(db.claims().await, expected);
+    let Db::Postgres(pool) = &db else {
+        unreachable!()
+    };
+    let notes: Vec<(String, Option<String>, i64)> =
+        sqlx::query_as("SELECT owner, note, n FROM notes ORDER BY owner")
+            .fetch_all(pool)
+            .await
+            .expect("read notes");
+    let expected: Vec<_> = (0..6)
+        .map(|i| (format!("r-{i}"), (i % 2 == 0).then(|| "even".to_owned()), 7))
+        .collect();
+    assert_eq!(notes, expected);
+    // Written together: one (sub)transaction holds every row. Request by request, each
+    // request's savepoint would have given its rows a subtransaction id of their own.
+    let writers: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT x) FROM (SELECT xmin::text AS x FROM claims
+                                         UNION ALL SELECT xmin::text FROM notes) AS rows",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("read xmin");
+    assert_eq!(
+        writers, 1,
+        "companion rows written by {writers} (sub)transactions"
+    );
+    let all = common::batch::read_n(&store, 7).await;
+    let xid = xid_of(&all, "r-0");
+    for i in 1..6 {
+        assert_eq!(xid_of(&all, &format!("r-{i}")), xid, "r-{i} in the batch");
+    }
+}
+
+/// A batch with a companion that a committed row refuses: the others still commit
+/// together, the refused request alone is answered `Taken`.
+#[tokio::test]
+async fn a_refused_companion_leaves_the_rest_of_its_batch() {
+    let (store, _db): (PostgresEventStore, _) = postgres_store().await;
+    let db = Db::Postgres(store.pool().clone());
+    db.execute(CREATE_CLAIMS).await;
+    store
+        .append(with(
+            request("first", ExpectedVersion::NoStream, 1),
+            claim("first", "taken"),
+        ))
+        .await
+        .expect("first claim");
+    let plug = plug(&store, "plug").await;
+    let requests = vec![
+        with(request("a", ExpectedVersion::NoStream, 1), claim("a", "x")),
+        with(
+            request("b", ExpectedVersion::NoStream, 1),
+            claim("b", "taken"),
+        ),
+        with(request("c", ExpectedVersion::NoStream, 1), claim("c", "y")),
+    ];
+    let answers = in_one_batch(&store, plug, requests).await;
+    assert!(answers[0].is_ok() && answers[2].is_ok(), "{answers:?}");
+    assert!(
+        matches!(answers[1], Err(AppendError::Taken { table: "claims" })),
+        "{:?}",
+        answers[1]
+    );
+    assert_eq!(
+        db.claims().await,
+        [
+            claimed("a", Some("x")),
+            claimed("c", Some("y")),
+            claimed("first", Some("taken"))
+        ]
+    );
+}
+
 /// In one batch, claims of one value race: the first in arrival order wins, the others
 /// are refused, a request on the stream of a refused one is decided without it, and
 /// the rest of the batch commits together.

@@ -13,7 +13,9 @@ mod postgres;
 mod sql;
 mod sqlite;
 
-pub use postgres::{PostgresEventStore, READ_ALL as POSTGRES_READ_ALL};
+pub use postgres::{
+    PostgresEventStore, READ_ALL as POSTGRES_READ_ALL, STREAM_VERSIONS as POSTGRES_STREAM_VERSIONS,
+};
 pub use sqlite::SqliteEventStore;
 
 /// A PostgreSQL schema name was refused by [`schema_name`].

@@ -148,15 +148,17 @@ where
     }
 }
 
+/// A companion's table or column name, checked to be a plain lowercase identifier.
+pub(super) fn ident(name: &'static str) -> Result<&'static str, StoreError> {
+    schema_name(name).map_err(|_| {
+        StoreError(anyhow::anyhow!(
+            "companion identifier {name:?} is not a plain lowercase name"
+        ))
+    })
+}
+
 /// The statement of a companion and its values in parameter order.
 fn companion_statement(companion: &Companion) -> Result<(String, Vec<&Value>), StoreError> {
-    let ident = |name: &'static str| {
-        schema_name(name).map_err(|_| {
-            StoreError(anyhow::anyhow!(
-                "companion identifier {name:?} is not a plain lowercase name"
-            ))
-        })
-    };
     match companion {
         Companion::Insert { table, values } => {
             let columns = values

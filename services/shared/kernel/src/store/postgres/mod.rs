@@ -34,6 +34,8 @@ use super::{
 use crate::envelope::{Checkpoint, RecordedEvent};
 
 mod batch;
+mod companions;
+pub use batch::STREAM_VERSIONS;
 mod group;
 mod plan;
 mod single;
