@@ -30,14 +30,21 @@ use crate::{GapFiller, ParkedEvent, Projection};
 /// The source name under which the consumer's checkpoint (the stream sequence) is kept.
 pub const NATS_SOURCE: &str = "nats";
 
+/// Most messages per batch by default. Only a consumer that is behind fills a batch
+/// (otherwise a batch is what arrived within `max_wait`), and then the larger the
+/// batch, the fewer statements per event: 100,000 events of backlog applied at 30,000
+/// events/s in batches of 5,000 and at 44,000-47,000 in batches of 20,000
+/// (`apply_bench`, BENCHMARKS.md). The pull keeps up to one batch of envelopes in
+/// memory besides the batch being applied.
+pub const BATCH: usize = 20_000;
+
 /// How the consumer fetches.
 #[derive(Debug, Clone)]
 pub struct ConsumerConfig {
     pub stream: StreamSettings,
     /// Durable consumer name (one per projection deployment).
     pub durable: String,
-    /// Most messages per batch (and per transaction): 5,000, where a catch-up through
-    /// the native PostgreSQL path is fastest (BENCHMARKS.md).
+    /// Most messages per batch (and per transaction): [`BATCH`].
     pub batch: usize,
     /// How long a batch waits for more messages after its first one.
     pub max_wait: Duration,
@@ -48,7 +55,7 @@ impl ConsumerConfig {
         Self {
             stream,
             durable: "projection".to_owned(),
-            batch: 5000,
+            batch: BATCH,
             max_wait: Duration::from_millis(5),
         }
     }
