@@ -2,7 +2,9 @@
 # The pipeline benchmark of BENCHMARKS.md, reproducible on one machine:
 # a private nats-server and a fresh PostgreSQL database, `serve residents` and
 # `serve projection` from the given binary, then `civitas bench pipeline` with the
-# per-stage breakdown from both processes' /metrics. Everything runs on 127.0.0.1 and
+# per-stage breakdown from both processes' /metrics, and (distributed mode) its naive
+# baseline first: a plain INSERT then a JetStream publish per command, same database
+# and nats-server, same concurrency. Everything runs on 127.0.0.1 and
 # is stopped at the end.
 #
 #   deploy/bench/pipeline.sh [distributed|embedded] [bench flags…]
@@ -61,5 +63,5 @@ pids+=($!)
 wait_port "$projection"
 
 "$civitas" bench pipeline --residents "http://127.0.0.1:$residents" --projection "http://127.0.0.1:$projection" \
-  --keys-dir "$work/keys" \
+  --keys-dir "$work/keys" --baseline-database-url "$url" --baseline-nats-url "$nats" \
   --metrics "http://127.0.0.1:$residents_metrics/metrics" --metrics "http://127.0.0.1:$projection_metrics/metrics" "$@"

@@ -275,6 +275,14 @@ pub enum Bench {
         /// A `/metrics` URL to scrape at the end for the per-stage lag (repeatable).
         #[arg(long = "metrics")]
         metrics_urls: Vec<String>,
+        /// With `--baseline-nats-url`: first run the naive baseline against this
+        /// PostgreSQL database (a plain INSERT, then a JetStream publish whose ack is
+        /// awaited, per command) and print the pipeline's ratio to it.
+        #[arg(long, requires = "baseline_nats_url")]
+        baseline_database_url: Option<String>,
+        /// The nats-server of the baseline.
+        #[arg(long, requires = "baseline_database_url")]
+        baseline_nats_url: Option<String>,
     },
 }
 

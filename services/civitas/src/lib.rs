@@ -3,6 +3,7 @@
 //! subcommands share. `main.rs` only parses flags, starts telemetry and runs these.
 
 pub mod bench_append;
+pub mod bench_baseline;
 pub mod bench_pipeline;
 pub mod distributed;
 pub mod embedded;

@@ -254,6 +254,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 concurrency,
                 rate,
                 metrics_urls,
+                baseline_database_url,
+                baseline_nats_url,
             } => {
                 let config = civitas::bench_pipeline::PipelineBenchConfig {
                     residents_url: residents,
@@ -264,7 +266,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     rate,
                     metrics_urls,
                 };
-                println!("{}", civitas::bench_pipeline::run(&config).await?);
+                let baseline = match (baseline_database_url, baseline_nats_url) {
+                    (Some(db), Some(nats)) => {
+                        let took =
+                            civitas::bench_baseline::run(&db, &nats, commands, concurrency).await?;
+                        let rate = commands as f64 / took.as_secs_f64().max(1e-9);
+                        println!(
+                            "baseline            {rate:.0} commands/s (INSERT, then publish and \
+                             await the ack; no gRPC)"
+                        );
+                        Some(rate)
+                    }
+                    _ => None,
+                };
+                let report = civitas::bench_pipeline::run(&config).await?;
+                println!("{report}");
+                if let Some(base) = baseline {
+                    let rate = report.commands as f64 / report.elapsed.as_secs_f64().max(1e-9);
+                    println!("pipeline/baseline   {:.2}x", rate / base);
+                }
                 Ok(())
             }
         },
