@@ -56,10 +56,23 @@ impl Dashboard {
         query: &PageQuery,
         default: &str,
     ) -> Result<Asked, Box<Response>> {
+        self.asked_as(ctx, headers, query, query.period.as_deref(), default)
+    }
+
+    /// As [`Dashboard::asked`], with the period read from `period` (a page that names
+    /// its parameter otherwise, as the reporting page's `month`).
+    fn asked_as(
+        &self,
+        ctx: &Ctx,
+        headers: &HeaderMap,
+        query: &PageQuery,
+        period: Option<&str>,
+        default: &str,
+    ) -> Result<Asked, Box<Response>> {
         let Some(session) = self.session(headers) else {
             return Err(Box::new(super::session::to_login(ctx)));
         };
-        let Some(period) = period_param(query.period.as_deref(), default) else {
+        let Some(period) = period_param(period, default) else {
             return Err(Box::new(bad_period(ctx)));
         };
         let unit = query.unit_or_own(&session);

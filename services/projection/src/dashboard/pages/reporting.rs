@@ -17,7 +17,7 @@ use super::super::session::{see_other, to_login, urlencode, Session};
 use super::super::view::{self, Ctx};
 use super::super::{status_page, Dashboard, Lang};
 use super::csv::Csv;
-use super::{bad_period, period_form, period_param, PageQuery};
+use super::{bad_period, period_form, Asked, PageQuery};
 
 /// `GET /reporting?unit=&month=`: `GetReportingStatus`.
 pub async fn reporting(
@@ -121,14 +121,15 @@ async fn read(
     headers: &HeaderMap,
     query: &PageQuery,
 ) -> Result<Read, Box<Response>> {
-    let Some(session) = dashboard.session(headers) else {
-        return Err(Box::new(to_login(ctx)));
-    };
-    let month = match period_param(query.month.as_deref(), "LAST_MONTH") {
-        Some(m) if m != "THIS_YEAR" && m.len() != 4 => m,
-        _ => return Err(Box::new(bad_period(ctx))),
-    };
-    let unit = query.unit_or_own(&session);
+    let Asked {
+        session,
+        period: month,
+        unit,
+    } = dashboard.asked_as(ctx, headers, query, query.month.as_deref(), "LAST_MONTH")?;
+    // A month: not a year.
+    if month == "THIS_YEAR" || month.len() == 4 {
+        return Err(Box::new(bad_period(ctx)));
+    }
     let request = pb::GetReportingStatusRequest {
         org_unit: unit.clone(),
         month: month.clone(),
