@@ -69,8 +69,7 @@ async fn decide_and_write(
 /// batch rests on, decide, write the accepted requests' companions (all together when
 /// none is refused; otherwise each request's in arrival order, re-deciding the rest
 /// without a request whose insert a unique index refused), then the events under the
-/// usual premise check. The other requests of the batch keep
-/// their shared commit.
+/// usual premise check. The other requests of the batch keep their shared commit.
 async fn with_companions(
     conn: &mut PgConnection,
     requests: &[&AppendRequest],
@@ -80,12 +79,11 @@ async fn with_companions(
     let premise = Premise::of(requests, &known)?;
     let mut taken = HashMap::new();
     let mut plan = plan::decide(requests, known.clone());
-    let accepted = |i: usize| plan::accepted(&plan.results[i]);
     let together: Vec<&Companion> = requests
         .iter()
-        .enumerate()
-        .filter(|(i, _)| accepted(*i))
-        .flat_map(|(_, request)| &request.companions)
+        .zip(&plan.results)
+        .filter(|(_, result)| plan::accepted(result))
+        .flat_map(|(request, _)| &request.companions)
         .collect();
     let written = companions::insert_together(&mut tx, &together).await?;
     for (i, request) in requests.iter().enumerate() {

@@ -55,15 +55,18 @@ struct Rows {
 }
 
 /// Inserts every row of `companions` with one statement per table and column list,
-/// inside a savepoint. `true` when every row went in; `false` when nothing was
-/// written: a unique index refused a row (the savepoint is rolled back), or the
-/// companions cannot go together (an update among them, one column's values of two
-/// types). Columns are bound as `text[]` and `int8[]` arrays, so a companion table's
+/// inside a savepoint. `true` when every row went in (or there was none); `false`
+/// when nothing was written: a unique index refused a row (the savepoint is rolled
+/// back), or the companions cannot go together (an update among them, one column's
+/// values of two types). Columns are bound as `text[]` and `int8[]` arrays, so a companion table's
 /// columns are TEXT and BIGINT (or types those assign to).
 pub(super) async fn insert_together(
     conn: &mut PgConnection,
     companions: &[&Companion],
 ) -> Result<bool, StoreError> {
+    if companions.is_empty() {
+        return Ok(true);
+    }
     let Some(tables) = grouped(companions) else {
         return Ok(false);
     };
