@@ -47,20 +47,19 @@ pub async fn run(
     .map_err(|e| anyhow::anyhow!("baseline: create the stream: {e}"))?;
 
     let payload = vec![7u8; 200];
+    let insert = format!("INSERT INTO {TABLE} (id, stream, payload) VALUES ($1, $2, $3)");
     let started = Instant::now();
     let loops = futures::stream::iter(0..commands)
         .map(|n| {
-            let (pool, js, payload) = (&pool, &js, &payload);
+            let (pool, js, payload, insert) = (&pool, &js, &payload, &insert);
             async move {
                 let id = uuid::Uuid::now_v7();
-                sqlx::query(&format!(
-                    "INSERT INTO {TABLE} (id, stream, payload) VALUES ($1, $2, $3)"
-                ))
-                .bind(id)
-                .bind(format!("household-{n}"))
-                .bind(payload)
-                .execute(pool)
-                .await?;
+                sqlx::query(insert)
+                    .bind(id)
+                    .bind(format!("household-{n}"))
+                    .bind(payload)
+                    .execute(pool)
+                    .await?;
                 js.publish(format!("bench.baseline.{n}"), payload.clone().into())
                     .await
                     .map_err(|e| anyhow::anyhow!("baseline: publish: {e}"))?

@@ -48,19 +48,21 @@ pub struct PipelineBenchReport {
     pub stages: Vec<String>,
 }
 
+impl PipelineBenchReport {
+    /// Commands answered per second.
+    pub fn throughput(&self) -> f64 {
+        self.commands as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
 impl std::fmt::Display for PipelineBenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let secs = self.elapsed.as_secs_f64().max(1e-9);
         writeln!(
             f,
             "commands            {} at concurrency {}",
             self.commands, self.concurrency
         )?;
-        writeln!(
-            f,
-            "throughput          {:.0} commands/s",
-            self.commands as f64 / secs
-        )?;
+        writeln!(f, "throughput          {:.0} commands/s", self.throughput())?;
         writeln!(
             f,
             "command latency     p50 {:.2} ms, p99 {:.2} ms",

@@ -282,8 +282,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let report = civitas::bench_pipeline::run(&config).await?;
                 println!("{report}");
                 if let Some(base) = baseline {
-                    let rate = report.commands as f64 / report.elapsed.as_secs_f64().max(1e-9);
-                    println!("pipeline/baseline   {:.2}x", rate / base);
+                    println!("pipeline/baseline   {:.2}x", report.throughput() / base);
                 }
                 Ok(())
             }

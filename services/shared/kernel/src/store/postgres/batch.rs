@@ -77,7 +77,6 @@ async fn with_companions(
     let mut tx = conn.begin().await?;
     let known = load(&mut tx, requests).await?;
     let premise = Premise::of(requests, &known)?;
-    let mut taken = HashMap::new();
     let mut plan = plan::decide(requests, known.clone());
     let together: Vec<&Companion> = requests
         .iter()
@@ -85,13 +84,31 @@ async fn with_companions(
         .filter(|(_, result)| plan::accepted(result))
         .flat_map(|(request, _)| &request.companions)
         .collect();
-    let written = companions::insert_together(&mut tx, &together).await?;
+    if !companions::insert_together(&mut tx, &together).await? {
+        plan = one_by_one(&mut tx, requests, &known, plan).await?;
+    }
+    if !write(&mut tx, &plan, &premise).await? {
+        return Err(BatchError::Raced);
+    }
+    tx.commit().await?;
+    Ok((plan.results, true))
+}
+
+/// Writes each accepted request's companions in arrival order, in a savepoint of its
+/// own, so that several companions of one request are all or none and a refused insert
+/// refuses its request alone; the requests after it are re-decided without it. Returns
+/// the plan as re-decided.
+async fn one_by_one<'a>(
+    tx: &mut PgConnection,
+    requests: &[&'a AppendRequest],
+    known: &Known,
+    mut plan: Plan<'a>,
+) -> Result<Plan<'a>, BatchError> {
+    let mut taken = HashMap::new();
     for (i, request) in requests.iter().enumerate() {
-        if written || request.companions.is_empty() || !plan::accepted(&plan.results[i]) {
+        if request.companions.is_empty() || !plan::accepted(&plan.results[i]) {
             continue;
         }
-        // Several companions are all or none: a savepoint undoes the first ones when a
-        // later one is refused.
         let mut request_tx = tx.begin().await?;
         let mut refused = None;
         for companion in &request.companions {
@@ -109,11 +126,7 @@ async fn with_companions(
             }
         }
     }
-    if !write(&mut tx, &plan, &premise).await? {
-        return Err(BatchError::Raced);
-    }
-    tx.commit().await?;
-    Ok((plan.results, true))
+    Ok(plan)
 }
 
 /// The current version of each stream in `$1` that has events (a stream named twice
